@@ -1,0 +1,24 @@
+// Bundles the entry points that exist into dist/. Type-checking is `npm run typecheck`'s job.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const entries = [
+  { in: 'src/cli/main.ts', out: 'cli', platform: 'node' },
+  { in: 'src/worker/main.ts', out: 'worker', platform: 'node' },
+  { in: 'src/extension/extension.ts', out: 'extension', platform: 'node', external: ['vscode'] },
+  { in: 'webview/main.ts', out: 'webview', platform: 'browser' },
+].filter((e) => existsSync(e.in));
+
+await Promise.all(entries.map((e) => build({
+  entryPoints: { [e.out]: e.in },
+  outdir: 'dist',
+  bundle: true,
+  platform: e.platform,
+  format: e.platform === 'node' ? 'cjs' : 'iife',
+  target: e.platform === 'node' ? 'node20' : 'es2022',
+  external: e.external ?? [],
+  minify: production,
+  sourcemap: !production,
+  logLevel: 'warning',
+})));

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { copyImage } from '../../core/jobs/index.js';
+import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
+import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { formatBytes, printJson } from '../format.js';
+import { parsePlatformOption } from '../options.js';
+
+interface CopyCommandOptions {
+  allPlatforms?: boolean;
+  platform?: Platform;
+  json?: boolean;
+}
+
+export function registerCopy(program: Command): void {
+  program
+    .command('copy')
+    .description('copy an image between registries and OCI layouts (blobs first, manifest last)')
+    .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
+    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (created if missing)')
+    .option('--all-platforms', 'copy every platform of a multi-platform image, and its index')
+    .option('--platform <os/arch[/variant]>', 'the platform to copy from a multi-platform image (default: this machine\'s)', parsePlatformOption)
+    .option('--json', 'print the result as JSON')
+    .action(async (srcInput: string, dstInput: string, options: CopyCommandOptions, command: Command) => {
+      const src = parseReference(srcInput);
+      const dst = parseReference(dstInput);
+      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const source = await stores.open(src);
+        const destination = await stores.open(dst, { create: true });
+        const result = await copyImage(source, src.digest ?? src.tag, destination, dst.tag ?? src.tag, {
+          signal: interruptSignal(),
+          ...(options.allPlatforms ? { allPlatforms: true } : {}),
+          ...(options.platform ? { platform: options.platform } : {}),
+        });
+        const summary = { source: formatReference(src), destination: formatReference(dst), ...result };
+        if (options.json) {
+          printJson(summary);
+          return;
+        }
+        const { uploaded, existed, mounted } = result.blobs;
+        process.stdout.write(
+          `Copied ${summary.source} to ${summary.destination}\n` +
+            `  ${result.descriptor.digest}\n` +
+            `  blobs: ${uploaded} copied (${formatBytes(result.bytesUploaded)}), ${existed} already there, ${mounted} mounted\n`,
+        );
+      } finally {
+        await stores.close();
+      }
+    });
+}

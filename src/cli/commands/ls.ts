@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { listNames } from '../../core/jobs/index.js';
+import { parseRegistryTarget } from '../../core/oci/index.js';
+import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { parsePositiveInt } from '../options.js';
+
+interface LsOptions {
+  limit?: number;
+  pageSize?: number;
+  json?: boolean;
+}
+
+export function registerLs(program: Command): void {
+  program
+    .command('ls')
+    .description('list the repositories of a registry, or the tags of a repository')
+    .argument('<target>', 'a registry (ghcr.io, 127.0.0.1:5000) or a repository (ghcr.io/org/app, ubuntu)')
+    .option('--limit <n>', 'stop after n names (only the pages needed are fetched)', parsePositiveInt)
+    .option('--page-size <n>', 'names asked for per request', parsePositiveInt)
+    .option('--json', 'print a JSON array')
+    .action(async (input: string, options: LsOptions, command: Command) => {
+      const target = parseRegistryTarget(input);
+      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const names: string[] = [];
+        const pages = listNames(stores, target, {
+          signal: interruptSignal(),
+          ...(options.limit ? { limit: options.limit } : {}),
+          ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+        });
+        for await (const page of pages) {
+          // Human output streams page by page; JSON needs the whole list.
+          if (options.json) names.push(...page);
+          else process.stdout.write(page.map((n) => `${n}\n`).join(''));
+        }
+        if (options.json) process.stdout.write(`${JSON.stringify(names)}\n`);
+      } finally {
+        await stores.close();
+      }
+    });
+}

@@ -1,0 +1,49 @@
+// `lazyimg`: the command line, on the same core jobs as the worker and the extension.
+import { Command, CommanderError } from 'commander';
+import { describeError } from '../core/errors.js';
+import { registerCopy } from './commands/copy.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerLs } from './commands/ls.js';
+import { collect } from './options.js';
+
+/** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command('lazyimg')
+    .description('Inspect, copy and prepare container images for lazy pulling (eStargz, SOCI).')
+    .version('0.1.0')
+    .option('--insecure <host>', 'allow plain HTTP and unverified TLS for this registry (repeatable)', collect, [])
+    .option('--ca-file <path>', 'also trust the PEM certificate authorities in this file')
+    .showHelpAfterError('(run lazyimg --help for usage)')
+    .exitOverride();
+  registerLs(program);
+  registerInspect(program);
+  registerCopy(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version "fail" with exit code 0; commander has printed what it had to say.
+      return e.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    process.stderr.write(`lazyimg: ${describeError(e).replace(/\s*\n\s*/g, ' ')}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** Runs the CLI on this process's arguments and sets its exit code. */
+export function run(): void {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+if (require.main === module) run();

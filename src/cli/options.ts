@@ -1,0 +1,21 @@
+import { InvalidArgumentError } from 'commander';
+import { parsePlatform, type Platform } from '../core/oci/index.js';
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function parsePlatformOption(value: string): Platform {
+  try {
+    return parsePlatform(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+/** Repeatable options: `--insecure a --insecure b`. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

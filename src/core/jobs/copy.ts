@@ -1,0 +1,112 @@
+// `copy`: an image from any store to any store. Blobs first (skipping those already there,
+// mounting within one registry), child manifests next, the tagged manifest last, so a tag never
+// points at incomplete content. Manifests are copied byte for byte: digests do not change.
+import { LazyImageError, throwIfAborted } from '../errors.js';
+import { formatPlatform, hostPlatform, platformMatches, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import { forEachLimit } from './pool.js';
+import type { ProgressSink } from './progress.js';
+
+export interface CopyOptions {
+  /** Copy every platform of an index (the index itself too). Default: one platform. */
+  allPlatforms?: boolean;
+  /** The platform to pick from an index when not copying all; the host's by default. */
+  platform?: Platform;
+  /** Blobs transferred at once. */
+  concurrency?: number;
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+}
+
+export interface CopyResult {
+  /** What the destination tag now points at. */
+  descriptor: Descriptor;
+  blobs: { uploaded: number; existed: number; mounted: number };
+  bytesUploaded: number;
+}
+
+const DEFAULT_CONCURRENCY = 3;
+const MAX_DEPTH = 4;
+
+export async function copyImage(
+  source: ImageStore,
+  sourceRef: string | undefined,
+  destination: ImageStore,
+  destinationTag: string | undefined,
+  options: CopyOptions = {},
+): Promise<CopyResult> {
+  // One controller for the job: the caller's cancel and our own first failure both stop every transfer.
+  const controller = new AbortController();
+  const onAbort = (): void => controller.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const copier = new Copier(source, destination, { ...options, signal: controller.signal });
+  try {
+    throwIfAborted(options.signal, source.name);
+    const root = await source.getManifest(await source.resolve(sourceRef, { signal: controller.signal }), { signal: controller.signal });
+    const top = root.kind === 'index' && !options.allPlatforms ? await copier.pickPlatform(root) : root;
+    const descriptor = await copier.copyTree(top, destinationTag, 0);
+    return { descriptor, blobs: copier.counts, bytesUploaded: copier.bytesUploaded };
+  } catch (e) {
+    controller.abort();
+    if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: source.name, cause: e });
+    throw e;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+class Copier {
+  readonly counts = { uploaded: 0, existed: 0, mounted: 0 };
+  bytesUploaded = 0;
+  private readonly signal: AbortSignal;
+
+  constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: CopyOptions & { signal: AbortSignal }) {
+    this.signal = options.signal;
+  }
+
+  async pickPlatform(root: Extract<ManifestDocument, { kind: 'index' }>): Promise<ManifestDocument> {
+    const want = this.options.platform ?? hostPlatform();
+    const match = root.index.manifests.find((m) => platformMatches(m.platform, want));
+    if (!match) {
+      const have = root.index.manifests.map((m) => formatPlatform(m.platform)).join(', ');
+      throw new LazyImageError('NOT_FOUND', `Cannot copy ${this.source.name}: no ${formatPlatform(want)} image in its index (it has: ${have}); use --all-platforms or --platform`, { ref: this.source.name });
+    }
+    return this.source.getManifest(match, { signal: this.signal });
+  }
+
+  /** Copies a manifest or index with everything it references; tags it if `tag` is given. */
+  async copyTree(doc: ManifestDocument, tag: string | undefined, depth: number): Promise<Descriptor> {
+    throwIfAborted(this.signal, this.source.name);
+    if (doc.kind === 'index') {
+      if (depth >= MAX_DEPTH) throw new LazyImageError('INVALID_FORMAT', `Cannot copy ${this.source.name}: indexes nested deeper than ${MAX_DEPTH}`, { ref: this.source.name });
+      for (const child of doc.index.manifests) {
+        await this.copyTree(await this.source.getManifest(child, { signal: this.signal }), undefined, depth + 1);
+      }
+    } else {
+      await this.copyBlobs(doc.manifest.layers, doc.manifest.config);
+    }
+    return this.destination.putManifest(doc.bytes, doc.descriptor.mediaType, tag, { signal: this.signal });
+  }
+
+  private async copyBlobs(layers: Descriptor[], config: Descriptor): Promise<void> {
+    const unique = new Map<string, { descriptor: Descriptor; label: string }>();
+    layers.forEach((l, i) => unique.set(l.digest, { descriptor: l, label: `layer ${i + 1}/${layers.length}` }));
+    if (!unique.has(config.digest)) unique.set(config.digest, { descriptor: config, label: 'config' });
+    const sameRegistry = this.source.registry !== undefined && this.source.registry === this.destination.registry;
+    await forEachLimit([...unique.values()], this.options.concurrency ?? DEFAULT_CONCURRENCY, async ({ descriptor, label }) => {
+      const report = (done: number, outcome?: 'existed' | 'mounted' | 'uploaded'): void =>
+        this.options.onProgress?.({ item: descriptor.digest, label, done, total: descriptor.size, ...(outcome ? { outcome } : {}) });
+      let done = 0;
+      const outcome = await this.destination.putBlob(descriptor, () => this.source.getBlob(descriptor, { signal: this.signal }), {
+        signal: this.signal,
+        ...(sameRegistry && this.source.repository ? { mountFrom: this.source.repository } : {}),
+        onBytes: (n) => {
+          done += n;
+          report(done);
+        },
+      });
+      this.counts[outcome]++;
+      if (outcome === 'uploaded') this.bytesUploaded += descriptor.size;
+      report(descriptor.size, outcome);
+    });
+  }
+}

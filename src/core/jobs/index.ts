@@ -1,0 +1,5 @@
+export * from './copy.js';
+export * from './inspect.js';
+export * from './list.js';
+export * from './progress.js';
+export * from './stores.js';

@@ -1,0 +1,72 @@
+// `inspect`: an image's index, its manifest per platform, config and layers.
+import { LazyImageError, throwIfAborted } from '../errors.js';
+import { parseImageConfig, readBlob, type Annotations, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+
+export interface LayerInfo {
+  digest: string;
+  size: number;
+  mediaType: string;
+  annotations: Annotations;
+}
+
+export interface ManifestInfo {
+  platform: Platform | null;
+  digest: string;
+  mediaType: string;
+  /** Set for artifacts (e.g. attestations, SOCI indexes) listed in an index. */
+  artifactType?: string;
+  config: { digest: string; size: number; mediaType: string };
+  layers: LayerInfo[];
+}
+
+export interface InspectResult {
+  reference: string;
+  digest: string;
+  mediaType: string;
+  manifests: ManifestInfo[];
+}
+
+export interface InspectOptions {
+  signal?: AbortSignal;
+}
+
+/** Nested indexes deeper than this are refused rather than followed. */
+const MAX_DEPTH = 4;
+/** Image configs are small; a claimed size past this is hostile or broken. */
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+
+export async function inspectImage(store: ImageStore, tagOrDigest: string | undefined, reference: string, options: InspectOptions = {}): Promise<InspectResult> {
+  const root = await store.resolve(tagOrDigest, options);
+  const doc = await store.getManifest(root, options);
+  const manifests: ManifestInfo[] = [];
+  await collect(store, doc, undefined, manifests, 0, options);
+  return { reference, digest: doc.descriptor.digest, mediaType: doc.descriptor.mediaType, manifests };
+}
+
+async function collect(store: ImageStore, doc: ManifestDocument, platform: Platform | undefined, out: ManifestInfo[], depth: number, options: InspectOptions): Promise<void> {
+  throwIfAborted(options.signal, store.name);
+  if (doc.kind === 'index') {
+    if (depth >= MAX_DEPTH) throw new LazyImageError('INVALID_FORMAT', `Cannot inspect ${store.name}: indexes nested deeper than ${MAX_DEPTH}`, { ref: store.name });
+    for (const child of doc.index.manifests) {
+      await collect(store, await store.getManifest(child, options), child.platform, out, depth + 1, options);
+    }
+    return;
+  }
+  const { manifest, descriptor } = doc;
+  out.push({
+    platform: platform ?? (await platformFromConfig(store, manifest.config, options)),
+    digest: descriptor.digest,
+    mediaType: descriptor.mediaType,
+    ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
+    config: { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType },
+    layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, annotations: l.annotations ?? {} })),
+  });
+}
+
+/** A single-platform image names its platform only in the config blob. */
+async function platformFromConfig(store: ImageStore, config: Descriptor, options: InspectOptions): Promise<Platform | null> {
+  if (!config.mediaType.includes('container.image') && !config.mediaType.includes('image.config')) return null;
+  const parsed = parseImageConfig(await readBlob(store, config, MAX_CONFIG_BYTES, options), `config ${config.digest} of ${store.name}`);
+  if (!parsed.os || !parsed.architecture) return null;
+  return { os: parsed.os, architecture: parsed.architecture, ...(parsed.variant ? { variant: parsed.variant } : {}) };
+}

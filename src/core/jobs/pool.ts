@@ -1,0 +1,21 @@
+/**
+ * Runs `work` over `items` with at most `limit` in flight. On the first failure no new item is
+ * started and the error is rethrown once the running ones have settled, so nothing keeps
+ * writing after the job has failed.
+ */
+export async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const runner = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        await work(items[index] as T, index);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
+  if (failure) throw failure.error;
+}

@@ -1,0 +1,276 @@
+// An OCI image layout directory (image-spec `image-layout.md`) as an ImageStore.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { FormatError, LazyImageError, throwIfAborted } from '../errors.js';
+import { type Digest, VerifyingStream, parseDigest, sha256, verifyBytes } from './digest.js';
+import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.js';
+import { MediaType, isIndexMediaType, isManifestMediaType } from './mediaTypes.js';
+import { checkRange } from './range.js';
+import type { CallOptions, ImageStore, PutBlobOptions, PutBlobResult } from './store.js';
+import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex, type ManifestDocument } from './types.js';
+
+const LAYOUT_FILE = 'oci-layout';
+const LAYOUT_VERSION = '1.0.0';
+const TEMP_PREFIX = '.lazyimg-tmp-';
+
+export interface OpenLayoutOptions {
+  /** Create the directory and its `oci-layout` and `index.json` if they do not exist. */
+  create?: boolean;
+}
+
+export class OciLayoutStore implements ImageStore {
+  readonly kind = 'oci-layout' as const;
+  readonly name: string;
+  /** Serializes index.json updates made through this object. */
+  private indexUpdate: Promise<unknown> = Promise.resolve();
+
+  private constructor(readonly dir: string) {
+    this.name = `oci:${dir}`;
+  }
+
+  static async open(dir: string, options: OpenLayoutOptions = {}): Promise<OciLayoutStore> {
+    const store = new OciLayoutStore(dir);
+    let marker: string;
+    try {
+      marker = await readFile(join(dir, LAYOUT_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`Cannot open OCI layout ${store.name}`, e, store.name);
+      if (!options.create) {
+        throw new LazyImageError('NOT_FOUND', `Cannot open OCI layout ${store.name}: no ${LAYOUT_FILE} file in ${dir}`, { ref: store.name });
+      }
+      await store.initialize();
+      return store;
+    }
+    let version: unknown;
+    try {
+      version = (JSON.parse(marker) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+    } catch {
+      version = undefined;
+    }
+    if (version !== LAYOUT_VERSION) {
+      throw new FormatError('INVALID_FORMAT', `Cannot open OCI layout ${store.name}: ${LAYOUT_FILE} must declare imageLayoutVersion "${LAYOUT_VERSION}"`, {
+        format: 'oci-layout',
+        ref: store.name,
+      });
+    }
+    return store;
+  }
+
+  private async initialize(): Promise<void> {
+    try {
+      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+      await this.writeAtomic('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] })));
+      await this.writeAtomic(LAYOUT_FILE, Buffer.from(JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })));
+    } catch (e) {
+      throw ioError(`Cannot create OCI layout ${this.name}`, e, this.name);
+    }
+  }
+
+  /** The layout's `index.json`, validated. */
+  async readIndex(): Promise<ImageIndex> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(join(this.dir, 'index.json'));
+    } catch (e) {
+      throw ioError(`Cannot read index.json of ${this.name}`, e, this.name);
+    }
+    const doc = parseManifest(bytes, MediaType.OciIndex, `index.json of ${this.name}`);
+    if (doc.kind !== 'index') throw new FormatError('INVALID_FORMAT', `Invalid index.json of ${this.name}: not an image index`, { format: 'oci-layout', ref: this.name });
+    return doc.index;
+  }
+
+  async resolve(tagOrDigest?: string): Promise<Descriptor> {
+    const { manifests } = await this.readIndex();
+    if (tagOrDigest === undefined || tagOrDigest === '') {
+      if (manifests.length === 1 && manifests[0]) return manifests[0];
+      const tags = manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter(Boolean);
+      throw new LazyImageError('INVALID_REFERENCE', `${this.name} holds ${manifests.length} images; name one with :<tag> or @<digest>${tags.length ? ` (tags: ${tags.join(', ')})` : ''}`, { ref: this.name });
+    }
+    if (tagOrDigest.includes(':') && /^[a-z0-9]+:[a-f0-9]+$/.test(tagOrDigest)) {
+      parseDigest(tagOrDigest);
+      const listed = manifests.find((m) => m.digest === tagOrDigest);
+      if (listed) return listed;
+      // Not listed at the top (a platform manifest inside an index, say): describe it from its blob.
+      const doc = await this.getManifest(tagOrDigest);
+      return doc.descriptor;
+    }
+    const found = manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] === tagOrDigest);
+    if (found.length === 0) throw new LazyImageError('NOT_FOUND', `Cannot resolve ${this.name}:${tagOrDigest}: no such tag`, { ref: `${this.name}:${tagOrDigest}` });
+    return found[found.length - 1] as Descriptor;
+  }
+
+  async getManifest(descriptor: Descriptor | Digest): Promise<ManifestDocument> {
+    const digest = typeof descriptor === 'string' ? descriptor : descriptor.digest;
+    const where = `manifest ${digest} in ${this.name}`;
+    const path = this.blobPath(digest);
+    let bytes: Buffer;
+    try {
+      const info = await stat(path);
+      if (info.size > MAX_MANIFEST_BYTES) throw new FormatError('INVALID_FORMAT', `Invalid ${where}: ${info.size} bytes is over the ${MAX_MANIFEST_BYTES}-byte limit`, { format: 'manifest', digest });
+      bytes = await readFile(path);
+    } catch (e) {
+      if (e instanceof LazyImageError) throw e;
+      throw ioError(`Cannot read ${where}`, e, this.name);
+    }
+    verifyBytes(bytes, { digest, ...(typeof descriptor === 'string' ? {} : { size: descriptor.size }) }, `Cannot read ${where}`);
+    const doc = parseManifest(bytes, typeof descriptor === 'string' ? undefined : descriptor.mediaType, where);
+    if (typeof descriptor !== 'string') doc.descriptor = { ...doc.descriptor, ...descriptor, mediaType: doc.descriptor.mediaType };
+    return doc;
+  }
+
+  async putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<Descriptor> {
+    const descriptor: Descriptor = { mediaType, digest: sha256(bytes), size: bytes.length };
+    parseManifest(bytes, mediaType, `manifest for ${this.name}`);
+    const path = this.blobPath(descriptor.digest);
+    if (!(await sizeIs(path, bytes.length))) await this.writeAtomic(this.relativeBlobPath(descriptor.digest), bytes);
+    await this.updateIndex((index) => {
+      if (tag === undefined) {
+        return index.manifests.some((m) => m.digest === descriptor.digest) ? index : { ...index, manifests: [...index.manifests, descriptor] };
+      }
+      const others = index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag);
+      return { ...index, manifests: [...others, { ...descriptor, annotations: { [ANNOTATION_REF_NAME]: tag } }] };
+    });
+    return descriptor;
+  }
+
+  async getBlob(descriptor: Descriptor, options: CallOptions = {}): Promise<Readable> {
+    const path = this.blobPath(descriptor.digest);
+    const where = `Cannot read blob ${descriptor.digest} in ${this.name}`;
+    try {
+      await stat(path);
+    } catch (e) {
+      throw ioError(where, e, this.name);
+    }
+    const file = createReadStream(path, options.signal ? { signal: options.signal } : {});
+    const verify = new VerifyingStream(descriptor, where);
+    file.on('error', (e) => verify.destroy(ioError(where, e, this.name)));
+    return file.pipe(verify);
+  }
+
+  async readBlobRange(descriptor: Descriptor, offset: number, length: number): Promise<Buffer> {
+    const where = `Cannot read bytes ${offset}-${offset + length - 1} of blob ${descriptor.digest} in ${this.name}`;
+    checkRange(descriptor, offset, length, where);
+    let handle;
+    try {
+      handle = await open(this.blobPath(descriptor.digest), 'r');
+    } catch (e) {
+      throw ioError(where, e, this.name);
+    }
+    try {
+      const buffer = Buffer.alloc(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(buffer, done, length - done, offset + done);
+        if (bytesRead === 0) throw new FormatError('INVALID_FORMAT', `${where}: the file ends early at ${offset + done}`, { format: 'blob', digest: descriptor.digest, offset: offset + done });
+        done += bytesRead;
+      }
+      return buffer;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async hasBlob(descriptor: Descriptor): Promise<boolean> {
+    return sizeIs(this.blobPath(descriptor.digest), descriptor.size);
+  }
+
+  async putBlob(descriptor: Descriptor, openSource: () => Promise<Readable>, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+    if (await this.hasBlob(descriptor)) return 'existed';
+    throwIfAborted(options.signal, this.name);
+    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const where = `Cannot write blob ${descriptor.digest} to ${this.name}`;
+    try {
+      const source = await openSource();
+      const verify = new VerifyingStream(descriptor, where);
+      if (options.onBytes) {
+        const onBytes = options.onBytes;
+        verify.on('data', (chunk: Buffer) => onBytes(chunk.length));
+      }
+      await pipeline(source, verify, createWriteStream(temp, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
+      await mkdir(join(this.dir, 'blobs', parseDigest(descriptor.digest).algorithm), { recursive: true });
+      await rename(temp, this.blobPath(descriptor.digest));
+      return 'uploaded';
+    } catch (e) {
+      await rm(temp, { force: true });
+      if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: this.name });
+      if (e instanceof LazyImageError) throw e;
+      throw ioError(where, e, this.name);
+    }
+  }
+
+  async *listTags(): AsyncIterable<string[]> {
+    const { manifests } = await this.readIndex();
+    yield [...new Set(manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter((t): t is string => t !== undefined))];
+  }
+
+  async referrers(digest: Digest, artifactType?: string): Promise<Descriptor[]> {
+    const { manifests } = await this.readIndex();
+    const found: Descriptor[] = [];
+    for (const entry of manifests) {
+      if (!isManifestMediaType(entry.mediaType) && !isIndexMediaType(entry.mediaType)) continue;
+      const doc = await this.getManifest(entry);
+      const body = doc.kind === 'index' ? doc.index : doc.manifest;
+      if (body.subject?.digest !== digest) continue;
+      const type = body.artifactType ?? (doc.kind === 'manifest' ? doc.manifest.config.mediaType : undefined);
+      if (artifactType !== undefined && type !== artifactType) continue;
+      found.push({
+        mediaType: doc.descriptor.mediaType,
+        digest: entry.digest,
+        size: entry.size,
+        ...(type ? { artifactType: type } : {}),
+        ...(body.annotations ? { annotations: body.annotations } : {}),
+      });
+    }
+    return found;
+  }
+
+  private relativeBlobPath(digest: Digest): string {
+    const { algorithm, hex } = parseDigest(digest);
+    return join('blobs', algorithm, hex);
+  }
+
+  private blobPath(digest: Digest): string {
+    return join(this.dir, this.relativeBlobPath(digest));
+  }
+
+  private updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
+    const run = this.indexUpdate.then(async () => {
+      const next = change(await this.readIndex());
+      await this.writeAtomic('index.json', Buffer.from(JSON.stringify(next)));
+    });
+    this.indexUpdate = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Writes a file so readers see the old or the new content, never a part. */
+  private async writeAtomic(relative: string, data: Buffer): Promise<void> {
+    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      await writeFile(temp, data, { flag: 'wx' });
+      await mkdir(join(this.dir, relative, '..'), { recursive: true });
+      await rename(temp, join(this.dir, relative));
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw ioError(`Cannot write ${relative} in ${this.name}`, e, this.name);
+    }
+  }
+}
+
+async function sizeIs(path: string, size: number): Promise<boolean> {
+  try {
+    return (await stat(path)).size === size;
+  } catch {
+    return false;
+  }
+}
+
+function ioError(message: string, cause: unknown, ref: string): LazyImageError {
+  const code = (cause as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new LazyImageError('NOT_FOUND', `${message}: no such file`, { ref, cause });
+  if (code === 'ABORT_ERR') return new LazyImageError('CANCELLED', 'Cancelled', { ref, cause });
+  return new LazyImageError('IO', `${message}: ${(cause as Error).message}`, { ref, cause });
+}

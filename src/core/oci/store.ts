@@ -1,0 +1,54 @@
+// The one interface every operation reads and writes images through. A registry repository and an
+// OCI image layout directory both implement it, so jobs never care where an image lives.
+import type { Readable } from 'node:stream';
+import type { Digest } from './digest.js';
+import type { Descriptor, ManifestDocument } from './types.js';
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface PutBlobOptions extends CallOptions {
+  /**
+   * Repository in the same registry that already holds the blob, for a cross-repository mount.
+   * Stores that cannot mount ignore it.
+   */
+  mountFrom?: string;
+  /** Bytes written so far, for progress; called often, keep it cheap. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** How a blob got there: it was already, the registry linked it from another repository, or we sent it. */
+export type PutBlobResult = 'existed' | 'mounted' | 'uploaded';
+
+export interface ImageStore {
+  readonly kind: 'registry' | 'oci-layout';
+  /** What error messages name: `ghcr.io/org/app` or `oci:./images`. */
+  readonly name: string;
+  /** Registry and repository of registry stores; let a copy mount blobs within one registry. */
+  readonly registry?: string;
+  readonly repository?: string;
+
+  /** Turns a tag or digest (or, for a store with one image, nothing) into the descriptor of the manifest or index it points at. */
+  resolve(tagOrDigest: string | undefined, options?: CallOptions): Promise<Descriptor>;
+  /** Fetches and validates a manifest or index; the bytes are checked against the digest. */
+  getManifest(descriptor: Descriptor | Digest, options?: CallOptions): Promise<ManifestDocument>;
+  /** Stores a manifest or index, tagging it when `tag` is given. Call after its blobs are in. */
+  putManifest(bytes: Buffer, mediaType: string, tag?: string, options?: CallOptions): Promise<Descriptor>;
+
+  /** A stream of the blob that fails instead of ending if size or digest do not match. */
+  getBlob(descriptor: Descriptor, options?: CallOptions): Promise<Readable>;
+  /** Exactly `length` bytes of the blob from `offset`. */
+  readBlobRange(descriptor: Descriptor, offset: number, length: number, options?: CallOptions): Promise<Buffer>;
+  hasBlob(descriptor: Descriptor, options?: CallOptions): Promise<boolean>;
+  /**
+   * Stores a blob from the stream `open` returns, verifying size and digest. `open` is only called
+   * if the blob is not already there (and may be called again on a retry).
+   */
+  putBlob(descriptor: Descriptor, open: () => Promise<Readable>, options?: PutBlobOptions): Promise<PutBlobResult>;
+
+  /** Pages of tags, one page per iteration, fetched only as the caller asks. */
+  listTags(options?: CallOptions): AsyncIterable<string[]>;
+  /** Manifests whose `subject` is `digest`, optionally only those of one artifact type. */
+  referrers(digest: Digest, artifactType?: string, options?: CallOptions): Promise<Descriptor[]>;
+}

@@ -1,0 +1,137 @@
+// One registry host: picks the scheme, authenticates each request for the scopes it needs, and
+// answers a 401 once by renewing credentials. Operations live in their own modules.
+import type { Readable } from 'node:stream';
+import { LazyImageError, RegistryError } from '../errors.js';
+import { normalizeRegistry, registryEndpoint } from '../oci/reference.js';
+import { Authenticator } from './auth.js';
+import { dockerKeychain } from './credentials.js';
+import { hostnameOf, isLoopbackHost } from './hosts.js';
+import { resolveOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
+import { responseError } from './responseError.js';
+import { Transport, header, type HttpMethod, type HttpResponse } from './transport.js';
+
+export interface RegistryRequest {
+  method: HttpMethod;
+  /** A path under the registry (`/v2/...`) or an absolute URL the registry gave us. */
+  path: string | URL;
+  /** Token scopes, e.g. `repository:org/app:pull`. */
+  scopes: readonly string[];
+  headers?: Record<string, string>;
+  body?: Buffer | Readable;
+  /** Defaults to true for GET, HEAD and PUT. */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+}
+
+export function repositoryScope(repository: string, actions: 'pull' | 'pull,push'): string {
+  return `repository:${repository}:${actions}`;
+}
+
+export class RegistryClient {
+  readonly registry: string;
+  readonly options: ResolvedRegistryOptions;
+  private readonly endpoint: string;
+  private readonly transport: Transport;
+  private readonly auth: Authenticator;
+  private base: Promise<URL> | undefined;
+
+  constructor(registry: string, options: RegistryOptions = {}) {
+    this.registry = normalizeRegistry(registry);
+    this.options = resolveOptions(options);
+    this.endpoint = registryEndpoint(this.registry);
+    this.transport = new Transport(this.options);
+    this.auth = new Authenticator({
+      registry: this.registry,
+      transport: this.transport,
+      credentials: this.options.credentials ?? dockerKeychain(),
+      insecure: this.options.insecure,
+    });
+  }
+
+  private get insecure(): boolean {
+    return this.options.insecure.includes(this.endpoint) || this.options.insecure.includes(this.registry);
+  }
+
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  /** Sends an authenticated request and returns the response, whatever its status. */
+  async request(req: RegistryRequest): Promise<HttpResponse> {
+    const base = await this.baseUrl(req.signal);
+    const url = typeof req.path === 'string' ? new URL(req.path, base) : req.path;
+    const idempotent = req.idempotent ?? (req.method === 'GET' || req.method === 'HEAD' || req.method === 'PUT');
+    const send = (authorization: string | undefined): Promise<HttpResponse> =>
+      this.transport.send({
+        method: req.method,
+        url,
+        headers: { ...req.headers, ...(authorization ? { authorization } : {}) },
+        ...(req.body !== undefined ? { body: req.body } : {}),
+        idempotent,
+        insecureTls: this.insecure,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+
+    const authorization = await this.auth.authorization(req.scopes, req.signal);
+    const res = await send(authorization);
+    if (res.status !== 401) return res;
+    await res.body.dump();
+    const renewed = await this.auth.respond(header(res, 'www-authenticate'), req.scopes, req.signal);
+    const replayable = req.body === undefined || Buffer.isBuffer(req.body);
+    if (!replayable) {
+      throw new RegistryError('UNAUTHORIZED', `${req.method} ${url.pathname} on ${this.registry}: authentication expired while sending a stream`, { ref: this.registry, status: 401, method: req.method, temporary: true });
+    }
+    return send(renewed);
+  }
+
+  /** `GET /v2/`: is it a registry, and can we reach it with the credentials we have? */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const res = await this.request({ method: 'GET', path: '/v2/', scopes: [], ...(signal ? { signal } : {}) });
+    if (res.status === 200) {
+      await res.body.dump();
+      return;
+    }
+    throw await responseError(res, 'GET', `Cannot reach registry ${this.registry}`, this.registry);
+  }
+
+  /** The base URL: https, or http for loopback and insecure hosts whose port does not speak TLS. */
+  private baseUrl(signal?: AbortSignal): Promise<URL> {
+    this.base ??= this.chooseScheme(signal).catch((e: unknown) => {
+      this.base = undefined;
+      throw e;
+    });
+    return this.base;
+  }
+
+  private async chooseScheme(signal?: AbortSignal): Promise<URL> {
+    const https = new URL(`https://${this.endpoint}/`);
+    const mayUseHttp = this.insecure || isLoopbackHost(hostnameOf(this.endpoint));
+    try {
+      await this.probe(https, signal);
+      return https;
+    } catch (e) {
+      if (!mayUseHttp || !(e instanceof LazyImageError) || e.code === 'CANCELLED') throw e;
+      // A loopback port that fails a certificate check does speak TLS: report that, do not downgrade.
+      if (!this.insecure && (e.code !== 'TLS' || /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|HOSTNAME/.test(e.message))) throw e;
+      const http = new URL(`http://${this.endpoint}/`);
+      try {
+        await this.probe(http, signal);
+      } catch (e2) {
+        throw new LazyImageError((e2 as LazyImageError).code ?? 'UNREACHABLE', `${(e2 as Error).message} (HTTPS failed too: ${(e as Error).message})`, { ref: this.registry, cause: e2 });
+      }
+      return http;
+    }
+  }
+
+  /** Any HTTP answer from `/v2/` proves the scheme works; a 401 also tells us how to log in. */
+  private async probe(base: URL, signal?: AbortSignal): Promise<void> {
+    const res = await this.transport.send({
+      method: 'GET',
+      url: new URL('/v2/', base),
+      idempotent: true,
+      insecureTls: this.insecure,
+      ...(signal ? { signal } : {}),
+    });
+    await res.body.dump();
+  }
+}

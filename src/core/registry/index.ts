@@ -1,0 +1,11 @@
+export * from './challenge.js';
+export * from './client.js';
+export * from './credentials.js';
+export * from './hosts.js';
+export * from './link.js';
+export * from './listing.js';
+export { DEFAULTS as REGISTRY_DEFAULTS, resolveOptions as resolveRegistryOptions, type RegistryOptions } from './options.js';
+export * from './redact.js';
+export * from './referrers.js';
+export * from './store.js';
+export { retryAfterMs } from './transport.js';
