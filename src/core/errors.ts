@@ -130,8 +130,10 @@ export function throwIfAborted(signal: AbortSignal | undefined, ref?: string): v
 export function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   let text = e.message;
+  const seen = new Set<unknown>([e]);
   let cause = e.cause;
-  while (cause instanceof Error) {
+  while (cause instanceof Error && !seen.has(cause)) {
+    seen.add(cause);
     if (!text.includes(cause.message)) text += `: ${cause.message}`;
     cause = cause.cause;
   }

@@ -1,9 +1,12 @@
+import { LazyImageError } from '../errors.js';
+
 /**
  * Runs `work` over `items` with at most `limit` in flight. On the first failure no new item is
  * started and the error is rethrown once the running ones have settled, so nothing keeps
  * writing after the job has failed.
  */
 export async function forEachLimit<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new LazyImageError('INVALID_ARGUMENT', `Concurrency must be a positive integer, not ${limit}`);
   let next = 0;
   let failure: { error: unknown } | undefined;
   const runner = async (): Promise<void> => {

@@ -129,20 +129,26 @@ export function runCredentialHelper(name: string, serverUrl: string, env: NodeJS
     });
     child.on('error', (e) => reject(new LazyImageError('UNAUTHORIZED', `Cannot get credentials for ${serverUrl} from ${program}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not installed' : e.message}`, { cause: e })));
     child.on('close', (code, signal) => {
-      const text = (out || err).trim();
       if (code !== 0) {
-        if (/credentials not found/i.test(text)) return resolve(undefined);
-        const why = signal ? `killed by ${signal}` : `exit code ${code}: ${firstLine(text)}`;
+        // Helpers print "not found" on stdout; other complaints may sit on either stream. Stdout
+        // can hold a secret, so only a line that is plainly not a JSON reply is ever quoted.
+        if (/credentials not found/i.test(out) || /credentials not found/i.test(err)) return resolve(undefined);
+        const complaint = [err, out].map(firstLine).find((l) => l && !l.startsWith('{') && !/secret/i.test(l)) ?? '';
+        const why = signal ? `killed by ${signal}` : `exit code ${code}${complaint ? `: ${complaint}` : ''}`;
         return reject(new LazyImageError('UNAUTHORIZED', `Cannot get credentials for ${serverUrl} from ${program}: ${why}`));
       }
+      let reply: { Username?: unknown; Secret?: unknown };
       try {
-        const reply = JSON.parse(out) as { Username?: unknown; Secret?: unknown };
-        if (typeof reply.Secret !== 'string' || typeof reply.Username !== 'string') throw new Error('missing Username or Secret');
-        if (reply.Secret === '') return resolve(undefined);
-        resolve(reply.Username === '<token>' ? { kind: 'identity-token', token: reply.Secret } : { kind: 'basic', username: reply.Username, password: reply.Secret });
-      } catch (e) {
-        reject(new LazyImageError('UNAUTHORIZED', `Cannot get credentials for ${serverUrl} from ${program}: invalid reply (${(e as Error).message})`));
+        reply = JSON.parse(out) as typeof reply;
+      } catch {
+        // JSON.parse's message quotes the input, which holds the secret: say only what is wrong.
+        return reject(new LazyImageError('UNAUTHORIZED', `Cannot get credentials for ${serverUrl} from ${program}: its reply is not JSON`));
       }
+      if (typeof reply.Secret !== 'string' || typeof reply.Username !== 'string') {
+        return reject(new LazyImageError('UNAUTHORIZED', `Cannot get credentials for ${serverUrl} from ${program}: its reply has no Username or Secret`));
+      }
+      if (reply.Secret === '') return resolve(undefined);
+      resolve(reply.Username === '<token>' ? { kind: 'identity-token', token: reply.Secret } : { kind: 'basic', username: reply.Username, password: reply.Secret });
     });
     child.stdin.on('error', () => undefined); // a helper that exits without reading stdin
     child.stdin.end(serverUrl);
@@ -166,6 +172,6 @@ export function chainCredentials(...providers: CredentialProvider[]): Credential
 }
 
 function firstLine(text: string): string {
-  const line = text.split('\n')[0] ?? '';
+  const line = text.trim().split('\n')[0] ?? '';
   return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }

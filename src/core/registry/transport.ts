@@ -133,6 +133,8 @@ export function header(res: Pick<HttpResponse, 'headers'>, name: string): string
 export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  // Only an IMF-fixdate-like value is a date; Date.parse would read "1.5" as a day in 2001.
+  if (!/^[A-Za-z]{3},? /.test(value.trim())) return undefined;
   const when = Date.parse(value);
   return Number.isNaN(when) ? undefined : Math.max(0, when - now);
 }

@@ -18,7 +18,8 @@ export interface TarEntry {
 
 const BLOCK = 512;
 const TYPEFLAG: Record<TarEntryType, string> = { file: '0', hardlink: '1', symlink: '2', directory: '5' };
-const OCTAL_LIMIT_12 = 8 ** 11; // largest size a 12-byte octal field holds
+const OCTAL_LIMIT_12 = 8 ** 11; // first size a 12-byte octal field cannot hold
+const OCTAL_LIMIT_8 = 8 ** 7; // first id an 8-byte octal field cannot hold
 
 /** The tar stream of `entries`, ending with the two zero blocks. */
 export function tarStream(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): Readable {
@@ -57,6 +58,10 @@ function headerBlocks(entry: TarEntry, size: number): Buffer[] {
   if (Buffer.byteLength(name) > 100) pax.path = name;
   if (entry.linkname && Buffer.byteLength(entry.linkname) > 100) pax.linkpath = entry.linkname;
   if (size >= OCTAL_LIMIT_12) pax.size = String(size);
+  const uid = entry.uid ?? 0;
+  const gid = entry.gid ?? 0;
+  if (uid >= OCTAL_LIMIT_8) pax.uid = String(uid);
+  if (gid >= OCTAL_LIMIT_8) pax.gid = String(gid);
   const blocks: Buffer[] = [];
   if (Object.keys(pax).length) {
     const body = Buffer.from(Object.entries(pax).map(([k, v]) => paxRecord(k, v)).join(''));
@@ -68,8 +73,8 @@ function headerBlocks(entry: TarEntry, size: number): Buffer[] {
     size: size >= OCTAL_LIMIT_12 ? 0 : size,
     typeflag: TYPEFLAG[entry.type],
     mode: entry.mode ?? (entry.type === 'directory' ? 0o755 : 0o644),
-    uid: entry.uid ?? 0,
-    gid: entry.gid ?? 0,
+    uid: uid >= OCTAL_LIMIT_8 ? 0 : uid,
+    gid: gid >= OCTAL_LIMIT_8 ? 0 : gid,
     mtime: entry.mtime ?? 0,
     linkname: truncateUtf8(entry.linkname ?? '', 100),
   }));
