@@ -1,0 +1,95 @@
+// Listings page by page against real registries: distribution 3 pages tags with Link headers,
+// Debian's 2.8 pages only the catalog (and returns every tag at once).
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Stores, listNames } from '../../src/core/jobs/index.js';
+import { parseReference, type ImageStore } from '../../src/core/oci/index.js';
+import { listTags, type RegistryClient } from '../../src/core/registry/index.js';
+import { forEachLimit } from '../../src/core/jobs/pool.js';
+import { sampleLayout } from '../helpers/images.js';
+import { copyImage } from '../../src/core/jobs/index.js';
+import { runCli } from './fixtures/cli.js';
+import { startRegistry, type RegistryFixture, type RegistryFlavor } from './fixtures/registry.js';
+
+const TAGS = 2500;
+
+/** Tags `t0000`..`t2499` on one small image, pushed as a user would (one PUT per tag). */
+async function pushTags(store: ImageStore, count: number): Promise<string[]> {
+  const source = await sampleLayout(64 * 1024);
+  const { descriptor } = await copyImage(source, 'sample', store, 'base');
+  const doc = await store.getManifest(descriptor);
+  const tags = Array.from({ length: count }, (_, i) => `t${String(i).padStart(4, '0')}`);
+  await forEachLimit(tags, 8, async (tag) => {
+    await store.putManifest(doc.bytes, doc.descriptor.mediaType, tag);
+  });
+  return [...tags, 'base'];
+}
+
+for (const flavor of ['3', '2.8'] as RegistryFlavor[]) {
+  describe(`paging on distribution ${flavor}`, () => {
+    let registry: RegistryFixture;
+    let stores: Stores;
+    let client: RegistryClient;
+    let pushed: string[];
+
+    before(async () => {
+      registry = await startRegistry({ flavor, accessLog: true });
+      stores = new Stores();
+      client = stores.client(registry.host);
+      pushed = await pushTags(await stores.open(parseReference(`${registry.host}/many/tags`)), TAGS);
+    });
+    after(async () => {
+      await stores.close();
+      await registry.stop();
+    });
+
+    const tagListRequests = async (): Promise<number> => (await registry.requests()).filter((r) => r.includes('/v2/many/tags/tags/list')).length;
+
+    it(`lists all ${TAGS + 1} tags of one repository, page by page`, async () => {
+      const before = await tagListRequests();
+      const pages: string[][] = [];
+      for await (const page of listTags(client, 'many/tags', { pageSize: 100 })) pages.push(page);
+      const all = pages.flat();
+      assert.equal(all.length, pushed.length);
+      assert.deepEqual([...all].sort(), [...pushed].sort());
+      assert.equal(new Set(all).size, all.length, 'no tag listed twice');
+      const requests = (await tagListRequests()) - before;
+      assert.equal(requests, pages.length, 'one request per page');
+      if (flavor === '3') {
+        assert.equal(pages.length, Math.ceil(pushed.length / 100));
+        assert.ok(pages.slice(0, -1).every((p) => p.length === 100));
+      } else {
+        assert.equal(pages.length, 1, 'distribution 2.8 ignores n for tags and sends them all');
+      }
+    });
+
+    it('fetches only the pages a limit needs', async () => {
+      const before = await tagListRequests();
+      const got: string[] = [];
+      for await (const page of listNames(stores, { registry: registry.host, repository: 'many/tags' }, { limit: 250, pageSize: 100 })) got.push(...page);
+      assert.equal(got.length, 250);
+      assert.equal((await tagListRequests()) - before, flavor === '3' ? 3 : 1);
+      const cli = await runCli(['ls', '--limit', '5', '--json', `${registry.host}/many/tags`]);
+      assert.equal(cli.code, 0, cli.stderr);
+      assert.equal((JSON.parse(cli.stdout) as string[]).length, 5);
+    });
+
+    it('pages the catalog through Link headers', async () => {
+      const source = await sampleLayout(64 * 1024);
+      const names = Array.from({ length: 23 }, (_, i) => `catalog/repo-${String(i).padStart(2, '0')}`);
+      await forEachLimit(names, 4, async (name) => {
+        await copyImage(source, 'sample', await stores.open(parseReference(`${registry.host}/${name}:v1`)), 'v1');
+      });
+      const catalogRequests = async (): Promise<number> => (await registry.requests()).filter((r) => r.includes('/v2/_catalog')).length;
+      const before = await catalogRequests();
+      const pages: string[][] = [];
+      for await (const page of listNames(stores, { registry: registry.host }, { pageSize: 5 })) pages.push(page);
+      const listed = pages.flat();
+      for (const name of [...names, 'many/tags']) assert.ok(listed.includes(name), `${name} listed`);
+      assert.ok(pages.length >= 5, `${pages.length} pages of at most 5`);
+      assert.ok(pages.every((p) => p.length <= 5));
+      assert.equal((await catalogRequests()) - before, pages.length);
+    });
+  });
+}
+
