@@ -134,8 +134,15 @@ export function describeError(e: unknown): string {
   let cause = e.cause;
   while (cause instanceof Error && !seen.has(cause)) {
     seen.add(cause);
-    if (!text.includes(cause.message)) text += `: ${cause.message}`;
+    const adds = withoutSharedAction(text, cause.message);
+    if (!text.includes(adds)) text += `: ${adds}`;
     cause = cause.cause;
   }
   return text;
+}
+
+/** A cause that restates the action ("Cannot X: detail" under "Cannot X: why") adds only its detail. */
+function withoutSharedAction(text: string, message: string): string {
+  const colon = message.indexOf(': ');
+  return colon > 0 && text.startsWith(message.slice(0, colon + 2)) ? message.slice(colon + 2) : message;
 }

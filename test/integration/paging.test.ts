@@ -3,27 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Stores, listNames } from '../../src/core/jobs/index.js';
-import { parseReference, type ImageStore } from '../../src/core/oci/index.js';
+import { parseReference } from '../../src/core/oci/index.js';
 import { listTags, type RegistryClient } from '../../src/core/registry/index.js';
 import { forEachLimit } from '../../src/core/jobs/pool.js';
-import { sampleLayout } from '../helpers/images.js';
 import { copyImage } from '../../src/core/jobs/index.js';
+import { sampleLayout } from '../helpers/images.js';
+import { pushManyTags } from './fixtures/tags.js';
 import { runCli } from './fixtures/cli.js';
 import { startRegistry, type RegistryFixture, type RegistryFlavor } from './fixtures/registry.js';
 
 const TAGS = 2500;
-
-/** Tags `t0000`..`t2499` on one small image, pushed as a user would (one PUT per tag). */
-async function pushTags(store: ImageStore, count: number): Promise<string[]> {
-  const source = await sampleLayout(64 * 1024);
-  const { descriptor } = await copyImage(source, 'sample', store, 'base');
-  const doc = await store.getManifest(descriptor);
-  const tags = Array.from({ length: count }, (_, i) => `t${String(i).padStart(4, '0')}`);
-  await forEachLimit(tags, 8, async (tag) => {
-    await store.putManifest(doc.bytes, doc.descriptor.mediaType, tag);
-  });
-  return [...tags, 'base'];
-}
 
 for (const flavor of ['3', '2.8'] as RegistryFlavor[]) {
   describe(`paging on distribution ${flavor}`, () => {
@@ -36,7 +25,7 @@ for (const flavor of ['3', '2.8'] as RegistryFlavor[]) {
       registry = await startRegistry({ flavor, accessLog: true });
       stores = new Stores();
       client = stores.client(registry.host);
-      pushed = await pushTags(await stores.open(parseReference(`${registry.host}/many/tags`)), TAGS);
+      pushed = await pushManyTags(await stores.open(parseReference(`${registry.host}/many/tags`)), TAGS);
     });
     after(async () => {
       await stores.close();

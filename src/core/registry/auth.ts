@@ -60,6 +60,11 @@ export class Authenticator {
     return this.bearerHeader(challenge, [...new Set([...scopes, ...extra])], true, signal);
   }
 
+  /** Whether requests carry the user's credentials rather than anonymous tokens. */
+  async hasCredential(): Promise<boolean> {
+    return (await this.getCredential()) !== undefined;
+  }
+
   private getCredential(): Promise<Credential | undefined> {
     this.credential ??= this.ctx.credentials ? this.ctx.credentials(this.ctx.registry) : Promise.resolve(undefined);
     return this.credential;

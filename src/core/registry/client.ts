@@ -81,7 +81,10 @@ export class RegistryClient {
     if (!replayable) {
       throw new RegistryError('UNAUTHORIZED', `${req.method} ${url.pathname} on ${this.registry}: authentication expired while sending a stream`, { ref: this.registry, status: 401, method: req.method, temporary: true });
     }
-    return send(renewed);
+    const retried = await send(renewed);
+    // A 401 after authenticating means what we sent was refused: let the error say what that was.
+    if (retried.status === 401) retried.refused = (await this.auth.hasCredential()) ? 'credentials' : 'anonymous';
+    return retried;
   }
 
   /** `GET /v2/`: is it a registry, and can we reach it with the credentials we have? */

@@ -7,13 +7,21 @@ import { header, type HttpResponse } from './transport.js';
 /** Error bodies are read up to this size; the rest is discarded. */
 const MAX_ERROR_BODY = 64 * 1024;
 
+/** Why a 401 came back although we had authenticated (the registry's own text just says 401). */
+const REFUSED: Record<NonNullable<HttpResponse['refused']>, string> = {
+  anonymous: 'anonymous access is not allowed; log in first',
+  credentials: 'the credentials were rejected or do not grant access (wrong username or password?)',
+};
+
 export async function responseError(res: HttpResponse, method: string, action: string, ref: string): Promise<RegistryError> {
   const text = await readPrefix(res, MAX_ERROR_BODY);
   const diagnostics = parseDiagnostics(text);
   const { code, temporary } = classifyStatus(res.status, diagnostics);
-  const reason = diagnostics.length > 0
-    ? diagnostics.map((d) => `${d.code.toLowerCase()}: ${d.message}`).join('; ')
-    : describeStatus(res.status, text);
+  const reason = res.status === 401 && res.refused
+    ? REFUSED[res.refused]
+    : diagnostics.length > 0
+      ? diagnostics.map((d) => `${d.code.toLowerCase()}: ${d.message}`).join('; ')
+      : describeStatus(res.status, text);
   const challenge = res.status === 401 ? header(res, 'www-authenticate') : undefined;
   return new RegistryError(code, `${action}: ${reason}`, {
     ref,

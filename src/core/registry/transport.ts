@@ -30,6 +30,8 @@ export interface HttpResponse {
   body: Dispatcher.ResponseData['body'];
   /** Where the response finally came from, after redirects. */
   url: URL;
+  /** Set by the registry client on a 401 to a request it had authenticated: what was refused. */
+  refused?: 'anonymous' | 'credentials';
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
