@@ -6,6 +6,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Stores } from '../../src/core/jobs/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
+import { RegistryClient, listTags } from '../../src/core/registry/index.js';
 import { TOOLS_DIR, requireTool } from '../../test/helpers/tools.js';
 import { startRegistry } from '../../test/integration/fixtures/registry.js';
 import { pushManyTags } from '../../test/integration/fixtures/tags.js';
@@ -41,6 +42,22 @@ function time(command: string, args: string[]): Promise<Timing> {
   });
 }
 
+/** The library as the extension uses it: a warm process, a new client (cold connections) per run. */
+async function timeInProcess(host: string, repository: string, pageSize: number): Promise<Timing> {
+  const start = process.hrtime.bigint();
+  const ms = (): number => Number(process.hrtime.bigint() - start) / 1e6;
+  const client = new RegistryClient(host);
+  let first = -1;
+  let lines = 0;
+  for await (const page of listTags(client, repository, { pageSize })) {
+    if (first < 0) first = ms();
+    lines += page.length;
+  }
+  const totalMs = ms();
+  await client.close();
+  return { firstOutputMs: first, totalMs, lines };
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
@@ -60,11 +77,16 @@ async function main(): Promise<void> {
       ['skopeo list-tags', requireTool('skopeo', 'apt-get install skopeo'), ['list-tags', '--tls-verify=false', `docker://${repo}`]],
       ...(existsSync(crane) ? [['crane ls', crane, ['ls', '--insecure', repo]] as [string, string, string[]]] : []),
     ];
+    const measures: Array<[string, () => Promise<Timing>]> = [
+      ...tools.map(([name, command, args]): [string, () => Promise<Timing>] => [name, () => time(command, args)]),
+      ['core listTags in-process (page size 1000)', () => timeInProcess(registry.host, 'bench/tags', 1000)],
+      ['core listTags in-process (page size 100)', () => timeInProcess(registry.host, 'bench/tags', 100)],
+    ];
     const results: Array<{ name: string; first: number; total: number; lines: number }> = [];
-    for (const [name, command, args] of tools) {
-      await time(command, args); // warm-up
+    for (const [name, measure] of measures) {
+      await measure(); // warm-up
       const runs: Timing[] = [];
-      for (let i = 0; i < RUNS; i++) runs.push(await time(command, args));
+      for (let i = 0; i < RUNS; i++) runs.push(await measure());
       results.push({ name, first: median(runs.map((r) => r.firstOutputMs)), total: median(runs.map((r) => r.totalMs)), lines: runs[0]?.lines ?? 0 });
     }
     const base = results.find((r) => r.name === 'skopeo list-tags') as (typeof results)[number];
