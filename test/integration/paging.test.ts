@@ -1,5 +1,5 @@
-// Listings page by page against real registries: distribution 3 pages tags with Link headers,
-// Debian's 2.8 pages only the catalog (and returns every tag at once).
+// Listings page by page against real registries, in every auth mode: distribution 3 pages tags
+// with Link headers, Debian's 2.8 pages only the catalog (and returns every tag at once).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Stores, listNames } from '../../src/core/jobs/index.js';
@@ -10,20 +10,25 @@ import { copyImage } from '../../src/core/jobs/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import { pushManyTags } from './fixtures/tags.js';
 import { runCli } from './fixtures/cli.js';
-import { startRegistry, type RegistryFixture, type RegistryFlavor } from './fixtures/registry.js';
+import { credentialsFor, startRegistry, type RegistryAuth, type RegistryFixture, type RegistryFlavor } from './fixtures/registry.js';
+import { dockerConfigFor } from './fixtures/cli.js';
 
 const TAGS = 2500;
 
-for (const flavor of ['3', '2.8'] as RegistryFlavor[]) {
-  describe(`paging on distribution ${flavor}`, () => {
+const setups: Array<[RegistryFlavor, RegistryAuth]> = [['3', 'none'], ['3', 'token'], ['2.8', 'none'], ['2.8', 'basic'], ['2.8', 'token']];
+
+for (const [flavor, auth] of setups) {
+  describe(`paging on distribution ${flavor}, auth=${auth}`, () => {
     let registry: RegistryFixture;
     let stores: Stores;
     let client: RegistryClient;
     let pushed: string[];
+    let dockerConfig: string;
 
     before(async () => {
-      registry = await startRegistry({ flavor, accessLog: true });
-      stores = new Stores();
+      registry = await startRegistry({ flavor, auth, accessLog: true });
+      stores = new Stores({ credentials: credentialsFor(registry) });
+      dockerConfig = await dockerConfigFor(registry.host, registry.username, registry.password);
       client = stores.client(registry.host);
       pushed = await pushManyTags(await stores.open(parseReference(`${registry.host}/many/tags`)), TAGS);
     });
@@ -58,7 +63,7 @@ for (const flavor of ['3', '2.8'] as RegistryFlavor[]) {
       for await (const page of listNames(stores, { registry: registry.host, repository: 'many/tags' }, { limit: 250, pageSize: 100 })) got.push(...page);
       assert.equal(got.length, 250);
       assert.equal((await tagListRequests()) - before, flavor === '3' ? 3 : 1);
-      const cli = await runCli(['ls', '--limit', '5', '--json', `${registry.host}/many/tags`]);
+      const cli = await runCli(['ls', '--limit', '5', '--json', `${registry.host}/many/tags`], { DOCKER_CONFIG: dockerConfig });
       assert.equal(cli.code, 0, cli.stderr);
       assert.equal((JSON.parse(cli.stdout) as string[]).length, 5);
     });

@@ -10,7 +10,7 @@ import { MediaType, parseReference, sha256, type Descriptor, type ImageManifest,
 import { referrersTag } from '../../src/core/registry/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import { requireTool } from '../helpers/tools.js';
-import { startRegistry, type RegistryFixture, type RegistryFlavor } from './fixtures/registry.js';
+import { credentialsFor, startRegistry, type RegistryAuth, type RegistryFixture, type RegistryFlavor } from './fixtures/registry.js';
 
 const run = promisify(execFile);
 
@@ -30,14 +30,16 @@ async function pushArtifact(store: ImageStore, subject: Descriptor, artifactType
   return store.putManifest(Buffer.from(JSON.stringify(manifest)), MediaType.OciManifest);
 }
 
-for (const flavor of ['2.8', '3'] as RegistryFlavor[]) {
-  describe(`referrers on distribution ${flavor}`, () => {
+const setups: Array<[RegistryFlavor, RegistryAuth]> = [['2.8', 'none'], ['2.8', 'basic'], ['2.8', 'token'], ['3', 'none']];
+
+for (const [flavor, auth] of setups) {
+  describe(`referrers on distribution ${flavor}, auth=${auth}`, () => {
     let registry: RegistryFixture;
     let stores: Stores;
 
     before(async () => {
-      registry = await startRegistry({ flavor });
-      stores = new Stores();
+      registry = await startRegistry({ flavor, auth });
+      stores = new Stores({ credentials: credentialsFor(registry) });
     });
     after(async () => {
       await stores.close();
@@ -59,7 +61,8 @@ for (const flavor of ['2.8', '3'] as RegistryFlavor[]) {
       // The fallback index is an ordinary tag other tools can read.
       const tag = referrersTag(image.digest);
       assert.equal(tag, `sha256-${image.digest.slice(7)}`);
-      const raw = await run(requireTool('skopeo', 'apt-get install skopeo'), ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/refs/app:${tag}`]);
+      const creds = auth === 'none' ? [] : ['--creds', `${registry.username}:${registry.password}`];
+      const raw = await run(requireTool('skopeo', 'apt-get install skopeo'), ['inspect', '--raw', '--tls-verify=false', ...creds, `docker://${registry.host}/refs/app:${tag}`]);
       const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: Descriptor[] };
       assert.equal(index.mediaType, MediaType.OciIndex);
       assert.equal(index.manifests.length, 2);

@@ -7,11 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Stores, copyImage, inspectImage } from '../../src/core/jobs/index.js';
 import { OciLayoutStore, parseReference, type Descriptor } from '../../src/core/oci/index.js';
-import { RegistryClient, RegistryStore, staticCredentials } from '../../src/core/registry/index.js';
+import { RegistryClient, RegistryStore } from '../../src/core/registry/index.js';
 import { multiPlatformLayout, sampleLayout, tempLayout } from '../helpers/images.js';
 import { requireTool } from '../helpers/tools.js';
 import { dockerConfigFor, runCli } from './fixtures/cli.js';
-import { startRegistry, type RegistryAuth, type RegistryFixture } from './fixtures/registry.js';
+import { credentialsFor, startRegistry, type RegistryAuth, type RegistryFixture } from './fixtures/registry.js';
 
 const skopeo = (): string => requireTool('skopeo', 'apt-get install skopeo');
 // Async on purpose: the token server runs in this process and must keep answering skopeo.
@@ -26,7 +26,7 @@ for (const auth of ['none', 'basic', 'token'] as RegistryAuth[]) {
 
     before(async () => {
       registry = await startRegistry({ auth });
-      stores = new Stores({ credentials: staticCredentials({ [registry.host]: { kind: 'basic', username: registry.username, password: registry.password } }) });
+      stores = new Stores({ credentials: credentialsFor(registry) });
       source = await sampleLayout();
       dockerConfig = await dockerConfigFor(registry.host, registry.username, registry.password);
     });
@@ -104,7 +104,7 @@ for (const auth of ['none', 'basic', 'token'] as RegistryAuth[]) {
 
     it('uploads a large blob in PATCH chunks and it reads back intact', async () => {
       const chunked = new RegistryClient(registry.host, {
-        credentials: staticCredentials({ [registry.host]: { kind: 'basic', username: registry.username, password: registry.password } }),
+        credentials: credentialsFor(registry),
         monolithicUploadMax: 512 * 1024,
         chunkSize: 700 * 1024,
       });
