@@ -14,7 +14,7 @@ import type { Descriptor, OciLayoutStore } from '../../src/core/oci/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import { CLI, dockerConfigFor, runCli, type CliResult } from './fixtures/cli.js';
 import { selfSignedCertificate, startFakeServer, type FakeServer } from './fixtures/fakeServer.js';
-import { startLinkProxy, type LinkProxy } from './fixtures/linkProxy.js';
+import { startLinkProxy } from './fixtures/linkProxy.js';
 import { freePort, startRegistry, type RegistryAuth, type RegistryFixture } from './fixtures/registry.js';
 
 /** No test may take longer; a hanging CLI fails its test instead of the whole run. */
@@ -250,7 +250,7 @@ describe('a registry whose stored layer was corrupted', () => {
 
 describe('a Link header that points to another host', () => {
   let registry: RegistryFixture;
-  let proxy: LinkProxy;
+  let proxy: FakeServer;
 
   before(async () => {
     registry = await startRegistry();
@@ -273,7 +273,7 @@ describe('a Link header that points to another host', () => {
       // The first page, at most (distribution 2.8 ignores `n` for tags and sends them all at once).
       const printed = result.stdout.split('\n').filter(Boolean);
       assert.ok(printed.every((n) => names.includes(n)) && new Set(printed).size === printed.length, `printed ${JSON.stringify(result.stdout)}`);
-      const listings = proxy.requests.filter((r) => r.startsWith(what === 'tags' ? '/v2/linked/app/tags/list' : '/v2/_catalog'));
+      const listings = proxy.requests.filter((r) => r.startsWith(what === 'tags' ? 'GET /v2/linked/app/tags/list' : 'GET /v2/_catalog'));
       assert.equal(listings.length, 1, `one page asked for, no more: ${listings.join(', ')}`);
     });
   }

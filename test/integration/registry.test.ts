@@ -132,6 +132,19 @@ for (const auth of ['none', 'basic', 'token'] as RegistryAuth[]) {
       assert.equal((await remote.resolve('arm')).digest, one.descriptor.digest);
     });
 
+    it('copies to repo@digest untagged, and refuses a digest the image does not have', async () => {
+      const digest = (await source.resolve('sample')).digest;
+      const ok = await runCli(['copy', `oci:${source.dir}:sample`, `${registry.host}/pinned/app@${digest}`], { DOCKER_CONFIG: dockerConfig });
+      assert.equal(ok.code, 0, ok.stderr);
+      const remote = await stores.open(parseReference(`${registry.host}/pinned/app`));
+      assert.equal((await remote.resolve(digest)).digest, digest);
+      await assert.rejects(remote.resolve('latest'), { code: 'NOT_FOUND' }, 'no tag was pushed');
+      const wrong = `sha256:${'0'.repeat(64)}`;
+      const refused = await runCli(['copy', `oci:${source.dir}:sample`, `${registry.host}/pinned/other@${wrong}`], { DOCKER_CONFIG: dockerConfig });
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /digest is sha256:/);
+    });
+
     it('lists the repositories and tags it holds', async () => {
       const remote = await stores.open(parseReference(`${registry.host}/listing/app:v1`));
       await copyImage(source, 'sample', remote, 'v1');
@@ -145,3 +158,4 @@ for (const auth of ['none', 'basic', 'token'] as RegistryAuth[]) {
     });
   });
 }
+

@@ -27,8 +27,11 @@ export function registerCopy(program: Command): void {
       try {
         const source = await stores.open(src);
         const destination = await stores.open(dst, { create: true });
-        const result = await copyImage(source, src.digest ?? src.tag, destination, dst.tag ?? src.tag, {
+        // `dst@digest` pushes untagged; a bare destination keeps the source's tag.
+        const tag = dst.digest !== undefined ? dst.tag : dst.tag ?? src.tag;
+        const result = await copyImage(source, src.digest ?? src.tag, destination, tag, {
           signal: interruptSignal(),
+          ...(dst.digest !== undefined ? { expectDigest: dst.digest } : {}),
           ...(options.allPlatforms ? { allPlatforms: true } : {}),
           ...(options.platform ? { platform: options.platform } : {}),
         });

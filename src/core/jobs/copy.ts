@@ -11,6 +11,8 @@ export interface CopyOptions {
   allPlatforms?: boolean;
   /** The platform to pick from an index when not copying all; the host's by default. */
   platform?: Platform;
+  /** Refuse to write the top manifest unless it has this digest (a `repo@digest` destination). */
+  expectDigest?: string;
   /** Blobs transferred at once. */
   concurrency?: number;
   signal?: AbortSignal;
@@ -43,6 +45,9 @@ export async function copyImage(
     throwIfAborted(options.signal, source.name);
     const root = await source.getManifest(await source.resolve(sourceRef, { signal: controller.signal }), { signal: controller.signal });
     const top = root.kind === 'index' && !options.allPlatforms ? await copier.pickPlatform(root) : root;
+    if (options.expectDigest !== undefined && options.expectDigest !== top.descriptor.digest) {
+      throw new LazyImageError('DIGEST_MISMATCH', `Cannot copy ${source.name} to ${destination.name}@${options.expectDigest}: the image's digest is ${top.descriptor.digest}`, { ref: destination.name });
+    }
     const descriptor = await copier.copyTree(top, destinationTag, 0);
     return { descriptor, blobs: copier.counts, bytesUploaded: copier.bytesUploaded };
   } catch (e) {

@@ -34,6 +34,15 @@ function invalid(input: string, why: string): LazyImageError {
   return new LazyImageError('INVALID_REFERENCE', `Invalid reference "${input}": ${why}`, { ref: input });
 }
 
+function checkedDigest(digest: string, input: string): string {
+  try {
+    parseDigest(digest);
+  } catch (e) {
+    throw invalid(input, (e as Error).message);
+  }
+  return digest;
+}
+
 /** Parses either form. A bare name such as `ubuntu` means `docker.io/library/ubuntu:latest`. */
 export function parseReference(input: string): ImageReference {
   return input.startsWith(OCI_PREFIX) ? parseLayoutReference(input) : parseRegistryReference(input);
@@ -46,13 +55,8 @@ export function parseRegistryReference(input: string): RegistryReference {
   let digest: string | undefined;
   const at = rest.indexOf('@');
   if (at >= 0) {
-    digest = rest.slice(at + 1);
+    digest = checkedDigest(rest.slice(at + 1), input);
     rest = rest.slice(0, at);
-    try {
-      parseDigest(digest);
-    } catch (e) {
-      throw invalid(input, (e as Error).message);
-    }
   }
   let tag: string | undefined;
   const colon = rest.lastIndexOf(':');
@@ -111,13 +115,8 @@ export function parseLayoutReference(input: string): LayoutReference {
   let tag: string | undefined;
   const at = rest.lastIndexOf('@');
   if (at >= 0 && /^[a-z0-9]+:/.test(rest.slice(at + 1))) {
-    digest = rest.slice(at + 1);
+    digest = checkedDigest(rest.slice(at + 1), input);
     rest = rest.slice(0, at);
-    try {
-      parseDigest(digest);
-    } catch (e) {
-      throw invalid(input, (e as Error).message);
-    }
   } else {
     const colon = rest.lastIndexOf(':');
     if (colon > rest.lastIndexOf('/')) {
