@@ -51,7 +51,7 @@ async function timeInProcess(host: string, repository: string, pageSize: number)
   let lines = 0;
   for await (const page of listTags(client, repository, { pageSize })) {
     if (first < 0) first = ms();
-    lines += page.length;
+    lines += page.names.length;
   }
   const totalMs = ms();
   await client.close();

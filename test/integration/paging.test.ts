@@ -42,7 +42,12 @@ for (const [flavor, auth] of setups) {
     it(`lists all ${TAGS + 1} tags of one repository, page by page`, async () => {
       const before = await tagListRequests();
       const pages: string[][] = [];
-      for await (const page of listTags(client, 'many/tags', { pageSize: 100 })) pages.push(page);
+      const lastFlags: boolean[] = [];
+      for await (const page of listTags(client, 'many/tags', { pageSize: 100 })) {
+        pages.push(page.names);
+        lastFlags.push(page.last);
+      }
+      assert.deepEqual(lastFlags, pages.map((_, i) => i === pages.length - 1), 'only the final page says it is the last');
       const all = pages.flat();
       assert.equal(all.length, pushed.length);
       assert.deepEqual([...all].sort(), [...pushed].sort());
@@ -60,7 +65,7 @@ for (const [flavor, auth] of setups) {
     it('fetches only the pages a limit needs', async () => {
       const before = await tagListRequests();
       const got: string[] = [];
-      for await (const page of listNames(stores, { registry: registry.host, repository: 'many/tags' }, { limit: 250, pageSize: 100 })) got.push(...page);
+      for await (const page of listNames(stores, { registry: registry.host, repository: 'many/tags' }, { limit: 250, pageSize: 100 })) got.push(...page.names);
       assert.equal(got.length, 250);
       assert.equal((await tagListRequests()) - before, flavor === '3' ? 3 : 1);
       const cli = await runCli(['ls', '--limit', '5', '--json', `${registry.host}/many/tags`], { DOCKER_CONFIG: dockerConfig });
@@ -77,7 +82,7 @@ for (const [flavor, auth] of setups) {
       const catalogRequests = async (): Promise<number> => (await registry.requests()).filter((r) => r.includes('/v2/_catalog')).length;
       const before = await catalogRequests();
       const pages: string[][] = [];
-      for await (const page of listNames(stores, { registry: registry.host }, { pageSize: 5 })) pages.push(page);
+      for await (const page of listNames(stores, { registry: registry.host }, { pageSize: 5 })) pages.push(page.names);
       const listed = pages.flat();
       for (const name of [...names, 'many/tags']) assert.ok(listed.includes(name), `${name} listed`);
       assert.ok(pages.length >= 5, `${pages.length} pages of at most 5`);

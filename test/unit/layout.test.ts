@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { OciLayoutStore } from '../../src/core/oci/layout.js';
+import type { NamePage } from '../../src/core/oci/store.js';
 import { MediaType } from '../../src/core/oci/mediaTypes.js';
 import { ANNOTATION_REF_NAME, type Descriptor } from '../../src/core/oci/types.js';
 import { assertRejectsCode } from './helpers/errors.js';
@@ -246,9 +247,9 @@ describe('OciLayoutStore manifests and tags', () => {
       [image.manifest.digest, 'b'],
       [untagged.manifest.digest, undefined],
     ]);
-    const pages: string[][] = [];
+    const pages: NamePage[] = [];
     for await (const page of store.listTags()) pages.push(page);
-    assert.deepEqual(pages, [['a', 'b']]);
+    assert.deepEqual(pages, [{ names: ['a', 'b'], last: true }]);
   });
 
   it('keeps every tag when manifests are stored concurrently', async () => {
@@ -257,7 +258,7 @@ describe('OciLayoutStore manifests and tags', () => {
     const tags = Array.from({ length: 12 }, (_, i) => `t${i}`);
     await Promise.all(tags.map((tag) => store.putManifest(manifestBytes({ config: config.descriptor, layers: [], annotations: { tag } }), MediaType.OciManifest, tag)));
     const pages: string[][] = [];
-    for await (const page of store.listTags()) pages.push(page);
+    for await (const page of store.listTags()) pages.push(page.names);
     assert.deepEqual(pages.flat().sort(), [...tags].sort());
     assert.deepEqual(await leftovers(store.dir), []);
   });

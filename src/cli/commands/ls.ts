@@ -30,8 +30,8 @@ export function registerLs(program: Command): void {
         });
         for await (const page of pages) {
           // Human output streams page by page; JSON needs the whole list.
-          if (options.json) names.push(...page);
-          else process.stdout.write(page.map((n) => `${n}\n`).join(''));
+          if (options.json) names.push(...page.names);
+          else process.stdout.write(page.names.map((n) => `${n}\n`).join(''));
         }
         if (options.json) process.stdout.write(`${JSON.stringify(names)}\n`);
       } finally {

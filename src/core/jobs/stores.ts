@@ -28,6 +28,13 @@ export class Stores {
     }
   }
 
+  /** Drops a registry's client, with its cached credentials and tokens (after a log-in or log-out). */
+  async forget(registry: string): Promise<void> {
+    const client = this.clients.get(registry);
+    this.clients.delete(registry);
+    await client?.close();
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.close()));
     this.clients.clear();

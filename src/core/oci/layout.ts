@@ -10,7 +10,7 @@ import { type Digest, VerifyingStream, parseDigest, sha256, verifyBytes } from '
 import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from './mediaTypes.js';
 import { checkRange } from './range.js';
-import type { CallOptions, ImageStore, PutBlobOptions, PutBlobResult } from './store.js';
+import type { CallOptions, ImageStore, NamePage, PutBlobOptions, PutBlobResult } from './store.js';
 import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex, type ManifestDocument } from './types.js';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -202,9 +202,9 @@ export class OciLayoutStore implements ImageStore {
     }
   }
 
-  async *listTags(): AsyncIterable<string[]> {
+  async *listTags(): AsyncIterable<NamePage> {
     const { manifests } = await this.readIndex();
-    yield [...new Set(manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter((t): t is string => t !== undefined))];
+    yield { names: [...new Set(manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter((t): t is string => t !== undefined))], last: true };
   }
 
   async referrers(digest: Digest, artifactType?: string): Promise<Descriptor[]> {

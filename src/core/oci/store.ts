@@ -21,6 +21,12 @@ export interface PutBlobOptions extends CallOptions {
 /** How a blob got there: it was already, the registry linked it from another repository, or we sent it. */
 export type PutBlobResult = 'existed' | 'mounted' | 'uploaded';
 
+/** One page of a listing; `last` says whether asking for another page is worth it. */
+export interface NamePage {
+  names: string[];
+  last: boolean;
+}
+
 export interface ImageStore {
   readonly kind: 'registry' | 'oci-layout';
   /** What error messages name: `ghcr.io/org/app` or `oci:./images`. */
@@ -48,7 +54,7 @@ export interface ImageStore {
   putBlob(descriptor: Descriptor, open: () => Promise<Readable>, options?: PutBlobOptions): Promise<PutBlobResult>;
 
   /** Pages of tags, one page per iteration, fetched only as the caller asks. */
-  listTags(options?: CallOptions): AsyncIterable<string[]>;
+  listTags(options?: CallOptions): AsyncIterable<NamePage>;
   /** Manifests whose `subject` is `digest`, optionally only those of one artifact type. */
   referrers(digest: Digest, artifactType?: string, options?: CallOptions): Promise<Descriptor[]>;
 }

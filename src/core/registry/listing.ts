@@ -1,5 +1,6 @@
 // Repository and tag listings, one page per iteration, following `Link: <...>; rel="next"`.
 import { LazyImageError } from '../errors.js';
+import type { NamePage } from '../oci/store.js';
 import { readJson } from './body.js';
 import { repositoryScope, type RegistryClient } from './client.js';
 import { nextPageUrl } from './link.js';
@@ -10,16 +11,18 @@ const MAX_PAGE_BYTES = 16 * 1024 * 1024;
 export interface PageOptions {
   /** Entries asked for per page; the registry may send fewer or ignore it. */
   pageSize?: number;
+  /** Start after this name (the API's `last`), e.g. to resume a listing that failed midway. */
+  last?: string;
   signal?: AbortSignal;
 }
 
 /** `GET /v2/_catalog`: pages of repository names. */
-export function listRepositories(client: RegistryClient, options: PageOptions = {}): AsyncGenerator<string[]> {
+export function listRepositories(client: RegistryClient, options: PageOptions = {}): AsyncGenerator<NamePage> {
   return pages(client, '/v2/_catalog', ['registry:catalog:*'], 'repositories', client.registry, options);
 }
 
 /** `GET /v2/<name>/tags/list`: pages of tags. */
-export function listTags(client: RegistryClient, repository: string, options: PageOptions = {}): AsyncGenerator<string[]> {
+export function listTags(client: RegistryClient, repository: string, options: PageOptions = {}): AsyncGenerator<NamePage> {
   return pages(client, `/v2/${repository}/tags/list`, [repositoryScope(repository, 'pull')], 'tags', `${client.registry}/${repository}`, options);
 }
 
@@ -30,9 +33,9 @@ async function* pages(
   field: 'repositories' | 'tags',
   ref: string,
   options: PageOptions,
-): AsyncGenerator<string[]> {
+): AsyncGenerator<NamePage> {
   const pageSize = options.pageSize ?? client.options.pageSize;
-  let next: string | URL | undefined = `${path}?n=${pageSize}`;
+  let next: string | URL | undefined = `${path}?n=${pageSize}${options.last !== undefined ? `&last=${encodeURIComponent(options.last)}` : ''}`;
   const seen = new Set<string>();
   const action = field === 'tags' ? `Cannot list tags of ${ref}` : `Cannot list repositories of ${ref}`;
   for (let page = 0; next !== undefined; page++) {
@@ -53,9 +56,9 @@ async function* pages(
     if (!Array.isArray(items) || items.some((t) => typeof t !== 'string')) {
       throw new LazyImageError('INVALID_FORMAT', `${action}: "${field}" in the response is not a list of names`, { ref });
     }
-    yield items as string[];
     const url = nextPageUrl(Array.isArray(link) ? link.join(', ') : link, current, ref);
     // A registry that links back to a page we have seen would loop forever: stop there.
     next = url && !seen.has(url.href) ? url : undefined;
+    yield { names: items as string[], last: next === undefined };
   }
 }

@@ -1,7 +1,7 @@
 // A repository of a registry as an ImageStore.
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
-import type { CallOptions, ImageStore, PutBlobOptions, PutBlobResult } from '../oci/store.js';
+import type { CallOptions, ImageStore, NamePage, PutBlobOptions, PutBlobResult } from '../oci/store.js';
 import type { Descriptor, ManifestDocument } from '../oci/types.js';
 import { getBlob, readBlobRange, statBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
@@ -65,7 +65,7 @@ export class RegistryStore implements ImageStore {
     });
   }
 
-  listTags(options: CallOptions & { pageSize?: number } = {}): AsyncIterable<string[]> {
+  listTags(options: CallOptions & { pageSize?: number } = {}): AsyncIterable<NamePage> {
     return listTags(this.client, this.repository, options);
   }
 

@@ -1,0 +1,42 @@
+// What the extension's parts share, built once in activate() and passed down (no globals).
+import type * as vscode from 'vscode';
+import { Stores } from '../core/jobs/index.js';
+import { chainCredentials, dockerKeychain } from '../core/registry/index.js';
+import type { CredentialStore } from './CredentialStore.js';
+import type { LayoutFinder } from './LayoutFinder.js';
+import type { RegistrySettings } from './RegistrySettings.js';
+
+export class Services implements vscode.Disposable {
+  private current: Stores;
+
+  constructor(
+    readonly log: vscode.LogOutputChannel,
+    readonly settings: RegistrySettings,
+    readonly credentials: CredentialStore,
+    readonly layouts: LayoutFinder,
+  ) {
+    this.current = this.build();
+  }
+
+  /** Stores with the current settings; credentials from SecretStorage first, then docker's config. */
+  get stores(): Stores {
+    return this.current;
+  }
+
+  /** After a settings change: new clients with the new options. */
+  rebuildStores(): void {
+    void this.current.close();
+    this.current = this.build();
+  }
+
+  private build(): Stores {
+    return new Stores({
+      credentials: chainCredentials(this.credentials.provider(), dockerKeychain()),
+      insecure: this.settings.insecureRegistries(),
+    });
+  }
+
+  dispose(): void {
+    void this.current.close();
+  }
+}

@@ -1,0 +1,59 @@
+// Activation: builds the services, the tree and the commands, and hands every disposable to VS Code.
+import * as vscode from 'vscode';
+import { describeError } from '../core/errors.js';
+import { imageCommands } from './commands/images.js';
+import { registryCommands } from './commands/registries.js';
+import { viewCommands } from './commands/view.js';
+import { CredentialStore } from './CredentialStore.js';
+import { LayoutFinder } from './LayoutFinder.js';
+import { MANIFEST_SCHEME, ManifestDocuments } from './ManifestDocuments.js';
+import { RegistrySettings } from './RegistrySettings.js';
+import { Services } from './Services.js';
+import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
+
+const VIEW_ID = 'lazyImages.explorer';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const started = Date.now();
+  const log = vscode.window.createOutputChannel('Lazy Images', { log: true });
+  const settings = new RegistrySettings(context.globalState);
+  const credentials = new CredentialStore(context.secrets);
+  const layouts = new LayoutFinder(settings);
+  const services = new Services(log, settings, credentials, layouts);
+  const tree = new LazyImagesTreeProvider(services);
+  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+
+  const commands: Record<string, (...args: never[]) => unknown> = {
+    ...registryCommands(services, tree),
+    ...imageCommands(services),
+    ...viewCommands(services, tree),
+  };
+  context.subscriptions.push(
+    log, layouts, services, tree, view,
+    vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
+    ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
+    layouts.onDidChange(() => tree.refresh({ kind: 'layoutsRoot' })),
+    credentials.onDidChange((host) => void services.stores.forget(host).then(() => tree.refresh({ kind: 'registriesRoot' }))),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('lazyImages.insecureRegistries')) services.rebuildStores();
+      if (e.affectsConfiguration('lazyImages')) tree.refresh();
+    }),
+  );
+  log.info(`Lazy Images activated in ${Date.now() - started} ms`);
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
+
+/** A command that fails tells the user once and logs why; it never leaves an unhandled rejection. */
+function reportErrors(log: vscode.LogOutputChannel, name: string, handler: (...args: never[]) => unknown) {
+  return async (...args: never[]): Promise<void> => {
+    try {
+      await handler(...args);
+    } catch (e) {
+      log.error(`${name}: ${describeError(e)}`);
+      void vscode.window.showErrorMessage(`Lazy Images: ${describeError(e)}`);
+    }
+  };
+}

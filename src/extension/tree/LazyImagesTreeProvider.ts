@@ -1,0 +1,174 @@
+// The "Lazy Images" tree: registries -> repositories -> tags -> image (platforms) -> layers, and
+// local OCI layouts -> images -> layers. Details load when a node expands; lists come in pages.
+// getChildren never throws: failures become error nodes with a retry or log-in action.
+import * as vscode from 'vscode';
+import { describeError, LazyImageError } from '../../core/errors.js';
+import { listRepositories, listTags } from '../../core/registry/index.js';
+import { OciLayoutStore, formatReference, parseDigest, type ImageReference, type NamePage } from '../../core/oci/index.js';
+import type { Services } from '../Services.js';
+import { nodeId, type Node, type PagedNode } from './nodes.js';
+import { Pager } from './Pager.js';
+import { renderNode } from './render.js';
+
+export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly pager = new Pager();
+  /** The node objects VS Code holds, by id: it matches refreshed elements by identity. */
+  private readonly shown = new Map<string, Node>();
+
+  constructor(private readonly services: Services) {}
+
+  /** Reloads a node (or an equal one) and everything below it, or the whole tree. */
+  refresh(node?: Node): void {
+    const id = node && nodeId(node);
+    this.pager.reset(id);
+    this.changed.fire(id === undefined ? undefined : this.shown.get(id));
+  }
+
+  /** Fetches one more page of a registry's repositories or a repository's tags. */
+  async loadMore(node: PagedNode): Promise<void> {
+    await this.pager.list(nodeId(node), (last) => this.pages(node, last)).loadNext();
+    this.changed.fire(this.shown.get(nodeId(node)));
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    const item = renderNode(node);
+    this.shown.set(item.id as string, node);
+    return item;
+  }
+
+  async getChildren(node?: Node): Promise<Node[]> {
+    try {
+      return await this.children(node);
+    } catch (e) {
+      if (!node) return [];
+      const error = this.errorNode(node, e, 'refresh');
+      if (node.kind === 'registry' && e instanceof LazyImageError && e.code === 'UNSUPPORTED') {
+        return [...this.manualRepositories(node.host), error, { kind: 'addRepository', host: node.host }];
+      }
+      return [error];
+    }
+  }
+
+  private async children(node: Node | undefined): Promise<Node[]> {
+    const { settings, layouts } = this.services;
+    if (!node) {
+      const hasRegistries = settings.registries().length > 0;
+      void vscode.commands.executeCommand('setContext', 'lazyImages.hasRegistries', hasRegistries);
+      // Nothing configured and no layout around: an empty tree shows the welcome view.
+      if (!hasRegistries && (await layouts.list()).length === 0) return [];
+      return [{ kind: 'registriesRoot' }, { kind: 'layoutsRoot' }];
+    }
+    switch (node.kind) {
+      case 'registriesRoot':
+        return Promise.all(settings.registries().map(async (host): Promise<Node> => ({ kind: 'registry', host, loggedIn: await this.services.credentials.has(host) })));
+      case 'layoutsRoot': {
+        const found = await layouts.list();
+        if (found.length === 0) return [{ kind: 'info', message: 'No OCI layout in this workspace', parentId: nodeId(node) }];
+        return found.map((l) => ({ kind: 'layout', path: l.path, label: l.label }));
+      }
+      case 'registry': {
+        const listed = await this.page(node, (repository) => ({ kind: 'repository', host: node.host, repository }));
+        const names = new Set(listed.map((n) => (n.kind === 'repository' ? n.repository : '')));
+        const manual = settings.repositories(node.host).filter((r) => !names.has(r));
+        return [...manual.map((repository): Node => ({ kind: 'repository', host: node.host, repository })), ...listed];
+      }
+      case 'repository': {
+        const parentId = nodeId(node);
+        return this.page(node, (tag) => ({ kind: 'image', ref: { kind: 'registry', registry: node.host, repository: node.repository, tag }, label: tag, parentId }));
+      }
+      case 'layout':
+        return this.layoutImages(node);
+      case 'image':
+      case 'platform':
+        return this.imageChildren(node);
+      default:
+        return [];
+    }
+  }
+
+  private manualRepositories(host: string): Node[] {
+    return this.services.settings.repositories(host).map((repository) => ({ kind: 'repository', host, repository }));
+  }
+
+  /**
+   * The names fetched so far, then "Load more..." or, if the last page failed, an error node.
+   * The first page is fetched on first expansion; a failed first page fails the whole node.
+   */
+  private async page(node: PagedNode, toNode: (name: string) => Node): Promise<Node[]> {
+    const id = nodeId(node);
+    const list = this.pager.list(id, (last) => this.pages(node, last));
+    if (!list.started) await list.loadNext();
+    if (list.error !== undefined && list.items.length === 0) {
+      this.pager.reset(id); // Retry starts over
+      throw list.error;
+    }
+    const nodes = list.items.map(toNode);
+    if (list.error !== undefined) nodes.push(this.errorNode(node, list.error, 'loadMore'));
+    else if (!list.done) nodes.push({ kind: 'loadMore', parent: node });
+    else if (nodes.length === 0) nodes.push({ kind: 'info', message: node.kind === 'registry' ? 'No repositories' : 'No tags', parentId: id });
+    return nodes;
+  }
+
+  private pages(node: PagedNode, last: string | undefined): AsyncIterable<NamePage> {
+    const client = this.services.stores.client(node.host);
+    const options = { pageSize: this.services.settings.pageSize(), ...(last !== undefined ? { last } : {}) };
+    this.services.log.info(node.kind === 'registry' ? `Listing repositories of ${node.host}` : `Listing tags of ${node.host}/${node.repository}`);
+    return node.kind === 'registry' ? listRepositories(client, options) : listTags(client, node.repository, options);
+  }
+
+  private errorNode(parent: Node, e: unknown, retry: 'refresh' | 'loadMore'): Node {
+    const host = hostOf(parent);
+    const needsLogin = e instanceof LazyImageError && (e.code === 'UNAUTHORIZED' || e.code === 'DENIED');
+    this.services.log.error(`${nodeId(parent)}: ${describeError(e)}`);
+    return { kind: 'error', message: describeError(e), parent, needsLogin, retry, ...(host ? { host } : {}) };
+  }
+
+  private async layoutImages(node: Extract<Node, { kind: 'layout' }>): Promise<Node[]> {
+    const { manifests } = await (await OciLayoutStore.open(node.path)).readIndex();
+    const parentId = nodeId(node);
+    if (manifests.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
+    return manifests.map((m): Node => {
+      const tag = m.annotations?.['org.opencontainers.image.ref.name'];
+      const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };
+      return { kind: 'image', ref, label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, parentId };
+    });
+  }
+
+  /** An index lists its platforms; a manifest its layers. */
+  private async imageChildren(node: Extract<Node, { kind: 'image' | 'platform' }>): Promise<Node[]> {
+    const store = await this.services.stores.open(node.ref);
+    const doc = node.kind === 'platform'
+      ? await store.getManifest(node.descriptor)
+      : await store.getManifest(await store.resolve(node.ref.digest ?? node.ref.tag));
+    const parentId = nodeId(node);
+    if (doc.kind === 'index') {
+      return doc.index.manifests.map((descriptor): Node => ({ kind: 'platform', ref: { ...node.ref, digest: descriptor.digest }, descriptor, parentId }));
+    }
+    const { layers } = doc.manifest;
+    if (layers.length === 0) return [{ kind: 'info', message: 'No layers', parentId }];
+    const ref = { ...node.ref, digest: doc.descriptor.digest };
+    this.services.log.info(`Read manifest of ${formatReference(ref)}`);
+    return layers.map((descriptor, index): Node => ({ kind: 'layer', ref, descriptor, index, count: layers.length, parentId }));
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+function hostOf(node: Node): string | undefined {
+  switch (node.kind) {
+    case 'registry':
+    case 'repository':
+    case 'addRepository':
+      return node.host;
+    case 'image':
+    case 'platform':
+    case 'layer':
+      return node.ref.kind === 'registry' ? node.ref.registry : undefined;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,61 @@
+// The Lazy Images tree's elements: plain data with a `kind`, rendered by the tree provider.
+import type { Descriptor, ImageReference } from '../../core/oci/index.js';
+
+export type Node =
+  | { kind: 'registriesRoot' }
+  | { kind: 'layoutsRoot' }
+  | { kind: 'registry'; host: string; loggedIn: boolean }
+  | { kind: 'repository'; host: string; repository: string }
+  | { kind: 'layout'; path: string; label: string }
+  /** A tag (or untagged digest) of a repository or layout: the image itself. */
+  | { kind: 'image'; ref: ImageReference; label: string; parentId: string }
+  | { kind: 'platform'; ref: ImageReference; descriptor: Descriptor; parentId: string }
+  | { kind: 'layer'; ref: ImageReference; descriptor: Descriptor; index: number; count: number; parentId: string }
+  | { kind: 'loadMore'; parent: PagedNode }
+  | { kind: 'addRepository'; host: string }
+  | { kind: 'info'; message: string; parentId: string }
+  /** A failure, in place of the children it stopped; its action logs in, or tries again. */
+  | { kind: 'error'; message: string; parent: Node; host?: string; needsLogin: boolean; retry: 'refresh' | 'loadMore' };
+
+/** Nodes whose children come in pages with a "Load more..." node. */
+export type PagedNode = Extract<Node, { kind: 'registry' | 'repository' }>;
+
+/** A stable id per node, so VS Code keeps expansion state across refreshes. */
+export function nodeId(node: Node): string {
+  switch (node.kind) {
+    case 'registriesRoot':
+    case 'layoutsRoot':
+      return node.kind;
+    case 'registry':
+      return `registry:${node.host}`;
+    case 'repository':
+      return `repository:${node.host}/${node.repository}`;
+    case 'layout':
+      return `layout:${node.path}`;
+    case 'image':
+      return `${node.parentId}/image:${node.label}`;
+    case 'platform':
+      return `${node.parentId}/platform:${node.descriptor.digest}`;
+    case 'layer':
+      return `${node.parentId}/layer:${node.index}:${node.descriptor.digest}`;
+    case 'loadMore':
+      return `${nodeId(node.parent)}/loadMore`;
+    case 'addRepository':
+      return `registry:${node.host}/addRepository`;
+    case 'info':
+      return `${node.parentId}/info:${node.message}`;
+    case 'error':
+      return `${nodeId(node.parent)}/error`;
+  }
+}
+
+/**
+ * `contextValue` as a sorted set of tokens joined by `;`. Menus match one token with an anchored
+ * regex, `viewItem =~ /(^|;)registry(;|$)/`, so `registry` never matches `registriesRoot`.
+ */
+export function contextValue(node: Node): string {
+  const tokens: string[] = [node.kind];
+  if (node.kind === 'registry') tokens.push(node.loggedIn ? 'loggedIn' : 'anonymous');
+  if (node.kind === 'error' && node.needsLogin) tokens.push('needsLogin');
+  return tokens.sort().join(';');
+}

@@ -1,0 +1,102 @@
+// How each kind of node looks: label, icon, description, Markdown tooltip and click action.
+import * as vscode from 'vscode';
+import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
+import { formatBytes } from '../../core/format.js';
+import { contextValue, nodeId, type Node } from './nodes.js';
+
+const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
+const MAX_LABEL = 120;
+
+export function renderNode(node: Node): vscode.TreeItem {
+  const item = build(node);
+  item.id = nodeId(node);
+  item.contextValue = contextValue(node);
+  return item;
+}
+
+function build(node: Node): vscode.TreeItem {
+  switch (node.kind) {
+    case 'registriesRoot':
+      return withIcon(new vscode.TreeItem('Registries', Expanded), 'cloud');
+    case 'layoutsRoot':
+      return withIcon(new vscode.TreeItem('Local OCI Layouts', Expanded), 'folder-library');
+    case 'registry': {
+      const item = withIcon(new vscode.TreeItem(node.host, Collapsed), 'server');
+      item.description = node.loggedIn ? 'logged in' : undefined;
+      item.tooltip = markdown(`**Registry** \`${node.host}\``, node.loggedIn ? 'Credentials: stored in VS Code secret storage' : 'Credentials: docker config, or anonymous');
+      return item;
+    }
+    case 'repository':
+      return withIcon(new vscode.TreeItem(node.repository, Collapsed), 'repo');
+    case 'layout': {
+      const item = withIcon(new vscode.TreeItem(node.label, Collapsed), 'folder');
+      item.tooltip = markdown(`**OCI image layout** \`${node.path}\``);
+      item.resourceUri = vscode.Uri.file(node.path);
+      return item;
+    }
+    case 'image': {
+      const item = withIcon(new vscode.TreeItem(node.label, Collapsed), 'tag');
+      item.tooltip = markdown(`**Image** \`${formatReference(node.ref)}\``, 'Expand to read its manifest.');
+      return item;
+    }
+    case 'platform': {
+      const item = withIcon(new vscode.TreeItem(node.descriptor.platform ? formatPlatform(node.descriptor.platform) : node.descriptor.artifactType ?? 'unknown platform', Collapsed), 'vm');
+      item.description = shortDigest(node.descriptor.digest);
+      item.tooltip = descriptorTooltip('Manifest', node.descriptor);
+      return item;
+    }
+    case 'layer': {
+      const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, None), 'layers');
+      item.description = `${formatBytes(node.descriptor.size)} · ${shortMediaType(node.descriptor.mediaType)}`;
+      item.tooltip = descriptorTooltip('Layer', node.descriptor);
+      return item;
+    }
+    case 'loadMore': {
+      const item = withIcon(new vscode.TreeItem('Load more...', None), 'ellipsis');
+      item.command = { command: 'lazyImages.loadMore', title: 'Load More', arguments: [node.parent] };
+      return item;
+    }
+    case 'addRepository': {
+      const item = withIcon(new vscode.TreeItem('Add Repository...', None), 'add');
+      item.command = { command: 'lazyImages.addRepository', title: 'Add Repository', arguments: [{ kind: 'registry', host: node.host, loggedIn: false }] };
+      return item;
+    }
+    case 'info':
+      return withIcon(new vscode.TreeItem(node.message, None), 'info');
+    case 'error': {
+      const label = node.message.length > MAX_LABEL ? `${node.message.slice(0, MAX_LABEL - 3)}...` : node.message;
+      const item = new vscode.TreeItem(label, None);
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      const action = node.needsLogin ? 'Click to log in.' : 'Click to try again.';
+      item.tooltip = markdown(node.message.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&'), action);
+      item.command = node.needsLogin
+        ? { command: 'lazyImages.logIn', title: 'Log In', arguments: [{ kind: 'registry', host: node.host ?? '', loggedIn: false }] }
+        : { command: 'lazyImages.retry', title: 'Retry', arguments: [node] };
+      return item;
+    }
+  }
+}
+
+function withIcon(item: vscode.TreeItem, icon: string): vscode.TreeItem {
+  item.iconPath = new vscode.ThemeIcon(icon);
+  return item;
+}
+
+function markdown(...paragraphs: string[]): vscode.MarkdownString {
+  return new vscode.MarkdownString(paragraphs.join('\n\n'));
+}
+
+function descriptorTooltip(what: string, d: Descriptor): vscode.MarkdownString {
+  const rows = [`**${what}**`, '', '| | |', '|---|---|', `| digest | \`${d.digest}\` |`, `| size | ${formatBytes(d.size)} (${d.size} bytes) |`, `| media type | \`${d.mediaType}\` |`];
+  for (const [k, v] of Object.entries(d.annotations ?? {})) rows.push(`| \`${k}\` | \`${v.replace(/[`|]/g, ' ')}\` |`);
+  return new vscode.MarkdownString(rows.join('\n'));
+}
+
+function shortDigest(digest: string): string {
+  return digest.slice(0, 'sha256:'.length + 12);
+}
+
+/** `application/vnd.oci.image.layer.v1.tar+gzip` -> `tar+gzip`. */
+function shortMediaType(mediaType: string): string {
+  return /\.(tar[^.]*)$/.exec(mediaType)?.[1] ?? mediaType;
+}

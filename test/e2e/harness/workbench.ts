@@ -1,0 +1,153 @@
+/// <reference lib="dom" />
+// Drives the workbench in headless Chromium the way a person does: clicks, context menus, input
+// boxes, quick picks. Never calls into VS Code's internals.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { requireTool } from '../../helpers/tools.js';
+import { ROOT, type CodeServer } from './codeServer.js';
+
+const SCREENSHOTS = join(ROOT, 'test', 'e2e', 'screenshots');
+const TIMEOUT = 30_000;
+
+export class Workbench {
+  private step = 0;
+
+  private constructor(
+    private readonly browser: Browser,
+    private readonly context: BrowserContext,
+    readonly page: Page,
+    private readonly name: string,
+  ) {}
+
+  /** A fresh browser profile (so an empty SecretStorage) on the server's workbench. */
+  static async open(server: CodeServer, name: string): Promise<Workbench> {
+    const browser = await chromium.launch({
+      executablePath: requireTool('chromium', 'run test/e2e/setup.sh (apt-get install chromium)'),
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    const page = await context.newPage();
+    page.setDefaultTimeout(TIMEOUT);
+    await page.goto(server.url);
+    await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+    const bench = new Workbench(browser, context, page, name);
+    await bench.showView();
+    return bench;
+  }
+
+  /** Collapses the other Explorer sections and expands "Lazy Images", so the tree has room. */
+  private async showView(): Promise<void> {
+    const header = this.page.locator('.pane-header', { hasText: 'Lazy Images' });
+    await header.waitFor();
+    for (const other of await this.page.locator('.pane-header[aria-expanded="true"]').all()) {
+      if (!(await other.textContent())?.includes('Lazy Images')) await other.click();
+    }
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+  }
+
+  async screenshot(what: string): Promise<string> {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const path = join(SCREENSHOTS, `${this.name}-${String(++this.step).padStart(2, '0')}-${what.replace(/[^a-z0-9]+/gi, '-')}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** The Lazy Images view's body. */
+  view(): Locator {
+    return this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: 'Lazy Images' }) }).locator('.pane-body');
+  }
+
+  /** A row of the tree whose label (and description) matches. */
+  row(label: string | RegExp): Locator {
+    const pattern = typeof label === 'string' ? new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`) : label;
+    return this.view().locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: pattern }) }).first();
+  }
+
+  async rowLabels(): Promise<string[]> {
+    return this.view().locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
+  }
+
+  /** Expands a collapsed row (a click toggles it) and waits until it says it is expanded. */
+  async expand(label: string | RegExp): Promise<void> {
+    const row = this.row(label);
+    await row.waitFor();
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
+  }
+
+  /** Right-clicks a row and picks a context-menu entry, as a mouse user does. */
+  async contextMenu(label: string | RegExp, entry: string): Promise<void> {
+    await this.row(label).click({ button: 'right' });
+    const item = this.page.locator('.context-view .action-item', { hasText: entry }).first();
+    await item.waitFor();
+    // The menu acts on mouse-up after hover has focused the entry; hover first, as a hand would.
+    await item.hover();
+    await item.click();
+    await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'detached' });
+  }
+
+  async clickWelcomeButton(text: string): Promise<void> {
+    await this.view().locator('.welcome-view-content a.monaco-button', { hasText: text }).click();
+  }
+
+  /** Types into the open input box (or quick pick filter) and presses Enter. */
+  async answer(text: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(text);
+    await input.press('Enter');
+    // The next prompt reuses the same widget: wait for this one's text to be consumed.
+    await this.page.waitForFunction((el) => !(el as HTMLInputElement | null)?.value || !(el as HTMLElement).offsetParent, await input.elementHandle());
+  }
+
+  /** The open input box's title, prompt and placeholder, to check which question is asked. */
+  async prompt(): Promise<string> {
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible' });
+    const parts = await Promise.all([
+      widget.locator('.quick-input-title').textContent(),
+      widget.locator('.quick-input-message').textContent(),
+      widget.locator('.quick-input-box input').getAttribute('placeholder'),
+    ]);
+    return parts.filter(Boolean).join(' | ');
+  }
+
+  async pick(label: string): Promise<void> {
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+    await row.waitFor();
+    await row.click();
+  }
+
+  async escape(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+  }
+
+  /** Waits for a notification toast whose text matches, and returns its text. */
+  async notification(text: RegExp): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+    await toast.waitFor();
+    return (await toast.textContent()) ?? '';
+  }
+
+  async clipboard(): Promise<string> {
+    return this.page.evaluate(() => navigator.clipboard.readText());
+  }
+
+  /** The text of the active editor, as rendered (lines joined). */
+  async editorText(): Promise<string> {
+    const lines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines');
+    await lines.waitFor();
+    return (await lines.innerText()).replace(/\u00a0/g, ' ');
+  }
+
+  async activeTabTitle(): Promise<string> {
+    return (await this.page.locator('.editor-group-container.active .tab.active .label-name').textContent()) ?? '';
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+    await this.browser.close();
+  }
+}
