@@ -126,13 +126,17 @@ export function throwIfAborted(signal: AbortSignal | undefined, ref?: string): v
   if (signal?.aborted) throw cancelled(ref);
 }
 
-/** One line for a person: the message plus the root cause when it adds something. */
+/**
+ * One line for a person: the message plus what its causes add. Our own errors already say what a
+ * foreign cause (a Node or undici error) meant, so under them only our own causes are added.
+ */
 export function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   let text = e.message;
+  const ours = e instanceof LazyImageError;
   const seen = new Set<unknown>([e]);
   let cause = e.cause;
-  while (cause instanceof Error && !seen.has(cause)) {
+  while (cause instanceof Error && !seen.has(cause) && (!ours || cause instanceof LazyImageError)) {
     seen.add(cause);
     const adds = withoutSharedAction(text, cause.message);
     if (!text.includes(adds)) text += `: ${adds}`;

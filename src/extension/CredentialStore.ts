@@ -35,11 +35,4 @@ export class CredentialStore {
   provider(): CredentialProvider {
     return (host) => this.get(host);
   }
-
-  /** Fires with the host whose log-in changed (including changes made in another window). */
-  onDidChange(listener: (host: string) => void): vscode.Disposable {
-    return this.secrets.onDidChange((e) => {
-      if (e.key.startsWith(KEY_PREFIX)) listener(e.key.slice(KEY_PREFIX.length));
-    });
-  }
 }

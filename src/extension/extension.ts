@@ -33,7 +33,6 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
     layouts.onDidChange(() => tree.refresh({ kind: 'layoutsRoot' })),
-    credentials.onDidChange((host) => void services.stores.forget(host).then(() => tree.refresh({ kind: 'registriesRoot' }))),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('lazyImages.insecureRegistries')) services.rebuildStores();
       if (e.affectsConfiguration('lazyImages')) tree.refresh();

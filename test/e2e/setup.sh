@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end tests drive: code-server 4.100.3 (a real VS Code, Node 20) into
-# .e2e/ (git-ignored) and Debian's Chromium. Safe to run again; it skips what is there.
+# Installs what the end-to-end tests drive: code-server 4.100.3 (a real VS Code, Node 20) into a
+# cache outside the repository, and Debian's Chromium. Safe to run again; it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 CODE_SERVER_VERSION=4.100.3
-E2E_DIR="${LAZYIMG_E2E_DIR:-$PWD/.e2e}"
+E2E_DIR="${LAZYIMG_E2E_DIR:-$HOME/.cache/lazy-images/code-server-$CODE_SERVER_VERSION}"
 
 missing=()
 for pkg in chromium libkrb5-dev ripgrep; do

@@ -65,6 +65,11 @@ describe('describeError', () => {
       error: new RegistryError('UNREACHABLE', 'Cannot reach https://r.io', { cause: new LazyImageError('IO', 'socket hang up') }),
       want: 'Cannot reach https://r.io: socket hang up',
     },
+    {
+      name: 'a foreign cause under our own error, which already said what it meant',
+      error: new RegistryError('UNREACHABLE', 'Cannot reach http://127.0.0.1:1: connection refused', { cause: new Error('connect ECONNREFUSED 127.0.0.1:1') }),
+      want: 'Cannot reach http://127.0.0.1:1: connection refused',
+    },
   ];
   for (const c of cases) it(c.name, () => assert.equal(describeError(c.error), c.want));
 });

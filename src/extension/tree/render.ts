@@ -64,11 +64,13 @@ function build(node: Node): vscode.TreeItem {
     case 'info':
       return withIcon(new vscode.TreeItem(node.message, None), 'info');
     case 'error': {
-      const label = node.message.length > MAX_LABEL ? `${node.message.slice(0, MAX_LABEL - 3)}...` : node.message;
-      const item = new vscode.TreeItem(label, None);
+      // The tree position names what failed; the label says why, the tooltip has it all.
+      const cause = /^Cannot .+?: (.+)$/s.exec(node.message)?.[1] ?? node.message;
+      const text = cause.charAt(0).toUpperCase() + cause.slice(1);
+      const item = new vscode.TreeItem(text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 3)}...` : text, None);
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-      const action = node.needsLogin ? 'Click to log in.' : 'Click to try again.';
-      item.tooltip = markdown(node.message.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&'), action);
+      item.description = node.needsLogin ? 'click to log in' : 'click to try again';
+      item.tooltip = markdown(node.message.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&'));
       item.command = node.needsLogin
         ? { command: 'lazyImages.logIn', title: 'Log In', arguments: [{ kind: 'registry', host: node.host ?? '', loggedIn: false }] }
         : { command: 'lazyImages.retry', title: 'Retry', arguments: [node] };

@@ -3,14 +3,15 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from '../../integration/fixtures/registry.js';
 
 export const ROOT = resolve(__dirname, '..', '..', '..', '..');
-const CODE_SERVER = join(process.env.LAZYIMG_E2E_DIR ?? join(ROOT, '.e2e'), 'node_modules', '.bin', 'code-server');
+/** Where test/e2e/setup.sh installs code-server (outside the repository). */
+const CODE_SERVER = join(process.env.LAZYIMG_E2E_DIR ?? join(homedir(), '.cache', 'lazy-images', 'code-server-4.100.3'), 'node_modules', '.bin', 'code-server');
 const VSIX = join(ROOT, 'lazy-images.vsix');
 
 export interface CodeServer {
@@ -31,7 +32,7 @@ export interface CodeServerOptions {
 }
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
-  if (!existsSync(CODE_SERVER)) throw new Error(`code-server is missing at ${CODE_SERVER}: run test/e2e/setup.sh`);
+  if (!existsSync(CODE_SERVER)) throw new Error(`code-server is missing at ${CODE_SERVER}: run npm run setup:e2e`);
   if (!existsSync(VSIX)) throw new Error(`${VSIX} is missing: run npm run package`);
   const dir = await mkdtemp(join(tmpdir(), 'lazyimg-e2e-'));
   const userDataDir = join(dir, 'user-data');

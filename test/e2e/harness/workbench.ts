@@ -69,6 +69,21 @@ export class Workbench {
     return this.view().locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
   }
 
+  /**
+   * Polls the tree until its rendered rows' labels (with descriptions) satisfy `ok`; returns them.
+   * `before` runs ahead of each look, e.g. to scroll the (virtualized) tree.
+   */
+  async waitForRows(ok: (labels: string[]) => boolean, before?: () => Promise<void>): Promise<string[]> {
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      await before?.();
+      const labels = (await this.rowLabels()).map((l) => l.trim());
+      if (ok(labels)) return labels;
+      if (Date.now() > deadline) throw new Error(`the tree never reached the expected state; it shows:\n${labels.join('\n')}`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
   /** Expands a collapsed row (a click toggles it) and waits until it says it is expanded. */
   async expand(label: string | RegExp): Promise<void> {
     const row = this.row(label);
@@ -86,6 +101,28 @@ export class Workbench {
     await item.hover();
     await item.click();
     await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'detached' });
+  }
+
+  /**
+   * Clicks a row whose action opens an input box. A row re-rendered by a refresh between
+   * finding and clicking it swallows the click, so it is clicked again until the box opens.
+   */
+  async clickForPrompt(label: string | RegExp): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    for (let attempt = 0; ; attempt++) {
+      await this.row(label).click();
+      try {
+        await widget.waitFor({ state: 'visible', timeout: 3000 });
+        return;
+      } catch (e) {
+        if (attempt >= 2) throw e;
+      }
+    }
+  }
+
+  /** Puts keyboard focus in the tree without clicking (a click would toggle a row). */
+  async focusTree(): Promise<void> {
+    await this.view().locator('.monaco-list').first().focus();
   }
 
   async clickWelcomeButton(text: string): Promise<void> {
