@@ -29,6 +29,10 @@ export class LayoutFinder implements vscode.Disposable {
       const watcher = vscode.workspace.createFileSystemWatcher(pattern);
       this.disposables.push(watcher, watcher.onDidCreate(fire), watcher.onDidDelete(fire), watcher.onDidChange(fire));
     }
+    // Files written into a folder the moment it is created (`skopeo copy ... oci:new-dir`) can
+    // beat the recursive watcher to it and never be reported: a new folder triggers a rescan.
+    const folders = vscode.workspace.createFileSystemWatcher('**', false, true, true);
+    this.disposables.push(folders, folders.onDidCreate((uri) => void isDirectory(uri.fsPath).then((dir) => dir && fire())));
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(fire),
       vscode.workspace.onDidGrantWorkspaceTrust(fire),
@@ -56,6 +60,14 @@ export class LayoutFinder implements vscode.Disposable {
   dispose(): void {
     clearTimeout(this.timer);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -90,18 +90,19 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
   it('lists an OCI layout that appears in the workspace', async () => {
     const layout = await OciLayoutStore.open(join(server.workspace, 'images', 'sample'), { create: true });
     await writeSampleImage(layout, 'sample', 256 * 1024);
-    await bench.screenshot('layout-written');
+    await bench.waitForRows((labels) => labels.includes('images/sample'));
     await bench.expand('images/sample');
     await bench.expand('sample');
     await bench.row('layer 2/3').waitFor();
     await bench.screenshot('layout');
   });
 
-  it('never writes the password to settings, logs or any file of the server', async () => {
+  it('never writes the password to settings, logs or any file of the server', async (t) => {
     const settings = await readFile(join(server.userDataDir, 'User', 'settings.json'), 'utf8');
     assert.match(settings, new RegExp(registry.host.replace(/\./g, '\\.')), 'the registry is in the settings');
     const log = await server.extensionLog();
     assert.match(log, /Added registry/);
+    t.diagnostic(`extension log: ${/activated in \d+ ms/.exec(log)?.[0] ?? 'no activation line'}`);
     for (const file of await server.files()) {
       const content = await readFile(file).catch(() => Buffer.alloc(0));
       assert.ok(!content.includes(registry.password), `${file} contains the password`);

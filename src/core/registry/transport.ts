@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
 import { LazyImageError, RegistryError, type ErrorCode } from '../errors.js';
 import type { ResolvedRegistryOptions } from './options.js';
 import { redactUrl } from './redact.js';
@@ -34,23 +34,41 @@ export interface HttpResponse {
   refused?: 'anonymous' | 'credentials';
 }
 
+/**
+ * undici, loaded on the first request rather than at start-up: it is most of the bundle, and the
+ * editor should not pay for it before the user opens a registry.
+ */
+function undici(): typeof import('undici') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('undici') as typeof import('undici');
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
 export class Transport {
-  private readonly agent: Agent;
-  private readonly insecureAgent: Agent;
+  private agents: { verified: Agent; insecure: Agent } | undefined;
 
-  constructor(private readonly options: ResolvedRegistryOptions) {
-    const ca = options.ca ? [...rootCertificates, options.ca.toString()] : undefined;
-    const connect = { timeout: options.connectTimeoutMs, ...(ca ? { ca } : {}) };
-    const timeouts = { headersTimeout: options.responseTimeoutMs, bodyTimeout: options.responseTimeoutMs };
-    this.agent = new Agent({ connect, ...timeouts });
-    this.insecureAgent = new Agent({ connect: { ...connect, rejectUnauthorized: false }, ...timeouts });
+  constructor(private readonly options: ResolvedRegistryOptions) {}
+
+  private dispatcher(insecureTls: boolean | undefined): Agent {
+    if (!this.agents) {
+      const { Agent } = undici();
+      const ca = this.options.ca ? [...rootCertificates, this.options.ca.toString()] : undefined;
+      const connect = { timeout: this.options.connectTimeoutMs, ...(ca ? { ca } : {}) };
+      const timeouts = { headersTimeout: this.options.responseTimeoutMs, bodyTimeout: this.options.responseTimeoutMs };
+      this.agents = {
+        verified: new Agent({ connect, ...timeouts }),
+        insecure: new Agent({ connect: { ...connect, rejectUnauthorized: false }, ...timeouts }),
+      };
+    }
+    return insecureTls ? this.agents.insecure : this.agents.verified;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.agent.close(), this.insecureAgent.close()]);
+    const agents = this.agents;
+    this.agents = undefined;
+    if (agents) await Promise.all([agents.verified.close(), agents.insecure.close()]);
   }
 
   /** Sends a request, retrying temporary failures of idempotent ones, and follows redirects. */
@@ -79,11 +97,11 @@ export class Transport {
     let method = req.method;
     let headers = { 'user-agent': this.options.userAgent, ...req.headers };
     for (let hop = 0; ; hop++) {
-      const res = await request(url, {
+      const res = await undici().request(url, {
         method,
         headers,
         body: method === 'GET' || method === 'HEAD' ? undefined : req.body,
-        dispatcher: req.insecureTls ? this.insecureAgent : this.agent,
+        dispatcher: this.dispatcher(req.insecureTls),
         signal: req.signal,
       });
       const location = header({ headers: res.headers }, 'location');
