@@ -53,7 +53,7 @@ describe('registry errors in the Lazy Images view', { timeout: 240_000 }, () => 
     await error.waitFor();
     assert.match((await error.getAttribute('aria-label')) ?? '', /click to try again/);
     await bench.screenshot('unreachable');
-    await error.click();
+    await bench.click(error);
     await bench.row(/Connection refused/).waitFor();
   });
 

@@ -88,13 +88,13 @@ export class Workbench {
   async expand(label: string | RegExp): Promise<void> {
     const row = this.row(label);
     await row.waitFor();
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await row.click();
+    if ((await row.getAttribute('aria-expanded')) !== 'true') await this.click(row);
     await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
   }
 
   /** Right-clicks a row and picks a context-menu entry, as a mouse user does. */
   async contextMenu(label: string | RegExp, entry: string): Promise<void> {
-    await this.row(label).click({ button: 'right' });
+    await this.click(this.row(label), 'right');
     const item = this.page.locator('.context-view .action-item', { hasText: entry }).first();
     await item.waitFor();
     // The menu acts on mouse-up after hover has focused the entry; hover first, as a hand would.
@@ -110,7 +110,7 @@ export class Workbench {
   async clickForPrompt(label: string | RegExp): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
     for (let attempt = 0; ; attempt++) {
-      await this.row(label).click();
+      await this.click(this.row(label));
       try {
         await widget.waitFor({ state: 'visible', timeout: 3000 });
         return;
@@ -118,6 +118,16 @@ export class Workbench {
         if (attempt >= 2) throw e;
       }
     }
+  }
+
+  /**
+   * Clicks like a person who has moved the mouse first: a tooltip left open by hovering another
+   * row would otherwise sit on top of the target and take the click.
+   */
+  async click(target: Locator, button: 'left' | 'right' = 'left'): Promise<void> {
+    await this.page.mouse.move(1, 1);
+    await this.page.locator('.context-view .monaco-hover, .workbench-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
+    await target.click({ button });
   }
 
   /** Puts keyboard focus in the tree without clicking (a click would toggle a row). */
