@@ -5,6 +5,8 @@ import { describeError } from '../core/errors.js';
 import { registerCopy } from './commands/copy.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLs } from './commands/ls.js';
+import { registerVerify } from './commands/verify.js';
+import { registerWorker } from './commands/worker.js';
 import { collect } from './options.js';
 
 /** Exit codes: 0 success, 1 the operation failed, 2 the command line was wrong. */
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerLs(program);
   registerInspect(program);
   registerCopy(program);
+  registerVerify(program);
+  registerWorker(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
@@ -53,7 +57,8 @@ function oneLine(text: string): string {
 export function run(): void {
   // Node waits, before exiting, for V8 to finish optimizing undici's WebAssembly HTTP parser in
   // the background: about 130 ms added to every short command, for speed it would never use.
-  setFlagsFromString('--liftoff-only');
+  // The worker is long-lived and keeps the optimizing compiler.
+  if (process.argv[2] !== 'worker') setFlagsFromString('--liftoff-only');
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -80,7 +80,7 @@ describe('OciLayoutStore blobs', () => {
     const store = await newStore();
     let seen = 0;
     assert.equal(await store.hasBlob(b.descriptor), false);
-    assert.equal(await store.putBlob(b.descriptor, async () => streamOf(content.subarray(0, 1000), content.subarray(1000)), { onBytes: (n) => (seen += n) }), 'uploaded');
+    assert.equal(await store.putBlob(b.descriptor, async () => streamOf(content.subarray(0, 1000), content.subarray(1000)), { onProgress: (written) => (seen = written) }), 'uploaded');
     assert.equal(seen, content.length);
     assert.equal(await store.hasBlob(b.descriptor), true);
     assert.deepEqual(await readFile(blobPath(store, b.descriptor)), content);

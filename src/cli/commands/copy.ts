@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { copyImage } from '../../core/jobs/index.js';
+import { copyImage, destinationTarget } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
@@ -27,11 +27,10 @@ export function registerCopy(program: Command): void {
       try {
         const source = await stores.open(src);
         const destination = await stores.open(dst, { create: true });
-        // `dst@digest` pushes untagged; a bare destination keeps the source's tag.
-        const tag = dst.digest !== undefined ? dst.tag : dst.tag ?? src.tag;
+        const { tag, expectDigest } = destinationTarget(src, dst);
         const result = await copyImage(source, src.digest ?? src.tag, destination, tag, {
           signal: interruptSignal(),
-          ...(dst.digest !== undefined ? { expectDigest: dst.digest } : {}),
+          ...(expectDigest !== undefined ? { expectDigest } : {}),
           ...(options.allPlatforms ? { allPlatforms: true } : {}),
           ...(options.platform ? { platform: options.platform } : {}),
         });

@@ -2,7 +2,7 @@
 // mounting within one registry), child manifests next, the tagged manifest last, so a tag never
 // points at incomplete content. Manifests are copied byte for byte: digests do not change.
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { formatPlatform, hostPlatform, platformMatches, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import { formatPlatform, hostPlatform, platformMatches, type Descriptor, type ImageReference, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
@@ -27,6 +27,16 @@ export interface CopyResult {
 }
 
 const DEFAULT_CONCURRENCY = 3;
+
+/**
+ * What a copy's destination reference means: `repo@digest` pushes untagged and insists on that
+ * digest; `repo:tag` tags; a bare destination keeps the source's tag.
+ */
+export function destinationTarget(source: ImageReference, destination: ImageReference): { tag?: string; expectDigest?: string } {
+  if (destination.digest !== undefined) return { ...(destination.tag !== undefined ? { tag: destination.tag } : {}), expectDigest: destination.digest };
+  const tag = destination.tag ?? source.tag;
+  return tag !== undefined ? { tag } : {};
+}
 const MAX_DEPTH = 4;
 
 export async function copyImage(
@@ -97,17 +107,15 @@ class Copier {
     layers.forEach((l, i) => unique.set(l.digest, { descriptor: l, label: `layer ${i + 1}/${layers.length}` }));
     if (!unique.has(config.digest)) unique.set(config.digest, { descriptor: config, label: 'config' });
     const sameRegistry = this.source.registry !== undefined && this.source.registry === this.destination.registry;
-    await forEachLimit([...unique.values()], this.options.concurrency ?? DEFAULT_CONCURRENCY, async ({ descriptor, label }) => {
+    const items = [...unique.values()];
+    this.options.onProgress?.({ kind: 'plan', items: items.map(({ descriptor, label }) => ({ item: descriptor.digest, label, total: descriptor.size })) });
+    await forEachLimit(items, this.options.concurrency ?? DEFAULT_CONCURRENCY, async ({ descriptor, label }) => {
       const report = (done: number, outcome?: 'existed' | 'mounted' | 'uploaded'): void =>
-        this.options.onProgress?.({ item: descriptor.digest, label, done, total: descriptor.size, ...(outcome ? { outcome } : {}) });
-      let done = 0;
+        this.options.onProgress?.({ kind: 'item', item: descriptor.digest, label, done, total: descriptor.size, ...(outcome ? { outcome } : {}) });
       const outcome = await this.destination.putBlob(descriptor, () => this.source.getBlob(descriptor, { signal: this.signal }), {
         signal: this.signal,
         ...(sameRegistry && this.source.repository ? { mountFrom: this.source.repository } : {}),
-        onBytes: (n) => {
-          done += n;
-          report(done);
-        },
+        onProgress: report,
       });
       this.counts[outcome]++;
       if (outcome === 'uploaded') this.bytesUploaded += descriptor.size;

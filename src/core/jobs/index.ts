@@ -3,3 +3,4 @@ export * from './inspect.js';
 export * from './list.js';
 export * from './progress.js';
 export * from './stores.js';
+export * from './verify.js';

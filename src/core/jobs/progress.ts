@@ -1,14 +1,18 @@
-// Progress of a job: one item per blob, bytes done of total, reported as the bytes move.
+// Progress of a job, as the bytes move: items (usually blobs) are announced with their sizes
+// before any transfer starts, then reported as they advance.
 
-export interface ProgressEvent {
+export interface ProgressItemPlan {
   /** What the bytes belong to, usually a blob digest. */
   item: string;
   /** A short human label: `layer 2/5`, `config`. */
   label: string;
-  done: number;
   total: number;
-  /** Set once the item is finished; `existed` and `mounted` items move no bytes. */
-  outcome?: 'existed' | 'mounted' | 'uploaded';
 }
+
+export type ProgressEvent =
+  /** Items about to be worked on, so totals are known up front. */
+  | { kind: 'plan'; items: ProgressItemPlan[] }
+  /** An item advanced; `outcome` is set once it is finished (`existed` and `mounted` move no bytes). */
+  | (ProgressItemPlan & { kind: 'item'; done: number; outcome?: 'existed' | 'mounted' | 'uploaded' | 'verified' | 'failed' });
 
 export type ProgressSink = (event: ProgressEvent) => void;

@@ -186,9 +186,10 @@ export class OciLayoutStore implements ImageStore {
     try {
       const source = await openSource();
       const verify = new VerifyingStream(descriptor, where);
-      if (options.onBytes) {
-        const onBytes = options.onBytes;
-        verify.on('data', (chunk: Buffer) => onBytes(chunk.length));
+      if (options.onProgress) {
+        const onProgress = options.onProgress;
+        let written = 0;
+        verify.on('data', (chunk: Buffer) => onProgress((written += chunk.length)));
       }
       await pipeline(source, verify, createWriteStream(temp, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
       await mkdir(join(this.dir, 'blobs', parseDigest(descriptor.digest).algorithm), { recursive: true });

@@ -14,8 +14,11 @@ export interface PutBlobOptions extends CallOptions {
    * Stores that cannot mount ignore it.
    */
   mountFrom?: string;
-  /** Bytes written so far, for progress; called often, keep it cheap. */
-  onBytes?: (bytes: number) => void;
+  /**
+   * Bytes of the blob stored so far, for progress; starts from 0 again if the transfer is
+   * retried. Called often: keep it cheap.
+   */
+  onProgress?: (written: number) => void;
 }
 
 /** How a blob got there: it was already, the registry linked it from another repository, or we sent it. */

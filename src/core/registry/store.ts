@@ -60,7 +60,7 @@ export class RegistryStore implements ImageStore {
     const mountFrom = options.mountFrom !== undefined && options.mountFrom !== this.repository ? options.mountFrom : undefined;
     return uploadBlob(this.client, this.repository, descriptor, open, {
       ...(mountFrom ? { mountFrom } : {}),
-      ...(options.onBytes ? { onBytes: options.onBytes } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
   }

@@ -11,7 +11,8 @@ import { header, type HttpResponse } from './transport.js';
 export interface UploadOptions {
   /** Another repository of this registry that has the blob: ask the registry to link it. */
   mountFrom?: string;
-  onBytes?: (bytes: number) => void;
+  /** Bytes sent so far; from 0 again when the upload restarts. */
+  onProgress?: (written: number) => void;
   signal?: AbortSignal;
 }
 
@@ -74,7 +75,7 @@ async function sendContent(ctx: UploadContext, location: URL, source: Readable):
   const signal = options.signal ? { signal: options.signal } : {};
 
   if (descriptor.size <= client.options.monolithicUploadMax) {
-    const body = await collect(verified, options.onBytes);
+    const body = await collect(verified, options.onProgress);
     const res = await client.request({ method: 'PUT', path: withDigest(location, descriptor.digest), scopes: ctx.scopes, headers: { 'content-type': 'application/octet-stream' }, body, idempotent: false, ...signal });
     return finish(ctx, res);
   }
@@ -97,7 +98,7 @@ async function sendContent(ctx: UploadContext, location: URL, source: Readable):
     }
     location = nextLocation(ctx, res);
     offset += chunk.length;
-    options.onBytes?.(chunk.length);
+    options.onProgress?.(offset);
   }
   const res = await client.request({ method: 'PUT', path: withDigest(location, descriptor.digest), scopes: ctx.scopes, idempotent: false, ...signal });
   return finish(ctx, res);
@@ -139,11 +140,12 @@ function withDigest(location: URL, digest: string): URL {
   return url;
 }
 
-async function collect(stream: Readable, onBytes?: (n: number) => void): Promise<Buffer> {
+async function collect(stream: Readable, onProgress?: (written: number) => void): Promise<Buffer> {
   const parts: Buffer[] = [];
+  let size = 0;
   for await (const chunk of stream) {
     parts.push(chunk as Buffer);
-    onBytes?.((chunk as Buffer).length);
+    onProgress?.((size += (chunk as Buffer).length));
   }
   return Buffer.concat(parts);
 }

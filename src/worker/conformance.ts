@@ -1,0 +1,322 @@
+// The worker conformance suite: protocol scenarios any worker command must pass, whatever its
+// language. Each scenario starts a fresh worker process and talks to it over real pipes, with raw
+// frames where the scenario is about framing. `lazyimg worker-conformance -- <command...>` runs it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { OciLayoutStore, writeImage } from '../core/oci/index.js';
+import { ErrorCodes, Methods, PROTOCOL_VERSION, type ProgressParams } from './protocol.js';
+
+export interface ScenarioResult {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+interface Message {
+  id?: string | number | null;
+  method?: string;
+  params?: unknown;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+}
+
+const TIMEOUT_MS = 15_000;
+/** Big enough that a copy is still running when the cancellation arrives. */
+const LARGE_BLOB = 96 * 1024 * 1024;
+
+/** A worker under test, spoken to with raw frames. */
+class Peer {
+  readonly messages: Message[] = [];
+  private buffer = Buffer.alloc(0);
+  private readonly waiters: Array<() => void> = [];
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  stderr = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (d: Buffer) => this.onData(d));
+    child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
+    child.stdin?.on('error', () => undefined);
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', () => resolve({ code: null, signal: 'spawn-error' }));
+    });
+  }
+
+  static start(command: string[]): Peer {
+    const [program, ...args] = command;
+    return new Peer(spawn(program as string, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  }
+
+  private onData(data: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, data]);
+    for (;;) {
+      const end = this.buffer.indexOf('\r\n\r\n');
+      if (end < 0) break;
+      const length = Number(/content-length:\s*(\d+)/i.exec(this.buffer.subarray(0, end).toString('latin1'))?.[1]);
+      if (!Number.isFinite(length) || this.buffer.length < end + 4 + length) break;
+      const body = this.buffer.subarray(end + 4, end + 4 + length).toString('utf8');
+      this.buffer = this.buffer.subarray(end + 4 + length);
+      try {
+        this.messages.push(JSON.parse(body) as Message);
+      } catch {
+        this.messages.push({ method: '<unparsable frame>', params: body });
+      }
+      for (const w of this.waiters.splice(0)) w();
+    }
+  }
+
+  raw(bytes: string | Buffer): void {
+    this.child.stdin?.write(bytes);
+  }
+
+  send(message: object): void {
+    const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', ...message }));
+    this.raw(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]));
+  }
+
+  /** Waits for the first message satisfying `match`, failing after a timeout. */
+  async wait(match: (m: Message) => boolean, what: string, timeout = TIMEOUT_MS): Promise<Message> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const found = this.messages.find(match);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no ${what} within ${timeout / 1000} s`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  response(id: number | string, what: string, timeout?: number): Promise<Message> {
+    return this.wait((m) => m.id === id && (m.result !== undefined || m.error !== undefined), what, timeout);
+  }
+
+  async initialize(): Promise<Message> {
+    this.send({ id: 'init', method: Methods.initialize, params: { protocolVersion: PROTOCOL_VERSION, clientInfo: { name: 'lazyimg-conformance' } } });
+    const reply = await this.response('init', 'initialize response');
+    this.send({ method: Methods.initialized, params: {} });
+    return reply;
+  }
+
+  closeInput(): void {
+    this.child.stdin?.end();
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+interface Fixture {
+  dir: string;
+  source: string;
+  bigSource: string;
+  totalBytes: number;
+}
+
+async function makeFixture(): Promise<Fixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'lazyimg-conformance-'));
+  const store = await OciLayoutStore.open(join(dir, 'source'), { create: true });
+  const files = (name: string, size: number) => [{
+    entries: [{ name, type: 'file' as const, content: { size, stream: () => Readable.from(noise(size)) } }],
+  }];
+  const small = await writeImage(store, [...files('a.bin', 300_000), ...files('b.bin', 200_000)], { tag: 'small' });
+  await writeImage(store, files('big.bin', LARGE_BLOB), { tag: 'big', gzipLevel: 1 });
+  const totalBytes = small.config.size + small.layers.reduce((s, l) => s + l.size, 0);
+  return { dir, source: `oci:${join(dir, 'source')}:small`, bigSource: `oci:${join(dir, 'source')}:big`, totalBytes };
+}
+
+/** Incompressible bytes, so layer sizes stay near their content sizes. */
+function* noise(size: number): Generator<Buffer> {
+  let seed = 0x9e3779b9;
+  for (let left = size; left > 0; left -= 65536) {
+    const chunk = Buffer.alloc(Math.min(65536, left));
+    for (let i = 0; i < chunk.length; i += 4) {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      chunk.writeUInt32LE(seed >>> 0, i);
+    }
+    yield chunk;
+  }
+}
+
+type Scenario = (peer: Peer, fixture: Fixture) => Promise<string>;
+
+function expect(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+function expectError(reply: Message, code: number, what: string): void {
+  expect(reply.error, `${what}: expected error ${code}, got a result`);
+  expect(reply.error.code === code, `${what}: expected error ${code}, got ${reply.error.code} (${reply.error.message})`);
+}
+
+async function stillAnswers(peer: Peer, id: string): Promise<void> {
+  peer.send({ id, method: 'lazyimg/conformance-ping' });
+  const reply = await peer.response(id, 'answer after the bad input');
+  expect(reply.error?.code === ErrorCodes.MethodNotFound, `after the bad input, an unknown method got ${JSON.stringify(reply.error ?? reply.result)}`);
+}
+
+const scenarios: Array<[string, Scenario]> = [
+  ['handshake', async (peer) => {
+    const reply = await peer.initialize();
+    const result = reply.result as { protocolVersion?: unknown; capabilities?: { operations?: unknown; formats?: unknown } } | undefined;
+    expect(result, `initialize failed: ${JSON.stringify(reply.error)}`);
+    expect(typeof result.protocolVersion === 'string' && result.protocolVersion.split('.')[0] === PROTOCOL_VERSION.split('.')[0], `protocol version ${String(result.protocolVersion)}`);
+    const ops = result.capabilities?.operations;
+    expect(Array.isArray(ops) && ops.every((o) => typeof o === 'string'), 'capabilities.operations must be an array of strings');
+    expect(Array.isArray(result.capabilities?.formats), 'capabilities.formats must be an array');
+    return `version ${result.protocolVersion}, operations ${ops.join(', ')}`;
+  }],
+  ['request before initialize', async (peer) => {
+    peer.send({ id: 1, method: Methods.inspect, params: { reference: 'oci:/nonexistent' } });
+    expectError(await peer.response(1, 'answer'), ErrorCodes.ServerNotInitialized, 'inspect before initialize');
+    return '-32002';
+  }],
+  ['unknown method', async (peer) => {
+    await peer.initialize();
+    peer.send({ id: 1, method: 'lazyimg/no-such-operation', params: {} });
+    expectError(await peer.response(1, 'answer'), ErrorCodes.MethodNotFound, 'unknown method');
+    peer.send({ method: '$/no-such-notification', params: {} });
+    await stillAnswers(peer, 'after');
+    return '-32601, and $/ notifications are ignored';
+  }],
+  ['malformed frame', async (peer) => {
+    await peer.initialize();
+    peer.raw('Content-Length: 12\r\n\r\n{"jsonrpc":');
+    peer.raw('Content-Length: 4\r\n\r\n}}}}');
+    const reply = await peer.wait((m) => m.error?.code === ErrorCodes.ParseError, 'parse error (-32700)');
+    expect(reply.id === null, `a parse error must have id null, got ${JSON.stringify(reply.id)}`);
+    await stillAnswers(peer, 'after');
+    return '-32700 with id null, still serving';
+  }],
+  ['invalid request', async (peer) => {
+    await peer.initialize();
+    peer.send({ id: 5, method: 42 });
+    expectError(await peer.response(5, 'answer to a numeric method'), ErrorCodes.InvalidRequest, 'method 42');
+    await stillAnswers(peer, 'after');
+    return '-32600';
+  }],
+  ['wrong parameter types', async (peer) => {
+    await peer.initialize();
+    peer.send({ id: 1, method: Methods.inspect, params: { reference: 42 } });
+    expectError(await peer.response(1, 'answer'), ErrorCodes.InvalidParams, 'reference: 42');
+    peer.send({ id: 2, method: Methods.copy, params: { source: 'oci:/x', destination: ['no'] } });
+    expectError(await peer.response(2, 'answer'), ErrorCodes.InvalidParams, 'destination: array');
+    return '-32602';
+  }],
+  ['bad input', async (peer, fixture) => {
+    await peer.initialize();
+    peer.send({ id: 1, method: Methods.inspect, params: { reference: `oci:${join(fixture.dir, 'missing')}` } });
+    const reply = await peer.response(1, 'answer');
+    expectError(reply, ErrorCodes.InvalidInput, 'missing layout');
+    const data = reply.error?.data as { code?: unknown; temporary?: unknown } | undefined;
+    expect(typeof data?.code === 'string' && typeof data.temporary === 'boolean', `error data must carry code and temporary, got ${JSON.stringify(data)}`);
+    return `-33003, data.code ${String(data.code)}`;
+  }],
+  ['progress order', async (peer, fixture) => {
+    await peer.initialize();
+    const destination = join(fixture.dir, 'progress');
+    const started = Date.now();
+    peer.send({ id: 1, method: Methods.copy, params: { source: fixture.source, destination: `oci:${destination}:copied`, workDoneToken: 'p1' } });
+    const reply = await peer.response(1, 'copy result');
+    const seconds = Math.max(1, (Date.now() - started) / 1000);
+    expect(reply.result, `copy failed: ${JSON.stringify(reply.error)}`);
+    const replyAt = peer.messages.indexOf(reply);
+    const values = peer.messages.slice(0, replyAt).filter((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'p1').map((m) => (m.params as ProgressParams).value);
+    expect(values[0]?.kind === 'begin', 'the first progress must be begin');
+    expect(values.at(-1)?.kind === 'end', 'the last progress before the result must be end');
+    const reports = values.filter((v): v is Extract<typeof v, { kind: 'report' }> => v.kind === 'report');
+    expect(values.slice(1, -1).every((v) => v.kind === 'report'), 'only reports between begin and end');
+    expect(reports.length > 0, 'at least one report');
+    reports.forEach((r, i) => {
+      expect(r.done <= r.total, `report ${i}: done ${r.done} > total ${r.total}`);
+      if (i > 0) expect(r.done >= (reports[i - 1]?.done ?? 0), `report ${i}: done went backwards`);
+    });
+    const last = reports.at(-1);
+    expect(last && last.done === last.total && last.total === fixture.totalBytes, `final report ${last?.done}/${last?.total}, expected ${fixture.totalBytes} bytes`);
+    expect(reports.length <= 10 * seconds + 2, `${reports.length} reports in ${seconds.toFixed(1)} s: more than 10 a second`);
+    return `${values.length} notifications, ${last.total} bytes`;
+  }],
+  ['cancellation', async (peer, fixture) => {
+    await peer.initialize();
+    const destination = join(fixture.dir, 'cancelled');
+    peer.send({ id: 1, method: Methods.copy, params: { source: fixture.bigSource, destination: `oci:${destination}:never`, workDoneToken: 'c1' } });
+    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
+    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
+    const reply = await peer.response(1, 'answer to the cancelled copy');
+    expectError(reply, ErrorCodes.RequestCancelled, 'cancelled copy');
+    const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests: unknown[] };
+    expect(index.manifests.length === 0, 'the destination lists a manifest after cancellation');
+    const leftovers = (await readdir(destination).catch(() => [])).filter((n) => !['index.json', 'oci-layout', 'blobs'].includes(n));
+    expect(leftovers.length === 0, `temporary files left: ${leftovers.join(', ')}`);
+    return '-32800, no manifest, no temporary file';
+  }],
+  ['shutdown and exit', async (peer) => {
+    await peer.initialize();
+    peer.send({ id: 1, method: Methods.shutdown });
+    const reply = await peer.response(1, 'shutdown result');
+    expect(reply.result === null && !reply.error, `shutdown answered ${JSON.stringify(reply.error ?? reply.result)}`);
+    peer.send({ id: 2, method: Methods.inspect, params: { reference: 'oci:/x' } });
+    expectError(await peer.response(2, 'answer after shutdown'), ErrorCodes.InvalidRequest, 'request after shutdown');
+    peer.send({ method: Methods.exit });
+    const exit = await Promise.race([peer.exited, delay(5000)]);
+    expect(exit, 'the worker did not exit within 5 s of exit');
+    expect(exit.code === 0, `exit code ${exit.code} (signal ${exit.signal})`);
+    return 'result null, requests refused, exit code 0';
+  }],
+  ['exits when stdin closes', async (peer) => {
+    await peer.initialize();
+    peer.closeInput();
+    const exit = await Promise.race([peer.exited, delay(5000)]);
+    expect(exit, 'the worker did not exit within 5 s of its input closing');
+    return `exit code ${exit.code}`;
+  }],
+];
+
+function delay(ms: number): Promise<undefined> {
+  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
+}
+
+/** Runs every scenario against `command`, each on a fresh worker process. */
+export async function runConformance(command: string[], onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
+  const fixture = await makeFixture();
+  const results: ScenarioResult[] = [];
+  try {
+    for (const [name, scenario] of scenarios) {
+      const peer = Peer.start(command);
+      let result: ScenarioResult;
+      try {
+        const detail = await Promise.race([scenario(peer, fixture), delay(TIMEOUT_MS * 2).then(() => { throw new Error('scenario timed out'); })]);
+        result = { name, passed: true, detail };
+      } catch (e) {
+        const exit = await Promise.race([peer.exited, delay(0)]);
+        result = { name, passed: false, detail: `${(e as Error).message}${exit ? ` (worker exited: code ${exit.code}, signal ${exit.signal})` : ''}` };
+      } finally {
+        peer.kill();
+        await peer.exited;
+      }
+      results.push(result);
+      onResult?.(result);
+    }
+  } finally {
+    await rm(fixture.dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** The results as a Markdown table. */
+export function formatTable(results: ScenarioResult[]): string {
+  const rows = results.map((r) => `| ${r.name} | ${r.passed ? 'pass' : 'FAIL'} | ${r.detail.replace(/\|/g, '\\|')} |`);
+  return ['| scenario | result | detail |', '|---|---|---|', ...rows].join('\n');
+}
+
