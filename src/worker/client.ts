@@ -37,6 +37,8 @@ interface Running {
 }
 
 const STOP_TIMEOUT_MS = 5000;
+/** vscode-jsonrpc's own codes for a connection that failed or closed (not from the worker). */
+const CONNECTION_ERRORS = { min: -32099, max: -32090 };
 
 export class WorkerClient {
   private running: Running | undefined;
@@ -135,8 +137,10 @@ export class WorkerClient {
         }),
       ]);
     } catch (e) {
-      if (e instanceof ResponseError) throw fromResponseError(e);
+      // vscode-jsonrpc rejects pending requests with its own reserved codes when the pipe breaks.
+      const connectionLost = !(e instanceof ResponseError) || (e.code >= CONNECTION_ERRORS.min && e.code <= CONNECTION_ERRORS.max);
       if (e instanceof LazyImageError) throw e;
+      if (!connectionLost) throw fromResponseError(e as ResponseError<unknown>);
       throw new LazyImageError('INTERNAL', `The worker stopped during ${method}: ${await Promise.race([running.exit, delay(1000, 'the connection closed')])}`, { cause: e, temporary: true });
     } finally {
       signal?.removeEventListener('abort', cancel);

@@ -23,7 +23,8 @@ interface Message {
   error?: { code: number; message: string; data?: unknown };
 }
 
-const TIMEOUT_MS = 15_000;
+/** How long a scenario waits for each answer by default. */
+export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Big enough that a copy is still running when the cancellation arrives. */
 const LARGE_BLOB = 96 * 1024 * 1024;
 
@@ -35,7 +36,7 @@ class Peer {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   stderr = '';
 
-  private constructor(private readonly child: ChildProcess) {
+  private constructor(private readonly child: ChildProcess, private readonly timeout: number) {
     child.stdout?.on('data', (d: Buffer) => this.onData(d));
     child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     child.stdin?.on('error', () => undefined);
@@ -45,9 +46,9 @@ class Peer {
     });
   }
 
-  static start(command: string[]): Peer {
+  static start(command: string[], timeout: number): Peer {
     const [program, ...args] = command;
-    return new Peer(spawn(program as string, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+    return new Peer(spawn(program as string, args, { stdio: ['pipe', 'pipe', 'pipe'] }), timeout);
   }
 
   private onData(data: Buffer): void {
@@ -77,8 +78,8 @@ class Peer {
     this.raw(Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`, 'latin1'), body]));
   }
 
-  /** Waits for the first message satisfying `match`, failing after a timeout. */
-  async wait(match: (m: Message) => boolean, what: string, timeout = TIMEOUT_MS): Promise<Message> {
+  /** Waits for the first message satisfying `match`, failing after the scenario's timeout. */
+  async wait(match: (m: Message) => boolean, what: string, timeout = this.timeout): Promise<Message> {
     const deadline = Date.now() + timeout;
     for (;;) {
       const found = this.messages.find(match);
@@ -95,8 +96,8 @@ class Peer {
     }
   }
 
-  response(id: number | string, what: string, timeout?: number): Promise<Message> {
-    return this.wait((m) => m.id === id && (m.result !== undefined || m.error !== undefined), what, timeout);
+  response(id: number | string, what: string): Promise<Message> {
+    return this.wait((m) => m.id === id && (m.result !== undefined || m.error !== undefined), what);
   }
 
   async initialize(): Promise<Message> {
@@ -287,16 +288,23 @@ function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
 
+export interface ConformanceOptions {
+  /** How long to wait for each answer. */
+  timeoutMs?: number;
+  onResult?: (r: ScenarioResult) => void;
+}
+
 /** Runs every scenario against `command`, each on a fresh worker process. */
-export async function runConformance(command: string[], onResult?: (r: ScenarioResult) => void): Promise<ScenarioResult[]> {
+export async function runConformance(command: string[], options: ConformanceOptions = {}): Promise<ScenarioResult[]> {
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const fixture = await makeFixture();
   const results: ScenarioResult[] = [];
   try {
     for (const [name, scenario] of scenarios) {
-      const peer = Peer.start(command);
+      const peer = Peer.start(command, timeout);
       let result: ScenarioResult;
       try {
-        const detail = await Promise.race([scenario(peer, fixture), delay(TIMEOUT_MS * 2).then(() => { throw new Error('scenario timed out'); })]);
+        const detail = await Promise.race([scenario(peer, fixture), delay(timeout * 2).then(() => { throw new Error('scenario timed out'); })]);
         result = { name, passed: true, detail };
       } catch (e) {
         const exit = await Promise.race([peer.exited, delay(0)]);
@@ -306,7 +314,7 @@ export async function runConformance(command: string[], onResult?: (r: ScenarioR
         await peer.exited;
       }
       results.push(result);
-      onResult?.(result);
+      options.onResult?.(result);
     }
   } finally {
     await rm(fixture.dir, { recursive: true, force: true });

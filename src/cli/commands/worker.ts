@@ -21,8 +21,12 @@ export function registerWorker(program: Command): void {
     .command('worker-conformance')
     .description('check a worker command against the protocol scenarios and print a pass/fail table')
     .argument('<command...>', 'the worker command and its arguments, after --')
-    .action(async (command: string[]) => {
-      const results = await runConformance(command, (r) => process.stderr.write(`${r.passed ? 'pass' : 'FAIL'}  ${r.name}\n`));
+    .option('--timeout <seconds>', 'how long to wait for each answer', parsePositiveInt)
+    .action(async (command: string[], options: { timeout?: number }) => {
+      const results = await runConformance(command, {
+        ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
+        onResult: (r) => process.stderr.write(`${r.passed ? 'pass' : 'FAIL'}  ${r.name}\n`),
+      });
       process.stdout.write(`${formatTable(results)}\n`);
       const failed = results.filter((r) => !r.passed);
       if (failed.length) throw new LazyImageError('INVALID_FORMAT', `${failed.length} of ${results.length} conformance scenarios failed: ${failed.map((r) => r.name).join(', ')}`);

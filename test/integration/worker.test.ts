@@ -1,0 +1,198 @@
+// The Node worker as a child process over real pipes: copies between a real registry and OCI
+// layouts with progress, cancellation that leaves nothing behind, a worker killed mid-job, bounded
+// concurrency, and the conformance suite against our worker and a broken one.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Stores, copyImage } from '../../src/core/jobs/index.js';
+import { parseReference, writeImage, type Descriptor } from '../../src/core/oci/index.js';
+import { WorkerClient } from '../../src/worker/client.js';
+import { Methods, type CopyResult, type ProgressValue, type VerifyResult } from '../../src/worker/protocol.js';
+import { pseudoRandom } from '../../scripts/sampleImage.js';
+import { sampleLayout, tempLayout } from '../helpers/images.js';
+import { runCli } from './fixtures/cli.js';
+import { credentialsFor, startRegistry, type RegistryFixture } from './fixtures/registry.js';
+
+const WORKER = resolve(__dirname, '..', '..', '..', 'dist', 'worker.js');
+const BROKEN_WORKER = join(__dirname, 'fixtures', 'brokenWorker.js');
+
+function client(maxConcurrentJobs?: number): WorkerClient {
+  return new WorkerClient({ worker: { command: process.execPath, args: [WORKER] }, clientName: 'worker-test', ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}) });
+}
+
+/** Temporary files a job could leave: in the layout and in the system temp folder. */
+async function leftovers(layoutDir: string): Promise<string[]> {
+  const inLayout = (await readdir(layoutDir).catch(() => [])).filter((n) => n.startsWith('.lazyimg-tmp-'));
+  const inTmp = (await readdir(tmpdir())).filter((n) => n.startsWith('lazyimg-build-'));
+  return [...inLayout, ...inTmp];
+}
+
+describe('the Node worker over pipes', { timeout: 180_000 }, () => {
+  let registry: RegistryFixture;
+  let imageBlobs: Descriptor[];
+  let big: string;
+
+  before(async () => {
+    registry = await startRegistry({ auth: 'basic' });
+    const stores = new Stores({ credentials: credentialsFor(registry) });
+    const pushed = await copyImage(await sampleLayout(), 'sample', await stores.open(parseReference(`${registry.host}/multi/layer:v1`)), 'v1');
+    const doc = await (await stores.open(parseReference(`${registry.host}/multi/layer`))).getManifest(pushed.descriptor);
+    if (doc.kind !== 'manifest') throw new Error('expected a manifest');
+    imageBlobs = [doc.manifest.config, ...doc.manifest.layers];
+    // A layer large enough that a copy is still running when it is cancelled or killed.
+    const layout = await tempLayout();
+    const size = 160 * 1024 * 1024;
+    await writeImage(layout, [{ entries: [{ name: 'big.bin', type: 'file', content: { size, stream: () => pseudoRandom('big', size) } }] }], { tag: 'big', gzipLevel: 1 });
+    await copyImage(layout, 'big', await stores.open(parseReference(`${registry.host}/big/image:v1`)), 'v1');
+    big = `${registry.host}/big/image:v1`;
+    await stores.close();
+  });
+  after(async () => {
+    await registry?.stop();
+  });
+
+  const credentials = (): object[] => [{ registry: registry.host, username: registry.username, password: registry.password }];
+
+  it('copies a multi-layer image from the registry with progress that adds up to the layer sizes', async () => {
+    const worker = client();
+    const destination = await tempLayout();
+    const progress: ProgressValue[] = [];
+    try {
+      const result = await worker.request<CopyResult>(Methods.copy, {
+        source: `${registry.host}/multi/layer:v1`, destination: `oci:${destination.dir}:copied`, credentials: credentials(),
+      }, { onProgress: (v) => progress.push(v) });
+      assert.equal((await destination.resolve('copied')).digest, result.descriptor.digest);
+      assert.equal(progress[0]?.kind, 'begin');
+      assert.equal(progress.at(-1)?.kind, 'end');
+      const last = progress.filter((v) => v.kind === 'report').at(-1);
+      assert.ok(last && last.kind === 'report');
+      const expected = imageBlobs.reduce((sum, b) => sum + b.size, 0);
+      assert.equal(last.total, expected);
+      assert.equal(last.done, expected);
+      assert.deepEqual(last.items.map((i) => [i.id, i.done, i.total]).sort(), imageBlobs.map((b) => [b.digest, b.size, b.size]).sort());
+      // ... and back to a new repository, through the same worker.
+      const back = await worker.request<CopyResult>(Methods.copy, { source: `oci:${destination.dir}:copied`, destination: `${registry.host}/multi/again:v1`, credentials: credentials() });
+      assert.equal(back.descriptor.digest, result.descriptor.digest);
+      const verified = await worker.request<VerifyResult>(Methods.verify, { reference: `${registry.host}/multi/again:v1`, credentials: credentials() });
+      assert.equal(verified.ok, true);
+      assert.equal(verified.blobs, imageBlobs.length);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('answers a cancelled copy only after cleanup, with no temporary file and no partial manifest', async () => {
+    const worker = client();
+    const destination = await tempLayout();
+    const before = await leftovers(destination.dir);
+    const controller = new AbortController();
+    try {
+      const copying = worker.request(Methods.copy, { source: big, destination: `oci:${destination.dir}:never`, credentials: credentials() }, {
+        signal: controller.signal,
+        onProgress: (v) => {
+          if (v.kind === 'report' && v.done > 0) controller.abort();
+        },
+      });
+      await assert.rejects(copying, { code: 'CANCELLED' });
+      assert.deepEqual((await destination.readIndex()).manifests, []);
+      assert.deepEqual(await leftovers(destination.dir), before);
+      // Blobs finished before the cancellation (the config) may stay; they are whole. The big
+      // layer is not there at all, not even in part.
+      for (const name of await readdir(join(destination.dir, 'blobs', 'sha256'))) {
+        assert.equal(createHash('sha256').update(await readFile(join(destination.dir, 'blobs', 'sha256', name))).digest('hex'), name);
+      }
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('reports a worker killed mid-job as a failure, and runs the next job on a fresh worker', async () => {
+    const exits: string[] = [];
+    const worker = new WorkerClient({ worker: { command: process.execPath, args: [WORKER] }, clientName: 'worker-test', onExit: (reason, expected) => exits.push(`${expected}:${reason}`) });
+    const destination = await tempLayout();
+    try {
+      await worker.start();
+      const firstPid = worker.pid;
+      const copying = worker.request(Methods.copy, { source: big, destination: `oci:${destination.dir}:killed`, credentials: credentials() }, {
+        onProgress: (v) => {
+          if (v.kind === 'report' && v.done > 0 && firstPid) process.kill(firstPid, 'SIGKILL');
+        },
+      });
+      await assert.rejects(copying, (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'INTERNAL');
+        assert.match(e.message, /worker stopped during lazyimg\/copy: it was killed by SIGKILL/);
+        return true;
+      });
+      assert.deepEqual(exits, ['false:it was killed by SIGKILL']);
+      const again = await worker.request<CopyResult>(Methods.copy, { source: `${registry.host}/multi/layer:v1`, destination: `oci:${destination.dir}:after`, credentials: credentials() });
+      assert.notEqual(worker.pid, firstPid);
+      assert.equal((await destination.resolve('after')).digest, again.descriptor.digest);
+      assert.deepEqual((await destination.readIndex()).manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']), ['after']);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('runs no more jobs at once than the client asked for', async () => {
+    const worker = client(1);
+    const events: string[] = [];
+    try {
+      const info = await worker.start();
+      assert.equal(info.capabilities.maxConcurrentJobs, 1);
+      await Promise.all([1, 2].map(async (n) => {
+        const destination = await tempLayout();
+        await worker.request(Methods.copy, { source: `${registry.host}/multi/layer:v1`, destination: `oci:${destination.dir}:v1`, credentials: credentials() }, {
+          onProgress: (v) => {
+            if (v.kind !== 'report') events.push(`${v.kind}${n}`);
+          },
+        });
+      }));
+      assert.ok(['begin1,end1,begin2,end2', 'begin2,end2,begin1,end1'].includes(events.join(',')), events.join(','));
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('turns a wrong password into an authentication error carrying the registry', async () => {
+    const worker = client();
+    try {
+      await assert.rejects(
+        worker.request(Methods.inspect, { reference: `${registry.host}/multi/layer:v1`, credentials: [{ registry: registry.host, username: registry.username, password: 'wrong' }] }),
+        (e: Error & { code?: string }) => e.code === 'UNAUTHORIZED' && /rejected/.test(e.message) && !e.message.includes(registry.password),
+      );
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('passes the conformance suite; a broken worker fails it', async () => {
+    const ours = await runCli(['worker-conformance', '--', process.execPath, WORKER]);
+    assert.equal(ours.code, 0, ours.stdout + ours.stderr);
+    assert.equal((ours.stdout.match(/\| pass \|/g) ?? []).length, 11, ours.stdout);
+    const broken = await runCli(['worker-conformance', '--timeout', '2', '--', process.execPath, BROKEN_WORKER]);
+    assert.equal(broken.code, 1);
+    for (const scenario of ['unknown method', 'malformed frame', 'progress order', 'cancellation', 'shutdown and exit']) {
+      assert.match(broken.stdout, new RegExp(`\\| ${scenario} \\| FAIL \\|`), broken.stdout);
+    }
+    assert.match(broken.stderr, /conformance scenarios failed/);
+  });
+
+  it('keeps credentials out of its command line, environment and log', async () => {
+    const lines: string[] = [];
+    const worker = new WorkerClient({ worker: { command: process.execPath, args: [WORKER] }, clientName: 'worker-test', onLog: (l) => lines.push(l) });
+    try {
+      await worker.start();
+      const pid = worker.pid as number;
+      await assert.rejects(worker.request(Methods.copy, { source: `${registry.host}/nope/missing:v1`, destination: 'oci:/nonexistent/dir:v1', credentials: credentials() }));
+      const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+      const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+      for (const text of [cmdline, environ, lines.join('\n')]) assert.ok(!text.includes(registry.password));
+      assert.ok(lines.length > 0, 'the failure was logged');
+    } finally {
+      await worker.stop();
+    }
+  });
+});
