@@ -1,13 +1,15 @@
 // What the extension's parts share, built once in activate() and passed down (no globals).
 import type * as vscode from 'vscode';
 import { Stores } from '../core/jobs/index.js';
-import { chainCredentials, dockerKeychain } from '../core/registry/index.js';
+import { chainCredentials, dockerKeychain, type CredentialProvider } from '../core/registry/index.js';
 import type { CredentialStore } from './CredentialStore.js';
 import type { LayoutFinder } from './LayoutFinder.js';
 import type { RegistrySettings } from './RegistrySettings.js';
 
 export class Services implements vscode.Disposable {
   private current: Stores;
+  /** SecretStorage first, then the user's docker config. */
+  readonly credentialProvider: CredentialProvider;
 
   constructor(
     readonly log: vscode.LogOutputChannel,
@@ -15,10 +17,11 @@ export class Services implements vscode.Disposable {
     readonly credentials: CredentialStore,
     readonly layouts: LayoutFinder,
   ) {
+    this.credentialProvider = chainCredentials(credentials.provider(), dockerKeychain());
     this.current = this.build();
   }
 
-  /** Stores with the current settings; credentials from SecretStorage first, then docker's config. */
+  /** Stores with the current settings and credentials. */
   get stores(): Stores {
     return this.current;
   }
@@ -31,7 +34,7 @@ export class Services implements vscode.Disposable {
 
   private build(): Stores {
     return new Stores({
-      credentials: chainCredentials(this.credentials.provider(), dockerKeychain()),
+      credentials: this.credentialProvider,
       insecure: this.settings.insecureRegistries(),
     });
   }

@@ -2,9 +2,12 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors.js';
 import { imageCommands } from './commands/images.js';
+import { jobCommands } from './commands/jobs.js';
 import { registryCommands } from './commands/registries.js';
 import { viewCommands } from './commands/view.js';
 import { CredentialStore } from './CredentialStore.js';
+import { JobManager } from './jobs/JobManager.js';
+import { WorkerHost } from './jobs/WorkerHost.js';
 import { LayoutFinder } from './LayoutFinder.js';
 import { MANIFEST_SCHEME, ManifestDocuments } from './ManifestDocuments.js';
 import { RegistrySettings } from './RegistrySettings.js';
@@ -20,16 +23,20 @@ export function activate(context: vscode.ExtensionContext): void {
   const credentials = new CredentialStore(context.secrets);
   const layouts = new LayoutFinder(settings);
   const services = new Services(log, settings, credentials, layouts);
-  const tree = new LazyImagesTreeProvider(services);
+  const worker = new WorkerHost(context.extensionUri, log);
+  const jobs = new JobManager(worker, log);
+  const tree = new LazyImagesTreeProvider(services, jobs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
 
   const commands: Record<string, (...args: never[]) => unknown> = {
     ...registryCommands(services, tree),
     ...imageCommands(services),
     ...viewCommands(services, tree),
+    ...jobCommands(services, jobs),
   };
   context.subscriptions.push(
-    log, layouts, services, tree, view,
+    log, layouts, services, worker, jobs, tree, view,
+    jobs.onDidChange(() => tree.refresh({ kind: 'jobsRoot' })),
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
     layouts.onDidChange(() => tree.refresh({ kind: 'layoutsRoot' })),

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import { listRepositories, listTags } from '../../core/registry/index.js';
 import { OciLayoutStore, formatReference, parseDigest, type ImageReference, type NamePage } from '../../core/oci/index.js';
+import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
 import { nodeId, type Node, type PagedNode } from './nodes.js';
 import { Pager } from './Pager.js';
@@ -17,7 +18,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   /** The node objects VS Code holds, by id: it matches refreshed elements by identity. */
   private readonly shown = new Map<string, Node>();
 
-  constructor(private readonly services: Services) {}
+  constructor(private readonly services: Services, private readonly jobs: JobManager) {}
 
   /** Reloads a node (or an equal one) and everything below it, or the whole tree. */
   refresh(node?: Node): void {
@@ -56,9 +57,10 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     if (!node) {
       const hasRegistries = settings.registries().length > 0;
       void vscode.commands.executeCommand('setContext', 'lazyImages.hasRegistries', hasRegistries);
-      // Nothing configured and no layout around: an empty tree shows the welcome view.
-      if (!hasRegistries && (await layouts.list()).length === 0) return [];
-      return [{ kind: 'registriesRoot' }, { kind: 'layoutsRoot' }];
+      const roots: Node[] = this.jobs.jobs.length > 0 ? [{ kind: 'jobsRoot' }] : [];
+      // Nothing configured, no layout around, no job: an empty tree shows the welcome view.
+      if (!hasRegistries && roots.length === 0 && (await layouts.list()).length === 0) return [];
+      return [{ kind: 'registriesRoot' }, { kind: 'layoutsRoot' }, ...roots];
     }
     switch (node.kind) {
       case 'registriesRoot':
@@ -80,6 +82,8 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       }
       case 'layout':
         return this.layoutImages(node);
+      case 'jobsRoot':
+        return this.jobs.jobs.map((record): Node => ({ kind: 'job', record }));
       case 'image':
       case 'platform':
         return this.imageChildren(node);

@@ -1,9 +1,12 @@
 // The Lazy Images tree's elements: plain data with a `kind`, rendered by the tree provider.
 import type { Descriptor, ImageReference } from '../../core/oci/index.js';
+import type { JobRecord } from '../jobs/JobManager.js';
 
 export type Node =
   | { kind: 'registriesRoot' }
   | { kind: 'layoutsRoot' }
+  | { kind: 'jobsRoot' }
+  | { kind: 'job'; record: JobRecord }
   | { kind: 'registry'; host: string; loggedIn: boolean }
   | { kind: 'repository'; host: string; repository: string }
   | { kind: 'layout'; path: string; label: string }
@@ -25,7 +28,10 @@ export function nodeId(node: Node): string {
   switch (node.kind) {
     case 'registriesRoot':
     case 'layoutsRoot':
+    case 'jobsRoot':
       return node.kind;
+    case 'job':
+      return `job:${node.record.id}`;
     case 'registry':
       return `registry:${node.host}`;
     case 'repository':
@@ -57,5 +63,6 @@ export function contextValue(node: Node): string {
   const tokens: string[] = [node.kind];
   if (node.kind === 'registry') tokens.push(node.loggedIn ? 'loggedIn' : 'anonymous');
   if (node.kind === 'error' && node.needsLogin) tokens.push('needsLogin');
+  if (node.kind === 'job') tokens.push(node.record.status);
   return tokens.sort().join(';');
 }

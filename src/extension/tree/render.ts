@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
 import { formatBytes } from '../../core/format.js';
+import type { JobRecord } from '../jobs/JobManager.js';
 import { contextValue, nodeId, type Node } from './nodes.js';
 
 const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
@@ -20,6 +21,16 @@ function build(node: Node): vscode.TreeItem {
       return withIcon(new vscode.TreeItem('Registries', Expanded), 'cloud');
     case 'layoutsRoot':
       return withIcon(new vscode.TreeItem('Local OCI Layouts', Expanded), 'folder-library');
+    case 'jobsRoot':
+      return withIcon(new vscode.TreeItem('Jobs', Expanded), 'tasklist');
+    case 'job': {
+      const { record } = node;
+      const item = withIcon(new vscode.TreeItem(record.label, None), JOB_ICONS[record.status]);
+      const seconds = record.ended === undefined ? undefined : ((record.ended - record.started) / 1000).toFixed(1);
+      item.description = seconds === undefined ? 'running' : `${record.status} · ${seconds} s`;
+      item.tooltip = markdown(`**${record.title}**`, `${record.status}${seconds === undefined ? '' : ` after ${seconds} s`}`, record.detail ? escapeMarkdown(record.detail) : '');
+      return item;
+    }
     case 'registry': {
       const item = withIcon(new vscode.TreeItem(node.host, Collapsed), 'server');
       item.description = node.loggedIn ? 'logged in' : undefined;
@@ -70,13 +81,19 @@ function build(node: Node): vscode.TreeItem {
       const item = new vscode.TreeItem(text.length > MAX_LABEL ? `${text.slice(0, MAX_LABEL - 3)}...` : text, None);
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
       item.description = node.needsLogin ? 'click to log in' : 'click to try again';
-      item.tooltip = markdown(node.message.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&'));
+      item.tooltip = markdown(escapeMarkdown(node.message));
       item.command = node.needsLogin
         ? { command: 'lazyImages.logIn', title: 'Log In', arguments: [{ kind: 'registry', host: node.host ?? '', loggedIn: false }] }
         : { command: 'lazyImages.retry', title: 'Retry', arguments: [node] };
       return item;
     }
   }
+}
+
+const JOB_ICONS: Record<JobRecord['status'], string> = { running: 'sync~spin', succeeded: 'pass', failed: 'error', cancelled: 'circle-slash' };
+
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
 function withIcon(item: vscode.TreeItem, icon: string): vscode.TreeItem {

@@ -1,0 +1,93 @@
+// Runs worker jobs under a progress notification with a Cancel button, and keeps the list of
+// running and recent jobs (outcome, duration) that the Jobs node shows.
+import * as vscode from 'vscode';
+import { describeError, LazyImageError } from '../../core/errors.js';
+import { formatBytes } from '../../core/format.js';
+import type { Operation, ProgressValue } from '../../worker/protocol.js';
+import type { WorkerHost } from './WorkerHost.js';
+
+export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface JobRecord {
+  id: number;
+  /** In full, for the notification and the tooltip. */
+  title: string;
+  /** Short enough for a narrow tree. */
+  label: string;
+  status: JobStatus;
+  started: number;
+  ended?: number;
+  /** The outcome in words: a summary on success, the reason otherwise. */
+  detail?: string;
+}
+
+const KEEP = 20;
+
+export class JobManager implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly records: JobRecord[] = [];
+  private nextId = 1;
+
+  constructor(private readonly worker: WorkerHost, private readonly log: vscode.LogOutputChannel) {}
+
+  /** Running and recent jobs, newest first. */
+  get jobs(): readonly JobRecord[] {
+    return this.records;
+  }
+
+  /**
+   * Runs one operation on the worker. Resolves with its result, or undefined when it failed or was
+   * cancelled (the user has been told; the Jobs list has the outcome).
+   */
+  async run<R>(operation: Operation, names: { title: string; label: string }, params: object, summarize: (result: R) => string): Promise<R | undefined> {
+    const { title, label } = names;
+    if (!(await this.worker.supports(operation))) {
+      void vscode.window.showErrorMessage(`The configured Lazy Images worker does not offer "${operation}".`);
+      return undefined;
+    }
+    const record: JobRecord = { id: this.nextId++, title, label, status: 'running', started: Date.now() };
+    this.records.unshift(record);
+    this.records.splice(KEEP);
+    this.changed.fire();
+    this.log.info(`Job ${record.id} started: ${title}`);
+
+    const crashes = this.worker.crashes;
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const subscription = token.onCancellationRequested(() => controller.abort());
+      let shown = 0;
+      const onProgress = (value: ProgressValue): void => {
+        if (value.kind !== 'report' || value.total === 0) return;
+        const percent = (100 * value.done) / value.total;
+        const moving = value.items.find((i) => i.done > 0 && i.done < i.total) ?? value.items.find((i) => i.done < i.total);
+        const message = moving ? `${moving.label}: ${formatBytes(moving.done)} of ${formatBytes(moving.total)}` : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
+        progress.report({ increment: percent - shown, message });
+        shown = percent;
+      };
+      try {
+        const result = await this.worker.request<R>(`lazyimg/${operation}`, params, { signal: controller.signal, onProgress });
+        this.finish(record, 'succeeded', summarize(result));
+        return result;
+      } catch (e) {
+        const cancelled = e instanceof LazyImageError && e.code === 'CANCELLED';
+        this.finish(record, cancelled ? 'cancelled' : 'failed', cancelled ? 'cancelled by the user' : describeError(e));
+        // A worker that died has already said so once; a cancellation needs no message.
+        if (!cancelled && this.worker.crashes === crashes) void vscode.window.showErrorMessage(`${title} failed: ${describeError(e)}`);
+        return undefined;
+      } finally {
+        subscription.dispose();
+      }
+    });
+  }
+
+  private finish(record: JobRecord, status: JobStatus, detail: string): void {
+    Object.assign(record, { status, detail, ended: Date.now() });
+    this.log.info(`Job ${record.id} ${status} after ${((record.ended ?? 0) - record.started) / 1000} s: ${detail}`);
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
