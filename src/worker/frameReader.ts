@@ -19,6 +19,8 @@ const SEPARATOR = Buffer.from('\r\n\r\n');
 export class FrameReader extends AbstractMessageReader {
   private buffer = Buffer.alloc(0);
   private callback: DataCallback = () => undefined;
+  /** After a broken frame: bytes are dropped until a `Content-Length:` shows up. */
+  private resyncing = false;
 
   constructor(private readonly input: Readable, private readonly reject: Reject) {
     super();
@@ -35,6 +37,15 @@ export class FrameReader extends AbstractMessageReader {
 
   private onData(chunk: Buffer): void {
     this.buffer = Buffer.concat([this.buffer, chunk]);
+    if (this.resyncing) {
+      const next = findHeader(this.buffer, 0);
+      if (next < 0) {
+        this.buffer = this.buffer.subarray(this.buffer.length - headerPrefixAtEnd(this.buffer));
+        return;
+      }
+      this.buffer = this.buffer.subarray(next);
+      this.resyncing = false;
+    }
     for (;;) {
       const end = this.buffer.indexOf(SEPARATOR);
       if (end < 0) {
@@ -82,6 +93,7 @@ export class FrameReader extends AbstractMessageReader {
       return true;
     }
     this.buffer = this.buffer.subarray(Math.max(from, this.buffer.length - headerPrefixAtEnd(this.buffer)));
+    this.resyncing = true;
     return false;
   }
 }

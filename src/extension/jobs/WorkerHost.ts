@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { WorkerClient, type RequestOptions, type WorkerCommand } from '../../worker/client.js';
 import type { Operation, WorkerCapabilities } from '../../worker/protocol.js';
 
+const ALL_OPERATIONS: readonly Operation[] = ['copy', 'inspect', 'verify'];
+
 export class WorkerHost implements vscode.Disposable {
   private client: WorkerClient | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -50,7 +52,10 @@ export class WorkerHost implements vscode.Disposable {
   async capabilities(): Promise<WorkerCapabilities> {
     const { capabilities, serverInfo } = await this.worker.start();
     this.log.info(`Worker ${serverInfo.name} ${serverInfo.version}: ${capabilities.operations.join(', ')}`);
-    await vscode.commands.executeCommand('setContext', 'lazyImages.workerOperations', capabilities.operations);
+    // Menus hide what the worker lacks; before it has started, everything shows.
+    for (const operation of ALL_OPERATIONS) {
+      await vscode.commands.executeCommand('setContext', `lazyImages.workerLacks.${operation}`, !capabilities.operations.includes(operation));
+    }
     return capabilities;
   }
 
