@@ -100,6 +100,9 @@ export class WorkerClient {
         ...(this.options.maxConcurrentJobs ? { maxConcurrentJobs: this.options.maxConcurrentJobs } : {}),
       });
       if (!result || !Array.isArray(result.capabilities?.operations)) throw new LazyImageError('INTERNAL', 'The worker answered initialize without capabilities');
+      if (String(result.protocolVersion).split('.')[0] !== PROTOCOL_VERSION.split('.')[0]) {
+        throw new LazyImageError('UNSUPPORTED', `The worker speaks protocol ${String(result.protocolVersion)}; this client speaks ${PROTOCOL_VERSION}`);
+      }
       void running.connection.sendNotification(Methods.initialized, {});
       this.info = result;
       return result;

@@ -22,7 +22,8 @@ export class FrameReader extends AbstractMessageReader {
   /** After a broken frame: bytes are dropped until a `Content-Length:` shows up. */
   private resyncing = false;
 
-  constructor(private readonly input: Readable, private readonly reject: Reject) {
+  /** `paramsRequired`: methods whose requests must carry params (an object). */
+  constructor(private readonly input: Readable, private readonly reject: Reject, private readonly paramsRequired: ReadonlySet<string> = new Set()) {
     super();
   }
 
@@ -76,9 +77,13 @@ export class FrameReader extends AbstractMessageReader {
       if (next >= 0) this.buffer = Buffer.concat([body.subarray(next), this.buffer]);
       return;
     }
-    const problem = invalidMessage(value);
-    if (problem) this.reject(problem.id, ErrorCodes.InvalidRequest, `Invalid request: ${problem.why}`);
-    else this.callback(value as Message);
+    const problem = invalidMessage(value, this.paramsRequired);
+    if (problem) {
+      // A notification gets no answer, not even an error: it is dropped.
+      if (problem.answer) this.reject(problem.id, problem.code, problem.why);
+    } else {
+      this.callback(value as Message);
+    }
   }
 
   /**
@@ -129,20 +134,40 @@ function headerPrefixAtEnd(buffer: Buffer): number {
   return 0;
 }
 
-/** Why a parsed value is not a JSON-RPC 2.0 request, notification or response, if it is not. */
-function invalidMessage(value: unknown): { id: string | number | null; why: string } | undefined {
+interface Problem {
+  id: string | number | null;
+  code: number;
+  why: string;
+  /** False for a broken notification: JSON-RPC answers no notification. */
+  answer: boolean;
+}
+
+/**
+ * Why a parsed value is not a message this worker can act on, if it is not. Besides JSON-RPC 2.0
+ * itself, the protocol has every params by name (an object), and `$/cancelRequest` names an id.
+ */
+function invalidMessage(value: unknown, paramsRequired: ReadonlySet<string>): Problem | undefined {
+  const invalid = (id: string | number | null, why: string): Problem => ({ id, code: ErrorCodes.InvalidRequest, why: `Invalid request: ${why}`, answer: true });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { id: null, why: Array.isArray(value) ? 'batches are not supported' : 'a message must be a JSON object' };
+    return invalid(null, Array.isArray(value) ? 'batches are not supported' : 'a message must be a JSON object');
   }
   const m = value as Record<string, unknown>;
   const id = typeof m.id === 'string' || typeof m.id === 'number' ? m.id : null;
-  if (m.jsonrpc !== '2.0') return { id, why: '"jsonrpc" must be "2.0"' };
-  if (m.id !== undefined && m.id !== null && typeof m.id !== 'string' && typeof m.id !== 'number') return { id: null, why: '"id" must be a string or a number' };
+  if (m.jsonrpc !== '2.0') return invalid(id, '"jsonrpc" must be "2.0"');
+  if ('id' in m && typeof m.id !== 'string' && typeof m.id !== 'number') return invalid(null, '"id" must be a string or a number');
   if ('method' in m) {
-    if (typeof m.method !== 'string' || m.method.length === 0) return { id, why: '"method" must be a non-empty string' };
-    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) return { id, why: '"params" must be an object or an array' };
+    if (typeof m.method !== 'string' || m.method.length === 0) return invalid(id, '"method" must be a non-empty string');
+    const isRequest = 'id' in m;
+    if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null || Array.isArray(m.params))) {
+      return { id, code: ErrorCodes.InvalidParams, why: `${m.method}: params must be an object`, answer: isRequest };
+    }
+    if (isRequest && m.params === undefined && paramsRequired.has(m.method)) return { id, code: ErrorCodes.InvalidParams, why: `${m.method}: params are missing`, answer: true };
+    if (m.method === '$/cancelRequest') {
+      const target = (m.params as { id?: unknown } | undefined)?.id;
+      if (typeof target !== 'string' && typeof target !== 'number') return { id, code: ErrorCodes.InvalidParams, why: '$/cancelRequest: params.id is missing', answer: false };
+    }
     return undefined;
   }
   if ('result' in m || 'error' in m) return undefined; // a response: the connection matches or ignores it
-  return { id, why: 'neither a request, a notification nor a response' };
+  return invalid(id, 'neither a request, a notification nor a response');
 }

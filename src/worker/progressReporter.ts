@@ -22,7 +22,9 @@ export class ProgressReporter {
     if (event.kind === 'plan') {
       for (const p of event.items) if (!this.items.has(p.item)) this.items.set(p.item, { id: p.item, label: p.label, done: 0, total: p.total });
     } else {
-      this.items.set(event.item, { id: event.item, label: event.label, done: Math.min(event.done, event.total), total: event.total });
+      // A retried transfer starts again from 0; the report keeps the furthest point reached.
+      const before = this.items.get(event.item)?.done ?? 0;
+      this.items.set(event.item, { id: event.item, label: event.label, done: Math.min(Math.max(before, event.done), event.total), total: event.total });
     }
     this.schedule();
   };

@@ -11,7 +11,7 @@ export const Methods = {
   initialize: 'initialize',
   /** client -> worker, notification: the client has processed the initialize result. */
   initialized: 'initialized',
-  /** client -> worker, request: finish running jobs' cleanup and accept no new requests. */
+  /** client -> worker, request: cancel running jobs, wait for their cleanup, accept no new requests. */
   shutdown: 'shutdown',
   /** client -> worker, notification: exit now (code 0 after shutdown, 1 otherwise). */
   exit: 'exit',

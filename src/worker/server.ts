@@ -19,15 +19,18 @@ export interface WorkerOptions {
 
 const VERSION = '0.1.0';
 const DEFAULT_CONCURRENCY = 2;
+/** However many a client asks for. */
+const MAX_CONCURRENCY = 16;
 
 /** Serves one client until `exit` or the end of input; resolves with the process exit code. */
 export function serveWorker(input: Readable, output: Writable, options: WorkerOptions = {}): Promise<number> {
   const log = options.log ?? (() => undefined);
   const writer = new StreamMessageWriter(output);
+  const withParams = new Set<string>([Methods.initialize, ...Object.keys(operations).map((o) => `lazyimg/${o}`)]);
   const reader = new FrameReader(input, (id, code, message) => {
     log(`rejected message: ${message}`);
     void writer.write({ jsonrpc: '2.0', id, error: { code, message } } as ResponseMessage);
-  });
+  }, withParams);
   const connection = createMessageConnection(reader, writer, { error: log, warn: log, info: () => undefined, log: () => undefined });
   let state: 'new' | 'ready' | 'shutdown' = 'new';
   let slots = new Slots(options.maxConcurrentJobs ?? DEFAULT_CONCURRENCY);
@@ -58,7 +61,7 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
       throw new ResponseError(ErrorCodes.InvalidParams, `initialize: protocol version ${version} is not supported (this worker speaks ${PROTOCOL_VERSION})`);
     }
     const max = params.optionalPositiveInteger('maxConcurrentJobs');
-    if (max !== undefined) slots = new Slots(max);
+    if (max !== undefined) slots = new Slots(Math.min(max, MAX_CONCURRENCY));
     state = 'ready';
     return {
       protocolVersion: PROTOCOL_VERSION,
@@ -68,6 +71,7 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
   });
   connection.onNotification(Methods.initialized, () => undefined);
   connection.onRequest(Methods.shutdown, async () => {
+    if (state === 'new') throw new ResponseError(ErrorCodes.ServerNotInitialized, 'shutdown: send initialize first');
     state = 'shutdown';
     await stopJobs();
     return null;
@@ -87,8 +91,9 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
         try {
           const params = new Params(method, raw);
           const run = factory(params);
+          const { workDoneToken } = params.job(); // every check before a slot is taken
           await slots.acquire(controller.signal);
-          const reporter = new ProgressReporter(connection, params.job().workDoneToken, run.title);
+          const reporter = new ProgressReporter(connection, workDoneToken, run.title);
           try {
             const result = await run.run({ signal: controller.signal, onProgress: reporter.sink });
             reporter.end('done');
@@ -112,6 +117,12 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
       return job.done;
     });
   }
+
+  // Methods no handler knows: -32002 until initialized, then -32601.
+  connection.onRequest((method: string) => {
+    if (state === 'new') throw new ResponseError(ErrorCodes.ServerNotInitialized, `${method}: send initialize first`);
+    throw new ResponseError(ErrorCodes.MethodNotFound, `Unknown method ${method}`);
+  });
 
   reader.onClose(() => finish(state === 'shutdown' ? 0 : 1));
   connection.listen();

@@ -156,6 +156,19 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
     }
   });
 
+  it('rejects bad params before taking a job slot, so they cannot block later jobs', async () => {
+    const worker = client(1);
+    try {
+      for (let i = 0; i < 3; i++) {
+        await assert.rejects(worker.request(Methods.inspect, { reference: `${registry.host}/multi/layer:v1`, credentials: 'not a list' }), { code: 'INVALID_ARGUMENT' });
+      }
+      const result = await worker.request<{ digest: string }>(Methods.inspect, { reference: `${registry.host}/multi/layer:v1`, credentials: credentials() });
+      assert.match(result.digest, /^sha256:/);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('turns a wrong password into an authentication error carrying the registry', async () => {
     const worker = client();
     try {

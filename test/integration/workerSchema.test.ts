@@ -104,10 +104,10 @@ function validateWorkerMessages(received: Message[], requests: Map<string | numb
   const answered = new Set<string | number>();
   received.forEach((m, i) => {
     const what = `worker message #${i}`;
-    expectValid('WorkerMessage', m, what);
     if (m.method !== undefined) {
       assert.equal(m.method, Methods.progress, `${what}: the worker sends no notification but $/progress, got ${m.method}`);
       expectValid('ProgressNotification', m, what);
+      expectValid('WorkerMessage', m, what);
       count('ProgressNotification');
       return;
     }
@@ -123,6 +123,7 @@ function validateWorkerMessages(received: Message[], requests: Map<string | numb
       expectValid(definition, m, what);
       count(definition);
     }
+    expectValid('WorkerMessage', m, what);
     if (m.id !== null && m.id !== undefined) {
       assert.ok(!answered.has(m.id), `${what}: request ${m.id} answered twice`);
       answered.add(m.id);

@@ -23,7 +23,7 @@ async function read(bytes: Buffer, chunkSizes: (i: number) => number = () => byt
   const input = new PassThrough();
   const rejections: Rejection[] = [];
   const ids: unknown[] = [];
-  const reader = new FrameReader(input, (id, code) => rejections.push({ id, code }));
+  const reader = new FrameReader(input, (id, code) => rejections.push({ id, code }), new Set(['lazyimg/copy']));
   const closed = new Promise<void>((resolve) => reader.onClose(() => resolve()));
   reader.listen((m) => ids.push((m as { id?: unknown }).id));
   for (let offset = 0, i = 0; offset < bytes.length; i++) {
@@ -56,7 +56,10 @@ describe('FrameReader', () => {
     { name: 'a JSON string', bad: frame('"hello"'), code: -32600, id: null },
     { name: 'a missing jsonrpc version', bad: frame('{"id":9,"method":"x"}'), code: -32600, id: 9 },
     { name: 'a numeric method', bad: frame('{"jsonrpc":"2.0","id":9,"method":42}'), code: -32600, id: 9 },
-    { name: 'params that are a string', bad: frame('{"jsonrpc":"2.0","id":9,"method":"x","params":"p"}'), code: -32600, id: 9 },
+    { name: 'params that are a string', bad: frame('{"jsonrpc":"2.0","id":9,"method":"x","params":"p"}'), code: -32602, id: 9 },
+    { name: 'params by position', bad: frame('{"jsonrpc":"2.0","id":9,"method":"x","params":[{"a":1}]}'), code: -32602, id: 9 },
+    { name: 'a request without the params its method needs', bad: frame('{"jsonrpc":"2.0","id":9,"method":"lazyimg/copy"}'), code: -32602, id: 9 },
+    { name: 'a null id', bad: frame('{"jsonrpc":"2.0","id":null,"method":"x"}'), code: -32600, id: null },
     { name: 'an object id', bad: frame('{"jsonrpc":"2.0","id":{},"method":"x"}'), code: -32600, id: null },
   ];
   for (const c of cases) {
@@ -68,6 +71,13 @@ describe('FrameReader', () => {
       assert.deepEqual(rejections[0], { id: c.id ?? null, code: c.code });
     });
   }
+
+  it('drops a cancellation that names no request, without an answer (it is a notification)', async () => {
+    const bytes = Buffer.concat([frame('{"jsonrpc":"2.0","method":"$/cancelRequest"}'), frame('{"jsonrpc":"2.0","method":"$/cancelRequest","params":[]}'), frame(message(3))]);
+    const { ids, rejections } = await read(bytes);
+    assert.deepEqual(ids, [3]);
+    assert.deepEqual(rejections, []);
+  });
 
   it('gives back the next frame that a body cut short swallowed', async () => {
     // Content-Length says 20 but the body is 11 bytes: the reader eats the next header's start.

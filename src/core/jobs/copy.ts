@@ -30,7 +30,8 @@ const DEFAULT_CONCURRENCY = 3;
 
 /**
  * What a copy's destination reference means: `repo@digest` pushes untagged and insists on that
- * digest; `repo:tag` tags; a bare destination keeps the source's tag.
+ * digest; `repo:tag` tags. A bare OCI layout destination keeps the source's tag (a bare registry
+ * destination already reads as `:latest`).
  */
 export function destinationTarget(source: ImageReference, destination: ImageReference): { tag?: string; expectDigest?: string } {
   if (destination.digest !== undefined) return { ...(destination.tag !== undefined ? { tag: destination.tag } : {}), expectDigest: destination.digest };

@@ -7,6 +7,7 @@ import { Authenticator } from './auth.js';
 import { dockerKeychain } from './credentials.js';
 import { hostnameOf, isLoopbackHost } from './hosts.js';
 import { resolveOptions, type RegistryOptions, type ResolvedRegistryOptions } from './options.js';
+import { redactUrl } from './redact.js';
 import { responseError } from './responseError.js';
 import { Transport, header, type HttpMethod, type HttpResponse } from './transport.js';
 
@@ -76,7 +77,15 @@ export class RegistryClient {
     const res = await send(authorization);
     if (res.status !== 401) return res;
     await res.body.dump();
-    const renewed = await this.auth.respond(header(res, 'www-authenticate'), req.scopes, req.signal);
+    const challenge = header(res, 'www-authenticate');
+    let renewed: string;
+    try {
+      renewed = await this.auth.respond(challenge, req.scopes, req.signal);
+    } catch (e) {
+      if (!(e instanceof LazyImageError) || e instanceof RegistryError || e.code !== 'UNAUTHORIZED') throw e;
+      // Keep what the registry said, so callers can show the challenge or ask for credentials.
+      throw new RegistryError('UNAUTHORIZED', e.message, { ref: e.ref ?? this.registry, status: 401, method: req.method, url: redactUrl(url), cause: e.cause, ...(challenge ? { challenge } : {}) });
+    }
     const replayable = req.body === undefined || Buffer.isBuffer(req.body);
     if (!replayable) {
       throw new RegistryError('UNAUTHORIZED', `${req.method} ${url.pathname} on ${this.registry}: authentication expired while sending a stream`, { ref: this.registry, status: 401, method: req.method, temporary: true });
