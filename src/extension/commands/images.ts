@@ -1,8 +1,9 @@
 // Copy Reference, Copy Digest and Inspect Manifest on tree nodes (Inspect also from the palette).
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
-import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
+import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import { manifestUri } from '../ManifestDocuments.js';
+import { askReference } from './prompts.js';
 import type { Services } from '../Services.js';
 import type { Node } from '../tree/nodes.js';
 
@@ -43,26 +44,7 @@ export function imageCommands(services: Services) {
     },
 
     async inspectManifest(node?: Node): Promise<void> {
-      let ref: ImageReference | undefined;
-      if (node?.kind === 'image' || node?.kind === 'platform') ref = node.ref;
-      else if (!node) {
-        const input = await vscode.window.showInputBox({
-          title: 'Inspect Manifest',
-          prompt: 'Image reference',
-          placeHolder: 'registry.example.com/org/app:1.0, or oci:/path/to/layout:tag',
-          ignoreFocusOut: true,
-          validateInput: (t) => {
-            try {
-              parseReference(t.trim());
-              return undefined;
-            } catch (e) {
-              return describeError(e);
-            }
-          },
-        });
-        if (!input) return;
-        ref = parseReference(input.trim());
-      }
+      const ref = node?.kind === 'image' || node?.kind === 'platform' ? node.ref : node ? undefined : await askReference('Inspect Manifest', 'Image reference');
       if (!ref) return;
       const doc = await vscode.workspace.openTextDocument(manifestUri(ref));
       await vscode.window.showTextDocument(doc, { preview: true });

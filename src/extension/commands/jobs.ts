@@ -1,12 +1,12 @@
 // Commands that run on the worker: Copy Image To..., Verify Image.
 import * as vscode from 'vscode';
-import { describeError } from '../../core/errors.js';
 import { formatBytes } from '../../core/format.js';
-import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
+import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { CopyResult, RegistryCredential, VerifyResult } from '../../worker/protocol.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
 import type { Node } from '../tree/nodes.js';
+import { askReference } from './prompts.js';
 
 /** The credentials a job needs, for the registries it touches; they go in the request only. */
 async function credentialsFor(services: Services, refs: ImageReference[]): Promise<RegistryCredential[]> {
@@ -40,22 +40,8 @@ export function jobCommands(services: Services, jobs: JobManager) {
     async copyImage(node?: Node): Promise<void> {
       const source = imageRef(node);
       if (!source) return;
-      const input = await vscode.window.showInputBox({
-        title: `Copy ${formatReference(source)}`,
-        prompt: 'Destination: a registry repository, or an OCI layout folder (created if missing)',
-        placeHolder: 'registry.example.com/org/app:1.0, or oci:/path/to/layout:tag',
-        ignoreFocusOut: true,
-        validateInput: (t) => {
-          try {
-            parseReference(t.trim());
-            return undefined;
-          } catch (e) {
-            return describeError(e);
-          }
-        },
-      });
-      if (!input) return;
-      const destination = parseReference(input.trim());
+      const destination = await askReference(`Copy ${formatReference(source)}`, 'Destination: a registry repository, or an OCI layout folder (created if missing)');
+      if (!destination) return;
       const names = { title: `Copy ${formatReference(source)} to ${formatReference(destination)}`, label: `Copy ${shortName(source)} → ${shortName(destination)}` };
       await jobs.run<CopyResult>('copy', names, {
         source: formatReference(source),

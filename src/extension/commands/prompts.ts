@@ -1,6 +1,7 @@
 // Input boxes and pickers the registry commands share.
 import * as vscode from 'vscode';
-import { normalizeRegistry } from '../../core/oci/index.js';
+import { describeError } from '../../core/errors.js';
+import { normalizeRegistry, parseReference, type ImageReference } from '../../core/oci/index.js';
 import type { Node } from '../tree/nodes.js';
 import type { Services } from '../Services.js';
 
@@ -45,6 +46,25 @@ export async function askLogin(host: string): Promise<Login | undefined> {
     validateInput: (t) => (t ? undefined : 'Enter a password or token'),
   });
   return password === undefined ? undefined : { username: username.trim(), password };
+}
+
+/** An image reference, checked as it is typed; undefined if the user cancels. */
+export async function askReference(title: string, prompt: string): Promise<ImageReference | undefined> {
+  const input = await vscode.window.showInputBox({
+    title,
+    prompt,
+    placeHolder: 'registry.example.com/org/app:1.0, or oci:/path/to/layout:tag',
+    ignoreFocusOut: true,
+    validateInput: (t) => {
+      try {
+        parseReference(t.trim());
+        return undefined;
+      } catch (e) {
+        return describeError(e);
+      }
+    },
+  });
+  return input ? parseReference(input.trim()) : undefined;
 }
 
 /** The registry a command is about: the node it was run on, or one the user picks. */
