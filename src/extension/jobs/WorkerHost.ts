@@ -3,7 +3,7 @@
 // notification if it dies. The next job starts a fresh one.
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { WorkerClient, type RequestOptions, type WorkerCommand } from '../../worker/client.js';
+import type { RequestOptions, WorkerClient, WorkerCommand } from '../../worker/client.js';
 import type { Operation, WorkerCapabilities } from '../../worker/protocol.js';
 
 const ALL_OPERATIONS: readonly Operation[] = ['copy', 'inspect', 'verify'];
@@ -32,6 +32,9 @@ export class WorkerHost implements vscode.Disposable {
     if (!this.client) {
       const worker = this.command();
       this.log.info(`Worker: ${worker.command} ${worker.args.join(' ')}`);
+      // Loaded on the first job, with its JSON-RPC library: activation does not pay for it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { WorkerClient } = require('../../worker/client.js') as typeof import('../../worker/client.js');
       this.client = new WorkerClient({
         worker,
         clientName: 'lazy-images-vscode',
