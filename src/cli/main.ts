@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/errors.js';
 import { registerCopy } from './commands/copy.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerCopy(program);
   registerVerify(program);
+  registerLint(program);
   registerWorker(program);
   for (const command of program.commands) command.exitOverride();
   return program;
