@@ -1,11 +1,15 @@
 // Activation: builds the services, the tree and the commands, and hands every disposable to VS Code.
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors.js';
+import { dockerfileCommands } from './commands/dockerfile.js';
 import { imageCommands } from './commands/images.js';
 import { jobCommands } from './commands/jobs.js';
 import { registryCommands } from './commands/registries.js';
 import { viewCommands } from './commands/view.js';
 import { CredentialStore } from './CredentialStore.js';
+import { DockerfileAnalyzer } from './dockerfile/DockerfileAnalyzer.js';
+import { DockerfileDiagnostics } from './dockerfile/DockerfileDiagnostics.js';
+import { DockerfileLenses } from './dockerfile/DockerfileLenses.js';
 import { JobManager } from './jobs/JobManager.js';
 import { WorkerHost } from './jobs/WorkerHost.js';
 import { LayoutFinder } from './LayoutFinder.js';
@@ -28,14 +32,21 @@ export function activate(context: vscode.ExtensionContext): void {
   const tree = new LazyImagesTreeProvider(services, jobs);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
 
+  const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
+  const diagnostics = new DockerfileDiagnostics(analyzer);
+  const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
+
   const commands: Record<string, (...args: never[]) => unknown> = {
     ...registryCommands(services, tree),
     ...imageCommands(services),
     ...viewCommands(services, tree),
     ...jobCommands(services, jobs),
+    ...dockerfileCommands(analyzer),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, tree, view,
+    log, layouts, services, worker, jobs, tree, view, analyzer, diagnostics,
+    vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
+    vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
     jobs.onDidChange(() => tree.refresh({ kind: 'jobsRoot' })),
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),

@@ -49,10 +49,11 @@ export async function askLogin(host: string): Promise<Login | undefined> {
 }
 
 /** An image reference, checked as it is typed; undefined if the user cancels. */
-export async function askReference(title: string, prompt: string): Promise<ImageReference | undefined> {
+export async function askReference(title: string, prompt: string, value?: string): Promise<ImageReference | undefined> {
   const input = await vscode.window.showInputBox({
     title,
     prompt,
+    ...(value ? { value } : {}),
     placeHolder: 'registry.example.com/org/app:1.0, or oci:/path/to/layout:tag',
     ignoreFocusOut: true,
     validateInput: (t) => {

@@ -135,6 +135,17 @@ export class Workbench {
     await this.view().locator('.monaco-list').first().focus();
   }
 
+  /** Opens a workspace file with Quick Open, as a keyboard user does. */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(name);
+    await this.pick(name); // the search is asynchronous: pick the result once it is listed
+    await this.page.locator('.editor-group-container.active .tab.active', { hasText: name }).waitFor();
+    await this.page.locator('.editor-group-container.active .monaco-editor .view-lines').waitFor();
+  }
+
   async clickWelcomeButton(text: string): Promise<void> {
     await this.view().locator('.welcome-view-content a.monaco-button', { hasText: text }).click();
   }
@@ -182,11 +193,28 @@ export class Workbench {
     return this.page.evaluate(() => navigator.clipboard.readText());
   }
 
-  /** The text of the active editor, as rendered (lines joined). */
+  /** The text of the active editor, as rendered: its visible lines in screen order. */
   async editorText(): Promise<string> {
     const lines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines');
     await lines.waitFor();
-    return (await lines.innerText()).replace(/\u00a0/g, ' ');
+    // Monaco reuses line elements: their DOM order is not their order on screen.
+    const text = await lines.locator('.view-line').evaluateAll((els) => els
+      .map((e) => ({ top: parseFloat((e as HTMLElement).style.top), text: e.textContent ?? '' }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text)
+      .join('\n'));
+    return text.replace(/\u00a0/g, ' ');
+  }
+
+  /** Waits until the active editor's text (as rendered) matches or stops matching `pattern`. */
+  async waitForEditorText(pattern: RegExp, present = true): Promise<string> {
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      const text = await this.editorText();
+      if (pattern.test(text) === present) return text;
+      if (Date.now() > deadline) throw new Error(`the editor never ${present ? 'showed' : 'stopped showing'} ${pattern}; it shows:\n${text}`);
+      await this.page.waitForTimeout(100);
+    }
   }
 
   async activeTabTitle(): Promise<string> {

@@ -81,12 +81,13 @@ function finding(
   const target = destination === '.' ? './' : destination.endsWith('/') ? destination : `${destination}/`;
   const chown = sourceCopy.flags.chown?.[0];
   const copyLine = needed.length ? `COPY ${chown ? `--chown=${chown} ` : ''}${names.join(' ')} ${target}\n` : '';
-  const message = `${ecosystem} dependencies are installed after the sources are copied (line ${sourceCopy.range.start.line + 1}): every source change reinstalls them`;
+  const message = `The sources are copied before the ${ecosystem} dependencies are installed (line ${run.range.start.line + 1}): every source change reinstalls them`;
   return {
     ruleId: depsBeforeSources.id,
     group: 'cache',
     severity: 'information',
-    range: firstLineRange(model, run),
+    // On the COPY: that is where the order goes wrong, and what the fix moves things above.
+    range: firstLineRange(model, sourceCopy),
     message: safe ? message : `${message}. Not fixed automatically: the instructions in between may be needed by the install`,
     rationale: `Copy only the dependency manifests, install, then copy the sources: a source edit then reuses the cached install layer. The install may need other files too (postinstall scripts, local packages): copy those with the manifests.`,
     source: 'docs.docker.com/build/cache/optimize/#order-your-layers',

@@ -1,0 +1,61 @@
+// Dockerfile suggestions in a real VS Code: the lens on the line that copies the sources too
+// early, applying its fix, undo; and the same fix as a quick fix from the light bulb.
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startCodeServer, type CodeServer } from './harness/codeServer.js';
+import { Workbench } from './harness/workbench.js';
+
+const DOCKERFILE = `FROM node:20-slim
+WORKDIR /app
+# the application
+COPY . .
+RUN npm ci
+CMD ["node", "server.js"]
+`;
+
+describe('Dockerfile lenses and quick fixes', { timeout: 180_000 }, () => {
+  let server: CodeServer;
+  let bench: Workbench;
+
+  before(async () => {
+    server = await startCodeServer({
+      prepareWorkspace: async (dir) => {
+        await writeFile(join(dir, 'Dockerfile'), DOCKERFILE);
+        await writeFile(join(dir, 'package.json'), '{"name":"app","version":"1.0.0"}\n');
+        await writeFile(join(dir, 'server.js'), 'console.log("hi")\n');
+      },
+    });
+    bench = await Workbench.open(server, 'dockerfile');
+  });
+  after(async () => {
+    await bench?.close();
+    await server?.stop();
+  });
+
+  const lens = (text: string) => bench.page.locator('.editor-group-container.active .codelens-decoration a', { hasText: text });
+
+  it('shows the dependency-order lens in the Dockerfile and applies its fix; undo restores the file', async () => {
+    await bench.openFile('Dockerfile');
+    await lens('Copy package*.json and install before the sources').waitFor();
+    await bench.screenshot('lens');
+    await bench.click(lens('Copy package*.json and install before the sources'));
+    const fixed = await bench.waitForEditorText(/COPY package\*\.json \.\//);
+    assert.match(fixed, /WORKDIR \/app\s+COPY package\*\.json \.\/\s+RUN npm ci\s+# the application\s+COPY \. \.\s+CMD/);
+    await bench.screenshot('fixed');
+    await bench.page.keyboard.press('Control+Z');
+    assert.match(await bench.waitForEditorText(/COPY package\*\.json/, false), /# the application\s+COPY \. \.\s+RUN npm ci/);
+    await bench.screenshot('undone');
+  });
+
+  it('offers the same fix as a quick fix on the diagnostic', async () => {
+    await bench.page.locator('.editor-group-container.active .view-line', { hasText: 'COPY . .' }).click();
+    await bench.page.keyboard.press('Control+.');
+    const action = bench.page.locator('.action-widget .monaco-list-row', { hasText: 'Copy package*.json and install before the sources' });
+    await action.waitFor();
+    await bench.screenshot('quick-fix');
+    await bench.page.keyboard.press('Enter'); // the preferred fix is selected: Enter applies it
+    await bench.waitForEditorText(/COPY package\*\.json \.\//);
+  });
+});

@@ -1,0 +1,214 @@
+// The rules over real Dockerfiles (the shared corpus, copied unmodified from public repositories):
+// analysis never throws, every fix changes only what its rule says and leaves a Dockerfile that
+// parses, and the findings match the committed snapshot. `UPDATE_SNAPSHOTS=1` rewrites it; review
+// the diff like code.
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeDockerfile, instructionText, parseDockerfile, type Analysis, type DockerInstruction, type DockerfileModel, type Finding } from '../../../src/core/dockerfile/index.js';
+import { applyFix } from './helpers.js';
+
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const CORPUS = process.env.LAZYIMG_CORPUS ?? resolve(ROOT, '..', 'shared', 'corpus', 'dockerfiles');
+const SNAPSHOT = join(ROOT, 'test', 'unit', 'dockerfile', 'corpus.snapshot.md');
+
+function corpusFiles(): string[] {
+  if (!existsSync(CORPUS)) return [];
+  return readdirSync(CORPUS).filter((f) => f !== 'SOURCES.md' && statSync(join(CORPUS, f)).isFile()).sort();
+}
+
+/** An instruction as the builder reads it: comment lines and line continuations out, spaces collapsed. */
+function normalized(model: DockerfileModel, ins: DockerInstruction): string {
+  return instructionText(model, ins).split('\n')
+    .filter((line, i) => i === 0 || !/^\s*#/.test(line))
+    .map((line) => line.replace(/\\\s*$/, ''))
+    .join(' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Per stage, the instructions (FROM included) as normalized text. */
+function stageInstructions(model: DockerfileModel): string[][] {
+  return model.stages.map((s) => [s.from, ...s.instructions].map((i) => normalized(model, i)));
+}
+
+/** What is in `a` and not in `b`, counting repeats. */
+function minus(a: string[], b: string[]): string[] {
+  const left = [...b];
+  return a.filter((x) => {
+    const i = left.indexOf(x);
+    if (i < 0) return true;
+    left.splice(i, 1);
+    return false;
+  });
+}
+
+/** The instruction whose first line is `line`, as normalized text. */
+function instructionAt(model: DockerfileModel, line: number): string | undefined {
+  const ins = model.stages.flatMap((s) => [s.from, ...s.instructions]).find((i) => i.range.start.line === line);
+  return ins && normalized(model, ins);
+}
+
+const MANIFEST = /^(package\*\.json|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|\.yarnrc\.yml|pnpm-lock\.yaml|[^/]*requirements[^/]*\.txt|pyproject\.toml|poetry\.lock|Pipfile(\.lock)?|go\.(mod|sum)|pom\.xml|Cargo\.(toml|lock)|Gemfile(\.lock)?|composer\.(json|lock))$/;
+const FLAGS: Record<string, string> = { 'apt-no-recommends': '--no-install-recommends', 'apk-no-cache': '--no-cache', 'pip-no-cache': '--no-cache-dir' };
+
+/** Whether `after` is `before` with ` flag` inserted once, somewhere. */
+function insertedOnce(before: string, after: string, flag: string): boolean {
+  for (let i = after.indexOf(` ${flag}`); i >= 0; i = after.indexOf(` ${flag}`, i + 1)) {
+    if (after.slice(0, i) + after.slice(i + flag.length + 1) === before) return true;
+  }
+  return false;
+}
+
+/**
+ * Checks that the fix changed the instructions only as its rule says: `removed` and `added` are
+ * the multiset difference, stage by stage, between the instructions before and after.
+ */
+function checkChange(finding: Finding, target: string | undefined, removed: string[], added: string[]): void {
+  const what = `removed ${JSON.stringify(removed)}, added ${JSON.stringify(added)}`;
+  switch (finding.ruleId) {
+    case 'deps-before-sources': {
+      assert.deepEqual(removed, [], `a move removes nothing: ${what}`);
+      assert.ok(added.length <= 1, `at most one COPY of the manifests is added: ${what}`);
+      for (const copy of added) {
+        const words = copy.split(' ').filter((w) => !w.startsWith('--'));
+        assert.equal(words[0], 'COPY', `only a COPY is added: ${what}`);
+        for (const source of words.slice(1, -1)) assert.match(basename(source), MANIFEST, `the added COPY copies only manifests: ${copy}`);
+      }
+      return;
+    }
+    case 'expensive-after-sources':
+      assert.deepEqual({ removed, added }, { removed: [], added: [] }, `a move changes no instruction: ${what}`);
+      return;
+    case 'apt-update-alone': {
+      assert.equal(removed.length, 2, `the merge takes two RUNs: ${what}`);
+      assert.equal(added.length, 1, `the merge gives one RUN: ${what}`);
+      assert.ok(target && removed.includes(target), `the update RUN is merged: ${what}`);
+      const next = removed.find((r) => r !== target) ?? target ?? '';
+      assert.equal(added[0], `${target} && ${next.replace(/^RUN /, '')}`, 'the merged RUN is the update, &&, then the next RUN');
+      return;
+    }
+    case 'apt-no-recommends':
+    case 'apk-no-cache':
+    case 'pip-no-cache': {
+      const flag = FLAGS[finding.ruleId] as string;
+      assert.deepEqual(removed, [target], `only the reported RUN changes: ${what}`);
+      assert.equal(added.length, 1, what);
+      assert.ok(insertedOnce(target ?? '', added[0] ?? '', flag), `the RUN only gains ${flag}: ${what}`);
+      return;
+    }
+    case 'apt-lists-left':
+    case 'dnf-no-clean': {
+      assert.deepEqual(removed, [target], `only the reported RUN changes: ${what}`);
+      assert.equal(added.length, 1, what);
+      const after = added[0] ?? '';
+      const tail = after.slice((target ?? '').length);
+      assert.ok(after.startsWith(target ?? ''), `the RUN is kept as it was: ${what}`);
+      assert.match(tail, /^( &&)? (rm -rf \/var\/lib\/apt\/lists\/\*|(dnf|yum|microdnf|zypper) clean( all| --all)?)$/, `only a cleanup is appended: ${what}`);
+      return;
+    }
+    default:
+      assert.fail(`${finding.ruleId} has a fix this test does not know how to check: teach checkChange what it may change`);
+  }
+}
+
+/** After the fix the rule does not report the same thing again. */
+function checkGone(finding: Finding, before: Analysis, after: Analysis, target: string | undefined): void {
+  const same = (a: Analysis) => a.findings.filter((f) => f.ruleId === finding.ruleId);
+  switch (finding.ruleId) {
+    case 'deps-before-sources':
+      assert.ok(same(after).length < same(before).length, 'the fix removes the finding');
+      return;
+    case 'expensive-after-sources': {
+      const again = same(after).filter((f) => instructionAt(after.model, f.range.start.line) === target);
+      assert.deepEqual(again.map((f) => f.message), [], 'the moved RUN is not reported again');
+      return;
+    }
+    default: {
+      const again = same(after).filter((f) => f.range.start.line === finding.range.start.line);
+      assert.deepEqual(again.map((f) => f.message), [], 'the fixed RUN is not reported again');
+    }
+  }
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function snapshot(results: Array<{ file: string; findings: Finding[] }>): string {
+  const count = results.reduce((n, r) => n + r.findings.length, 0);
+  const fixable = results.reduce((n, r) => n + r.findings.filter((f) => f.fix).length, 0);
+  const out = [
+    '# Dockerfile corpus: findings',
+    '',
+    'Written by `test/unit/dockerfile/corpus.test.ts` from `shared/corpus/dockerfiles` (sources in its `SOURCES.md`).',
+    'Rewrite with `UPDATE_SNAPSHOTS=1 node --test out/test/unit/dockerfile/`, then review the diff.',
+    '',
+    `${results.length} files, ${count} findings, ${fixable} with a fix.`,
+  ];
+  for (const { file, findings } of results) {
+    out.push('', `## ${file}`, '');
+    if (!findings.length) {
+      out.push('No findings.');
+      continue;
+    }
+    out.push('| line | rule | message | fix |', '| ---: | --- | --- | --- |');
+    for (const f of findings) out.push(`| ${f.range.start.line + 1} | ${f.ruleId} | ${cell(f.message)} | ${f.fix ? cell(f.fix.title) : '-'} |`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const files = corpusFiles();
+
+describe('Dockerfile corpus', () => {
+  it('is there', () => {
+    assert.ok(existsSync(CORPUS), `Dockerfile corpus not found at ${CORPUS}: set LAZYIMG_CORPUS to a folder of Dockerfiles (the shared one is shared/corpus/dockerfiles, next to the repository)`);
+    assert.ok(files.length > 0, `no Dockerfiles in ${CORPUS}`);
+  });
+
+  const results: Array<{ file: string; findings: Finding[] }> = [];
+  for (const file of files) {
+    const text = readFileSync(join(CORPUS, file), 'utf8');
+    let analysis: Analysis | undefined;
+    let error: unknown;
+    try {
+      analysis = analyzeDockerfile(text);
+    } catch (e) {
+      error = e;
+    }
+    results.push({ file, findings: analysis?.findings ?? [] });
+
+    describe(file, () => {
+      it('is analyzed without throwing', () => {
+        if (error) throw error;
+        assert.ok(analysis);
+      });
+      if (!analysis) return;
+      const before = analysis;
+      for (const finding of before.findings.filter((f) => f.fix)) {
+        it(`${finding.ruleId} at line ${finding.range.start.line + 1}: the fix changes only what the rule says`, () => {
+          const fixed = applyFix(text, finding);
+          const after = analyzeDockerfile(fixed);
+          assert.equal(after.model.stages.length, before.model.stages.length, 'same stages after the fix');
+          const target = finding.ruleId === 'deps-before-sources' ? undefined : instructionAt(before.model, finding.range.start.line);
+          const was = stageInstructions(before.model);
+          const now = stageInstructions(after.model);
+          const removed = was.flatMap((s, i) => minus(s, now[i] ?? []));
+          const added = now.flatMap((s, i) => minus(s, was[i] ?? []));
+          checkChange(finding, target, removed, added);
+          checkGone(finding, before, after, target);
+          assert.doesNotThrow(() => parseDockerfile(fixed));
+        });
+      }
+    });
+  }
+
+  it('matches the committed snapshot of findings (corpus.snapshot.md)', { skip: files.length === 0 && 'no corpus' }, () => {
+    const text = snapshot(results);
+    if (process.env.UPDATE_SNAPSHOTS === '1') {
+      writeFileSync(SNAPSHOT, text);
+      return;
+    }
+    assert.ok(existsSync(SNAPSHOT), `${SNAPSHOT} is missing: run once with UPDATE_SNAPSHOTS=1 and commit it`);
+    assert.equal(text, readFileSync(SNAPSHOT, 'utf8'), 'the findings changed: rerun with UPDATE_SNAPSHOTS=1 and review the diff of corpus.snapshot.md');
+  });
+});

@@ -1,0 +1,866 @@
+// The Dockerfile rules, one table per rule: where each reports (positive and negative cases), and
+// what each fix does to the whole file. Every fix is applied, the result compared with the exact
+// text expected, and re-analyzed: the finding must be gone.
+// Cases marked `// rule bug: ...` fail on purpose until the rule is fixed.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { analyzeDockerfile, parseDockerfile, type AnalyzeOptions, type Finding, type TextEdit } from '../../../src/core/dockerfile/index.js';
+import { applyEdits, applyFix, dockerfile, findingsOf } from './helpers.js';
+
+interface Case {
+  name: string;
+  text: string;
+  /** One entry per finding of the rule, in order: `line N`, or `line N, no fix`. */
+  want: string[];
+  options?: AnalyzeOptions;
+}
+
+interface FixCase {
+  name: string;
+  /** Has exactly one finding of the rule. */
+  text: string;
+  /** The whole Dockerfile after the fix. */
+  want?: string;
+  /** Checks on the fixed text, where its exact form is the rule's to choose. */
+  check?: (fixed: string) => void;
+  title?: string;
+  options?: AnalyzeOptions;
+}
+
+function summary(f: Finding): string {
+  return `line ${f.range.start.line + 1}${f.fix ? '' : ', no fix'}`;
+}
+
+function finds(ruleId: string, cases: Case[]): void {
+  describe('where it reports', () => {
+    for (const c of cases) {
+      it(c.name, () => assert.deepEqual(findingsOf(c.text, ruleId, c.options).map(summary), c.want));
+    }
+  });
+}
+
+function fixes(ruleId: string, cases: FixCase[]): void {
+  describe('its fix', () => {
+    for (const c of cases) {
+      it(c.name, () => {
+        const found = findingsOf(c.text, ruleId, c.options);
+        assert.equal(found.length, 1, `one ${ruleId} finding expected, got ${found.map(summary).join('; ') || 'none'}`);
+        const finding = found[0] as Finding;
+        assert.ok(finding.fix, `${ruleId} at ${summary(finding)} has no fix`);
+        if (c.title !== undefined) assert.equal(finding.fix.title, c.title);
+        const fixed = applyFix(c.text, finding);
+        if (c.want !== undefined) assert.equal(fixed, c.want);
+        c.check?.(fixed);
+        assert.equal(parseDockerfile(fixed).stages.length, parseDockerfile(c.text).stages.length, 'same stages after the fix');
+        assert.deepEqual(findingsOf(fixed, ruleId, c.options).map(summary), [], 'the fix leaves nothing for the rule to report');
+      });
+    }
+  });
+}
+
+const lineOf = (text: string, pattern: string): number => text.split('\n').findIndex((l) => l.includes(pattern));
+
+describe('applyEdits (test helper)', () => {
+  const at = (line: number, character: number) => ({ line, character });
+  const edit = (start: [number, number], end: [number, number], newText: string): TextEdit => ({ range: { start: at(...start), end: at(...end) }, newText });
+  const cases: Array<{ name: string; text: string; edits: TextEdit[]; want: string }> = [
+    { name: 'insertion', text: 'ab\ncd\n', edits: [edit([1, 1], [1, 1], 'X')], want: 'ab\ncXd\n' },
+    { name: 'whole lines deleted', text: 'a\nb\nc\n', edits: [edit([1, 0], [2, 0], '')], want: 'a\nc\n' },
+    { name: 'replacement across lines', text: 'a\nb\nc\n', edits: [edit([0, 1], [2, 0], '-')], want: 'a-c\n' },
+    { name: 'edits given first to last are applied last first', text: 'a\nb\nc\n', edits: [edit([0, 0], [0, 0], '1'), edit([2, 0], [3, 0], '')], want: '1a\nb\n' },
+    { name: 'two insertions at one place keep their order', text: 'x', edits: [edit([0, 0], [0, 0], 'a'), edit([0, 0], [0, 0], 'b')], want: 'abx' },
+    { name: 'a line past the end is the end of the text', text: 'a\nb', edits: [edit([1, 0], [2, 0], '')], want: 'a\n' },
+    { name: 'a character past the line end is the line end, before a CR', text: 'ab\r\ncd\r\n', edits: [edit([0, 9], [0, 9], '!')], want: 'ab!\r\ncd\r\n' },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(applyEdits(c.text, c.edits), c.want));
+  it('refuses overlapping edits', () => {
+    assert.throws(() => applyEdits('abcdef', [edit([0, 0], [0, 3], ''), edit([0, 2], [0, 4], '')]), /overlap/);
+  });
+});
+
+describe('parseDockerfile', () => {
+  it('reads the flags of COPY and RUN', () => {
+    // rule bug: dockerfile-ast's COPY/RUN (ModifiableInstruction) drop flags from getArguments(), so
+    // `flags` is always empty: COPY --from counts as a copy from the context, cache and bind
+    // mounts are never seen, --chown is lost. Read them with `getFlags()`.
+    const model = parseDockerfile(dockerfile(
+      'FROM alpine:3.20',
+      'COPY --from=build --chown=1000:1000 /out /app',
+      'RUN --mount=type=cache,target=/var/cache/apk --network=none apk add curl',
+    ));
+    const [copy, run] = model.stages[0]?.instructions ?? [];
+    assert.deepEqual(copy?.flags, { from: ['build'], chown: ['1000:1000'] });
+    assert.deepEqual(copy?.words, ['/out', '/app']);
+    assert.deepEqual(run?.flags, { mount: ['type=cache,target=/var/cache/apk'], network: ['none'] });
+    assert.deepEqual(run?.words, ['apk', 'add', 'curl']);
+  });
+
+  it('leaves comment lines inside a continuation out of the arguments', () => {
+    // rule bug: an indented comment line inside a RUN continuation stays in `args` (dockerfile-ast
+    // keeps it, with its newline), so the shell reader sees `# tools` as a command and splits the
+    // command at it: packages after the comment are lost to every rule.
+    const model = parseDockerfile(dockerfile(
+      'FROM debian:bookworm-slim',
+      'RUN apt-get update && \\',
+      '    # tools',
+      '    apt-get install -y --no-install-recommends \\',
+      '    # compilers',
+      '    gcc',
+    ));
+    const run = model.stages[0]?.instructions[0];
+    assert.doesNotMatch(run?.args ?? '', /#/);
+    assert.deepEqual(run?.words, ['apt-get', 'update', '&&', 'apt-get', 'install', '-y', '--no-install-recommends', 'gcc']);
+  });
+
+  it('marks final and inherited stages', () => {
+    const model = parseDockerfile(dockerfile('FROM node:20 AS base', 'FROM base AS build', 'FROM node:20 AS other', 'FROM base'));
+    assert.deepEqual(model.stages.map((s) => [s.name ?? null, s.final, s.inherited]), [['base', false, true], ['build', false, false], ['other', false, false], [null, true, false]]);
+  });
+
+  it('keeps comments directly above an instruction with it', () => {
+    const model = parseDockerfile(dockerfile('FROM node:20', '# one', '', '# two', '# three', 'RUN npm ci'));
+    assert.equal(model.stages[0]?.instructions[0]?.firstLine, 3);
+  });
+});
+
+describe('deps-before-sources', () => {
+  const ID = 'deps-before-sources';
+  finds(ID, [
+    { name: 'npm ci after COPY . .', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'RUN npm ci'), want: ['line 3'] },
+    { name: 'yarn install', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN yarn install --frozen-lockfile'), want: ['line 2'] },
+    { name: 'bare yarn', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN yarn'), want: ['line 2'] },
+    { name: 'pnpm install', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN pnpm install --frozen-lockfile'), want: ['line 2'] },
+    { name: 'pip install -r', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2'] },
+    { name: 'python -m pip install -r', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN python3 -m pip install --no-cache-dir -r requirements.txt'), want: ['line 2'] },
+    { name: 'poetry install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN poetry install --no-root'), want: ['line 2'] },
+    { name: 'pipenv install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pipenv install --deploy'), want: ['line 2'] },
+    { name: 'go mod download', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go mod download'), want: ['line 2'] },
+    { name: 'maven dependency:go-offline with the wrapper', text: dockerfile('FROM eclipse-temurin:21-jdk', 'COPY . .', 'RUN ./mvnw -B dependency:go-offline'), want: ['line 2'] },
+    { name: 'cargo fetch', text: dockerfile('FROM rust:1.80', 'COPY . .', 'RUN cargo fetch'), want: ['line 2'] },
+    { name: 'bundle install', text: dockerfile('FROM ruby:3.3', 'COPY . .', 'RUN bundle install'), want: ['line 2'] },
+    { name: 'composer install', text: dockerfile('FROM composer:2', 'COPY . .', 'RUN composer install --no-dev'), want: ['line 2'] },
+    { name: 'install in a chain of commands', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm ci && npm cache clean --force'), want: ['line 2'] },
+    { name: 'JSON-form RUN', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN ["npm", "ci"]'), want: ['line 2'] },
+    { name: 'in every stage that does it', text: dockerfile('FROM node:20-slim AS a', 'COPY . .', 'RUN npm ci', 'FROM node:20-slim', 'COPY . .', 'RUN npm ci'), want: ['line 2', 'line 5'] },
+    { name: 'an ARG the install uses sits in between: no fix', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ARG NPM_REGISTRY', 'RUN npm ci --registry=$NPM_REGISTRY'), want: ['line 2, no fix'] },
+    { name: 'an ENV the install uses as ${NAME} sits in between: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'ENV PIP_INDEX=https://pypi.example.com/simple', 'RUN pip install --no-cache-dir -r requirements.txt --index-url ${PIP_INDEX}'), want: ['line 2, no fix'] },
+    { name: 'a WORKDIR in between: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . /srv/app', 'WORKDIR /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2, no fix'] },
+    { name: 'a RUN in between: no fix', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN ./prepare.sh', 'RUN npm ci'), want: ['line 2, no fix'] },
+    { name: 'an ENV the install does not name is moved across', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ENV PORT=3000', 'RUN npm ci'), want: ['line 2'] },
+    // Negative cases.
+    { name: 'already good: manifests, install, sources', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .'), want: [] },
+    { name: 'already good: manifests named one by one', text: dockerfile('FROM node:20-slim', 'COPY package.json package-lock.json ./', 'RUN npm ci', 'COPY . .'), want: [] },
+    { name: 'already good: yarn', text: dockerfile('FROM node:20-slim', 'COPY package.json yarn.lock ./', 'RUN yarn install --frozen-lockfile', 'COPY . .'), want: [] },
+    { name: 'already good: pip', text: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt .', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . .'), want: [] },
+    { name: 'already good: poetry', text: dockerfile('FROM python:3.12-slim', 'COPY pyproject.toml poetry.lock ./', 'RUN poetry install --no-root', 'COPY . .'), want: [] },
+    { name: 'already good: go', text: dockerfile('FROM golang:1.22', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .'), want: [] },
+    { name: 'sources copied in another stage', text: dockerfile('FROM node:20-slim AS a', 'COPY . .', 'FROM node:20-slim', 'RUN npm ci'), want: [] },
+    { name: 'a global tool install is not the dependency install', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm install -g typescript'), want: [] },
+    { name: 'adding one package is not the dependency install', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm install express'), want: [] },
+    { name: 'pip with requirements named by a variable', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -r $REQUIREMENTS'), want: [] },
+    { name: 'an ADD of a URL is not a source copy', text: dockerfile('FROM node:20-slim', 'ADD https://example.com/seed.tar.gz /tmp/', 'RUN npm ci'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN <<EOF', 'npm ci', 'EOF'), want: [] },
+    {
+      name: 'manifests bound in with --mount=type=bind',
+      // rule bug: flags are never parsed (see parseDockerfile), so the bind mount is not seen.
+      text: dockerfile('FROM node:20-slim', 'COPY src ./src', 'RUN --mount=type=bind,source=package.json,target=package.json --mount=type=cache,target=/root/.npm npm ci'),
+      want: [],
+    },
+    {
+      name: 'COPY --from another stage is not a source copy',
+      // rule bug: flags are never parsed, so `COPY --from=build` counts as a copy from the context.
+      text: dockerfile('FROM node:20-slim AS build', 'COPY package*.json ./', 'RUN npm ci', 'FROM node:20-slim', 'COPY --from=build /node_modules ./node_modules', 'COPY package*.json ./', 'RUN npm ci --omit=dev'),
+      want: [],
+    },
+    {
+      name: 'a COPY of named build files (setup.py, pyproject.toml) before pip install -r',
+      // rule bug: only the -r files count as manifests, so a COPY of setup.py/pyproject.toml plus
+      // the requirements is taken for the sources (coqui-ai/TTS Dockerfile.dev line 33).
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /root', 'COPY setup.py pyproject.toml requirements.txt /root/', 'RUN pip install -r requirements.txt', 'COPY . /root'),
+      want: [],
+    },
+    {
+      name: 'an install that also builds cannot move above the sources',
+      // rule bug: the fix moves the whole RUN, so `npm run build` would run without the sources.
+      text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm ci && npm run build'),
+      want: ['line 2, no fix'],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'npm: copies package*.json, installs, then copies the sources',
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'RUN npm ci', 'CMD ["node", "server.js"]'),
+      title: 'Copy package*.json and install before the sources',
+      want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .', 'CMD ["node", "server.js"]'),
+    },
+    {
+      name: 'comments above the install move with it, continuation lines stay, the COPY keeps its comment',
+      text: dockerfile(
+        'FROM node:20-slim',
+        'WORKDIR /app',
+        '# the sources',
+        'COPY . .',
+        '# install the dependencies,',
+        '# quietly',
+        'RUN npm ci \\',
+        '    --no-audit \\',
+        '    --no-fund',
+        'EXPOSE 3000',
+      ),
+      want: dockerfile(
+        'FROM node:20-slim',
+        'WORKDIR /app',
+        'COPY package*.json ./',
+        '# install the dependencies,',
+        '# quietly',
+        'RUN npm ci \\',
+        '    --no-audit \\',
+        '    --no-fund',
+        '# the sources',
+        'COPY . .',
+        'EXPOSE 3000',
+      ),
+    },
+    {
+      name: 'pip: copies the requirements file; an unrelated ENV stays where it was',
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'ENV PYTHONUNBUFFERED=1', 'RUN pip install --no-cache-dir -r requirements.txt', 'CMD ["python", "app.py"]'),
+      title: 'Copy requirements.txt and install before the sources',
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . .', 'ENV PYTHONUNBUFFERED=1', 'CMD ["python", "app.py"]'),
+    },
+    {
+      name: 'the manifests go to the source copy\'s destination',
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /srv/app', 'COPY . /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'),
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /srv/app', 'COPY requirements.txt /srv/app/', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . /srv/app'),
+    },
+    {
+      name: 'go: the optional go.sum is named only when it exists',
+      text: dockerfile('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY . .', 'RUN go mod download', 'RUN go build -o /out/app .', 'FROM gcr.io/distroless/static', 'COPY --from=build /out/app /app'),
+      options: { exists: (p) => p === 'go.sum' },
+      title: 'Copy go.mod, go.sum and install before the sources',
+      want: dockerfile('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /out/app .', 'FROM gcr.io/distroless/static', 'COPY --from=build /out/app /app'),
+    },
+    {
+      name: 'go: without go.sum in the context only go.mod is copied',
+      text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go mod download'),
+      want: dockerfile('FROM golang:1.22', 'COPY go.mod ./', 'RUN go mod download', 'COPY . .'),
+    },
+    {
+      name: 'manifests already copied: only the install moves',
+      text: dockerfile('FROM golang:1.22', 'COPY go.mod go.sum ./', 'COPY . .', 'RUN go mod download'),
+      title: 'Install before copying the sources',
+      want: dockerfile('FROM golang:1.22', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .'),
+    },
+    {
+      name: 'JSON-form RUN moves as written',
+      text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN ["npm", "ci"]'),
+      want: dockerfile('FROM node:20-slim', 'COPY package*.json ./', 'RUN ["npm", "ci"]', 'COPY . .'),
+    },
+    {
+      name: 'the manifest COPY keeps the --chown of the source copy',
+      // rule bug: flags are never parsed, so --chown is lost and node_modules' owner changes.
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY --chown=node:node . .', 'RUN npm ci'),
+      want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY --chown=node:node package*.json ./', 'RUN npm ci', 'COPY --chown=node:node . .'),
+    },
+    {
+      name: 'sources copied from a subdirectory: the manifests come from it too',
+      // rule bug: the fix copies ./package*.json from the context root, while the install reads
+      // react-app/package.json (dockersamples/atsea-sample-shop-app line 4): wrong or missing file.
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY react-app .', 'RUN npm install'),
+      want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY react-app/package*.json ./', 'RUN npm install', 'COPY react-app .'),
+    },
+    {
+      name: 'pip -r with an image path: the COPY names the context path',
+      // rule bug: `-r /app/requirements.txt` is a path in the image; the fix copies
+      // `/app/requirements.txt` from the context, which does not exist there.
+      text: dockerfile('FROM python:3.12-slim', 'COPY . /app', 'RUN pip install --no-cache-dir -r /app/requirements.txt'),
+      want: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt /app/', 'RUN pip install --no-cache-dir -r /app/requirements.txt', 'COPY . /app'),
+    },
+  ]);
+
+  it('does not move the install above an ENV that changes what it installs', () => {
+    // rule bug: movableAcross only looks for `$NAME` in the command, but ENV and ARG values reach the
+    // install as environment variables: moving `npm ci` above `ENV NODE_ENV=production` installs the
+    // devDependencies too. Either no fix, or a fix that keeps the ENV above the install.
+    const text = dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'ENV NODE_ENV=production', 'RUN npm ci');
+    const [finding] = findingsOf(text, ID);
+    assert.ok(finding);
+    if (!finding.fix) return;
+    const fixed = applyFix(text, finding);
+    assert.ok(lineOf(fixed, 'ENV NODE_ENV') < lineOf(fixed, 'RUN npm ci'), `the ENV must stay above the install:\n${fixed}`);
+  });
+});
+
+describe('expensive-after-sources', () => {
+  const ID = 'expensive-after-sources';
+  const aptInstall = 'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*';
+  finds(ID, [
+    { name: 'apt-get install after COPY . .', text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', aptInstall), want: ['line 3'] },
+    { name: 'apk add', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN apk add --no-cache curl'), want: ['line 3'] },
+    { name: 'apk update and add', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN apk update && apk add curl'), want: ['line 3'] },
+    { name: 'dnf install and clean', text: dockerfile('FROM fedora:40', 'COPY . /app', 'RUN dnf install -y curl && dnf clean all'), want: ['line 3'] },
+    { name: 'yum install', text: dockerfile('FROM centos:7', 'COPY . /app', 'RUN yum install -y curl'), want: ['line 3'] },
+    { name: 'zypper install', text: dockerfile('FROM opensuse/leap:15.6', 'COPY . /app', 'RUN zypper install -y curl'), want: ['line 3'] },
+    { name: 'npm install -g', text: dockerfile('FROM node:22-alpine', 'COPY package.json pnpm-lock.yaml ./', 'RUN npm install -g pnpm', 'RUN pnpm install --frozen-lockfile'), want: ['line 3'] },
+    { name: 'gem install', text: dockerfile('FROM ruby:3.3', 'COPY . /app', 'RUN gem install bundler'), want: ['line 3'] },
+    { name: 'JSON-form RUN', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN ["apk", "add", "--no-cache", "curl"]'), want: ['line 3'] },
+    { name: 'multi-line install', text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends curl \\', '    && rm -rf /var/lib/apt/lists/*'), want: ['line 3'] },
+    { name: 'an install with a cache mount is still expensive', text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', 'RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends curl'), want: ['line 3'] },
+    { name: 'only the first install of a stage', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN apk add --no-cache curl', 'RUN apk add --no-cache git'), want: ['line 3'] },
+    { name: 'uses a copied package file: no fix', text: dockerfile('FROM debian:bookworm-slim', 'COPY pkgs/ /tmp/pkgs/', 'RUN apt-get install -y /tmp/pkgs/tool.deb'), want: ['line 3, no fix'] },
+    { name: 'refers to ./: no fix', text: dockerfile('FROM debian:bookworm-slim', 'COPY . .', 'RUN apt-get install -y ./tool.deb'), want: ['line 3, no fix'] },
+    { name: 'an ARG it uses sits in between: no fix', text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', 'ARG CURL_VERSION', 'RUN apt-get update && apt-get install -y --no-install-recommends curl=${CURL_VERSION} && rm -rf /var/lib/apt/lists/*'), want: ['line 4, no fix'] },
+    { name: 'a RUN in between: no fix', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN make -C /app', 'RUN apk add --no-cache curl'), want: ['line 4, no fix'] },
+    {
+      name: 'a comment line inside the continuation',
+      // rule bug: the comment line stays in the command text and reads as a command that is not an
+      // install, so the RUN is skipped (see parseDockerfile).
+      text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', 'RUN apt-get update && \\', '    # for the healthcheck', '    apt-get install -y --no-install-recommends curl && \\', '    rm -rf /var/lib/apt/lists/*'),
+      want: ['line 3'],
+    },
+    // Negative cases.
+    { name: 'already good: install, then sources', text: dockerfile('FROM debian:bookworm-slim', aptInstall, 'COPY . /app'), want: [] },
+    { name: 'sources copied in another stage', text: dockerfile('FROM debian:bookworm-slim AS src', 'COPY . /app', 'FROM debian:bookworm-slim', aptInstall), want: [] },
+    { name: 'an install that also builds', text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', 'RUN apt-get update && apt-get install -y --no-install-recommends make && make -C /app'), want: [] },
+    { name: 'a dependency install is deps-before-sources\' finding', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install --no-cache-dir -r requirements.txt'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN <<EOF', 'apk add --no-cache curl', 'EOF'), want: [] },
+    { name: 'an ADD of a URL is not a source copy', text: dockerfile('FROM alpine:3.20', 'ADD https://example.com/tool.tar.gz /tmp/', 'RUN apk add --no-cache curl'), want: [] },
+    {
+      name: 'COPY --from another stage is not a source copy',
+      // rule bug: flags are never parsed, so `COPY --from=build` counts as a copy from the context
+      // (AbdBarho stable-diffusion-webui-docker line 50; huggingface/text-generation-inference names line 163).
+      text: dockerfile('FROM golang:1.22 AS build', 'RUN go version', 'FROM debian:bookworm-slim', 'COPY --from=build /usr/local/go/bin/go /usr/local/bin/go', aptInstall),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'moves the install, its comment and its continuation lines above the COPY',
+      text: dockerfile(
+        'FROM python:3.12-slim',
+        'WORKDIR /app',
+        'COPY . .',
+        '# system packages for the app',
+        'RUN apt-get update \\',
+        '    && apt-get install -y --no-install-recommends libpq5 \\',
+        '    && rm -rf /var/lib/apt/lists/*',
+        'CMD ["python", "app.py"]',
+      ),
+      title: 'Move before the sources are copied',
+      want: dockerfile(
+        'FROM python:3.12-slim',
+        'WORKDIR /app',
+        '# system packages for the app',
+        'RUN apt-get update \\',
+        '    && apt-get install -y --no-install-recommends libpq5 \\',
+        '    && rm -rf /var/lib/apt/lists/*',
+        'COPY . .',
+        'CMD ["python", "app.py"]',
+      ),
+    },
+    {
+      name: 'moves above the COPY\'s own comment; LABEL and an unused ENV stay put',
+      text: dockerfile('FROM alpine:3.20', '# the app', 'COPY app /opt/app', 'LABEL org.opencontainers.image.title=app', 'ENV APP_HOME=/opt/app', 'RUN apk add --no-cache curl'),
+      want: dockerfile('FROM alpine:3.20', 'RUN apk add --no-cache curl', '# the app', 'COPY app /opt/app', 'LABEL org.opencontainers.image.title=app', 'ENV APP_HOME=/opt/app'),
+    },
+    {
+      name: 'a global tool install moves above the manifest copy',
+      text: dockerfile('FROM node:22-alpine', 'WORKDIR /app', 'COPY package.json pnpm-lock.yaml ./', 'RUN npm install -g pnpm', 'RUN pnpm install --frozen-lockfile'),
+      want: dockerfile('FROM node:22-alpine', 'WORKDIR /app', 'RUN npm install -g pnpm', 'COPY package.json pnpm-lock.yaml ./', 'RUN pnpm install --frozen-lockfile'),
+    },
+    {
+      name: 'the last line of a file without a final newline',
+      text: 'FROM alpine:3.20\nCOPY . /app\nRUN apk add --no-cache curl',
+      want: 'FROM alpine:3.20\nRUN apk add --no-cache curl\nCOPY . /app\n',
+    },
+  ]);
+});
+
+describe('apt-update-alone', () => {
+  const ID = 'apt-update-alone';
+  finds(ID, [
+    { name: 'update, then install in the next RUN', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'RUN apt-get install -y --no-install-recommends curl'), want: ['line 2'] },
+    { name: 'apt instead of apt-get', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt update', 'RUN apt install -y --no-install-recommends curl'), want: ['line 2'] },
+    { name: 'update and upgrade, no install', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get upgrade -y', 'RUN apt-get install -y --no-install-recommends curl'), want: ['line 2'] },
+    { name: 'update alone at the end: no fix', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update'), want: ['line 2, no fix'] },
+    { name: 'next instruction not a RUN: no fix', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'ENV DEBIAN_FRONTEND=noninteractive', 'RUN apt-get install -y --no-install-recommends curl'), want: ['line 2, no fix'] },
+    { name: 'next RUN installs nothing: no fix', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'RUN echo done'), want: ['line 2, no fix'] },
+    { name: 'next RUN has a comment of its own: no fix', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', '# tools', 'RUN apt-get install -y --no-install-recommends curl'), want: ['line 2, no fix'] },
+    {
+      name: 'next RUN has a --mount flag: no fix',
+      // rule bug: flags are never parsed, so the merge pastes `--mount=...` after `&&` (broken shell).
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'RUN --mount=type=cache,target=/var/cache/apt apt-get install -y --no-install-recommends curl'),
+      want: ['line 2, no fix'],
+    },
+    {
+      name: 'quiet update (apt-get -qq update)',
+      // rule bug: `update` is looked for only right after apt-get, so `apt-get -qq update` is missed.
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get -qq update', 'RUN apt-get -qq install -y --no-install-recommends curl'),
+      want: ['line 2'],
+    },
+    // Negative cases.
+    { name: 'update and install in one RUN', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl'), want: [] },
+    { name: 'update and install on continuation lines', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends \\', '        curl'), want: [] },
+    { name: 'semicolon style (set -eux)', text: dockerfile('FROM debian:bookworm-slim', 'RUN set -eux; \\', '    apt-get update; \\', '    apt-get install -y --no-install-recommends curl; \\', '    rm -rf /var/lib/apt/lists/*'), want: [] },
+    { name: 'no update at all', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get install -y --no-install-recommends curl'), want: [] },
+    { name: 'JSON-form RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN ["apt-get", "update"]'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get update', 'EOF', 'RUN apt-get install -y --no-install-recommends curl'), want: [] },
+    {
+      name: 'install inside a for loop of the same RUN',
+      // rule bug: `do apt-get install` keeps its `do`, so the install is not seen and the update is
+      // reported alone (nginxinc/docker-nginx modules/Dockerfile line 73). words() should drop
+      // shell keywords (do, then, else, elif, `{`, `(`, `!`).
+      text: dockerfile(
+        'FROM debian:bookworm-slim',
+        'RUN apt-get update \\',
+        '    && for p in curl git; do \\',
+        '         apt-get install -y --no-install-recommends "$p"; \\',
+        '       done \\',
+        '    && rm -rf /var/lib/apt/lists/*',
+      ),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'merges the next RUN in',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'RUN apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*', 'USER nobody'),
+      title: 'Merge with the next RUN',
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*', 'USER nobody'),
+    },
+    {
+      name: 'keeps the comment above the update and the continuation lines of the install',
+      text: dockerfile(
+        'FROM debian:bookworm-slim',
+        '# refresh the indexes',
+        'RUN apt-get update && apt-get upgrade -y',
+        'RUN apt-get install -y --no-install-recommends \\',
+        '        ca-certificates \\',
+        '        curl \\',
+        '    && rm -rf /var/lib/apt/lists/*',
+        'USER nobody',
+      ),
+      want: dockerfile(
+        'FROM debian:bookworm-slim',
+        '# refresh the indexes',
+        'RUN apt-get update && apt-get upgrade -y \\',
+        '    && apt-get install -y --no-install-recommends \\',
+        '        ca-certificates \\',
+        '        curl \\',
+        '    && rm -rf /var/lib/apt/lists/*',
+        'USER nobody',
+      ),
+    },
+    {
+      name: 'an update on continuation lines gets the install after its last line',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update \\', '    && apt-get upgrade -y', 'RUN apt-get install -y --no-install-recommends curl'),
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update \\', '    && apt-get upgrade -y \\', '    && apt-get install -y --no-install-recommends curl'),
+    },
+  ]);
+});
+
+describe('apt-no-recommends', () => {
+  const ID = 'apt-no-recommends';
+  finds(ID, [
+    { name: 'apt-get install -y', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*'), want: ['line 2'] },
+    { name: 'apt install', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt update && apt install -y curl'), want: ['line 2'] },
+    { name: 'in a stage the final one builds on', text: dockerfile('FROM debian:bookworm-slim AS base', 'RUN apt-get update && apt-get install -y curl', 'FROM base'), want: ['line 2'] },
+    {
+      name: 'a second install without the flag',
+      // rule bug: only the first install of the RUN is checked (pytorch/serve docker/Dockerfile line 233).
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get install -y git'),
+      want: ['line 2'],
+    },
+    // Negative cases.
+    { name: 'with --no-install-recommends', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl'), want: [] },
+    { name: 'with the flag after the packages', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get install -y curl --no-install-recommends'), want: [] },
+    { name: 'with -o APT::Install-Recommends=false', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get install -y -o APT::Install-Recommends=false curl'), want: [] },
+    { name: 'no install', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get upgrade -y'), want: [] },
+    { name: 'JSON-form RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN ["apt-get", "install", "-y", "curl"]'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get install -y curl', 'EOF'), want: [] },
+    {
+      name: 'a build stage that is neither final nor built on',
+      // rule bug: size rules should skip stages that never ship, as apt-lists-left, pip-no-cache and
+      // dnf-no-clean do (ollama lines 159/179, qdrant line 42, pytorch/serve line 40).
+      text: dockerfile('FROM debian:bookworm-slim AS build', 'RUN apt-get update && apt-get install -y gcc', 'FROM debian:bookworm-slim', 'COPY --from=build /out /app'),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'adds the flag right after install',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*'),
+      title: 'Add --no-install-recommends',
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install --no-install-recommends -y curl && rm -rf /var/lib/apt/lists/*'),
+    },
+    {
+      name: 'options before install, continuation lines',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update \\', '    && apt-get -y install \\', '        curl \\', '    && rm -rf /var/lib/apt/lists/*'),
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update \\', '    && apt-get -y install --no-install-recommends \\', '        curl \\', '    && rm -rf /var/lib/apt/lists/*'),
+    },
+    {
+      name: 'apt install',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt update && apt install -y curl'),
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN apt update && apt install --no-install-recommends -y curl'),
+    },
+  ]);
+});
+
+describe('apt-lists-left', () => {
+  const ID = 'apt-lists-left';
+  finds(ID, [
+    { name: 'update and install, lists kept', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl'), want: ['line 2'] },
+    { name: 'lists removed only in a later RUN', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl', 'RUN rm -rf /var/lib/apt/lists/*'), want: ['line 2'] },
+    { name: 'in a stage the final one builds on', text: dockerfile('FROM debian:bookworm-slim AS base', 'RUN apt-get update && apt-get install -y --no-install-recommends curl', 'FROM base'), want: ['line 2'] },
+    { name: 'a cache mount on /var/cache/apt only (hadolint DL3009 too)', text: dockerfile('FROM debian:bookworm-slim', 'RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends curl'), want: ['line 2'] },
+    {
+      name: 'quiet update (apt-get -qq update)',
+      // rule bug: `update` is looked for only right after apt-get.
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get -qq update && apt-get -qq install -y --no-install-recommends curl'),
+      want: ['line 2'],
+    },
+    {
+      name: 'update and install inside if/then',
+      // rule bug: `then apt-get update` keeps its `then`, so the update is not seen (qdrant line 171).
+      text: dockerfile('FROM debian:bookworm-slim', 'ARG GPU', 'RUN if [ -n "$GPU" ]; then \\', '    apt-get update \\', '    && apt-get install -y --no-install-recommends libvulkan1 \\', '    ; fi'),
+      want: ['line 3'],
+    },
+    // Negative cases.
+    { name: 'lists removed in the same RUN', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*'), want: [] },
+    { name: 'an update alone is apt-update-alone\'s finding', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'RUN apt-get install -y --no-install-recommends curl'), want: [] },
+    { name: 'a build stage that is neither final nor built on', text: dockerfile('FROM debian:bookworm-slim AS build', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc', 'FROM debian:bookworm-slim', 'COPY --from=build /out /app'), want: [] },
+    { name: 'JSON-form RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN ["sh", "-c", "apt-get update && apt-get install -y curl"]'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get update && apt-get install -y curl', 'EOF'), want: [] },
+    {
+      name: 'a cache mount on /var/lib/apt',
+      // rule bug: flags are never parsed, so the cache mount keeping the lists out is not seen.
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt,sharing=locked \\', '    apt-get update && apt-get install -y --no-install-recommends curl'),
+      want: [],
+    },
+    {
+      name: 'a stage built on only by a build stage',
+      // rule bug: `inherited` is not transitive: base is built on by `build`, which itself only
+      // feeds a COPY --from, so nothing of base ships (ollama lines 33-55, getting-started line 6).
+      text: dockerfile('FROM debian:bookworm-slim AS base', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc', 'FROM base AS build', 'RUN gcc -o /out/app app.c', 'FROM scratch', 'COPY --from=build /out/app /app'),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'appends the removal on the same line',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl', 'USER nobody'),
+      title: 'Remove the apt lists in the same RUN',
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*', 'USER nobody'),
+    },
+    {
+      name: 'continuation lines get one more line',
+      text: dockerfile('FROM debian:bookworm-slim', '# tools', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends \\', '        curl', 'USER nobody'),
+      want: dockerfile('FROM debian:bookworm-slim', '# tools', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends \\', '        curl \\', '    && rm -rf /var/lib/apt/lists/*', 'USER nobody'),
+    },
+    {
+      name: 'semicolon style: no && after a ;',
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN set -eux; \\', '    apt-get update; \\', '    apt-get install -y --no-install-recommends curl;'),
+      want: dockerfile('FROM debian:bookworm-slim', 'RUN set -eux; \\', '    apt-get update; \\', '    apt-get install -y --no-install-recommends curl; \\', '    rm -rf /var/lib/apt/lists/*'),
+    },
+    {
+      name: 'the last line of a file without a final newline',
+      text: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl',
+      want: 'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*',
+    },
+    {
+      name: 'a trailing shell comment does not swallow the removal',
+      // rule bug: the removal is appended after `# ...`, inside the shell comment: it never runs,
+      // yet the rule is satisfied (the text names /var/lib/apt/lists).
+      text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl  # for the healthcheck'),
+      check: (fixed) => {
+        const line = fixed.split('\n').find((l) => l.includes('rm -rf /var/lib/apt/lists/*')) ?? '';
+        assert.ok(!line.slice(0, line.indexOf('rm -rf')).includes('#'), `the removal is commented out: ${line}`);
+      },
+    },
+  ]);
+});
+
+describe('apk-no-cache', () => {
+  const ID = 'apk-no-cache';
+  finds(ID, [
+    { name: 'apk add', text: dockerfile('FROM alpine:3.20', 'RUN apk add curl'), want: ['line 2'] },
+    { name: 'apk update and add', text: dockerfile('FROM alpine:3.20', 'RUN apk update && apk add curl'), want: ['line 2'] },
+    { name: 'virtual build deps removed afterwards: the index stays', text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --virtual .build-deps gcc musl-dev && pip install --no-cache-dir psycopg2 && apk del .build-deps'), want: ['line 2'] },
+    // Negative cases.
+    { name: 'with --no-cache', text: dockerfile('FROM alpine:3.20', 'RUN apk add --no-cache curl'), want: [] },
+    { name: 'with --no-cache before add', text: dockerfile('FROM alpine:3.20', 'RUN apk --no-cache add curl'), want: [] },
+    { name: 'cache removed in the same RUN', text: dockerfile('FROM alpine:3.20', 'RUN apk add curl && rm -rf /var/cache/apk/*'), want: [] },
+    { name: 'virtual build deps with --no-cache', text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --no-cache --virtual .build-deps gcc musl-dev \\', '    && pip install --no-cache-dir psycopg2 \\', '    && apk del --no-network .build-deps'), want: [] },
+    { name: 'JSON-form RUN (not read)', text: dockerfile('FROM alpine:3.20', 'RUN ["apk", "add", "curl"]'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM alpine:3.20', 'RUN <<EOF', 'apk add curl', 'EOF'), want: [] },
+    {
+      name: 'a cache mount on /var/cache/apk',
+      // rule bug: flags are never parsed, so the cache mount is not seen.
+      text: dockerfile('FROM alpine:3.20', 'RUN --mount=type=cache,target=/var/cache/apk apk add curl'),
+      want: [],
+    },
+    {
+      name: 'a build stage that is neither final nor built on',
+      // rule bug: size rules should skip stages that never ship, as pip-no-cache does
+      // (docker/getting-started line 24: the zip stage only feeds a COPY --from).
+      text: dockerfile('FROM alpine:3.20 AS zip', 'RUN apk add zip && zip -r /app.zip /app', 'FROM nginx:alpine', 'COPY --from=zip /app.zip /usr/share/nginx/html/'),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'adds --no-cache after add',
+      text: dockerfile('FROM alpine:3.20', 'RUN apk add curl'),
+      title: 'Add --no-cache',
+      want: dockerfile('FROM alpine:3.20', 'RUN apk add --no-cache curl'),
+    },
+    {
+      name: 'virtual build deps on continuation lines',
+      text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --virtual .build-deps gcc musl-dev \\', '    && pip install --no-cache-dir psycopg2 \\', '    && apk del .build-deps'),
+      want: dockerfile('FROM python:3.12-alpine', 'RUN apk add --no-cache --virtual .build-deps gcc musl-dev \\', '    && pip install --no-cache-dir psycopg2 \\', '    && apk del .build-deps'),
+    },
+    {
+      name: 'options before add',
+      text: dockerfile('FROM alpine:3.20', 'RUN apk --update add curl'),
+      want: dockerfile('FROM alpine:3.20', 'RUN apk --update add --no-cache curl'),
+    },
+  ]);
+});
+
+describe('pip-no-cache', () => {
+  const ID = 'pip-no-cache';
+  finds(ID, [
+    { name: 'pip install', text: dockerfile('FROM python:3.12-slim', 'RUN pip install flask'), want: ['line 2'] },
+    { name: 'pip3 install -r', text: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt .', 'RUN pip3 install -r requirements.txt'), want: ['line 3'] },
+    { name: 'python -m pip install', text: dockerfile('FROM python:3.12-slim', 'RUN python3 -m pip install flask'), want: ['line 2'] },
+    { name: 'ENV PIP_NO_CACHE_DIR set only after the install', text: dockerfile('FROM python:3.12-slim', 'RUN pip install flask', 'ENV PIP_NO_CACHE_DIR=1'), want: ['line 2'] },
+    { name: 'in a stage the final one builds on', text: dockerfile('FROM python:3.12-slim AS base', 'RUN pip install flask', 'FROM base', 'CMD ["flask", "run"]'), want: ['line 2'] },
+    { name: 'a cache removed in a later RUN does not help', text: dockerfile('FROM python:3.12-slim', 'RUN pip install flask', 'RUN rm -rf /root/.cache/pip'), want: ['line 2'] },
+    // Negative cases.
+    { name: 'with --no-cache-dir', text: dockerfile('FROM python:3.12-slim', 'RUN pip install --no-cache-dir flask'), want: [] },
+    { name: 'ENV PIP_NO_CACHE_DIR earlier in the stage', text: dockerfile('FROM python:3.12-slim', 'ENV PIP_NO_CACHE_DIR=1', 'RUN pip install flask'), want: [] },
+    { name: 'PIP_NO_CACHE_DIR inline', text: dockerfile('FROM python:3.12-slim', 'RUN PIP_NO_CACHE_DIR=1 pip install flask'), want: [] },
+    { name: 'a build stage that is neither final nor built on', text: dockerfile('FROM python:3.12-slim AS build', 'RUN pip install --prefix=/install flask', 'FROM python:3.12-slim', 'COPY --from=build /install /usr/local'), want: [] },
+    { name: 'pipx is not pip', text: dockerfile('FROM python:3.12-slim', 'RUN pipx install black'), want: [] },
+    { name: 'pip uninstall', text: dockerfile('FROM python:3.12-slim', 'RUN pip uninstall -y flask'), want: [] },
+    { name: 'JSON-form RUN (not read)', text: dockerfile('FROM python:3.12-slim', 'RUN ["pip", "install", "flask"]'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM python:3.12-slim', 'RUN <<EOF', 'pip install flask', 'EOF'), want: [] },
+    {
+      name: 'a cache mount on /root/.cache/pip',
+      // rule bug: flags are never parsed, so the cache mount is not seen
+      // (AbdBarho stable-diffusion-webui-docker lines 30 and 42).
+      text: dockerfile('FROM python:3.12-slim', 'RUN --mount=type=cache,target=/root/.cache/pip pip install flask'),
+      want: [],
+    },
+    {
+      name: 'ENV PIP_NO_CACHE_DIR set in the stage this one builds on',
+      // rule bug: only the RUN's own stage is searched for the ENV, but ENV is inherited through FROM.
+      text: dockerfile('FROM python:3.12-slim AS base', 'ENV PIP_NO_CACHE_DIR=1', 'FROM base', 'RUN pip install flask'),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'adds --no-cache-dir after install',
+      text: dockerfile('FROM python:3.12-slim', 'RUN pip install flask'),
+      title: 'Add --no-cache-dir',
+      want: dockerfile('FROM python:3.12-slim', 'RUN pip install --no-cache-dir flask'),
+    },
+    {
+      name: 'python -m pip install -r',
+      text: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt .', 'RUN python3 -m pip install -r requirements.txt'),
+      want: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt .', 'RUN python3 -m pip install --no-cache-dir -r requirements.txt'),
+    },
+    {
+      name: 'continuation lines and a trailing shell comment stay as they are',
+      text: dockerfile('FROM python:3.12-slim', 'RUN pip3 install \\', '    --user torch   # CPU wheels', 'CMD ["python3"]'),
+      want: dockerfile('FROM python:3.12-slim', 'RUN pip3 install --no-cache-dir \\', '    --user torch   # CPU wheels', 'CMD ["python3"]'),
+    },
+  ]);
+});
+
+describe('dnf-no-clean', () => {
+  const ID = 'dnf-no-clean';
+  finds(ID, [
+    { name: 'dnf install', text: dockerfile('FROM fedora:40', 'RUN dnf install -y curl'), want: ['line 2'] },
+    { name: 'yum install', text: dockerfile('FROM centos:7', 'RUN yum install -y curl'), want: ['line 2'] },
+    { name: 'microdnf install', text: dockerfile('FROM registry.access.redhat.com/ubi9/ubi-minimal', 'RUN microdnf install -y curl'), want: ['line 2'] },
+    { name: 'zypper install', text: dockerfile('FROM opensuse/leap:15.6', 'RUN zypper install -y curl'), want: ['line 2'] },
+    { name: 'cleaned only in a later RUN', text: dockerfile('FROM fedora:40', 'RUN dnf install -y curl', 'RUN dnf clean all'), want: ['line 2'] },
+    // Negative cases.
+    { name: 'dnf clean all in the same RUN', text: dockerfile('FROM fedora:40', 'RUN dnf install -y curl && dnf clean all'), want: [] },
+    { name: 'yum clean all', text: dockerfile('FROM centos:7', 'RUN yum install -y curl && yum clean all'), want: [] },
+    { name: 'microdnf clean all', text: dockerfile('FROM registry.access.redhat.com/ubi9/ubi-minimal', 'RUN microdnf install -y curl && microdnf clean all'), want: [] },
+    { name: 'cache directory removed', text: dockerfile('FROM fedora:40', 'RUN dnf install -y curl && rm -rf /var/cache/dnf'), want: [] },
+    { name: 'a build stage that is neither final nor built on', text: dockerfile('FROM fedora:40 AS build', 'RUN dnf install -y gcc', 'FROM fedora:40', 'COPY --from=build /out /app'), want: [] },
+    { name: 'JSON-form RUN (not read)', text: dockerfile('FROM fedora:40', 'RUN ["dnf", "install", "-y", "curl"]'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM fedora:40', 'RUN <<EOF', 'dnf install -y curl', 'EOF'), want: [] },
+    {
+      name: 'a cache mount on /var/cache/dnf',
+      // rule bug: flags are never parsed, so the cache mount is not seen.
+      text: dockerfile('FROM fedora:40', 'RUN --mount=type=cache,target=/var/cache/dnf dnf install -y curl'),
+      want: [],
+    },
+  ]);
+
+  fixes(ID, [
+    {
+      name: 'appends dnf clean all',
+      text: dockerfile('FROM fedora:40', 'RUN dnf install -y curl'),
+      title: 'Add dnf clean all',
+      want: dockerfile('FROM fedora:40', 'RUN dnf install -y curl && dnf clean all'),
+    },
+    {
+      name: 'yum on continuation lines',
+      text: dockerfile('FROM centos:7', 'RUN yum install -y \\', '        curl \\', '        tar', 'CMD ["bash"]'),
+      want: dockerfile('FROM centos:7', 'RUN yum install -y \\', '        curl \\', '        tar \\', '    && yum clean all', 'CMD ["bash"]'),
+    },
+    {
+      name: 'microdnf',
+      text: dockerfile('FROM registry.access.redhat.com/ubi9/ubi-minimal', 'RUN microdnf install -y curl'),
+      want: dockerfile('FROM registry.access.redhat.com/ubi9/ubi-minimal', 'RUN microdnf install -y curl && microdnf clean all'),
+    },
+    {
+      name: 'zypper cleans with its own syntax',
+      // rule bug: `zypper clean all` takes `all` for a repository alias and cleans nothing;
+      // zypper's form is `zypper clean --all` (or `zypper clean`).
+      text: dockerfile('FROM opensuse/leap:15.6', 'RUN zypper install -y curl'),
+      check: (fixed) => assert.match(fixed, /zypper install -y curl && zypper clean( --all| -a)?\n/),
+    },
+  ]);
+});
+
+describe('build-tools-in-final', () => {
+  const ID = 'build-tools-in-final';
+  finds(ID, [
+    { name: 'build-essential in the only stage', text: dockerfile('FROM python:3.12-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*'), want: ['line 2, no fix'] },
+    { name: 'gcc and musl-dev with apk', text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --no-cache gcc musl-dev'), want: ['line 2, no fix'] },
+    { name: 'JSON-form install', text: dockerfile('FROM alpine:3.20', 'RUN ["apk", "add", "--no-cache", "gcc"]'), want: ['line 2, no fix'] },
+    { name: 'an SDK image that builds in its only stage', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN go build -o /usr/local/bin/app .', 'CMD ["app"]'), want: ['line 1, no fix'] },
+    { name: 'in the final stage of several', text: dockerfile('FROM node:20 AS build', 'RUN npm ci', 'FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc make && rm -rf /var/lib/apt/lists/*'), want: ['line 4, no fix'] },
+    {
+      name: 'build tools listed after a comment line inside the continuation',
+      // rule bug: the comment line splits the command (see parseDockerfile): gcc is not seen
+      // (AbdBarho stable-diffusion-webui-docker line 21: build-essential, pkg-config missed).
+      text: dockerfile('FROM python:3.12-slim', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends \\', '        # compilers for the C extensions', '        gcc \\', '    && rm -rf /var/lib/apt/lists/*'),
+      want: ['line 2, no fix'],
+    },
+    // Negative cases.
+    { name: 'build tools in a build stage only', text: dockerfile('FROM python:3.12-slim AS build', 'RUN apt-get update && apt-get install -y --no-install-recommends build-essential', 'FROM python:3.12-slim', 'COPY --from=build /install /usr/local'), want: [] },
+    { name: 'apk virtual build deps deleted in the same RUN', text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --no-cache --virtual .build-deps gcc musl-dev \\', '    && pip install --no-cache-dir psycopg2 \\', '    && apk del --no-network .build-deps'), want: [] },
+    { name: 'apt-get purge in the same RUN', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc && make && apt-get purge -y --auto-remove gcc'), want: [] },
+    { name: 'runtime libraries only', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*'), want: [] },
+    { name: 'an SDK image in a build stage', text: dockerfile('FROM golang:1.22 AS build', 'COPY . .', 'RUN go build -o /app .', 'FROM gcr.io/distroless/static', 'COPY --from=build /app /app'), want: [] },
+    { name: 'an SDK image that builds nothing', text: dockerfile('FROM golang:1.22', 'RUN go install golang.org/x/tools/gopls@latest'), want: [] },
+    { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get install -y gcc', 'EOF'), want: [] },
+    {
+      name: 'purge inside if/then in the same RUN',
+      // rule bug: `then apt-get purge` keeps its `then`, so the purge is not seen
+      // (docker-library/postgres 17/bookworm line 94).
+      text: dockerfile(
+        'FROM debian:bookworm-slim',
+        'RUN apt-get update; \\',
+        '    apt-get install -y --no-install-recommends dpkg-dev; \\',
+        '    dpkg-buildpackage -b; \\',
+        '    if [ -n "$tempDir" ]; then \\',
+        '        apt-get purge -y --auto-remove; \\',
+        '    fi',
+      ),
+      want: [],
+    },
+    {
+      name: 'a toolchain image: tools are what it ships, nothing of the context is built',
+      // rule bug: the official golang image installs gcc for cgo on purpose
+      // (docker-library/golang 1.26/bookworm line 104). Report only when the final stage builds
+      // something of its own (copies the context, or runs a build command).
+      text: dockerfile('FROM golang:1.22 AS build', 'RUN go version', 'FROM buildpack-deps:bookworm-scm', 'RUN apt-get update && apt-get install -y --no-install-recommends g++ gcc libc6-dev make pkg-config && rm -rf /var/lib/apt/lists/*', 'COPY --from=build /usr/local/go /usr/local/go'),
+      want: [],
+    },
+  ]);
+});
+
+describe('large-assets-with-code', () => {
+  const ID = 'large-assets-with-code';
+  finds(ID, [
+    { name: 'a models folder and code in one COPY', text: dockerfile('FROM python:3.12-slim', 'COPY models/ app.py /app/'), want: ['line 2, no fix'] },
+    { name: 'weights files and code', text: dockerfile('FROM python:3.12-slim', 'COPY model.safetensors server.py ./'), want: ['line 2, no fix'] },
+    { name: 'JSON-form COPY', text: dockerfile('FROM python:3.12-slim', 'COPY ["weights/model.onnx", "server.py", "/srv/"]'), want: ['line 2, no fix'] },
+    { name: 'ADD', text: dockerfile('FROM python:3.12-slim', 'ADD checkpoints app /srv/'), want: ['line 2, no fix'] },
+    // Negative cases.
+    { name: 'assets in their own COPY, before the code', text: dockerfile('FROM python:3.12-slim', 'COPY models/ /app/models/', 'COPY app.py /app/'), want: [] },
+    { name: 'no asset names', text: dockerfile('FROM python:3.12-slim', 'COPY . /app'), want: [] },
+    { name: 'in a build stage', text: dockerfile('FROM python:3.12-slim AS build', 'COPY models/ app.py /app/', 'FROM python:3.12-slim', 'COPY --from=build /app /app'), want: [] },
+    {
+      name: 'COPY --from another stage is not from the context',
+      // rule bug: flags are never parsed, so COPY --from counts as a copy from the context.
+      text: dockerfile('FROM python:3.12-slim AS build', 'RUN true', 'FROM python:3.12-slim', 'COPY --from=build /models /app.py /app/'),
+      want: [],
+    },
+  ]);
+
+  it('names the assets', () => {
+    const [finding] = findingsOf(dockerfile('FROM python:3.12-slim', 'COPY models/ weights.bin app.py /app/'), ID);
+    assert.match(finding?.message ?? '', /models\/, weights\.bin/);
+  });
+});
+
+describe('estargz-prioritize', () => {
+  const ID = 'estargz-prioritize';
+  const cases: Array<{ name: string; text: string; want: string[] | undefined; line?: number }> = [
+    { name: 'node script relative to WORKDIR', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'CMD ["node", "server.js"]'), want: ['/app/server.js'], line: 4 },
+    { name: 'ENTRYPOINT and CMD together', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /srv', 'ENTRYPOINT ["/usr/bin/tini", "--"]', 'CMD ["python", "app.py"]'), want: ['/usr/bin/tini', '/srv/app.py'], line: 4 },
+    { name: 'java -jar', text: dockerfile('FROM eclipse-temurin:21-jre', 'COPY app.jar /app/app.jar', 'ENTRYPOINT ["java", "-jar", "/app/app.jar"]'), want: ['/app/app.jar'], line: 3 },
+    { name: 'WORKDIR changes are followed', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /srv', 'WORKDIR app', 'CMD ["python", "main.py"]'), want: ['/srv/app/main.py'], line: 4 },
+    { name: 'only the final stage counts', text: dockerfile('FROM node:20 AS build', 'CMD ["node", "build.js"]', 'FROM node:20-slim', 'WORKDIR /app', 'CMD ["node", "server.js"]'), want: ['/app/server.js'], line: 5 },
+    // Negative cases.
+    { name: 'no ENTRYPOINT or CMD', text: dockerfile('FROM alpine:3.20', 'COPY app /app'), want: undefined },
+    { name: 'only bare commands', text: dockerfile('FROM nginx:1.27', 'CMD ["nginx", "-g", "daemon off;"]'), want: undefined },
+    { name: 'a variable', text: dockerfile('FROM alpine:3.20', 'CMD ["$APP_BIN"]'), want: undefined },
+    { name: 'CMD only in a build stage', text: dockerfile('FROM node:20 AS build', 'CMD ["node", "build.js"]', 'FROM nginx:1.27', 'COPY --from=build /out /usr/share/nginx/html'), want: undefined },
+    {
+      name: 'a bare entrypoint is found on PATH, not in WORKDIR',
+      // rule bug: `docker-entrypoint.sh` is run from PATH (/usr/local/bin, where the COPY put it);
+      // the rule lists /data/docker-entrypoint.sh, a file that does not exist (docker-library
+      // mysql, postgres, redis, wordpress, node; jupyter's start.sh).
+      text: dockerfile('FROM debian:bookworm-slim', 'WORKDIR /data', 'COPY docker-entrypoint.sh /usr/local/bin/', 'ENTRYPOINT ["docker-entrypoint.sh"]', 'CMD ["redis-server"]'),
+      want: ['/usr/local/bin/docker-entrypoint.sh'],
+      line: 5,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const found = findingsOf(c.text, ID);
+      assert.deepEqual(found.map((f) => f.files), c.want ? [c.want] : []);
+      if (c.line) assert.deepEqual(found.map((f) => f.range.start.line + 1), [c.line]);
+    });
+  }
+
+  const clean = (text: string) => () => {
+    const files = findingsOf(text, ID).flatMap((f) => f.files ?? []);
+    for (const file of files) assert.match(file, /^\/[^\s"'$]*$/, `not a path in the image: ${file}`);
+  };
+  // rule bug: WORKDIR "$APP" is used as written, quotes and variable included (qdrant line 246:
+  // `/"$APP"/entrypoint.sh`; jupyter docker-stacks-foundation line 149: `/tmp/"${HOME}"/start.sh`).
+  it('a quoted WORKDIR with a variable gives no made-up path', clean(dockerfile('FROM debian:13-slim', 'ARG APP=/qdrant', 'WORKDIR "$APP"', 'CMD ["./entrypoint.sh"]')));
+  // rule bug: shell-form CMD is one word, `node server.js`, taken whole for a file name
+  // (`/app/node server.js`).
+  it('shell-form CMD words are split', clean(dockerfile('FROM node:20-slim', 'WORKDIR /app', 'CMD node server.js')));
+});
+
+describe('analyzeDockerfile', () => {
+  const text = dockerfile('FROM node:20-slim', 'COPY . .', 'RUN apk add curl', 'RUN npm ci', 'CMD ["node", "/app/server.js"]');
+  it('reports in document order', () => {
+    const lines = analyzeDockerfile(text).findings.map((f) => f.range.start.line);
+    assert.deepEqual(lines, [...lines].sort((a, b) => a - b));
+  });
+  it('leaves out the groups the user turned off', () => {
+    const groups = new Set(analyzeDockerfile(text, { disabledGroups: ['cache', 'lazy'] }).findings.map((f) => f.group));
+    assert.deepEqual([...groups], ['size']);
+  });
+});
