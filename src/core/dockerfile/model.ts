@@ -1,7 +1,7 @@
 // A Dockerfile as the rules see it: stages of instructions with exact ranges, flags and the
 // comment lines that belong to each instruction. Parsing is dockerfile-ast's; this is a thin,
 // plain-data view of its result.
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, ModifiableInstruction, type Instruction } from 'dockerfile-ast';
 
 export interface Position {
   /** Zero-based. */
@@ -42,8 +42,11 @@ export interface Stage {
   from: DockerInstruction;
   instructions: DockerInstruction[];
   final: boolean;
-  /** Another stage builds on it (`FROM <this>`), so what it leaves behind ships too. */
-  inherited: boolean;
+  /**
+   * What it leaves behind ships: the final stage and the stages it is built FROM (transitively),
+   * and stages nothing refers to (other build targets).
+   */
+  ships: boolean;
 }
 
 export interface DockerfileModel {
@@ -69,17 +72,51 @@ export function parseDockerfile(text: string): DockerfileModel {
       const image = model.words[0] ?? '';
       const asIndex = model.words.findIndex((w) => w.toLowerCase() === 'as');
       const name = asIndex >= 0 ? model.words[asIndex + 1]?.toLowerCase() : undefined;
-      stages.push({ index: stages.length, ...(name ? { name } : {}), image, from: model, instructions: [], final: false, inherited: false });
+      stages.push({ index: stages.length, ...(name ? { name } : {}), image, from: model, instructions: [], final: false, ships: false });
     } else {
       stages.at(-1)?.instructions.push(model);
     }
   }
   const last = stages.at(-1);
   if (last) last.final = true;
-  for (const stage of stages) {
-    stage.inherited = stages.some((s) => s.index > stage.index && (s.image.toLowerCase() === stage.name || s.image === String(stage.index)));
-  }
+  markShipping(stages);
   return { text, lines, stages };
+}
+
+/** Which stage a FROM, `COPY --from` or `--mount from=` names, by name or index. */
+function stageNamed(stages: Stage[], name: string): Stage | undefined {
+  const n = name.toLowerCase();
+  return stages.find((s) => s.name === n || String(s.index) === n);
+}
+
+/** The earlier stage a stage is built FROM, if it is built from one. */
+export function parentStage(stages: Stage[], stage: Stage): Stage | undefined {
+  const parent = stageNamed(stages, stage.image);
+  return parent && parent.index < stage.index ? parent : undefined;
+}
+
+function markShipping(stages: Stage[]): void {
+  const referenced = new Set<Stage>();
+  /** A name with a variable (`base-${TARGETARCH}`) may mean any stage it can expand to. */
+  const refer = (name: string, before: number): void => {
+    if (!name.includes('$')) {
+      const used = stageNamed(stages, name);
+      if (used && used.index < before) referenced.add(used);
+      return;
+    }
+    const pattern = new RegExp(`^${name.toLowerCase().split(/\$\{?\w+\}?/).map((p) => p.replace(/[.*+?^()|[\]\\{}]/g, '\\$&')).join('.*')}$`);
+    for (const s of stages) if (s.name && s.index < before && pattern.test(s.name)) referenced.add(s);
+  };
+  for (const stage of stages) {
+    refer(stage.image, stage.index);
+    for (const ins of stage.instructions) {
+      const names = [...(ins.flags.from ?? []), ...(ins.flags.mount ?? []).map((m) => /(?:^|,)from=([^,]+)/.exec(m)?.[1] ?? '')];
+      for (const name of names) if (name) refer(name, stage.index + 1);
+    }
+  }
+  for (const stage of stages) stage.ships = !referenced.has(stage);
+  // The final stage's FROM chain ships with it.
+  for (let s = stages.at(-1); s; s = parentStage(stages, s)) s.ships = true;
 }
 
 function toModel(instruction: Instruction, lines: string[], commentLines: Set<number>): DockerInstruction {
@@ -88,11 +125,19 @@ function toModel(instruction: Instruction, lines: string[], commentLines: Set<nu
   const flags: Record<string, string[]> = {};
   const raw = instruction.getArguments().map((a) => a.getValue());
   let i = 0;
-  for (; i < raw.length && raw[i]?.startsWith('--'); i++) {
-    const [name, ...value] = (raw[i] as string).slice(2).split('=');
-    (flags[(name ?? '').toLowerCase()] ??= []).push(value.join('='));
+  if (instruction instanceof ModifiableInstruction) {
+    // COPY, ADD, RUN: the parser keeps flags out of the arguments.
+    for (const flag of instruction.getFlags()) (flags[flag.getName().toLowerCase()] ??= []).push(flag.getValue() ?? '');
+  } else {
+    for (; i < raw.length && raw[i]?.startsWith('--'); i++) {
+      const [name, ...value] = (raw[i] as string).slice(2).split('=');
+      (flags[(name ?? '').toLowerCase()] ??= []).push(value.join('='));
+    }
   }
-  const argsText = instruction.getArgumentsContent() ?? '';
+  // Comment lines inside continuation lines are not part of the command; escaped newlines join.
+  const argsText = (instruction.getRawArgumentsContent() ?? '')
+    .split('\n').filter((l) => !/^\s*#/.test(l)).join('\n')
+    .replace(/\\\r?\n/g, ' ').trim();
   const jsonForm = /^\s*\[/.test(argsText.replace(/^(\s*--\S+\s+)+/, ''));
   let words = raw.slice(i);
   if (jsonForm) {

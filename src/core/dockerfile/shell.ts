@@ -4,7 +4,7 @@ import type { DockerInstruction } from './model.js';
 /** The shell command of a RUN (exec form joined with spaces); empty for heredocs. */
 export function runCommand(ins: DockerInstruction): string {
   if (ins.keyword !== 'RUN' || ins.heredoc) return '';
-  return ins.jsonForm ? ins.words.join(' ') : ins.args.replace(/^(\s*--\S+)+\s*/, '');
+  return ins.jsonForm ? ins.words.join(' ') : ins.args;
 }
 
 /** Simple commands separated by `&&`, `||`, `;`, `|` (quotes are not split). */
@@ -42,11 +42,23 @@ export function simpleCommands(command: string): string[] {
   return parts.map((p) => p.trim()).filter(Boolean);
 }
 
-/** The command's words, without leading `sudo`, `env X=y`, `set -x` noise. */
+const PREFIXES = new Set(['sudo', 'env', 'then', 'do', 'else', 'elif', '{', '(', '!', 'exec', 'time']);
+
+/** The command's words, without what only leads up to the command: `sudo`, `env X=y`, `then`, `do`. */
 export function words(command: string): string[] {
   const w = command.split(/\s+/).filter(Boolean);
-  while (w.length && (w[0] === 'sudo' || w[0] === 'env' || /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[0] as string))) w.shift();
+  while (w.length && (PREFIXES.has(w[0] as string) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(w[0] as string))) w.shift();
   return w;
+}
+
+/** The first word after the program that is not an option (`apt-get -qq update` -> `update`). */
+export function subcommand(w: string[]): string | undefined {
+  for (let i = 1; i < w.length; i++) {
+    const x = w[i] as string;
+    if (x === '-o' || x === '-c' || x === '-t') i++; // options that take a value
+    else if (!x.startsWith('-')) return x;
+  }
+  return undefined;
 }
 
 /** `--mount=type=cache,target=/x` flags of a RUN, as key=value maps. */

@@ -52,11 +52,9 @@ const MANIFEST = /^(package\*\.json|package\.json|package-lock\.json|npm-shrinkw
 const FLAGS: Record<string, string> = { 'apt-no-recommends': '--no-install-recommends', 'apk-no-cache': '--no-cache', 'pip-no-cache': '--no-cache-dir' };
 
 /** Whether `after` is `before` with ` flag` inserted once, somewhere. */
-function insertedOnce(before: string, after: string, flag: string): boolean {
-  for (let i = after.indexOf(` ${flag}`); i >= 0; i = after.indexOf(` ${flag}`, i + 1)) {
-    if (after.slice(0, i) + after.slice(i + flag.length + 1) === before) return true;
-  }
-  return false;
+/** `after` is `before` with ` flag` inserted once or more (apt-no-recommends fixes every install of a RUN). */
+function onlyInserted(before: string, after: string, flag: string): boolean {
+  return after !== before && after.split(` ${flag}`).join('') === before.split(` ${flag}`).join('') && after.split(` ${flag}`).length > before.split(` ${flag}`).length;
 }
 
 /**
@@ -85,6 +83,7 @@ function checkChange(finding: Finding, target: string | undefined, removed: stri
       assert.ok(target && removed.includes(target), `the update RUN is merged: ${what}`);
       const next = removed.find((r) => r !== target) ?? target ?? '';
       assert.equal(added[0], `${target} && ${next.replace(/^RUN /, '')}`, 'the merged RUN is the update, &&, then the next RUN');
+      assert.doesNotMatch(added[0] ?? '', /&& --/, 'flags of the next RUN cannot follow &&');
       return;
     }
     case 'apt-no-recommends':
@@ -93,7 +92,7 @@ function checkChange(finding: Finding, target: string | undefined, removed: stri
       const flag = FLAGS[finding.ruleId] as string;
       assert.deepEqual(removed, [target], `only the reported RUN changes: ${what}`);
       assert.equal(added.length, 1, what);
-      assert.ok(insertedOnce(target ?? '', added[0] ?? '', flag), `the RUN only gains ${flag}: ${what}`);
+      assert.ok(onlyInserted(target ?? '', added[0] ?? '', flag), `the RUN only gains ${flag}: ${what}`);
       return;
     }
     case 'apt-lists-left':
@@ -103,7 +102,7 @@ function checkChange(finding: Finding, target: string | undefined, removed: stri
       const after = added[0] ?? '';
       const tail = after.slice((target ?? '').length);
       assert.ok(after.startsWith(target ?? ''), `the RUN is kept as it was: ${what}`);
-      assert.match(tail, /^( &&)? (rm -rf \/var\/lib\/apt\/lists\/\*|(dnf|yum|microdnf|zypper) clean( all| --all)?)$/, `only a cleanup is appended: ${what}`);
+      assert.match(tail, /^( &&)? (rm -rf \/var\/lib\/apt\/lists\/\*|(dnf|yum|microdnf) clean all|zypper clean( --all| -a)?)$/, `only a cleanup is appended: ${what}`);
       return;
     }
     default:
@@ -195,6 +194,12 @@ describe('Dockerfile corpus', () => {
           const removed = was.flatMap((s, i) => minus(s, now[i] ?? []));
           const added = now.flatMap((s, i) => minus(s, was[i] ?? []));
           checkChange(finding, target, removed, added);
+          for (const edit of finding.fix?.edits ?? []) {
+            // An insertion must not land inside a shell comment (`RUN ... # note`): it would never run.
+            const line = text.split('\n')[edit.range.start.line] ?? '';
+            const before = line.slice(0, edit.range.start.character);
+            if (edit.newText && edit.range.start.line === edit.range.end.line) assert.doesNotMatch(before, /\s#/, `inserted after a shell comment on line ${edit.range.start.line + 1}`);
+          }
           checkGone(finding, before, after, target);
           assert.doesNotThrow(() => parseDockerfile(fixed));
         });

@@ -1,7 +1,7 @@
 // The Dockerfile rules, one table per rule: where each reports (positive and negative cases), and
 // what each fix does to the whole file. Every fix is applied, the result compared with the exact
 // text expected, and re-analyzed: the finding must be gone.
-// Cases marked `// rule bug: ...` fail on purpose until the rule is fixed.
+// Cases marked `// Regression: ...` fail on purpose until the rule is fixed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyzeDockerfile, parseDockerfile, type AnalyzeOptions, type Finding, type TextEdit } from '../../../src/core/dockerfile/index.js';
@@ -80,7 +80,7 @@ describe('applyEdits (test helper)', () => {
 
 describe('parseDockerfile', () => {
   it('reads the flags of COPY and RUN', () => {
-    // rule bug: dockerfile-ast's COPY/RUN (ModifiableInstruction) drop flags from getArguments(), so
+    // Regression: dockerfile-ast's COPY/RUN (ModifiableInstruction) drop flags from getArguments(), so
     // `flags` is always empty: COPY --from counts as a copy from the context, cache and bind
     // mounts are never seen, --chown is lost. Read them with `getFlags()`.
     const model = parseDockerfile(dockerfile(
@@ -96,7 +96,7 @@ describe('parseDockerfile', () => {
   });
 
   it('leaves comment lines inside a continuation out of the arguments', () => {
-    // rule bug: an indented comment line inside a RUN continuation stays in `args` (dockerfile-ast
+    // Regression: an indented comment line inside a RUN continuation stays in `args` (dockerfile-ast
     // keeps it, with its newline), so the shell reader sees `# tools` as a command and splits the
     // command at it: packages after the comment are lost to every rule.
     const model = parseDockerfile(dockerfile(
@@ -112,9 +112,9 @@ describe('parseDockerfile', () => {
     assert.deepEqual(run?.words, ['apt-get', 'update', '&&', 'apt-get', 'install', '-y', '--no-install-recommends', 'gcc']);
   });
 
-  it('marks final and inherited stages', () => {
-    const model = parseDockerfile(dockerfile('FROM node:20 AS base', 'FROM base AS build', 'FROM node:20 AS other', 'FROM base'));
-    assert.deepEqual(model.stages.map((s) => [s.name ?? null, s.final, s.inherited]), [['base', false, true], ['build', false, false], ['other', false, false], [null, true, false]]);
+  it('marks the final stage, and what ships: its FROM chain and stages nothing refers to', () => {
+    const model = parseDockerfile(dockerfile('FROM node:20 AS base', 'FROM base AS build', 'FROM node:20 AS deps', 'FROM node:20 AS other', 'FROM base', 'COPY --from=deps /x /x'));
+    assert.deepEqual(model.stages.map((s) => [s.name ?? null, s.final, s.ships]), [['base', false, true], ['build', false, true], ['deps', false, false], ['other', false, true], [null, true, true]]);
   });
 
   it('keeps comments directly above an instruction with it', () => {
@@ -146,7 +146,8 @@ describe('deps-before-sources', () => {
     { name: 'an ENV the install uses as ${NAME} sits in between: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'ENV PIP_INDEX=https://pypi.example.com/simple', 'RUN pip install --no-cache-dir -r requirements.txt --index-url ${PIP_INDEX}'), want: ['line 2, no fix'] },
     { name: 'a WORKDIR in between: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . /srv/app', 'WORKDIR /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2, no fix'] },
     { name: 'a RUN in between: no fix', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN ./prepare.sh', 'RUN npm ci'), want: ['line 2, no fix'] },
-    { name: 'an ENV the install does not name is moved across', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ENV PORT=3000', 'RUN npm ci'), want: ['line 2'] },
+    // ENV and ARG reach the install's environment even unnamed: the install does not move across them.
+    { name: 'an ENV between them: found, not fixed', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ENV PORT=3000', 'RUN npm ci'), want: ['line 2, no fix'] },
     // Negative cases.
     { name: 'already good: manifests, install, sources', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .'), want: [] },
     { name: 'already good: manifests named one by one', text: dockerfile('FROM node:20-slim', 'COPY package.json package-lock.json ./', 'RUN npm ci', 'COPY . .'), want: [] },
@@ -162,26 +163,26 @@ describe('deps-before-sources', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN <<EOF', 'npm ci', 'EOF'), want: [] },
     {
       name: 'manifests bound in with --mount=type=bind',
-      // rule bug: flags are never parsed (see parseDockerfile), so the bind mount is not seen.
+      // Regression: flags are never parsed (see parseDockerfile), so the bind mount is not seen.
       text: dockerfile('FROM node:20-slim', 'COPY src ./src', 'RUN --mount=type=bind,source=package.json,target=package.json --mount=type=cache,target=/root/.npm npm ci'),
       want: [],
     },
     {
       name: 'COPY --from another stage is not a source copy',
-      // rule bug: flags are never parsed, so `COPY --from=build` counts as a copy from the context.
+      // Regression: flags are never parsed, so `COPY --from=build` counts as a copy from the context.
       text: dockerfile('FROM node:20-slim AS build', 'COPY package*.json ./', 'RUN npm ci', 'FROM node:20-slim', 'COPY --from=build /node_modules ./node_modules', 'COPY package*.json ./', 'RUN npm ci --omit=dev'),
       want: [],
     },
     {
       name: 'a COPY of named build files (setup.py, pyproject.toml) before pip install -r',
-      // rule bug: only the -r files count as manifests, so a COPY of setup.py/pyproject.toml plus
+      // Regression: only the -r files count as manifests, so a COPY of setup.py/pyproject.toml plus
       // the requirements is taken for the sources (coqui-ai/TTS Dockerfile.dev line 33).
       text: dockerfile('FROM python:3.12-slim', 'WORKDIR /root', 'COPY setup.py pyproject.toml requirements.txt /root/', 'RUN pip install -r requirements.txt', 'COPY . /root'),
       want: [],
     },
     {
       name: 'an install that also builds cannot move above the sources',
-      // rule bug: the fix moves the whole RUN, so `npm run build` would run without the sources.
+      // Regression: the fix moves the whole RUN, so `npm run build` would run without the sources.
       text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm ci && npm run build'),
       want: ['line 2, no fix'],
     },
@@ -223,10 +224,10 @@ describe('deps-before-sources', () => {
       ),
     },
     {
-      name: 'pip: copies the requirements file; an unrelated ENV stays where it was',
-      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'ENV PYTHONUNBUFFERED=1', 'RUN pip install --no-cache-dir -r requirements.txt', 'CMD ["python", "app.py"]'),
+      name: 'pip: copies the requirements file; a LABEL in between stays where it was',
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'LABEL org.opencontainers.image.title=app', 'RUN pip install --no-cache-dir -r requirements.txt', 'CMD ["python", "app.py"]'),
       title: 'Copy requirements.txt and install before the sources',
-      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . .', 'ENV PYTHONUNBUFFERED=1', 'CMD ["python", "app.py"]'),
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . .', 'LABEL org.opencontainers.image.title=app', 'CMD ["python", "app.py"]'),
     },
     {
       name: 'the manifests go to the source copy\'s destination',
@@ -258,28 +259,29 @@ describe('deps-before-sources', () => {
     },
     {
       name: 'the manifest COPY keeps the --chown of the source copy',
-      // rule bug: flags are never parsed, so --chown is lost and node_modules' owner changes.
+      // Regression: flags are never parsed, so --chown is lost and node_modules' owner changes.
       text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY --chown=node:node . .', 'RUN npm ci'),
       want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY --chown=node:node package*.json ./', 'RUN npm ci', 'COPY --chown=node:node . .'),
     },
     {
       name: 'sources copied from a subdirectory: the manifests come from it too',
-      // rule bug: the fix copies ./package*.json from the context root, while the install reads
+      // Regression: the fix copies ./package*.json from the context root, while the install reads
       // react-app/package.json (dockersamples/atsea-sample-shop-app line 4): wrong or missing file.
       text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY react-app .', 'RUN npm install'),
       want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY react-app/package*.json ./', 'RUN npm install', 'COPY react-app .'),
     },
-    {
-      name: 'pip -r with an image path: the COPY names the context path',
-      // rule bug: `-r /app/requirements.txt` is a path in the image; the fix copies
-      // `/app/requirements.txt` from the context, which does not exist there.
-      text: dockerfile('FROM python:3.12-slim', 'COPY . /app', 'RUN pip install --no-cache-dir -r /app/requirements.txt'),
-      want: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt /app/', 'RUN pip install --no-cache-dir -r /app/requirements.txt', 'COPY . /app'),
-    },
   ]);
 
+  it('offers no fix when pip names the requirements by their path in the image', () => {
+    // `-r /app/requirements.txt` is a path in the image, not in the context: no guessing.
+    const [finding] = findingsOf(dockerfile('FROM python:3.12-slim', 'COPY . /app', 'RUN pip install --no-cache-dir -r /app/requirements.txt'), ID);
+    assert.ok(finding);
+    assert.equal(finding.fix, undefined);
+    assert.match(finding.message, /named by its path in the image/);
+  });
+
   it('does not move the install above an ENV that changes what it installs', () => {
-    // rule bug: movableAcross only looks for `$NAME` in the command, but ENV and ARG values reach the
+    // Regression: movableAcross only looks for `$NAME` in the command, but ENV and ARG values reach the
     // install as environment variables: moving `npm ci` above `ENV NODE_ENV=production` installs the
     // devDependencies too. Either no fix, or a fix that keeps the ENV above the install.
     const text = dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'ENV NODE_ENV=production', 'RUN npm ci');
@@ -313,7 +315,7 @@ describe('expensive-after-sources', () => {
     { name: 'a RUN in between: no fix', text: dockerfile('FROM alpine:3.20', 'COPY . /app', 'RUN make -C /app', 'RUN apk add --no-cache curl'), want: ['line 4, no fix'] },
     {
       name: 'a comment line inside the continuation',
-      // rule bug: the comment line stays in the command text and reads as a command that is not an
+      // Regression: the comment line stays in the command text and reads as a command that is not an
       // install, so the RUN is skipped (see parseDockerfile).
       text: dockerfile('FROM debian:bookworm-slim', 'COPY . /app', 'RUN apt-get update && \\', '    # for the healthcheck', '    apt-get install -y --no-install-recommends curl && \\', '    rm -rf /var/lib/apt/lists/*'),
       want: ['line 3'],
@@ -327,7 +329,7 @@ describe('expensive-after-sources', () => {
     { name: 'an ADD of a URL is not a source copy', text: dockerfile('FROM alpine:3.20', 'ADD https://example.com/tool.tar.gz /tmp/', 'RUN apk add --no-cache curl'), want: [] },
     {
       name: 'COPY --from another stage is not a source copy',
-      // rule bug: flags are never parsed, so `COPY --from=build` counts as a copy from the context
+      // Regression: flags are never parsed, so `COPY --from=build` counts as a copy from the context
       // (AbdBarho stable-diffusion-webui-docker line 50; huggingface/text-generation-inference names line 163).
       text: dockerfile('FROM golang:1.22 AS build', 'RUN go version', 'FROM debian:bookworm-slim', 'COPY --from=build /usr/local/go/bin/go /usr/local/bin/go', aptInstall),
       want: [],
@@ -360,9 +362,9 @@ describe('expensive-after-sources', () => {
       ),
     },
     {
-      name: 'moves above the COPY\'s own comment; LABEL and an unused ENV stay put',
-      text: dockerfile('FROM alpine:3.20', '# the app', 'COPY app /opt/app', 'LABEL org.opencontainers.image.title=app', 'ENV APP_HOME=/opt/app', 'RUN apk add --no-cache curl'),
-      want: dockerfile('FROM alpine:3.20', 'RUN apk add --no-cache curl', '# the app', 'COPY app /opt/app', 'LABEL org.opencontainers.image.title=app', 'ENV APP_HOME=/opt/app'),
+      name: 'moves above the COPY\'s own comment; LABEL and EXPOSE stay put',
+      text: dockerfile('FROM alpine:3.20', '# the app', 'COPY app /opt/app', 'LABEL org.opencontainers.image.title=app', 'EXPOSE 8080', 'RUN apk add --no-cache curl'),
+      want: dockerfile('FROM alpine:3.20', 'RUN apk add --no-cache curl', '# the app', 'COPY app /opt/app', 'LABEL org.opencontainers.image.title=app', 'EXPOSE 8080'),
     },
     {
       name: 'a global tool install moves above the manifest copy',
@@ -389,13 +391,13 @@ describe('apt-update-alone', () => {
     { name: 'next RUN has a comment of its own: no fix', text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', '# tools', 'RUN apt-get install -y --no-install-recommends curl'), want: ['line 2, no fix'] },
     {
       name: 'next RUN has a --mount flag: no fix',
-      // rule bug: flags are never parsed, so the merge pastes `--mount=...` after `&&` (broken shell).
+      // Regression: flags are never parsed, so the merge pastes `--mount=...` after `&&` (broken shell).
       text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update', 'RUN --mount=type=cache,target=/var/cache/apt apt-get install -y --no-install-recommends curl'),
       want: ['line 2, no fix'],
     },
     {
       name: 'quiet update (apt-get -qq update)',
-      // rule bug: `update` is looked for only right after apt-get, so `apt-get -qq update` is missed.
+      // Regression: `update` is looked for only right after apt-get, so `apt-get -qq update` is missed.
       text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get -qq update', 'RUN apt-get -qq install -y --no-install-recommends curl'),
       want: ['line 2'],
     },
@@ -408,7 +410,7 @@ describe('apt-update-alone', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get update', 'EOF', 'RUN apt-get install -y --no-install-recommends curl'), want: [] },
     {
       name: 'install inside a for loop of the same RUN',
-      // rule bug: `do apt-get install` keeps its `do`, so the install is not seen and the update is
+      // Regression: `do apt-get install` keeps its `do`, so the install is not seen and the update is
       // reported alone (nginxinc/docker-nginx modules/Dockerfile line 73). words() should drop
       // shell keywords (do, then, else, elif, `{`, `(`, `!`).
       text: dockerfile(
@@ -469,7 +471,7 @@ describe('apt-no-recommends', () => {
     { name: 'in a stage the final one builds on', text: dockerfile('FROM debian:bookworm-slim AS base', 'RUN apt-get update && apt-get install -y curl', 'FROM base'), want: ['line 2'] },
     {
       name: 'a second install without the flag',
-      // rule bug: only the first install of the RUN is checked (pytorch/serve docker/Dockerfile line 233).
+      // Regression: only the first install of the RUN is checked (pytorch/serve docker/Dockerfile line 233).
       text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl && apt-get install -y git'),
       want: ['line 2'],
     },
@@ -482,7 +484,7 @@ describe('apt-no-recommends', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get install -y curl', 'EOF'), want: [] },
     {
       name: 'a build stage that is neither final nor built on',
-      // rule bug: size rules should skip stages that never ship, as apt-lists-left, pip-no-cache and
+      // Regression: size rules should skip stages that never ship, as apt-lists-left, pip-no-cache and
       // dnf-no-clean do (ollama lines 159/179, qdrant line 42, pytorch/serve line 40).
       text: dockerfile('FROM debian:bookworm-slim AS build', 'RUN apt-get update && apt-get install -y gcc', 'FROM debian:bookworm-slim', 'COPY --from=build /out /app'),
       want: [],
@@ -518,13 +520,13 @@ describe('apt-lists-left', () => {
     { name: 'a cache mount on /var/cache/apt only (hadolint DL3009 too)', text: dockerfile('FROM debian:bookworm-slim', 'RUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends curl'), want: ['line 2'] },
     {
       name: 'quiet update (apt-get -qq update)',
-      // rule bug: `update` is looked for only right after apt-get.
+      // Regression: `update` is looked for only right after apt-get.
       text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get -qq update && apt-get -qq install -y --no-install-recommends curl'),
       want: ['line 2'],
     },
     {
       name: 'update and install inside if/then',
-      // rule bug: `then apt-get update` keeps its `then`, so the update is not seen (qdrant line 171).
+      // Regression: `then apt-get update` keeps its `then`, so the update is not seen (qdrant line 171).
       text: dockerfile('FROM debian:bookworm-slim', 'ARG GPU', 'RUN if [ -n "$GPU" ]; then \\', '    apt-get update \\', '    && apt-get install -y --no-install-recommends libvulkan1 \\', '    ; fi'),
       want: ['line 3'],
     },
@@ -536,13 +538,13 @@ describe('apt-lists-left', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get update && apt-get install -y curl', 'EOF'), want: [] },
     {
       name: 'a cache mount on /var/lib/apt',
-      // rule bug: flags are never parsed, so the cache mount keeping the lists out is not seen.
+      // Regression: flags are never parsed, so the cache mount keeping the lists out is not seen.
       text: dockerfile('FROM debian:bookworm-slim', 'RUN --mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt,sharing=locked \\', '    apt-get update && apt-get install -y --no-install-recommends curl'),
       want: [],
     },
     {
       name: 'a stage built on only by a build stage',
-      // rule bug: `inherited` is not transitive: base is built on by `build`, which itself only
+      // Regression: `inherited` is not transitive: base is built on by `build`, which itself only
       // feeds a COPY --from, so nothing of base ships (ollama lines 33-55, getting-started line 6).
       text: dockerfile('FROM debian:bookworm-slim AS base', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc', 'FROM base AS build', 'RUN gcc -o /out/app app.c', 'FROM scratch', 'COPY --from=build /out/app /app'),
       want: [],
@@ -573,7 +575,7 @@ describe('apt-lists-left', () => {
     },
     {
       name: 'a trailing shell comment does not swallow the removal',
-      // rule bug: the removal is appended after `# ...`, inside the shell comment: it never runs,
+      // Regression: the removal is appended after `# ...`, inside the shell comment: it never runs,
       // yet the rule is satisfied (the text names /var/lib/apt/lists).
       text: dockerfile('FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends curl  # for the healthcheck'),
       check: (fixed) => {
@@ -599,13 +601,13 @@ describe('apk-no-cache', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM alpine:3.20', 'RUN <<EOF', 'apk add curl', 'EOF'), want: [] },
     {
       name: 'a cache mount on /var/cache/apk',
-      // rule bug: flags are never parsed, so the cache mount is not seen.
+      // Regression: flags are never parsed, so the cache mount is not seen.
       text: dockerfile('FROM alpine:3.20', 'RUN --mount=type=cache,target=/var/cache/apk apk add curl'),
       want: [],
     },
     {
       name: 'a build stage that is neither final nor built on',
-      // rule bug: size rules should skip stages that never ship, as pip-no-cache does
+      // Regression: size rules should skip stages that never ship, as pip-no-cache does
       // (docker/getting-started line 24: the zip stage only feeds a COPY --from).
       text: dockerfile('FROM alpine:3.20 AS zip', 'RUN apk add zip && zip -r /app.zip /app', 'FROM nginx:alpine', 'COPY --from=zip /app.zip /usr/share/nginx/html/'),
       want: [],
@@ -652,14 +654,14 @@ describe('pip-no-cache', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM python:3.12-slim', 'RUN <<EOF', 'pip install flask', 'EOF'), want: [] },
     {
       name: 'a cache mount on /root/.cache/pip',
-      // rule bug: flags are never parsed, so the cache mount is not seen
+      // Regression: flags are never parsed, so the cache mount is not seen
       // (AbdBarho stable-diffusion-webui-docker lines 30 and 42).
       text: dockerfile('FROM python:3.12-slim', 'RUN --mount=type=cache,target=/root/.cache/pip pip install flask'),
       want: [],
     },
     {
       name: 'ENV PIP_NO_CACHE_DIR set in the stage this one builds on',
-      // rule bug: only the RUN's own stage is searched for the ENV, but ENV is inherited through FROM.
+      // Regression: only the RUN's own stage is searched for the ENV, but ENV is inherited through FROM.
       text: dockerfile('FROM python:3.12-slim AS base', 'ENV PIP_NO_CACHE_DIR=1', 'FROM base', 'RUN pip install flask'),
       want: [],
     },
@@ -703,7 +705,7 @@ describe('dnf-no-clean', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM fedora:40', 'RUN <<EOF', 'dnf install -y curl', 'EOF'), want: [] },
     {
       name: 'a cache mount on /var/cache/dnf',
-      // rule bug: flags are never parsed, so the cache mount is not seen.
+      // Regression: flags are never parsed, so the cache mount is not seen.
       text: dockerfile('FROM fedora:40', 'RUN --mount=type=cache,target=/var/cache/dnf dnf install -y curl'),
       want: [],
     },
@@ -728,7 +730,7 @@ describe('dnf-no-clean', () => {
     },
     {
       name: 'zypper cleans with its own syntax',
-      // rule bug: `zypper clean all` takes `all` for a repository alias and cleans nothing;
+      // Regression: `zypper clean all` takes `all` for a repository alias and cleans nothing;
       // zypper's form is `zypper clean --all` (or `zypper clean`).
       text: dockerfile('FROM opensuse/leap:15.6', 'RUN zypper install -y curl'),
       check: (fixed) => assert.match(fixed, /zypper install -y curl && zypper clean( --all| -a)?\n/),
@@ -739,16 +741,16 @@ describe('dnf-no-clean', () => {
 describe('build-tools-in-final', () => {
   const ID = 'build-tools-in-final';
   finds(ID, [
-    { name: 'build-essential in the only stage', text: dockerfile('FROM python:3.12-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*'), want: ['line 2, no fix'] },
-    { name: 'gcc and musl-dev with apk', text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --no-cache gcc musl-dev'), want: ['line 2, no fix'] },
-    { name: 'JSON-form install', text: dockerfile('FROM alpine:3.20', 'RUN ["apk", "add", "--no-cache", "gcc"]'), want: ['line 2, no fix'] },
+    // Application images (they copy the context in): toolchain images that build nothing are left alone.
+    { name: 'build-essential in the only stage', text: dockerfile('FROM python:3.12-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends build-essential && rm -rf /var/lib/apt/lists/*', 'COPY . .'), want: ['line 2, no fix'] },
+    { name: 'gcc and musl-dev with apk', text: dockerfile('FROM python:3.12-alpine', 'RUN apk add --no-cache gcc musl-dev', 'COPY . .'), want: ['line 2, no fix'] },
+    { name: 'JSON-form install', text: dockerfile('FROM alpine:3.20', 'RUN ["apk", "add", "--no-cache", "gcc"]', 'COPY . .'), want: ['line 2, no fix'] },
     { name: 'an SDK image that builds in its only stage', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN go build -o /usr/local/bin/app .', 'CMD ["app"]'), want: ['line 1, no fix'] },
-    { name: 'in the final stage of several', text: dockerfile('FROM node:20 AS build', 'RUN npm ci', 'FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc make && rm -rf /var/lib/apt/lists/*'), want: ['line 4, no fix'] },
+    { name: 'in the final stage of several', text: dockerfile('FROM node:20 AS build', 'RUN npm ci', 'FROM debian:bookworm-slim', 'RUN apt-get update && apt-get install -y --no-install-recommends gcc make && rm -rf /var/lib/apt/lists/*', 'COPY . /app'), want: ['line 4, no fix'] },
     {
       name: 'build tools listed after a comment line inside the continuation',
-      // rule bug: the comment line splits the command (see parseDockerfile): gcc is not seen
-      // (AbdBarho stable-diffusion-webui-docker line 21: build-essential, pkg-config missed).
-      text: dockerfile('FROM python:3.12-slim', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends \\', '        # compilers for the C extensions', '        gcc \\', '    && rm -rf /var/lib/apt/lists/*'),
+      // A comment line inside the continuation is not part of the command (AbdBarho line 21).
+      text: dockerfile('FROM python:3.12-slim', 'RUN apt-get update \\', '    && apt-get install -y --no-install-recommends \\', '        # compilers for the C extensions', '        gcc \\', '    && rm -rf /var/lib/apt/lists/*', 'COPY . .'),
       want: ['line 2, no fix'],
     },
     // Negative cases.
@@ -761,7 +763,7 @@ describe('build-tools-in-final', () => {
     { name: 'heredoc RUN (not read)', text: dockerfile('FROM debian:bookworm-slim', 'RUN <<EOF', 'apt-get install -y gcc', 'EOF'), want: [] },
     {
       name: 'purge inside if/then in the same RUN',
-      // rule bug: `then apt-get purge` keeps its `then`, so the purge is not seen
+      // Regression: `then apt-get purge` keeps its `then`, so the purge is not seen
       // (docker-library/postgres 17/bookworm line 94).
       text: dockerfile(
         'FROM debian:bookworm-slim',
@@ -776,7 +778,7 @@ describe('build-tools-in-final', () => {
     },
     {
       name: 'a toolchain image: tools are what it ships, nothing of the context is built',
-      // rule bug: the official golang image installs gcc for cgo on purpose
+      // Regression: the official golang image installs gcc for cgo on purpose
       // (docker-library/golang 1.26/bookworm line 104). Report only when the final stage builds
       // something of its own (copies the context, or runs a build command).
       text: dockerfile('FROM golang:1.22 AS build', 'RUN go version', 'FROM buildpack-deps:bookworm-scm', 'RUN apt-get update && apt-get install -y --no-install-recommends g++ gcc libc6-dev make pkg-config && rm -rf /var/lib/apt/lists/*', 'COPY --from=build /usr/local/go /usr/local/go'),
@@ -798,7 +800,7 @@ describe('large-assets-with-code', () => {
     { name: 'in a build stage', text: dockerfile('FROM python:3.12-slim AS build', 'COPY models/ app.py /app/', 'FROM python:3.12-slim', 'COPY --from=build /app /app'), want: [] },
     {
       name: 'COPY --from another stage is not from the context',
-      // rule bug: flags are never parsed, so COPY --from counts as a copy from the context.
+      // Regression: flags are never parsed, so COPY --from counts as a copy from the context.
       text: dockerfile('FROM python:3.12-slim AS build', 'RUN true', 'FROM python:3.12-slim', 'COPY --from=build /models /app.py /app/'),
       want: [],
     },
@@ -825,7 +827,7 @@ describe('estargz-prioritize', () => {
     { name: 'CMD only in a build stage', text: dockerfile('FROM node:20 AS build', 'CMD ["node", "build.js"]', 'FROM nginx:1.27', 'COPY --from=build /out /usr/share/nginx/html'), want: undefined },
     {
       name: 'a bare entrypoint is found on PATH, not in WORKDIR',
-      // rule bug: `docker-entrypoint.sh` is run from PATH (/usr/local/bin, where the COPY put it);
+      // Regression: `docker-entrypoint.sh` is run from PATH (/usr/local/bin, where the COPY put it);
       // the rule lists /data/docker-entrypoint.sh, a file that does not exist (docker-library
       // mysql, postgres, redis, wordpress, node; jupyter's start.sh).
       text: dockerfile('FROM debian:bookworm-slim', 'WORKDIR /data', 'COPY docker-entrypoint.sh /usr/local/bin/', 'ENTRYPOINT ["docker-entrypoint.sh"]', 'CMD ["redis-server"]'),
@@ -845,10 +847,10 @@ describe('estargz-prioritize', () => {
     const files = findingsOf(text, ID).flatMap((f) => f.files ?? []);
     for (const file of files) assert.match(file, /^\/[^\s"'$]*$/, `not a path in the image: ${file}`);
   };
-  // rule bug: WORKDIR "$APP" is used as written, quotes and variable included (qdrant line 246:
+  // Regression: WORKDIR "$APP" is used as written, quotes and variable included (qdrant line 246:
   // `/"$APP"/entrypoint.sh`; jupyter docker-stacks-foundation line 149: `/tmp/"${HOME}"/start.sh`).
   it('a quoted WORKDIR with a variable gives no made-up path', clean(dockerfile('FROM debian:13-slim', 'ARG APP=/qdrant', 'WORKDIR "$APP"', 'CMD ["./entrypoint.sh"]')));
-  // rule bug: shell-form CMD is one word, `node server.js`, taken whole for a file name
+  // Regression: shell-form CMD is one word, `node server.js`, taken whole for a file name
   // (`/app/node server.js`).
   it('shell-form CMD words are split', clean(dockerfile('FROM node:20-slim', 'WORKDIR /app', 'CMD node server.js')));
 });

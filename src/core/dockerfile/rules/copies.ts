@@ -11,12 +11,18 @@ export function sources(ins: DockerInstruction): string[] {
   return ins.words.slice(0, -1).map((s) => s.replace(/^\.\//, ''));
 }
 
-/** Instructions a RUN can move above without changing what it sees. */
-export function movableAcross(ins: DockerInstruction, command: string): boolean {
-  if (['LABEL', 'EXPOSE', 'MAINTAINER', 'STOPSIGNAL', 'HEALTHCHECK', 'CMD', 'ENTRYPOINT'].includes(ins.keyword)) return true;
-  if (ins.keyword === 'ENV' || ins.keyword === 'ARG') {
-    const names = ins.words.map((w) => w.split('=')[0]).filter(Boolean);
-    return !names.some((n) => command.includes(`$${n}`) || command.includes(`\${${n}`));
-  }
-  return false;
+/**
+ * Instructions a RUN can move above without changing what it sees. Not ENV or ARG: their values
+ * reach the command's environment even unnamed (NODE_ENV=production changes what npm installs).
+ */
+export function movableAcross(ins: DockerInstruction): boolean {
+  return ['LABEL', 'EXPOSE', 'MAINTAINER', 'STOPSIGNAL', 'HEALTHCHECK', 'CMD', 'ENTRYPOINT'].includes(ins.keyword);
+}
+
+/** A source that brings a whole tree (`.`, `*`, a folder), not named files. */
+export function isTree(source: string): boolean {
+  const s = source.replace(/^\.\//, '');
+  if (s === '' || s === '.' || s === '*' || s.endsWith('/')) return true;
+  const base = s.split('/').pop() ?? s;
+  return !base.includes('.') && !base.includes('*') && !/^(Dockerfile|Makefile|Gemfile|Pipfile|LICENSE|README)$/i.test(base);
 }

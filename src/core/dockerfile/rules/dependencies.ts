@@ -3,7 +3,7 @@
 import { firstLineRange, moveAbove, type Finding, type Rule, type RuleContext } from '../findings.js';
 import type { DockerInstruction, Stage } from '../model.js';
 import { mounts, runCommand, simpleCommands, words } from '../shell.js';
-import { fromContext, movableAcross, sources } from './copies.js';
+import { fromContext, isTree, movableAcross, sources } from './copies.js';
 
 interface Ecosystem {
   name: string;
@@ -23,7 +23,7 @@ const ECOSYSTEMS: Ecosystem[] = [
   { name: 'pnpm', install: (w) => w[0] === 'pnpm' && ['install', 'i'].includes(w[1] ?? '') && w.slice(2).every((x) => x.startsWith('-')),
     manifests: () => [file('package.json'), file('pnpm-lock.yaml', true)] },
   { name: 'pip', install: (w) => /^(pip3?|python3? -m pip)$/.test(w.slice(0, w[0]?.startsWith('python') ? 3 : 1).join(' ')) && w.includes('install') && requirementFiles(w).length > 0,
-    manifests: (w) => requirementFiles(w).map((f) => file(f)) },
+    manifests: (w) => [...requirementFiles(w).map((f) => file(f)), file('setup.py', true), file('setup.cfg', true), file('pyproject.toml', true)] },
   { name: 'poetry', install: (w) => w[0] === 'poetry' && w[1] === 'install', manifests: () => [file('pyproject.toml'), file('poetry.lock', true)] },
   { name: 'pipenv', install: (w) => w[0] === 'pipenv' && w[1] === 'install', manifests: () => [file('Pipfile'), file('Pipfile.lock', true)] },
   { name: 'go', install: (w) => w[0] === 'go' && w[1] === 'mod' && w[2] === 'download', manifests: () => [file('go.mod'), file('go.sum', true)] },
@@ -53,30 +53,40 @@ export const depsBeforeSources: Rule = {
         if (!command) continue;
         // Dependencies bound in with --mount never sit in a COPY layer: nothing to reorder.
         if (mounts(run).some((m) => m.type === 'bind')) continue;
-        const match = simpleCommands(command).map(words).map((w) => ({ w, eco: ECOSYSTEMS.find((e) => e.install(w)) })).find((m) => m.eco);
+        const commands = simpleCommands(command).map(words);
+        const match = commands.map((w) => ({ w, eco: ECOSYSTEMS.find((e) => e.install(w)) })).find((m) => m.eco);
         if (!match?.eco) continue;
         const manifests = match.eco.manifests(match.w);
         const earlier = stage.instructions.slice(0, index);
-        const sourceCopy = earlier.find((i) => fromContext(i) && sources(i).some((s) => !manifests.some((m) => m.file === s || s === `${m.file}*`) && !/^package\*\.json$/.test(s)));
+        // The first COPY of a whole tree (`.`, a folder): named files are not "the sources".
+        const sourceCopy = earlier.find((i) => fromContext(i) && sources(i).some(isTree));
         if (!sourceCopy) continue;
-        findings.push(finding(model, stage, run, sourceCopy, match.eco.name, manifests, earlier, command, exists));
+        // Only an install (and its cleanup) can move: `npm ci && npm run build` needs the sources.
+        const onlyInstall = commands.every((w) => ECOSYSTEMS.some((e) => e.install(w)) || CLEANUP.test(w.join(' ')));
+        findings.push(finding(model, stage, run, sourceCopy, match.eco.name, manifests, earlier, onlyInstall, exists));
       }
     }
     return findings;
   },
 };
 
+const CLEANUP = /^(rm -rf? |npm cache clean|yarn cache clean|pip3? cache purge|composer clear-cache|go clean -modcache)/;
+
 function finding(
   model: RuleContext['model'], stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, ecosystem: string,
-  manifests: Array<{ file: string; optional: boolean }>, earlier: DockerInstruction[], command: string, exists: RuleContext['exists'],
+  manifests: Array<{ file: string; optional: boolean }>, earlier: DockerInstruction[], onlyInstall: boolean, exists: RuleContext['exists'],
 ): Finding {
   const between = stage.instructions.slice(stage.instructions.indexOf(sourceCopy) + 1, stage.instructions.indexOf(run));
-  const safe = between.every((i) => movableAcross(i, command));
+  // The manifests sit in the folder the COPY brings in (`COPY app/ .` -> `app/package.json`).
+  const tree = sources(sourceCopy);
+  const folder = tree.length === 1 && tree[0] !== '.' && tree[0] !== '' && tree[0] !== '*' ? `${(tree[0] as string).replace(/\/$/, '')}/` : tree.length === 1 ? '' : undefined;
+  const absolute = manifests.some((m) => m.file.startsWith('/'));
+  const safe = onlyInstall && between.every(movableAcross) && folder !== undefined && !absolute;
   const copied = new Set(earlier.slice(0, earlier.indexOf(sourceCopy)).filter(fromContext).flatMap(sources));
-  const needed = manifests.filter((m) => !copied.has(m.file) && !(m.file.startsWith('package') && copied.has('package*.json')));
-  // Optional files (lock files) are named only when we can see they exist (a COPY of a missing
-  // file fails the build); npm's `package*.json` idiom takes whichever are there.
-  const names = ecosystem === 'npm' ? ['package*.json'] : needed.filter((m) => !m.optional || exists?.(m.file)).map((m) => m.file);
+  const needed = manifests.filter((m) => !copied.has(`${folder ?? ''}${m.file}`) && !(m.file.startsWith('package') && copied.has(`${folder ?? ''}package*.json`)));
+  // Optional files (lock files, setup.py) are named only when we can see they exist (a COPY of a
+  // missing file fails the build); npm's `package*.json` idiom takes whichever are there.
+  const names = (ecosystem === 'npm' ? ['package*.json'] : needed.filter((m) => !m.optional || exists?.(`${folder ?? ''}${m.file}`)).map((m) => m.file)).map((n) => `${folder ?? ''}${n}`);
   const destination = sourceCopy.words.at(-1) ?? '.';
   const target = destination === '.' ? './' : destination.endsWith('/') ? destination : `${destination}/`;
   const chown = sourceCopy.flags.chown?.[0];
@@ -88,7 +98,7 @@ function finding(
     severity: 'information',
     // On the COPY: that is where the order goes wrong, and what the fix moves things above.
     range: firstLineRange(model, sourceCopy),
-    message: safe ? message : `${message}. Not fixed automatically: the instructions in between may be needed by the install`,
+    message: safe ? message : `${message}. Not fixed automatically: ${!onlyInstall ? 'the same RUN does more than install' : folder === undefined ? 'the sources come from several places' : absolute ? 'the manifest is named by its path in the image' : 'the instructions in between may matter to the install'}`,
     rationale: `Copy only the dependency manifests, install, then copy the sources: a source edit then reuses the cached install layer. The install may need other files too (postinstall scripts, local packages): copy those with the manifests.`,
     source: 'docs.docker.com/build/cache/optimize/#order-your-layers',
     ...(safe ? { fix: { title: copyLine ? `Copy ${names.join(', ')} and install before the sources` : 'Install before copying the sources', edits: moveAbove(model, run, sourceCopy, copyLine) } } : {}),

@@ -27,20 +27,44 @@ export const assetsWithCode: Rule = {
   },
 };
 
-/** The files the entrypoint starts with: what eStargz should put first and prefetch. */
+const PATH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** Shell-form CMD/ENTRYPOINT: its words, as `sh -c` would split simple ones. */
+function argv(ins: DockerInstruction): string[] {
+  return ins.jsonForm ? ins.words : ins.args.split(/\s+/).filter(Boolean);
+}
+
+/**
+ * The files the entrypoint starts with: what eStargz should put first and prefetch. Paths that
+ * cannot be known here (a variable, a program found on PATH but not copied in) are left out.
+ */
 export function entrypointFiles(instructions: DockerInstruction[]): string[] {
-  let workdir = '/';
+  let workdir: string | undefined = '/';
   let entry: string[] = [];
   let cmd: string[] = [];
   for (const ins of instructions) {
-    if (ins.keyword === 'WORKDIR' && ins.words[0]) workdir = posix.resolve(workdir, ins.words[0]);
-    if (ins.keyword === 'ENTRYPOINT') entry = ins.jsonForm ? ins.words : ['/bin/sh', '-c', ins.args];
-    if (ins.keyword === 'CMD') cmd = ins.jsonForm ? ins.words : ['/bin/sh', '-c', ins.args];
+    if (ins.keyword === 'WORKDIR' && ins.words[0] && workdir !== undefined) {
+      const dir = ins.words[0].replace(/^["']|["']$/g, '');
+      workdir = dir.includes('$') ? undefined : posix.resolve(workdir, dir);
+    }
+    if (ins.keyword === 'ENTRYPOINT') entry = argv(ins);
+    if (ins.keyword === 'CMD') cmd = argv(ins);
   }
-  const argv = [...entry, ...cmd];
-  return [...new Set(argv
-    .filter((a) => !a.startsWith('-') && !a.includes('$') && (a.startsWith('/') || /\.(js|mjs|cjs|py|sh|jar|rb|php)$/.test(a)))
-    .map((a) => posix.resolve(workdir, a)))];
+  const [program, ...args] = [...entry, ...cmd].filter((a) => !a.includes('$'));
+  const files: string[] = [];
+  if (program?.startsWith('/')) files.push(program);
+  else if (program && !program.includes('/')) {
+    // Found on PATH: known only if the Dockerfile copies it into a PATH folder.
+    const copied = instructions.filter((i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && i.words.slice(0, -1).some((s) => s.split('/').pop() === program));
+    const target = copied.map((i) => i.words.at(-1) ?? '').map((d) => (d.endsWith('/') ? `${d}${program}` : d)).find((p) => PATH_DIRS.includes(posix.dirname(p)));
+    if (target) files.push(target);
+  }
+  for (const a of args) {
+    if (a.startsWith('-') || !(a.startsWith('/') || /\.(js|mjs|cjs|py|sh|jar|rb|php)$/.test(a))) continue;
+    if (a.startsWith('/')) files.push(a);
+    else if (workdir !== undefined) files.push(posix.resolve(workdir, a));
+  }
+  return [...new Set(files)];
 }
 
 /** estargz-prioritize: an ENTRYPOINT/CMD whose files can be prioritized in eStargz layers. */

@@ -1,11 +1,23 @@
 // build-tools-in-final: compilers and SDKs that only the build needs, left in the final stage,
 // ship with every pull. A multi-stage build keeps them in a stage that is thrown away.
 import { firstLineRange, type Finding, type Rule, type RuleContext } from '../findings.js';
+import type { DockerInstruction } from '../model.js';
 import { runCommand, simpleCommands, words } from '../shell.js';
 
-const BUILD_PACKAGES = /^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|clang(-\d+)?|make|cmake|ninja-build|autoconf|automake|libtool|pkg-config|golang(-go)?|maven|gradle|cargo|rustc|default-jdk|openjdk-\d+-jdk(-headless)?|musl-dev|libc6?-dev|linux-headers|python3?-dev|[a-z0-9.+-]+-dev(el)?)$/;
+const TOOLCHAIN = /^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|clang(-\d+)?|make|cmake|ninja-build|autoconf|automake|libtool|golang(-go)?|maven|gradle|cargo|rustc|default-jdk|openjdk-\d+-jdk(-headless)?)$/;
+/** Headers count only next to a compiler: alone, a `-dev` package may be needed at run time. */
+const HEADERS = /^(musl-dev|libc6?-dev|linux-headers|pkg-config|python3?-dev|[a-z0-9.+-]+-dev(el)?)$/;
 const SDK_IMAGES = /^(docker\.io\/)?(library\/)?(golang|maven|gradle|rust|openjdk|eclipse-temurin:[^-]*-jdk|mcr\.microsoft\.com\/dotnet\/sdk)(:|$)/;
-const BUILD_COMMANDS = /\b(go build|mvn\S* (package|install|verify)|gradlew? (build|assemble)|cargo build|npm run build|yarn build|dotnet (publish|build)|make( |$))/;
+/** A simple command that builds something (its first words). */
+function builds(w: string[]): boolean {
+  const [a, b, c] = w;
+  return (a === 'go' && b === 'build') || (/mvnw?$/.test(a ?? '') && w.some((x) => /^(package|install|verify)$/.test(x))) || (/gradlew?$/.test(a ?? '') && w.some((x) => /^(build|assemble)$/.test(x)))
+    || (a === 'cargo' && b === 'build') || (a === 'npm' && b === 'run' && c === 'build') || (a === 'yarn' && b === 'build') || (a === 'dotnet' && (b === 'publish' || b === 'build')) || a === 'make';
+}
+
+function runsBuild(ins: DockerInstruction): boolean {
+  return simpleCommands(runCommand(ins)).map(words).some(builds);
+}
 
 export const buildToolsInFinal: Rule = {
   id: 'build-tools-in-final',
@@ -13,6 +25,9 @@ export const buildToolsInFinal: Rule = {
   check({ model }: RuleContext): Finding[] {
     const final = model.stages.at(-1);
     if (!final) return [];
+    // A toolchain image (golang, gcc) ships its compilers on purpose: it builds nothing itself.
+    const buildsHere = final.instructions.some((i) => (i.keyword === 'COPY' || i.keyword === 'ADD') && !i.flags.from) || final.instructions.some(runsBuild);
+    if (!buildsHere) return [];
     const findings: Finding[] = [];
     for (const ins of final.instructions) {
       const command = runCommand(ins);
@@ -20,7 +35,9 @@ export const buildToolsInFinal: Rule = {
       const commands = simpleCommands(command).map(words);
       // Build dependencies removed in the same RUN (`apk del .build-deps`) never reach a layer.
       if (commands.some((w) => (w[0] === 'apk' && w[1] === 'del') || (/^apt(-get)?$/.test(w[0] ?? '') && ['purge', 'remove', 'autoremove'].includes(w[1] ?? '')) || (/^(dnf|yum)$/.test(w[0] ?? '') && ['remove', 'erase'].includes(w[1] ?? '')))) continue;
-      const installed = commands.filter((w) => /^(apt(-get)?|apk|dnf|yum|microdnf)$/.test(w[0] ?? '') && (w.includes('install') || w.includes('add'))).flatMap((w) => w.filter((x) => BUILD_PACKAGES.test(x)));
+      const packages = commands.filter((w) => /^(apt(-get)?|apk|dnf|yum|microdnf)$/.test(w[0] ?? '') && (w.includes('install') || w.includes('add'))).flatMap((w) => w.slice(1));
+      const compilers = packages.filter((x) => TOOLCHAIN.test(x));
+      const installed = compilers.length ? [...compilers, ...packages.filter((x) => HEADERS.test(x))] : [];
       if (installed.length) {
         findings.push({
           ruleId: buildToolsInFinal.id, group: 'multistage', severity: 'information', range: firstLineRange(model, ins),
@@ -31,7 +48,7 @@ export const buildToolsInFinal: Rule = {
       }
     }
     if (model.stages.length === 1 && SDK_IMAGES.test(final.image)) {
-      const build = final.instructions.find((i) => BUILD_COMMANDS.test(runCommand(i)));
+      const build = final.instructions.find(runsBuild);
       if (build) {
         findings.push({
           ruleId: buildToolsInFinal.id, group: 'multistage', severity: 'information', range: firstLineRange(model, final.from),

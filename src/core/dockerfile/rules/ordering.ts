@@ -36,7 +36,7 @@ export const expensiveAfterSources: Rule = {
         const commands = simpleCommands(command).map(words);
         if (!commands.length || !commands.every(expensiveOrSetup) || !commands.some(expensive)) continue;
         const between = stage.instructions.slice(copyIndex + 1, stage.instructions.indexOf(run));
-        const safe = !readsContext(command, copy.words.at(-1) ?? '.') && between.every((i) => movableAcross(i, command));
+        const safe = !readsContext(command, copy.words.at(-1) ?? '.') && between.every(movableAcross);
         findings.push({
           ruleId: expensiveAfterSources.id,
           group: 'cache',

@@ -1,0 +1,122 @@
+// The deps-before-sources fix, proven with a real builder: buildah builds a Node and a Python app
+// offline (base image from test/integration/fixtures/baseImage.sh), a source file changes, and the
+// dependency layer is rebuilt before the fix and reused from cache after it.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { analyzeDockerfile, mapLayers, parseDockerfile } from '../../src/core/dockerfile/index.js';
+import { detectLaziness } from '../../src/core/lazy/index.js';
+import { OciLayoutStore } from '../../src/core/oci/index.js';
+import { requireTool } from '../helpers/tools.js';
+import { applyEdits } from '../unit/dockerfile/helpers.js';
+
+const run = promisify(execFile);
+const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
+
+interface App {
+  name: string;
+  install: RegExp;
+  files: Record<string, string>;
+  source: string;
+  dockerfile: (base: string) => string;
+}
+
+const apps: App[] = [
+  {
+    name: 'node',
+    install: /^RUN npm ci/,
+    source: 'server.js',
+    files: {
+      'package.json': '{"name":"app","version":"1.0.0","dependencies":{"greeting":"file:/opt/pkgs/greeting-1.0.0.tgz"}}\n',
+      'package-lock.json': `${JSON.stringify({
+        name: 'app', version: '1.0.0', lockfileVersion: 3, requires: true,
+        packages: { '': { name: 'app', version: '1.0.0', dependencies: { greeting: 'file:/opt/pkgs/greeting-1.0.0.tgz' } }, 'node_modules/greeting': { version: '1.0.0', resolved: 'file:/opt/pkgs/greeting-1.0.0.tgz' } },
+      }, null, 2)}\n`,
+      'server.js': 'console.log(require("greeting")());\n',
+    },
+    dockerfile: (base) => `FROM oci:${base}:bookworm\nWORKDIR /app\n# the application\nCOPY . .\nRUN npm ci --offline --no-audit --no-fund\nCMD ["node", "server.js"]\n`,
+  },
+  {
+    name: 'python',
+    install: /^RUN pip install/,
+    source: 'app.py',
+    files: {
+      'requirements.txt': 'greeting @ file:///opt/pkgs/greeting-1.0-py3-none-any.whl\n',
+      'app.py': 'import greeting\nprint(greeting.hello())\n',
+    },
+    dockerfile: (base) => `FROM oci:${base}:bookworm\nWORKDIR /srv\nCOPY . .\nRUN pip install --no-index --break-system-packages -r requirements.txt\nCMD ["python3", "app.py"]\n`,
+  },
+];
+
+describe('the dependency-order fix with a real builder (buildah)', { timeout: 600_000 }, () => {
+  let dir: string;
+  let buildah: string;
+
+  before(async () => {
+    buildah = requireTool('buildah', 'apt-get install buildah');
+    requireTool('umoci', 'apt-get install umoci');
+    if (!existsSync(join(BASE, 'index.json'))) throw new Error(`The base image is missing at ${BASE}: run test/integration/fixtures/baseImage.sh (.ci/run does)`);
+    dir = await mkdtemp(join(tmpdir(), 'lazyimg-buildcache-'));
+    // buildah reads `FROM oci:<path>` as a name too, and a dot-folder (.cache) is not a valid name.
+    await symlink(BASE, join(dir, 'base'));
+  });
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const storage = (): string[] => ['--storage-driver', 'vfs', '--root', join(dir, 'storage'), '--runroot', join(dir, 'run')];
+
+  /** Builds, pushes to an OCI layout, and returns the build log and the install step's layer. */
+  async function build(context: string, tag: string, install: RegExp): Promise<{ log: string; diffId: string }> {
+    const { stdout, stderr } = await run(buildah, [...storage(), 'bud', '--isolation', 'chroot', '--layers', '-t', tag, context], { maxBuffer: 64 * 1024 * 1024 });
+    await run(buildah, [...storage(), 'push', tag, `oci:${join(dir, 'out')}:${tag}`]);
+    const store = await OciLayoutStore.open(join(dir, 'out'));
+    const image = await detectLaziness(store, tag);
+    const { readFile } = await import('node:fs/promises');
+    const model = parseDockerfile(await readFile(join(context, 'Dockerfile'), 'utf8'));
+    const mapping = mapLayers(model, image);
+    assert.equal(mapping.problem, undefined, mapping.problem);
+    const layer = mapping.layers.find((l) => install.test(`${l.instruction.keyword} ${l.instruction.args}`));
+    assert.ok(layer, 'the install step has a layer');
+    const diffId = image.config.rootfs.diff_ids[image.layers.indexOf(layer.layer)] as string;
+    return { log: `${stdout}${stderr}`, diffId };
+  }
+
+  /** The build log's lines for the install step, up to the next step. */
+  function installStep(log: string, install: RegExp): string {
+    const steps = log.split(/(?=STEP \d+\/\d+: )/);
+    return steps.find((s) => install.test(s.replace(/^STEP \d+\/\d+: /, ''))) ?? '';
+  }
+
+  for (const app of apps) {
+    it(`${app.name}: a source edit rebuilds dependencies before the fix, and reuses them after`, async () => {
+      const context = join(dir, app.name);
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(context, { recursive: true });
+      for (const [name, content] of Object.entries(app.files)) await writeFile(join(context, name), content);
+      const original = app.dockerfile(join(dir, 'base'));
+      await writeFile(join(context, 'Dockerfile'), original);
+
+      const before1 = await build(context, `${app.name}:before1`, app.install);
+      await writeFile(join(context, app.source), `${app.files[app.source]}// edited\n`.replace('// edited', app.name === 'python' ? '# edited' : '// edited'));
+      const before2 = await build(context, `${app.name}:before2`, app.install);
+      assert.doesNotMatch(installStep(before2.log, app.install), /Using cache/, 'before the fix the install reruns');
+      assert.notEqual(before2.diffId, before1.diffId, 'before the fix the install layer is a new one');
+
+      const finding = analyzeDockerfile(original, { exists: (p) => existsSync(join(context, p)) }).findings.find((f) => f.ruleId === 'deps-before-sources');
+      assert.ok(finding?.fix, 'the rule offers a fix');
+      await writeFile(join(context, 'Dockerfile'), applyEdits(original, finding.fix.edits));
+
+      const after1 = await build(context, `${app.name}:after1`, app.install);
+      await writeFile(join(context, app.source), `${app.files[app.source]}${app.name === 'python' ? '# edited again' : '// edited again'}\n`);
+      const after2 = await build(context, `${app.name}:after2`, app.install);
+      assert.match(installStep(after2.log, app.install), /Using cache/, 'after the fix the install comes from the cache');
+      assert.equal(after2.diffId, after1.diffId, 'after the fix the install layer is the same one');
+    });
+  }
+});
