@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -61,8 +62,10 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
     buildah = requireTool('buildah', 'apt-get install buildah');
     requireTool('umoci', 'apt-get install umoci');
     if (!existsSync(join(BASE, 'index.json'))) throw new Error(`The base image is missing at ${BASE}: run test/integration/fixtures/baseImage.sh (.ci/run does)`);
-    dir = await mkdtemp(join(tmpdir(), 'lazyimg-buildcache-'));
-    // buildah reads `FROM oci:<path>` as a name too, and a dot-folder (.cache) is not a valid name.
+    // buildah reads `FROM oci:<path>` as an image name too: the path must be lower case, without
+    // dot-folders (.cache): a link in a fresh lower-case folder points at the base.
+    dir = join(tmpdir(), `lazyimg-buildcache-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir);
     await symlink(BASE, join(dir, 'base'));
   });
   after(async () => {
@@ -77,7 +80,6 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
     await run(buildah, [...storage(), 'push', tag, `oci:${join(dir, 'out')}:${tag}`]);
     const store = await OciLayoutStore.open(join(dir, 'out'));
     const image = await detectLaziness(store, tag);
-    const { readFile } = await import('node:fs/promises');
     const model = parseDockerfile(await readFile(join(context, 'Dockerfile'), 'utf8'));
     const mapping = mapLayers(model, image);
     assert.equal(mapping.problem, undefined, mapping.problem);
@@ -96,7 +98,6 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
   for (const app of apps) {
     it(`${app.name}: a source edit rebuilds dependencies before the fix, and reuses them after`, async () => {
       const context = join(dir, app.name);
-      const { mkdir } = await import('node:fs/promises');
       await mkdir(context, { recursive: true });
       for (const [name, content] of Object.entries(app.files)) await writeFile(join(context, name), content);
       const original = app.dockerfile(join(dir, 'base'));
