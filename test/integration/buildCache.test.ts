@@ -15,6 +15,7 @@ import { detectLaziness } from '../../src/core/lazy/index.js';
 import { OciLayoutStore } from '../../src/core/oci/index.js';
 import { requireTool } from '../helpers/tools.js';
 import { applyEdits } from '../unit/dockerfile/helpers.js';
+import { runCli } from './fixtures/cli.js';
 
 const run = promisify(execFile);
 const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
@@ -77,9 +78,10 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
   /** Builds, pushes to an OCI layout, and returns the build log and the install step's layer. */
   async function build(context: string, tag: string, install: RegExp): Promise<{ log: string; diffId: string }> {
     const { stdout, stderr } = await run(buildah, [...storage(), 'bud', '--isolation', 'chroot', '--layers', '-t', tag, context], { maxBuffer: 64 * 1024 * 1024 });
-    await run(buildah, [...storage(), 'push', tag, `oci:${join(dir, 'out')}:${tag}`]);
+    const layoutTag = tag.replace(':', '-'); // a layout tag with a colon would read as part of the path
+    await run(buildah, [...storage(), 'push', tag, `oci:${join(dir, 'out')}:${layoutTag}`]);
     const store = await OciLayoutStore.open(join(dir, 'out'));
-    const image = await detectLaziness(store, tag);
+    const image = await detectLaziness(store, layoutTag);
     const model = parseDockerfile(await readFile(join(context, 'Dockerfile'), 'utf8'));
     const mapping = mapLayers(model, image);
     assert.equal(mapping.problem, undefined, mapping.problem);
@@ -118,6 +120,13 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
       const after2 = await build(context, `${app.name}:after2`, app.install);
       assert.match(installStep(after2.log, app.install), /Using cache/, 'after the fix the install comes from the cache');
       assert.equal(after2.diffId, after1.diffId, 'after the fix the install layer is the same one');
+
+      // The layer report reads the built image back: one layer per COPY/RUN of the fixed file.
+      const report = await runCli(['lint', '--json', '--image', `oci:${join(dir, 'out')}:${app.name}-after2`, join(context, 'Dockerfile')]);
+      assert.equal(report.code, 0, report.stderr);
+      const layers = (JSON.parse(report.stdout) as { layers: Array<{ keyword: string; descriptor: { size: number }; laziness: { format: string; reason?: string } }> }).layers;
+      assert.deepEqual(layers.map((l) => l.keyword), ['COPY', 'RUN', 'COPY']);
+      assert.ok(layers.every((l) => l.descriptor.size > 0 && l.laziness.format === 'none' && /pulled whole/.test(l.laziness.reason ?? '')));
     });
   }
 });

@@ -5,9 +5,10 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding, TextEdit } from '../../core/dockerfile/index.js';
 import { formatBytes } from '../../core/format.js';
-import { formatReference } from '../../core/oci/index.js';
+import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import { type DockerfileAnalyzer, toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
-import { layerTitle } from '../dockerfile/DockerfileLenses.js';
+import { howPulled } from '../dockerfile/DockerfileLenses.js';
+import type { Node } from '../tree/nodes.js';
 import { askReference } from './prompts.js';
 
 async function dockerfile(uri: vscode.Uri | undefined): Promise<vscode.TextDocument | undefined> {
@@ -19,6 +20,27 @@ async function dockerfile(uri: vscode.Uri | undefined): Promise<vscode.TextDocum
 }
 
 export function dockerfileCommands(analyzer: DockerfileAnalyzer) {
+  /** Remembers the image for the document, and opens the report beside it. */
+  async function showReport(document: vscode.TextDocument, ref: ImageReference): Promise<void> {
+    await analyzer.setImage(document, ref);
+    const report = await analyzer.layerReport(document);
+    if (!report) return;
+    const rows = report.layers.map((l) =>
+      `| ${l.instruction.range.start.line + 1} | \`${l.instruction.keyword} ${l.instruction.args.slice(0, 60).replace(/\|/g, '\\|')}\` | ${formatBytes(l.layer.descriptor.size)} | ${howPulled(l)} |`);
+    const content = [
+      `# Layer report: ${basename(document.uri.fsPath)}`,
+      '',
+      `Image: \`${formatReference(ref)}\``,
+      ...(report.problem ? ['', `> ${report.problem}`] : []),
+      '',
+      '| line | instruction | layer | pulled |',
+      '|---:|---|---:|---|',
+      ...rows,
+    ].join('\n');
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
+    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+  }
+
   return {
     async applyDockerfileFix(uri: vscode.Uri, version: number, edits: TextEdit[]): Promise<void> {
       const document = await vscode.workspace.openTextDocument(uri);
@@ -40,31 +62,23 @@ export function dockerfileCommands(analyzer: DockerfileAnalyzer) {
       void vscode.window.showInformationMessage(`Wrote ${files.length} path(s) to ${basename(target.fsPath)}, for converting to eStargz with --prioritize-file.`);
     },
 
+    /** From the tree: the image node becomes the active Dockerfile's built image. */
+    async useForLayerReport(node?: Node): Promise<void> {
+      if (node?.kind !== 'image' && node?.kind !== 'platform') return;
+      const document = vscode.window.visibleTextEditors.map((e) => e.document).find((d) => d.languageId === 'dockerfile');
+      if (!document) {
+        void vscode.window.showInformationMessage('Open the Dockerfile this image was built from, then use this again.');
+        return;
+      }
+      await showReport(document, node.ref);
+    },
+
     async showLayerReport(uri?: vscode.Uri): Promise<void> {
       const document = await dockerfile(uri);
       if (!document) return;
       const current = analyzer.image(document);
       const ref = await askReference('Layer Report', 'The image built from this Dockerfile', current ? formatReference(current) : undefined);
-      if (!ref) return;
-      await analyzer.setImage(document, ref);
-      const report = await analyzer.layerReport(document);
-      if (!report) return;
-      const rows = report.layers.map((l) => {
-        const title = layerTitle(l).replace(/^\$\([a-z-]+\) /, '');
-        return `| ${l.instruction.range.start.line + 1} | \`${l.instruction.keyword} ${l.instruction.args.slice(0, 60).replace(/\|/g, '\\|')}\` | ${formatBytes(l.layer.descriptor.size)} | ${title.split(' · ')[1] ?? title} |`;
-      });
-      const content = [
-        `# Layer report: ${basename(document.uri.fsPath)}`,
-        '',
-        `Image: \`${formatReference(ref)}\``,
-        ...(report.problem ? ['', `> ${report.problem}`] : []),
-        '',
-        '| line | instruction | layer | pulled |',
-        '|---:|---|---:|---|',
-        ...rows,
-      ].join('\n');
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-      await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+      if (ref) await showReport(document, ref);
     },
   };
 }

@@ -51,12 +51,17 @@ export class DockerfileLenses implements vscode.CodeLensProvider {
   }
 }
 
-export function layerTitle({ layer }: InstructionLayer): string {
+/** How the layer will be pulled, in words: `lazy (eStargz)`, or why it is pulled whole. */
+export function howPulled({ layer }: InstructionLayer): string {
   const l = layer.laziness;
-  const size = formatBytes(layer.descriptor.size);
-  if (l.format === 'estargz') return `$(cloud-download) ${size} · lazy (eStargz)`;
-  if (l.format === 'soci') return `$(cloud-download) ${size} · lazy (SOCI ${l.version})`;
-  return `$(package) ${size} · ${l.reason}`;
+  if (l.format === 'estargz') return 'lazy (eStargz)';
+  if (l.format === 'soci') return `lazy (SOCI ${l.version})`;
+  return l.reason;
+}
+
+export function layerTitle(entry: InstructionLayer): string {
+  const icon = entry.layer.laziness.format === 'none' ? '$(package)' : '$(cloud-download)';
+  return `${icon} ${formatBytes(entry.layer.descriptor.size)} · ${howPulled(entry)}`;
 }
 
 function shorten(text: string): string {
