@@ -1,6 +1,7 @@
 // An OCI image layout directory (image-spec `image-layout.md`) as an ImageStore.
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -183,6 +184,7 @@ export class OciLayoutStore implements ImageStore {
     throwIfAborted(options.signal, this.name);
     const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const where = `Cannot write blob ${descriptor.digest} to ${this.name}`;
+    let out: WriteStream | undefined;
     try {
       const source = await openSource();
       const verify = new VerifyingStream(descriptor, where);
@@ -191,11 +193,14 @@ export class OciLayoutStore implements ImageStore {
         let written = 0;
         verify.on('data', (chunk: Buffer) => onProgress((written += chunk.length)));
       }
-      await pipeline(source, verify, createWriteStream(temp, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
+      out = createWriteStream(temp, { flags: 'wx' });
+      await pipeline(source, verify, out, options.signal ? { signal: options.signal } : {});
       await mkdir(join(this.dir, 'blobs', parseDigest(descriptor.digest).algorithm), { recursive: true });
       await rename(temp, this.blobPath(descriptor.digest));
       return 'uploaded';
     } catch (e) {
+      // A stream destroyed while still opening creates the file after the failure: wait for it.
+      if (out && !out.closed) await once(out, 'close').catch(() => undefined);
       await rm(temp, { force: true });
       if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: this.name });
       if (e instanceof LazyImageError) throw e;

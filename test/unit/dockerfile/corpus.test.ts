@@ -10,7 +10,10 @@ import { analyzeDockerfile, instructionText, parseDockerfile, type Analysis, typ
 import { applyFix } from './helpers.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
-const CORPUS = process.env.LAZYIMG_CORPUS ?? resolve(ROOT, '..', 'shared', 'corpus', 'dockerfiles');
+// The shared corpus sits next to the working copy; a clone elsewhere (CI) finds it at /work/shared.
+const CORPUS = process.env.LAZYIMG_CORPUS
+  ?? [resolve(ROOT, '..', 'shared', 'corpus', 'dockerfiles'), '/work/shared/corpus/dockerfiles'].find((d) => existsSync(d))
+  ?? resolve(ROOT, '..', 'shared', 'corpus', 'dockerfiles');
 const SNAPSHOT = join(ROOT, 'test', 'unit', 'dockerfile', 'corpus.snapshot.md');
 
 function corpusFiles(): string[] {
