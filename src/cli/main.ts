@@ -2,10 +2,12 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/errors.js';
+import { registerConvert } from './commands/convert.js';
 import { registerCopy } from './commands/copy.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
+import { registerToc } from './commands/toc.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
 import { collect } from './options.js';
@@ -26,7 +28,9 @@ export function buildProgram(): Command {
   registerLs(program);
   registerInspect(program);
   registerCopy(program);
+  registerConvert(program);
   registerVerify(program);
+  registerToc(program);
   registerLint(program);
   registerWorker(program);
   for (const command of program.commands) command.exitOverride();
@@ -61,6 +65,11 @@ export function run(): void {
   // the background: about 130 ms added to every short command, for speed it would never use.
   // The worker is long-lived and keeps the optimizing compiler.
   if (process.argv[2] !== 'worker') setFlagsFromString('--liftoff-only');
+  // `lazyimg toc ... | head` closes the pipe early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   void main(process.argv).then((code) => {
     process.exitCode = code;
   });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
-import { verifyImage } from '../../core/jobs/index.js';
+import { verifyImage, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
 import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
@@ -8,26 +8,54 @@ import { formatBytes, printJson } from '../format.js';
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('read an image back, every manifest and blob, and check each against its digest and size')
+    .description('check an image: every manifest and blob against its digest, and every layer the way a lazy-pulling snapshotter would')
     .argument('<ref>', 'registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
+    .option('--quick', 'only manifests, eStargz footers and TOC digests (no whole blobs, no chunk digests)')
     .option('--json', 'print the report as JSON')
-    .action(async (input: string, options: { json?: boolean }, command: Command) => {
+    .action(async (input: string, options: { json?: boolean; quick?: boolean }, command: Command) => {
       const ref = parseReference(input);
       const stores = createStores(command.optsWithGlobals<GlobalOptions>());
       try {
-        const report = await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal: interruptSignal() });
+        const report = await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal: interruptSignal(), ...(options.quick ? { quick: true } : {}) });
         if (options.json) printJson({ reference: formatReference(ref), ...report });
-        else {
-          process.stdout.write(`${report.ok ? 'OK' : 'FAILED'}: ${formatReference(ref)} ${report.digest}, ${report.blobs} blobs, ${formatBytes(report.bytes)} read\n`);
-          for (const p of report.problems) process.stdout.write(`  ${p.digest}: ${p.message}\n`);
-        }
+        else process.stdout.write(renderReport(formatReference(ref), report, options.quick === true));
         // A failed check is a failed command, whatever the output format.
         if (!report.ok) {
           const first = report.problems[0];
-          throw new LazyImageError(first?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${report.problems.length} problem(s), first ${first?.message ?? ''}`, { ref: formatReference(ref) });
+          const lazy = report.layers.filter((l) => l.lazy.problems.length);
+          const what = first ? first.message : `${lazy[0]!.label}: ${lazy[0]!.lazy.problems[0]!}`;
+          throw new LazyImageError(first?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${report.problems.length + lazy.length} problem(s), first ${what}`, { ref: formatReference(ref) });
         }
       } finally {
         await stores.close();
       }
     });
+}
+
+function renderReport(reference: string, report: VerifyReport, quick: boolean): string {
+  const lazyCount = report.layers.filter((l) => l.lazy.lazy).length;
+  const read = quick ? 'quick check' : `${report.blobs} blobs, ${formatBytes(report.bytes)} read`;
+  const lines = [
+    `${report.ok ? 'OK' : 'FAILED'}: ${reference} ${report.digest}, ${read}`,
+    ...report.problems.map((p) => `  ${p.digest}: ${p.message}`),
+    `Lazy pull: ${lazyCount} of ${report.layers.length} layer(s) ready for stargz-snapshotter`,
+    ...report.layers.flatMap(renderLayer),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function renderLayer(l: LayerReport): string[] {
+  const v = l.lazy;
+  const head = `  ${l.label} ${l.digest} (${formatBytes(l.size)}): `;
+  if (v.format === 'none') return [head + (v.problems.length ? 'NOT LAZY' : 'plain layer'), ...v.problems.map((p) => `      problem: ${p}`), ...v.notes.map((n) => `      ${n}`)];
+  const layout = v.layout!;
+  const prefetch = layout.prefetch.kind === 'landmark' ? `prefetch ${formatBytes(layout.prefetch.bytes)} (${layout.prefetch.files} files)`
+    : layout.prefetch.kind === 'none' ? 'no prefetch' : 'default prefetch';
+  const chunks = v.chunksVerified ? `, ${v.chunksVerified}/${layout.chunks} chunk digests verified` : '';
+  return [
+    `${head}${v.lazy ? 'eStargz, lazy' : 'eStargz, NOT LAZY'}: ${layout.files} files, ${layout.chunks} chunks, ${prefetch}${chunks}`,
+    `      TOC ${v.tocDigest}`,
+    ...v.problems.map((p) => `      problem: ${p}`),
+    ...v.notes.map((n) => `      note: ${n}`),
+  ];
 }

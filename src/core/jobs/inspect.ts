@@ -1,5 +1,6 @@
 // `inspect`: an image's index, its manifest per platform, config and layers.
 import { LazyImageError, throwIfAborted } from '../errors.js';
+import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/verify.js';
 import { parseImageConfig, readBlob, type Annotations, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 
 export interface LayerInfo {
@@ -7,6 +8,8 @@ export interface LayerInfo {
   size: number;
   mediaType: string;
   annotations: Annotations;
+  /** Set when the layer's annotations mark it as lazily pullable; `verify` checks that it really is. */
+  lazy?: { format: 'estargz'; tocDigest: string; uncompressedSize?: number };
 }
 
 export interface ManifestInfo {
@@ -59,7 +62,7 @@ async function collect(store: ImageStore, doc: ManifestDocument, platform: Platf
     mediaType: descriptor.mediaType,
     ...(manifest.artifactType ? { artifactType: manifest.artifactType } : {}),
     config: { digest: manifest.config.digest, size: manifest.config.size, mediaType: manifest.config.mediaType },
-    layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType, annotations: l.annotations ?? {} })),
+    layers: manifest.layers.map(layerInfo),
   });
 }
 
@@ -69,4 +72,12 @@ async function platformFromConfig(store: ImageStore, config: Descriptor, options
   const parsed = parseImageConfig(await readBlob(store, config, MAX_CONFIG_BYTES, options), `config ${config.digest} of ${store.name}`);
   if (!parsed.os || !parsed.architecture) return null;
   return { os: parsed.os, architecture: parsed.architecture, ...(parsed.variant ? { variant: parsed.variant } : {}) };
+}
+
+function layerInfo(l: Descriptor): LayerInfo {
+  const annotations = l.annotations ?? {};
+  const tocDigest = annotations[TOC_DIGEST_ANNOTATION];
+  const uncompressed = Number(annotations[UNCOMPRESSED_SIZE_ANNOTATION]);
+  const lazy = tocDigest ? { lazy: { format: 'estargz' as const, tocDigest, ...(Number.isSafeInteger(uncompressed) ? { uncompressedSize: uncompressed } : {}) } } : {};
+  return { digest: l.digest, size: l.size, mediaType: l.mediaType, annotations, ...lazy };
 }

@@ -1,14 +1,26 @@
 // `verify`: reads an image back, every manifest of every platform and every blob, and checks each
-// against its digest and size. Problems are collected rather than stopping at the first one.
+// against its digest and size; then checks every layer the way stargz-snapshotter would before a
+// lazy pull (footer, TOC, TOC digest against the annotation, layout, each chunk's digest).
+// Problems are collected rather than stopping at the first one.
 import { LazyImageError, describeError, throwIfAborted, type ErrorCode } from '../errors.js';
+import { verifyEstargzLayer, type LayerVerification } from '../estargz/verify.js';
 import type { Descriptor, ImageStore, ManifestDocument } from '../oci/index.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
 export interface VerifyOptions {
+  /** Manifests, eStargz structure and TOC digests only: no whole blobs, no chunk digests. */
+  quick?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressSink;
   concurrency?: number;
+}
+
+export interface LayerReport {
+  digest: string;
+  label: string;
+  size: number;
+  lazy: LayerVerification;
 }
 
 export interface VerifyReport {
@@ -17,6 +29,7 @@ export interface VerifyReport {
   blobs: number;
   bytes: number;
   problems: Array<{ digest: string; code: ErrorCode; message: string }>;
+  layers: LayerReport[];
 }
 
 const MAX_DEPTH = 4;
@@ -30,6 +43,7 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
   const root = await store.resolve(tagOrDigest, options);
   const problems: VerifyReport['problems'] = [];
   const blobs = new Map<string, { descriptor: Descriptor; label: string }>();
+  const layers = new Map<string, { descriptor: Descriptor; label: string }>();
 
   const walk = async (descriptor: Descriptor, depth: number): Promise<void> => {
     throwIfAborted(options.signal, store.name);
@@ -46,13 +60,17 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
       for (const child of doc.index.manifests) await walk(child, depth + 1);
       return;
     }
-    const { config, layers } = doc.manifest;
+    const { config, layers: manifestLayers } = doc.manifest;
     blobs.set(config.digest, { descriptor: config, label: 'config' });
-    layers.forEach((l, i) => blobs.set(l.digest, { descriptor: l, label: `layer ${i + 1}/${layers.length}` }));
+    manifestLayers.forEach((l, i) => {
+      const item = { descriptor: l, label: `layer ${i + 1}/${manifestLayers.length}` };
+      blobs.set(l.digest, item);
+      if (!layers.has(l.digest)) layers.set(l.digest, item);
+    });
   };
   await walk(root, 0);
 
-  const items = [...blobs.values()];
+  const items = options.quick ? [] : [...blobs.values()];
   options.onProgress?.({ kind: 'plan', items: items.map(({ descriptor, label }) => ({ item: descriptor.digest, label, total: descriptor.size })) });
   let bytes = 0;
   await forEachLimit(items, options.concurrency ?? 3, async ({ descriptor, label }) => {
@@ -73,5 +91,18 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
       report(done, 'failed');
     }
   });
-  return { digest: root.digest, ok: problems.length === 0, blobs: items.length, bytes, problems };
+
+  const reports: LayerReport[] = [];
+  await forEachLimit([...layers.values()], options.concurrency ?? 3, async ({ descriptor, label }) => {
+    const access = { size: descriptor.size, read: (offset: number, length: number) => store.readBlobRange(descriptor, offset, length, options) };
+    const lazy = await verifyEstargzLayer(access, descriptor.annotations, `${label} (${descriptor.digest})`, {
+      ...(options.quick ? { quick: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    reports.push({ digest: descriptor.digest, label, size: descriptor.size, lazy });
+  });
+  const order = [...layers.keys()];
+  reports.sort((a, b) => order.indexOf(a.digest) - order.indexOf(b.digest));
+  const lazyOk = reports.every((r) => r.lazy.problems.length === 0);
+  return { digest: root.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports };
 }

@@ -65,10 +65,10 @@ function headerBlocks(entry: TarEntry, size: number): Buffer[] {
   const blocks: Buffer[] = [];
   if (Object.keys(pax).length) {
     const body = Buffer.from(Object.entries(pax).map(([k, v]) => paxRecord(k, v)).join(''));
-    blocks.push(header({ name: 'PaxHeaders/entry', size: body.length, typeflag: 'x', mode: 0o644 }), body);
+    blocks.push(tarHeaderBlock({ name: 'PaxHeaders/entry', size: body.length, typeflag: 'x', mode: 0o644 }), body);
     if (body.length % BLOCK) blocks.push(Buffer.alloc(BLOCK - (body.length % BLOCK)));
   }
-  blocks.push(header({
+  blocks.push(tarHeaderBlock({
     name: truncateUtf8(name, 100),
     size: size >= OCTAL_LIMIT_12 ? 0 : size,
     typeflag: TYPEFLAG[entry.type],
@@ -89,7 +89,7 @@ function paxRecord(key: string, value: string): string {
   return `${len}${rest}`;
 }
 
-interface HeaderFields {
+export interface HeaderFields {
   name: string;
   size: number;
   typeflag: string;
@@ -100,7 +100,8 @@ interface HeaderFields {
   linkname?: string;
 }
 
-function header(f: HeaderFields): Buffer {
+/** One ustar header block. */
+export function tarHeaderBlock(f: HeaderFields): Buffer {
   const b = Buffer.alloc(BLOCK);
   b.write(f.name, 0, 100, 'utf8');
   octal(b, 100, 8, f.mode);

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { LazyImageError } from '../../core/errors.js';
+import { convertImage, destinationTarget } from '../../core/jobs/index.js';
+import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
+import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { formatBytes, printJson } from '../format.js';
+import { collect, parsePlatformOption, parsePositiveInt } from '../options.js';
+
+interface ConvertCommandOptions {
+  format: string;
+  level?: number;
+  chunkSize?: number;
+  prioritize: string[];
+  prioritizeFile?: string;
+  allPlatforms?: boolean;
+  platform?: Platform;
+  json?: boolean;
+}
+
+export function registerConvert(program: Command): void {
+  program
+    .command('convert')
+    .description('convert an image so remote snapshotters can pull it lazily (eStargz)')
+    .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
+    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (created if missing)')
+    .requiredOption('--format <format>', 'the lazy format to convert to: estargz')
+    .option('--level <1-9>', 'gzip compression level (default 9, like ctr-remote)', parseLevel)
+    .option('--chunk-size <bytes>', 'split files larger than this into separately compressed chunks (default 4194304)', parsePositiveInt)
+    .option('--prioritize <path>', 'a file to put first and prefetch (repeatable; applies to every layer)', collect, [])
+    .option('--prioritize-file <file>', 'read more paths to prioritize, one per line (# comments)')
+    .option('--all-platforms', 'convert every platform of a multi-platform image')
+    .option('--platform <os/arch[/variant]>', 'the platform to convert from a multi-platform image (default: this machine\'s)', parsePlatformOption)
+    .option('--json', 'print the result as JSON')
+    .action(async (srcInput: string, dstInput: string, options: ConvertCommandOptions, command: Command) => {
+      if (options.format !== 'estargz') throw new LazyImageError('INVALID_ARGUMENT', `--format ${options.format} is not supported: use estargz (SOCI indexes are built with lazyimg index)`);
+      const src = parseReference(srcInput);
+      const dst = parseReference(dstInput);
+      const prioritized = [...options.prioritize, ...(options.prioritizeFile ? await readPathList(options.prioritizeFile) : [])];
+      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const source = await stores.open(src);
+        const destination = await stores.open(dst, { create: true });
+        const { tag } = destinationTarget(src, dst);
+        const started = Date.now();
+        const result = await convertImage(source, src.digest ?? src.tag, destination, tag, {
+          signal: interruptSignal(),
+          prioritized,
+          ...(options.level !== undefined ? { level: options.level } : {}),
+          ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+          ...(options.allPlatforms ? { allPlatforms: true } : {}),
+          ...(options.platform ? { platform: options.platform } : {}),
+        });
+        if (result.missing.length) {
+          throw new LazyImageError('NOT_FOUND', `${formatReference(dst)} was written, but these prioritized paths are in no layer: ${result.missing.join(', ')}`, { ref: formatReference(src) });
+        }
+        if (options.json) {
+          printJson({ source: formatReference(src), destination: formatReference(dst), ...result });
+          return;
+        }
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        process.stdout.write(`Converted ${formatReference(src)} to eStargz at ${formatReference(dst)} in ${seconds} s\n  ${result.descriptor.digest}\n`);
+        for (const l of result.layers) {
+          process.stdout.write(`  ${l.source.slice(7, 19)} ${formatBytes(l.sourceSize)} -> ${l.digest.slice(7, 19)} ${formatBytes(l.size)}  TOC ${l.tocDigest}\n`);
+        }
+      } finally {
+        await stores.close();
+      }
+    });
+}
+
+function parseLevel(value: string): number {
+  const n = Number(value);
+  if (!/^[1-9]$/.test(value)) throw new InvalidArgumentError('expected a gzip level from 1 to 9');
+  return n;
+}
+
+/** Paths to prioritize, one per line; blank lines and `#` comments are skipped. */
+async function readPathList(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new LazyImageError('IO', `Cannot read --prioritize-file ${file}: ${(e as Error).message}`);
+  }
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}

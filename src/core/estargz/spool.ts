@@ -1,0 +1,144 @@
+// First pass of a conversion: the source layer (gzip, zstd where Node has it, or plain tar) is
+// decompressed once into a temporary file while its tar headers are parsed and every file and
+// chunk is hashed. Later passes read payloads from that file in any order.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { createHash, type Hash } from 'node:crypto';
+import { LazyImageError, throwIfAborted } from '../errors.js';
+import { TarParser, type TarHeader } from '../tar/reader.js';
+
+export interface SpooledEntry {
+  header: TarHeader;
+  /** The entry's header bytes as they came, extension headers included. */
+  raw: Buffer;
+  /** Where the payload starts in the spool file. */
+  dataOffset: number;
+  /** For regular files: sha256 of the whole payload and of each chunk. */
+  digest?: string;
+  chunkDigests?: string[];
+}
+
+export interface SpoolOptions {
+  chunkSize: number;
+  signal?: AbortSignal;
+  /** Compressed bytes read so far. */
+  onRead?: (bytes: number) => void;
+}
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+export function sniffCompression(head: Buffer): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+/** Spools `source` into `file`; `where` names the layer in errors. */
+export async function spoolLayer(source: Readable, file: string, where: string, options: SpoolOptions): Promise<{ entries: SpooledEntry[]; compression: Compression; bytes: number }> {
+  const entries: SpooledEntry[] = [];
+  const chunkSize = options.chunkSize;
+  let current: { entry: SpooledEntry; whole: Hash; chunk: Hash; inChunk: number } | undefined;
+  const closeChunk = (): void => {
+    if (!current || current.inChunk === 0) return;
+    current.entry.chunkDigests!.push(`sha256:${current.chunk.digest('hex')}`);
+    current.chunk = createHash('sha256');
+    current.inChunk = 0;
+  };
+  const finishEntry = (): void => {
+    if (!current) return;
+    closeChunk();
+    current.entry.digest = `sha256:${current.whole.digest('hex')}`;
+    current = undefined;
+  };
+  const parser = new TarParser({
+    entry(header, raw, dataOffset) {
+      finishEntry();
+      const entry: SpooledEntry = { header, raw, dataOffset };
+      entries.push(entry);
+      if (header.type === 'reg') {
+        entry.chunkDigests = [];
+        current = { entry, whole: createHash('sha256'), chunk: createHash('sha256'), inChunk: 0 };
+      }
+    },
+    data(chunk) {
+      if (!current) return;
+      current.whole.update(chunk);
+      let at = 0;
+      while (at < chunk.length) {
+        const take = Math.min(chunkSize - current.inChunk, chunk.length - at);
+        current.chunk.update(chunk.subarray(at, at + take));
+        current.inChunk += take;
+        at += take;
+        if (current.inChunk === chunkSize) closeChunk();
+      }
+    },
+  }, where);
+
+  const { stream, compression } = await decompressed(source, where, options);
+  const out = createWriteStream(file);
+  const outClosed = once(out, 'close');
+  let bytes = 0;
+  try {
+    for await (const chunk of stream) {
+      throwIfAborted(options.signal, where);
+      const buf = chunk as Buffer;
+      if (!parser.ended) parser.push(buf);
+      bytes += buf.length;
+      if (!out.write(buf)) await once(out, 'drain');
+    }
+    parser.finish();
+    finishEntry();
+  } catch (e) {
+    stream.destroy();
+    throw wrapDecompressError(e, where, compression);
+  } finally {
+    out.end();
+    await outClosed;
+  }
+  return { entries, compression, bytes };
+}
+
+async function decompressed(input: Readable, where: string, options: SpoolOptions): Promise<{ stream: Readable; compression: Compression }> {
+  let read = 0;
+  const source = pipeline(input, new Transform({
+    transform(c: Buffer, _enc, done) {
+      read += c.length;
+      options.onRead?.(read);
+      done(null, c);
+    },
+  }), () => undefined);
+  // Peek at the magic without consuming it.
+  const head = await new Promise<Buffer>((resolve, reject) => {
+    const onReadable = (): void => {
+      const chunk = source.read() as Buffer | null;
+      if (chunk === null) return;
+      source.off('readable', onReadable);
+      source.off('end', onEnd);
+      source.off('error', reject);
+      source.unshift(chunk);
+      resolve(chunk);
+    };
+    const onEnd = (): void => resolve(Buffer.alloc(0));
+    source.on('readable', onReadable);
+    source.once('end', onEnd);
+    source.once('error', reject);
+  });
+  const compression = head.length >= 4 ? sniffCompression(head) : 'none';
+  if (compression === 'none') return { stream: source, compression };
+  if (compression === 'gzip') return { stream: pipeline(source, zlib.createGunzip({ chunkSize: 256 * 1024 }), () => undefined), compression };
+  const zstd = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+  if (!zstd) throw new LazyImageError('UNSUPPORTED', `${where}: a zstd layer needs Node.js 22.15 or later to decompress (this is ${process.version})`, { ref: where });
+  return { stream: pipeline(source, zstd(), () => undefined), compression };
+}
+
+function wrapDecompressError(e: unknown, where: string, compression: Compression): unknown {
+  if (e instanceof LazyImageError) return e;
+  const code = (e as { code?: string }).code ?? '';
+  if (code.startsWith('Z_') || code === 'ERR_ZLIB_INITIALIZATION_FAILED') {
+    const what = code === 'Z_BUF_ERROR' ? 'the compressed data ends early (truncated)' : `the ${compression} data is corrupt (${(e as Error).message})`;
+    return new LazyImageError('INVALID_FORMAT', `${where}: ${what}`, { ref: where, cause: e });
+  }
+  return e;
+}

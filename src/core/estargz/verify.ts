@@ -1,0 +1,127 @@
+// Checks one layer the way stargz-snapshotter will at mount and on read: footer, TOC, the TOC
+// digest against the layer's annotation, the layout of every entry, and (unless quick) every chunk
+// against its digest. Everything found is collected, so the report says all that is wrong at once.
+import { createGunzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { LazyImageError, throwIfAborted } from '../errors.js';
+import { describeLayout, type TocLayout } from './layout.js';
+import { openEstargz, type BlobAccess, type OpenedEstargz } from './open.js';
+
+export const TOC_DIGEST_ANNOTATION = 'containerd.io/snapshot/stargz/toc.digest';
+export const UNCOMPRESSED_SIZE_ANNOTATION = 'io.containers.estargz.uncompressed-size';
+/** Compressed bytes fetched per Range request when checking chunks. */
+const READ_SPAN = 8 * 1024 * 1024;
+
+export interface LayerVerification {
+  /** `estargz` when footer and TOC parse; `none` for a layer that is not eStargz at all. */
+  format: 'estargz' | 'legacy-stargz' | 'none';
+  /** True when the snapshotter would lazily pull it. */
+  lazy: boolean;
+  /** Reasons it would not be, or would fail on read. */
+  problems: string[];
+  /** Things worth knowing that do not stop a lazy pull. */
+  notes: string[];
+  tocDigest?: string;
+  layout?: TocLayout;
+  /** Chunks whose digest was checked (0 with `quick`). */
+  chunksVerified: number;
+}
+
+export interface VerifyLayerOptions {
+  quick?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export async function verifyEstargzLayer(blob: BlobAccess, annotations: Record<string, string> | undefined, where: string, options: VerifyLayerOptions = {}): Promise<LayerVerification> {
+  const expected = annotations?.[TOC_DIGEST_ANNOTATION];
+  let opened: OpenedEstargz;
+  try {
+    opened = await openEstargz(blob, where);
+  } catch (e) {
+    if (!(e instanceof LazyImageError) || e.code !== 'INVALID_FORMAT') throw e;
+    const reason = e.message.slice(where.length + 2);
+    // A plain layer is not a problem; a layer that claims to be eStargz and is not, is.
+    if (!expected) return { format: 'none', lazy: false, problems: [], notes: [`not eStargz (${reason}): pulled whole`], chunksVerified: 0 };
+    return { format: 'none', lazy: false, problems: [`annotated as eStargz but ${reason}`], notes: [], chunksVerified: 0 };
+  }
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const format = opened.footer.legacy ? 'legacy-stargz' : 'estargz';
+  if (opened.footer.legacy) notes.push('legacy stargz footer (47 bytes): only snapshotters that accept unverified layers mount it');
+  if (!expected) {
+    problems.push(`no ${TOC_DIGEST_ANNOTATION} annotation: the snapshotter refuses to mount without it ("digest of TOC JSON must be passed")`);
+  } else if (expected !== opened.tocDigest) {
+    problems.push(`the TOC digest is ${opened.tocDigest} but the annotation says ${expected}: the mount fails ("invalid stargz layer")`);
+  }
+  if (!annotations?.[UNCOMPRESSED_SIZE_ANNOTATION]) notes.push(`no ${UNCOMPRESSED_SIZE_ANNOTATION} annotation (Stargz Store for Podman/CRI-O uses it)`);
+  const layout = describeLayout(opened.toc, opened.footer.tocOffset);
+  problems.push(...layout.problems);
+  if (layout.innerOffsets) notes.push('entries share gzip members (min-chunk-size): stargz-snapshotter before v0.13 cannot lazily pull this layer');
+
+  let chunksVerified = 0;
+  if (!options.quick && layout.problems.length === 0) {
+    chunksVerified = await verifyChunks(blob, layout, problems, where, options);
+  }
+  return { format, lazy: problems.length === 0, problems, notes, tocDigest: opened.tocDigest, layout, chunksVerified };
+}
+
+/**
+ * Fetches the blob up to the TOC in large Range reads, cuts it at member boundaries, inflates
+ * each member and hashes exactly the bytes each chunk entry covers.
+ */
+async function verifyChunks(blob: BlobAccess, layout: TocLayout, problems: string[], where: string, options: VerifyLayerOptions): Promise<number> {
+  const members = layout.members;
+  let verified = 0;
+  let i = 0;
+  while (i < members.length) {
+    throwIfAborted(options.signal, where);
+    // Take consecutive members until the span is big enough (always at least one).
+    const start = members[i]!.offset;
+    let j = i;
+    while (j < members.length && (j === i || members[j]!.end - start <= READ_SPAN)) j++;
+    const end = members[j - 1]!.end;
+    const span = await blob.read(start, end - start);
+    await Promise.all(members.slice(i, j).map(async (m) => {
+      const need = Math.max(...m.chunks.map((c) => c.innerOffset + c.length));
+      let data: Buffer;
+      try {
+        data = await inflatePrefix(span.subarray(m.offset - start, m.end - start), need);
+      } catch (e) {
+        problems.push(`the gzip member at byte ${m.offset} (${m.chunks[0]!.name}) cannot be decompressed: ${(e as Error).message}`);
+        return;
+      }
+      for (const c of m.chunks) {
+        const bytes = data.subarray(c.innerOffset, c.innerOffset + c.length);
+        const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+        if (!c.digest) continue;
+        if (bytes.length !== c.length) problems.push(`${c.name} at file offset ${c.chunkOffset}: the member holds ${bytes.length} of the chunk's ${c.length} bytes`);
+        else if (digest !== c.digest) problems.push(`${c.name} at file offset ${c.chunkOffset}: chunk digest ${digest} does not match the TOC's ${c.digest}`);
+        else verified++;
+      }
+    }));
+    options.onProgress?.(end, layout.tocOffset);
+    i = j;
+  }
+  return verified;
+}
+
+/** The first `need` bytes a gzip member inflates to (fewer if it is shorter); never more in memory. */
+function inflatePrefix(member: Buffer, need: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const out: Buffer[] = [];
+    let have = 0;
+    const z = createGunzip();
+    z.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      have += chunk.length;
+      if (have >= need) {
+        z.destroy();
+        resolve(Buffer.concat(out).subarray(0, need));
+      }
+    });
+    z.on('error', reject);
+    z.on('end', () => resolve(Buffer.concat(out)));
+    z.end(member);
+  });
+}

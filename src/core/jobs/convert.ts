@@ -1,0 +1,182 @@
+// `convert --format estargz`: every layer of an image (or of each platform of an index) becomes an
+// eStargz blob with its TOC-digest and uncompressed-size annotations; the config gets the new
+// diff IDs; manifests are written with OCI media types (Docker manifests cannot carry layer
+// annotations). Layers shared between platforms are converted once. Nothing is tagged until every
+// blob is stored, so a failed or cancelled conversion leaves no half image behind a tag.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { LazyImageError, throwIfAborted } from '../errors.js';
+import { buildEstargz, type BuiltLayer } from '../estargz/build.js';
+import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/verify.js';
+import {
+  MediaType, formatPlatform, hostPlatform, parseImageConfig, platformMatches, readBlob, sha256,
+  type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform,
+} from '../oci/index.js';
+import type { ProgressSink } from './progress.js';
+
+export interface ConvertOptions {
+  level?: number;
+  chunkSize?: number;
+  /** Files to put first and prefetch, applied to every layer (like `ctr-remote --estargz-record-in`). */
+  prioritized?: string[];
+  allPlatforms?: boolean;
+  platform?: Platform;
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+}
+
+export interface ConvertedLayer {
+  source: string;
+  digest: string;
+  size: number;
+  tocDigest: string;
+  sourceSize: number;
+}
+
+export interface ConvertResult {
+  descriptor: Descriptor;
+  layers: ConvertedLayer[];
+  /** Prioritized paths found in no layer at all. */
+  missing: string[];
+}
+
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const LAYER_TYPES: ReadonlySet<string> = new Set([MediaType.OciLayer, MediaType.OciLayerGzip, MediaType.OciLayerZstd, MediaType.DockerLayerGzip]);
+
+export async function convertImage(
+  source: ImageStore, sourceRef: string | undefined, destination: ImageStore, destinationTag: string | undefined, options: ConvertOptions = {},
+): Promise<ConvertResult> {
+  const call = options.signal ? { signal: options.signal } : {};
+  const root = await source.getManifest(await source.resolve(sourceRef, call), call);
+  const converter = new Converter(source, destination, options);
+  try {
+    let descriptor: Descriptor;
+    if (root.kind === 'index' && options.allPlatforms) {
+      descriptor = await converter.index(root, destinationTag);
+    } else {
+      const image = root.kind === 'index' ? await converter.pick(root) : root;
+      descriptor = await converter.image(image, destinationTag);
+    }
+    const prioritized = options.prioritized ?? [];
+    return { descriptor, layers: [...converter.done.values()], missing: prioritized.filter((p) => !converter.found.has(p)) };
+  } catch (e) {
+    if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: source.name, cause: e });
+    throw e;
+  } finally {
+    await converter.close();
+  }
+}
+
+class Converter {
+  readonly done = new Map<string, ConvertedLayer & { diffId: string; annotations: Record<string, string> }>();
+  readonly found = new Set<string>();
+  private workDir: Promise<string> | undefined;
+  private readonly call: { signal?: AbortSignal };
+
+  constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: ConvertOptions) {
+    this.call = options.signal ? { signal: options.signal } : {};
+  }
+
+  async pick(root: Extract<ManifestDocument, { kind: 'index' }>): Promise<ManifestDocument> {
+    const want = this.options.platform ?? hostPlatform();
+    const match = root.index.manifests.find((m) => platformMatches(m.platform, want));
+    if (!match) {
+      const have = root.index.manifests.map((m) => formatPlatform(m.platform)).join(', ');
+      throw new LazyImageError('NOT_FOUND', `Cannot convert ${this.source.name}: no ${formatPlatform(want)} image in its index (it has: ${have}); use --all-platforms or --platform`, { ref: this.source.name });
+    }
+    return this.source.getManifest(match, this.call);
+  }
+
+  /** Converts every image of an index; attestations and other artifacts are left out (their subjects change). */
+  async index(root: Extract<ManifestDocument, { kind: 'index' }>, tag: string | undefined): Promise<Descriptor> {
+    const manifests: Descriptor[] = [];
+    for (const child of root.index.manifests) {
+      if (child.platform?.os === 'unknown' || child.artifactType !== undefined) continue;
+      const doc = await this.source.getManifest(child, this.call);
+      if (doc.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot convert ${this.source.name}: nested index ${child.digest}`, { ref: this.source.name });
+      const converted = await this.image(doc, undefined);
+      manifests.push({ ...converted, ...(child.platform ? { platform: child.platform } : {}), ...(child.annotations ? { annotations: child.annotations } : {}) });
+    }
+    if (manifests.length === 0) throw new LazyImageError('NOT_FOUND', `Cannot convert ${this.source.name}: its index lists no images`, { ref: this.source.name });
+    const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests, ...(root.index.annotations ? { annotations: root.index.annotations } : {}) };
+    return this.destination.putManifest(Buffer.from(JSON.stringify(index)), MediaType.OciIndex, tag, this.call);
+  }
+
+  async image(doc: ManifestDocument, tag: string | undefined): Promise<Descriptor> {
+    if (doc.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot convert ${this.source.name}: not an image manifest`, { ref: this.source.name });
+    const { manifest } = doc;
+    const where = this.source.name;
+    for (const l of manifest.layers) {
+      if (!LAYER_TYPES.has(l.mediaType)) throw new LazyImageError('UNSUPPORTED', `Cannot convert ${where}: layer ${l.digest} has media type ${l.mediaType}, not a tar layer`, { ref: where });
+    }
+    const configIn = await readBlob(this.source, manifest.config, MAX_CONFIG_BYTES, this.call);
+    const config = parseImageConfig(configIn, `config of ${where}`);
+    if (config.rootfs.diff_ids.length !== manifest.layers.length) {
+      throw new LazyImageError('INVALID_FORMAT', `Cannot convert ${where}: the config lists ${config.rootfs.diff_ids.length} diff IDs for ${manifest.layers.length} layers`, { ref: where });
+    }
+    this.options.onProgress?.({ kind: 'plan', items: manifest.layers.map((l, i) => ({ item: l.digest, label: `layer ${i + 1}/${manifest.layers.length}`, total: l.size })) });
+    const layers: Descriptor[] = [];
+    for (const [i, layer] of manifest.layers.entries()) {
+      const converted = await this.layer(layer, `layer ${i + 1}/${manifest.layers.length}`);
+      const annotations = { ...layer.annotations, ...converted.annotations };
+      layers.push({ mediaType: MediaType.OciLayerGzip, digest: converted.digest, size: converted.size, annotations });
+    }
+    // Only diff_ids change; the rest of the config keeps its keys and values.
+    const rawConfig = JSON.parse(configIn.toString('utf8')) as Record<string, unknown>;
+    rawConfig.rootfs = { ...(rawConfig.rootfs as object), diff_ids: manifest.layers.map((l) => this.done.get(l.digest)!.diffId) };
+    const configBytes = Buffer.from(JSON.stringify(rawConfig));
+    const configDescriptor: Descriptor = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
+    await this.destination.putBlob(configDescriptor, async () => Readable.from([configBytes]), this.call);
+    const out: ImageManifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: configDescriptor,
+      layers,
+      ...(manifest.annotations ? { annotations: manifest.annotations } : {}),
+    };
+    return this.destination.putManifest(Buffer.from(JSON.stringify(out)), MediaType.OciManifest, tag, this.call);
+  }
+
+  private async layer(layer: Descriptor, label: string): Promise<ConvertedLayer & { annotations: Record<string, string> }> {
+    const cached = this.done.get(layer.digest);
+    if (cached) return cached;
+    throwIfAborted(this.options.signal, this.source.name);
+    const dir = await mkdtemp(join(await this.work(), 'layer-'));
+    const where = `${this.source.name} ${label} (${layer.digest})`;
+    const report = (done: number, outcome?: 'uploaded'): void =>
+      this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
+    try {
+      const built: BuiltLayer = await buildEstargz(await this.source.getBlob(layer, this.call), dir, where, {
+        ...(this.options.level !== undefined ? { level: this.options.level } : {}),
+        ...(this.options.chunkSize !== undefined ? { chunkSize: this.options.chunkSize } : {}),
+        prioritized: this.options.prioritized ?? [],
+        ...this.call,
+        onProgress: (p) => report(p.phase === 'read' ? Math.min(p.done, layer.size) : layer.size),
+      });
+      for (const p of this.options.prioritized ?? []) if (!built.missing.includes(p)) this.found.add(p);
+      const descriptor: Descriptor = { mediaType: MediaType.OciLayerGzip, digest: built.digest, size: built.size };
+      await this.destination.putBlob(descriptor, async () => createReadStream(built.file), this.call);
+      report(layer.size, 'uploaded');
+      const result = {
+        source: layer.digest, digest: built.digest, size: built.size, tocDigest: built.tocDigest, sourceSize: layer.size, diffId: built.diffId,
+        annotations: { [TOC_DIGEST_ANNOTATION]: built.tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(built.uncompressedSize) },
+      };
+      this.done.set(layer.digest, result);
+      return result;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private work(): Promise<string> {
+    this.workDir ??= mkdtemp(join(tmpdir(), 'lazyimg-convert-'));
+    return this.workDir;
+  }
+
+  async close(): Promise<void> {
+    if (this.workDir) await rm(await this.workDir, { recursive: true, force: true });
+  }
+}
