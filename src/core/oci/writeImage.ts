@@ -13,11 +13,11 @@ import { MediaType } from './mediaTypes.js';
 import type { ImageStore } from './store.js';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from './types.js';
 
-export interface LayerInput {
-  entries: Iterable<TarEntry> | AsyncIterable<TarEntry>;
+/** A layer from tar entries, or from a whole tar archive made elsewhere. */
+export type LayerInput = ({ entries: Iterable<TarEntry> | AsyncIterable<TarEntry> } | { tar: Buffer }) & {
   /** Shown as the layer's `created_by` in the config history. */
   createdBy?: string;
-}
+};
 
 export interface WriteImageOptions {
   tag?: string;
@@ -46,7 +46,7 @@ export async function writeImage(store: ImageStore, layers: LayerInput[], option
       const diff = new Digester();
       const blob = new Digester();
       await pipeline(
-        tarStream(layer.entries),
+        'tar' in layer ? Readable.from([layer.tar]) : tarStream(layer.entries),
         tap((c) => diff.update(c)),
         createGzip({ level: options.gzipLevel ?? 6 }),
         tap((c) => blob.update(c)),
