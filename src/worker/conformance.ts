@@ -12,6 +12,8 @@ import { ErrorCodes, Methods, PROTOCOL_VERSION, type ProgressParams } from './pr
 export interface ScenarioResult {
   name: string;
   passed: boolean;
+  /** Not run: the worker does not offer the operation the scenario is about. */
+  skipped?: boolean;
   detail: string;
 }
 
@@ -121,6 +123,9 @@ interface Fixture {
   source: string;
   bigSource: string;
   totalBytes: number;
+  /** The small image's layers alone: what a conversion reads. */
+  layerBytes: number;
+  layerCount: number;
 }
 
 async function makeFixture(): Promise<Fixture> {
@@ -131,8 +136,11 @@ async function makeFixture(): Promise<Fixture> {
   }];
   const small = await writeImage(store, [...files('a.bin', 300_000), ...files('b.bin', 200_000)], { tag: 'small' });
   await writeImage(store, files('big.bin', LARGE_BLOB), { tag: 'big', gzipLevel: 1 });
-  const totalBytes = small.config.size + small.layers.reduce((s, l) => s + l.size, 0);
-  return { dir, source: `oci:${join(dir, 'source')}:small`, bigSource: `oci:${join(dir, 'source')}:big`, totalBytes };
+  const layerBytes = small.layers.reduce((s, l) => s + l.size, 0);
+  return {
+    dir, source: `oci:${join(dir, 'source')}:small`, bigSource: `oci:${join(dir, 'source')}:big`,
+    totalBytes: small.config.size + layerBytes, layerBytes, layerCount: small.layers.length,
+  };
 }
 
 /** Incompressible bytes, so layer sizes stay near their content sizes. */
@@ -150,7 +158,8 @@ function* noise(size: number): Generator<Buffer> {
   }
 }
 
-type Scenario = (peer: Peer, fixture: Fixture) => Promise<string>;
+/** What a scenario found, or why it did not run. */
+type Scenario = (peer: Peer, fixture: Fixture) => Promise<string | { skipped: string }>;
 
 function expect(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(message);
@@ -159,6 +168,43 @@ function expect(condition: unknown, message: string): asserts condition {
 function expectError(reply: Message, code: number, what: string): void {
   expect(reply.error, `${what}: expected error ${code}, got a result`);
   expect(reply.error.code === code, `${what}: expected error ${code}, got ${reply.error.code} (${reply.error.message})`);
+}
+
+type Report = Extract<ProgressParams['value'], { kind: 'report' }>;
+
+/**
+ * The progress a request sent before its answer: begin, only reports, end; done never above total
+ * and never decreasing; at most 10 reports a second. Returns the reports.
+ */
+function checkedReports(peer: Peer, token: string, reply: Message, seconds: number): Report[] {
+  const replyAt = peer.messages.indexOf(reply);
+  const values = peer.messages.slice(0, replyAt).filter((m) => m.method === Methods.progress && (m.params as ProgressParams).token === token).map((m) => (m.params as ProgressParams).value);
+  expect(values[0]?.kind === 'begin', 'the first progress must be begin');
+  expect(values.at(-1)?.kind === 'end', 'the last progress before the result must be end');
+  expect(values.slice(1, -1).every((v) => v.kind === 'report'), 'only reports between begin and end');
+  const reports = values.filter((v): v is Report => v.kind === 'report');
+  expect(reports.length > 0, 'at least one report');
+  reports.forEach((r, i) => {
+    expect(r.done <= r.total, `report ${i}: done ${r.done} > total ${r.total}`);
+    if (i > 0) expect(r.done >= (reports[i - 1]?.done ?? 0), `report ${i}: done went backwards`);
+  });
+  expect(reports.length <= 10 * Math.max(1, seconds) + 2, `${reports.length} reports in ${seconds.toFixed(1)} s: more than 10 a second`);
+  return reports;
+}
+
+/** Initializes; the operations the worker offers. */
+async function offered(peer: Peer): Promise<string[]> {
+  const reply = await peer.initialize();
+  const ops = (reply.result as { capabilities?: { operations?: unknown } } | undefined)?.capabilities?.operations;
+  return Array.isArray(ops) ? ops.filter((o): o is string => typeof o === 'string') : [];
+}
+
+/** Whether a cancelled job left a manifest or a temporary file in the destination layout. */
+async function expectNothingWritten(destination: string): Promise<void> {
+  const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests: unknown[] };
+  expect(index.manifests.length === 0, 'the destination lists a manifest after cancellation');
+  const leftovers = (await readdir(destination).catch(() => [])).filter((n) => !['index.json', 'oci-layout', 'blobs'].includes(n));
+  expect(leftovers.length === 0, `temporary files left: ${leftovers.join(', ')}`);
 }
 
 async function stillAnswers(peer: Peer, id: string): Promise<void> {
@@ -230,23 +276,11 @@ const scenarios: Array<[string, Scenario]> = [
     const started = Date.now();
     peer.send({ id: 1, method: Methods.copy, params: { source: fixture.source, destination: `oci:${destination}:copied`, workDoneToken: 'p1' } });
     const reply = await peer.response(1, 'copy result');
-    const seconds = Math.max(1, (Date.now() - started) / 1000);
     expect(reply.result, `copy failed: ${JSON.stringify(reply.error)}`);
-    const replyAt = peer.messages.indexOf(reply);
-    const values = peer.messages.slice(0, replyAt).filter((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'p1').map((m) => (m.params as ProgressParams).value);
-    expect(values[0]?.kind === 'begin', 'the first progress must be begin');
-    expect(values.at(-1)?.kind === 'end', 'the last progress before the result must be end');
-    const reports = values.filter((v): v is Extract<typeof v, { kind: 'report' }> => v.kind === 'report');
-    expect(values.slice(1, -1).every((v) => v.kind === 'report'), 'only reports between begin and end');
-    expect(reports.length > 0, 'at least one report');
-    reports.forEach((r, i) => {
-      expect(r.done <= r.total, `report ${i}: done ${r.done} > total ${r.total}`);
-      if (i > 0) expect(r.done >= (reports[i - 1]?.done ?? 0), `report ${i}: done went backwards`);
-    });
+    const reports = checkedReports(peer, 'p1', reply, (Date.now() - started) / 1000);
     const last = reports.at(-1);
     expect(last && last.done === last.total && last.total === fixture.totalBytes, `final report ${last?.done}/${last?.total}, expected ${fixture.totalBytes} bytes`);
-    expect(reports.length <= 10 * seconds + 2, `${reports.length} reports in ${seconds.toFixed(1)} s: more than 10 a second`);
-    return `${values.length} notifications, ${last.total} bytes`;
+    return `${reports.length} reports, ${last.total} bytes`;
   }],
   ['cancellation', async (peer, fixture) => {
     await peer.initialize();
@@ -256,10 +290,43 @@ const scenarios: Array<[string, Scenario]> = [
     peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
     const reply = await peer.response(1, 'answer to the cancelled copy');
     expectError(reply, ErrorCodes.RequestCancelled, 'cancelled copy');
-    const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests: unknown[] };
-    expect(index.manifests.length === 0, 'the destination lists a manifest after cancellation');
-    const leftovers = (await readdir(destination).catch(() => [])).filter((n) => !['index.json', 'oci-layout', 'blobs'].includes(n));
-    expect(leftovers.length === 0, `temporary files left: ${leftovers.join(', ')}`);
+    await expectNothingWritten(destination);
+    return '-32800, no manifest, no temporary file';
+  }],
+  ['convert to eStargz', async (peer, fixture) => {
+    const ops = await offered(peer);
+    if (!ops.includes('convert')) return { skipped: 'the worker does not offer convert' };
+    const destination = join(fixture.dir, 'converted');
+    const started = Date.now();
+    peer.send({ id: 1, method: Methods.convert, params: { source: fixture.source, destination: `oci:${destination}:esgz`, format: 'estargz', workDoneToken: 'v1' } });
+    const reply = await peer.response(1, 'convert result');
+    const result = reply.result as { descriptor?: { digest?: unknown }; layers?: Array<{ tocDigest?: unknown }>; missing?: unknown } | undefined;
+    expect(result, `convert failed: ${JSON.stringify(reply.error)}`);
+    const reports = checkedReports(peer, 'v1', reply, (Date.now() - started) / 1000);
+    const last = reports.at(-1);
+    expect(last && last.items.length === fixture.layerCount, `the last report lists ${last?.items.length} items, expected one per layer (${fixture.layerCount})`);
+    expect(last.done === last.total && last.total === fixture.layerBytes, `final report ${last.done}/${last.total}, expected the ${fixture.layerBytes} bytes of the source layers`);
+    expect(result.layers?.length === fixture.layerCount && result.layers.every((l) => typeof l.tocDigest === 'string' && /^sha256:[0-9a-f]{64}$/.test(l.tocDigest)), `result layers ${JSON.stringify(result.layers)}`);
+    expect(Array.isArray(result.missing) && result.missing.length === 0, `missing ${JSON.stringify(result.missing)}`);
+    const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+    const tagged = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'esgz');
+    expect(tagged?.digest === result.descriptor?.digest, `index.json tags esgz as ${tagged?.digest}, the result says ${String(result.descriptor?.digest)}`);
+    if (!ops.includes('verify')) return `${fixture.layerCount} layers converted; verify not offered`;
+    peer.send({ id: 2, method: Methods.verify, params: { reference: `oci:${destination}:esgz`, quick: true } });
+    const verified = await peer.response(2, 'verify result');
+    const report = verified.result as { ok?: unknown; layers?: Array<{ lazy?: { lazy?: unknown } }> } | undefined;
+    expect(report?.ok === true, `quick verify of the converted image: ${JSON.stringify(verified.error ?? verified.result)}`);
+    expect(report.layers?.length === fixture.layerCount && report.layers.every((l) => l.lazy?.lazy === true), `not every layer is lazy: ${JSON.stringify(report.layers)}`);
+    return `${fixture.layerCount} layers converted with a TOC each, ${reports.length} reports; verify --quick: all lazy`;
+  }],
+  ['convert cancellation', async (peer, fixture) => {
+    if (!(await offered(peer)).includes('convert')) return { skipped: 'the worker does not offer convert' };
+    const destination = join(fixture.dir, 'convert-cancelled');
+    peer.send({ id: 1, method: Methods.convert, params: { source: fixture.bigSource, destination: `oci:${destination}:never`, format: 'estargz', workDoneToken: 'vc1' } });
+    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'vc1' && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
+    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
+    expectError(await peer.response(1, 'answer to the cancelled convert'), ErrorCodes.RequestCancelled, 'cancelled convert');
+    await expectNothingWritten(destination);
     return '-32800, no manifest, no temporary file';
   }],
   ['shutdown and exit', async (peer) => {
@@ -304,8 +371,8 @@ export async function runConformance(command: string[], options: ConformanceOpti
       const peer = Peer.start(command, timeout);
       let result: ScenarioResult;
       try {
-        const detail = await Promise.race([scenario(peer, fixture), delay(timeout * 2).then(() => { throw new Error('scenario timed out'); })]);
-        result = { name, passed: true, detail };
+        const outcome = await Promise.race([scenario(peer, fixture), delay(timeout * 2).then(() => { throw new Error('scenario timed out'); })]);
+        result = typeof outcome === 'string' ? { name, passed: true, detail: outcome } : { name, passed: true, skipped: true, detail: outcome.skipped };
       } catch (e) {
         const exit = await Promise.race([peer.exited, delay(0)]);
         result = { name, passed: false, detail: `${(e as Error).message}${exit ? ` (worker exited: code ${exit.code}, signal ${exit.signal})` : ''}` };
@@ -324,7 +391,7 @@ export async function runConformance(command: string[], options: ConformanceOpti
 
 /** The results as a Markdown table. */
 export function formatTable(results: ScenarioResult[]): string {
-  const rows = results.map((r) => `| ${r.name} | ${r.passed ? 'pass' : 'FAIL'} | ${r.detail.replace(/\|/g, '\\|')} |`);
+  const rows = results.map((r) => `| ${r.name} | ${r.skipped ? 'skip' : r.passed ? 'pass' : 'FAIL'} | ${r.detail.replace(/\|/g, '\\|')} |`);
   return ['| scenario | result | detail |', '|---|---|---|', ...rows].join('\n');
 }
 

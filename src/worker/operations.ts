@@ -1,9 +1,10 @@
 // The worker's operations: each validates its params, then runs the one core job that the CLI and
 // the extension run too, with the credentials the request carried and nothing else.
-import { Stores, copyImage, destinationTarget, inspectImage, verifyImage, type ProgressSink } from '../core/jobs/index.js';
+import { LazyImageError } from '../core/errors.js';
+import { Stores, convertImage, copyImage, destinationTarget, inspectImage, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
 import { formatReference, parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
-import type { CopyResult, InspectResult, Operation, RegistryCredential, VerifyResult } from './protocol.js';
+import type { ConvertResult, CopyResult, InspectResult, LayerLazyReport, Operation, RegistryCredential, VerifyResult } from './protocol.js';
 import { Params } from './validate.js';
 
 export interface OperationContext {
@@ -46,18 +47,66 @@ function reference(params: Params, field: string): ImageReference {
   return parseReference(params.string(field));
 }
 
+/** The report without each layer's list of gzip members: counts say enough, and a TOC can be huge. */
+function summarize(report: VerifyReport): Omit<VerifyResult, 'reference'> {
+  const layers = report.layers.map((l): LayerLazyReport => {
+    const layout = l.lazy.layout;
+    if (!layout) return l;
+    const { tocOffset, files, dirs, links, chunks, bytes, prefetch, innerOffsets, problems } = layout;
+    return { ...l, lazy: { ...l.lazy, layout: { tocOffset, files, dirs, links, chunks, bytes, prefetch, innerOffsets, problems } } };
+  });
+  return { ...report, layers };
+}
+
+/** A malformed platform is a malformed request (-32602). */
+function platform(params: Params): Platform | undefined {
+  const text = params.optionalString('platform');
+  try {
+    return text === undefined ? undefined : parsePlatform(text);
+  } catch (e) {
+    return params.fail('params.platform', (e as Error).message);
+  }
+}
+
 export const operations: Record<Operation, OperationFactory> = {
+  convert: (params) => {
+    const source = reference(params, 'source');
+    const destination = reference(params, 'destination');
+    const format = params.string('format');
+    const level = params.optionalIntegerIn('level', 1, 9);
+    const chunkSize = params.optionalPositiveInteger('chunkSize');
+    const prioritized = params.optionalStringArray('prioritized') ?? [];
+    const allPlatforms = params.optionalBoolean('allPlatforms');
+    const only = platform(params);
+    if (format !== 'estargz') throw new LazyImageError('UNSUPPORTED', `Cannot convert to ${format}: this worker converts to estargz only`);
+    if (destination.digest !== undefined) {
+      throw new LazyImageError('INVALID_ARGUMENT', `Cannot convert to ${formatReference(destination)}: the converted image gets a new digest; name the destination by tag`, { ref: formatReference(destination) });
+    }
+    return {
+      title: `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`,
+      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<ConvertResult> => {
+        const from = await stores.open(source);
+        const to = await stores.open(destination, { create: true });
+        const result = await convertImage(from, source.digest ?? source.tag, to, destinationTarget(source, destination).tag, {
+          signal,
+          onProgress,
+          prioritized,
+          ...(level !== undefined ? { level } : {}),
+          ...(chunkSize !== undefined ? { chunkSize } : {}),
+          ...(allPlatforms ? { allPlatforms } : {}),
+          ...(only ? { platform: only } : {}),
+        });
+        // The job's layer records carry more than ConvertedLayer declares; the protocol says exactly that.
+        const layers = result.layers.map(({ source: from, digest, size, tocDigest, sourceSize }) => ({ source: from, digest, size, tocDigest, sourceSize }));
+        return { ...result, layers };
+      }),
+    };
+  },
   copy: (params) => {
     const source = reference(params, 'source');
     const destination = reference(params, 'destination');
     const allPlatforms = params.optionalBoolean('allPlatforms');
-    const platformText = params.optionalString('platform');
-    let platform: Platform | undefined;
-    try {
-      platform = platformText === undefined ? undefined : parsePlatform(platformText);
-    } catch (e) {
-      params.fail('params.platform', (e as Error).message);
-    }
+    const only = platform(params);
     return {
       title: `Copy ${formatReference(source)} to ${formatReference(destination)}`,
       run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<CopyResult> => {
@@ -68,7 +117,7 @@ export const operations: Record<Operation, OperationFactory> = {
           signal,
           onProgress,
           ...(allPlatforms ? { allPlatforms } : {}),
-          ...(platform ? { platform } : {}),
+          ...(only ? { platform: only } : {}),
           ...(expectDigest !== undefined ? { expectDigest } : {}),
         });
       }),
@@ -83,11 +132,12 @@ export const operations: Record<Operation, OperationFactory> = {
   },
   verify: (params) => {
     const ref = reference(params, 'reference');
+    const quick = params.optionalBoolean('quick');
     return {
-      title: `Verify ${formatReference(ref)}`,
+      title: `Verify ${formatReference(ref)}${quick ? ' (quick)' : ''}`,
       run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<VerifyResult> => ({
         reference: formatReference(ref),
-        ...(await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, onProgress })),
+        ...summarize(await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, onProgress, ...(quick ? { quick } : {}) })),
       })),
     };
   },

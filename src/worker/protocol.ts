@@ -2,9 +2,11 @@
 // docs/worker-protocol.md is the normative description; this file is its TypeScript mirror and
 // is shared by the worker, the client and the conformance suite. Direction is noted per message.
 import type { ErrorCode } from '../core/errors.js';
-import type { CopyResult, InspectResult, VerifyReport } from '../core/jobs/index.js';
+import type { TocLayout } from '../core/estargz/layout.js';
+import type { LayerVerification } from '../core/estargz/verify.js';
+import type { ConvertResult, CopyResult, InspectResult, LayerReport, VerifyReport } from '../core/jobs/index.js';
 
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -20,13 +22,14 @@ export const Methods = {
   /** client -> worker, notification: cancel a running request. */
   cancelRequest: '$/cancelRequest',
   /** client -> worker, requests: one per operation. */
+  convert: 'lazyimg/convert',
   copy: 'lazyimg/copy',
   inspect: 'lazyimg/inspect',
   verify: 'lazyimg/verify',
 } as const;
 
 /** The operations a worker can offer, by the last part of their method name. */
-export type Operation = 'copy' | 'inspect' | 'verify';
+export type Operation = 'convert' | 'copy' | 'inspect' | 'verify';
 
 export interface InitializeParams {
   protocolVersion: string;
@@ -37,7 +40,7 @@ export interface InitializeParams {
 
 export interface WorkerCapabilities {
   operations: Operation[];
-  /** Image formats the worker reads and writes: `oci`, `docker`; later `estargz`, `soci`. */
+  /** Image formats the worker reads and writes: `oci`, `docker`, `estargz`; later `soci`. */
   formats: string[];
   maxConcurrentJobs: number;
 }
@@ -77,18 +80,48 @@ export interface CopyParams extends JobParams {
   platform?: string;
 }
 
+/** Since 1.1. */
+export interface ConvertParams extends JobParams {
+  source: string;
+  /** Tagged with its tag, else the source's; a digest is refused (-33003): conversion makes a new one. */
+  destination: string;
+  /** Only `estargz` for now; other values are answered -33003 `UNSUPPORTED`. */
+  format: string;
+  /** gzip level, 1-9 (default 9). */
+  level?: number;
+  /** Files larger than this are split into chunks of this many bytes (default 4 MiB). */
+  chunkSize?: number;
+  /** Paths to put first in every layer and prefetch; the result lists those found nowhere. */
+  prioritized?: string[];
+  allPlatforms?: boolean;
+  platform?: string;
+}
+
 export interface InspectParams extends JobParams {
   reference: string;
 }
 
 export interface VerifyParams extends JobParams {
   reference: string;
+  /** Since 1.1: manifests, eStargz footers, TOCs and TOC digests only; no whole blobs, no chunk digests. */
+  quick?: boolean;
 }
 
-/** `ok` is true when every manifest and blob was read back and matched its digest and size. */
-export type VerifyResult = VerifyReport & { reference: string };
+/** A layer's TOC layout as the protocol carries it: counts and prefetch, not every gzip member. */
+export type LayoutSummary = Omit<TocLayout, 'members'>;
 
-export type { CopyResult, InspectResult };
+/** Whether a snapshotter would pull the layer lazily, and why (not). */
+export interface LayerLazyReport extends Omit<LayerReport, 'lazy'> {
+  lazy: Omit<LayerVerification, 'layout'> & { layout?: LayoutSummary };
+}
+
+/**
+ * `ok` is true when every manifest and blob read back matched its digest and size, and no layer
+ * has a lazy-pull problem; `layers` (since 1.1) says per layer whether it is lazily pullable.
+ */
+export type VerifyResult = Omit<VerifyReport, 'layers'> & { reference: string; layers: LayerLazyReport[] };
+
+export type { ConvertResult, CopyResult, InspectResult };
 
 export interface ProgressItem {
   /** Usually a blob digest. */

@@ -36,6 +36,18 @@ export class Params {
     return v as number | undefined;
   }
 
+  optionalIntegerIn(name: string, min: number, max: number): number | undefined {
+    const v = this.obj[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) this.fail(`params.${name}`, `must be an integer from ${min} to ${max}`);
+    return v as number | undefined;
+  }
+
+  optionalStringArray(name: string): string[] | undefined {
+    const v = this.obj[name];
+    if (v !== undefined && (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s.length === 0))) this.fail(`params.${name}`, 'must be an array of non-empty strings');
+    return v as string[] | undefined;
+  }
+
   /** The fields every operation shares. */
   job(): Required<Pick<JobParams, 'credentials' | 'insecureRegistries'>> & Pick<JobParams, 'workDoneToken'> {
     const token = this.obj.workDoneToken;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { Stores, copyImage } from '../../src/core/jobs/index.js';
 import { parseReference, writeImage, type Descriptor } from '../../src/core/oci/index.js';
 import { WorkerClient } from '../../src/worker/client.js';
-import { Methods, type CopyResult, type ProgressValue, type VerifyResult } from '../../src/worker/protocol.js';
+import { Methods, type ConvertResult, type CopyResult, type ProgressValue, type VerifyResult } from '../../src/worker/protocol.js';
 import { pseudoRandom } from '../../scripts/sampleImage.js';
 import { sampleLayout, tempLayout } from '../helpers/images.js';
 import { runCli } from './fixtures/cli.js';
@@ -109,6 +109,42 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
     }
   });
 
+  it('converts a registry image to eStargz with one progress item per layer; a cancelled conversion tags nothing', async () => {
+    const worker = client();
+    const progress: ProgressValue[] = [];
+    const stores = new Stores({ credentials: credentialsFor(registry) });
+    try {
+      const result = await worker.request<ConvertResult>(Methods.convert, {
+        source: `${registry.host}/multi/layer:v1`, destination: `${registry.host}/multi/layer:v1-esgz`, format: 'estargz', prioritized: ['/bin/hello'], credentials: credentials(),
+      }, { onProgress: (v) => progress.push(v) });
+      const layers = imageBlobs.slice(1);
+      assert.deepEqual(result.layers.map((l) => l.source), layers.map((l) => l.digest));
+      const last = progress.filter((v) => v.kind === 'report').at(-1);
+      assert.ok(last && last.kind === 'report');
+      assert.deepEqual(last.items.map((i) => [i.id, i.label, i.done, i.total]), layers.map((l, i) => [l.digest, `layer ${i + 1}/${layers.length}`, l.size, l.size]));
+      const verified = await worker.request<VerifyResult>(Methods.verify, { reference: `${registry.host}/multi/layer:v1-esgz`, credentials: credentials() });
+      assert.equal(verified.ok, true);
+      assert.deepEqual(verified.layers.map((l) => [l.lazy.format, l.lazy.lazy, l.lazy.tocDigest]), result.layers.map((l) => ['estargz', true, l.tocDigest]));
+      assert.equal(verified.layers[0]?.lazy.layout?.prefetch.kind, 'landmark');
+
+      const conversionFolders = async (): Promise<string[]> => (await readdir(tmpdir())).filter((n) => n.startsWith('lazyimg-convert-'));
+      const foldersBefore = await conversionFolders();
+      const controller = new AbortController();
+      const converting = worker.request(Methods.convert, { source: big, destination: `${registry.host}/big/image:never`, format: 'estargz', credentials: credentials() }, {
+        signal: controller.signal,
+        onProgress: (v) => {
+          if (v.kind === 'report' && v.done > 0) controller.abort();
+        },
+      });
+      await assert.rejects(converting, { code: 'CANCELLED' });
+      await assert.rejects((await stores.open(parseReference(`${registry.host}/big/image`))).resolve('never'), { code: 'NOT_FOUND' });
+      assert.deepEqual(await conversionFolders(), foldersBefore, 'no conversion folder left');
+    } finally {
+      await stores.close();
+      await worker.stop();
+    }
+  });
+
   it('reports a worker killed mid-job as a failure, and runs the next job on a fresh worker', async () => {
     const exits: string[] = [];
     const worker = new WorkerClient({ worker: { command: process.execPath, args: [WORKER] }, clientName: 'worker-test', onExit: (reason, expected) => exits.push(`${expected}:${reason}`) });
@@ -184,12 +220,14 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
   it('passes the conformance suite; a broken worker fails it', async () => {
     const ours = await runCli(['worker-conformance', '--', process.execPath, WORKER]);
     assert.equal(ours.code, 0, ours.stdout + ours.stderr);
-    assert.equal((ours.stdout.match(/\| pass \|/g) ?? []).length, 11, ours.stdout);
+    assert.equal((ours.stdout.match(/\| pass \|/g) ?? []).length, 13, ours.stdout);
     const broken = await runCli(['worker-conformance', '--timeout', '2', '--', process.execPath, BROKEN_WORKER]);
     assert.equal(broken.code, 1);
     for (const scenario of ['unknown method', 'malformed frame', 'progress order', 'cancellation', 'shutdown and exit']) {
       assert.match(broken.stdout, new RegExp(`\\| ${scenario} \\| FAIL \\|`), broken.stdout);
     }
+    // It does not offer convert: those scenarios are skipped, not failed.
+    assert.match(broken.stdout, /\| convert to eStargz \| skip \|/, broken.stdout);
     assert.match(broken.stderr, /conformance scenarios failed/);
   });
 

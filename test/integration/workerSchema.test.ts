@@ -1,8 +1,8 @@
 // docs/worker-protocol.schema.json against reality: the built worker (dist/worker.js) is driven over
-// real pipes with raw frames through a whole session (initialize, inspect, copy and verify between
-// two temporary OCI layouts, errors of every kind, cancellation, shutdown, exit), and every message
-// it writes is validated against the schema definition that applies: a result by the method of
-// the request it answers, a notification by its method, an error by the error envelope (with
+// real pipes with raw frames through a whole session (initialize, inspect, copy, convert and verify
+// between two temporary OCI layouts, errors of every kind, cancellation, shutdown, exit), and every
+// message it writes is validated against the schema definition that applies: a result by the method
+// of the request it answers, a notification by its method, an error by the error envelope (with
 // ErrorData when `data` is present). Then our own client (src/worker/client.ts) runs a session
 // through a recording tap, and every frame it sends, and every frame it receives, is validated too.
 import assert from 'node:assert/strict';
@@ -72,6 +72,7 @@ function expectInvalid(definition: string, message: unknown, what: string): void
 const RESPONSE_OF: Record<string, string> = {
   [Methods.initialize]: 'InitializeResponse',
   [Methods.shutdown]: 'ShutdownResponse',
+  [Methods.convert]: 'ConvertResponse',
   [Methods.copy]: 'CopyResponse',
   [Methods.inspect]: 'InspectResponse',
   [Methods.verify]: 'VerifyResponse',
@@ -84,6 +85,7 @@ const CLIENT_MESSAGE_OF: Record<string, string> = {
   [Methods.shutdown]: 'ShutdownRequest',
   [Methods.exit]: 'ExitNotification',
   [Methods.cancelRequest]: 'CancelRequestNotification',
+  [Methods.convert]: 'ConvertRequest',
   [Methods.copy]: 'CopyRequest',
   [Methods.inspect]: 'InspectRequest',
   [Methods.verify]: 'VerifyRequest',
@@ -306,6 +308,7 @@ let source: OciLayoutStore;
 let destination: OciLayoutStore;
 let clientDestination: OciLayoutStore;
 let imageBytes = 0;
+let layerBytes = 0;
 let hanging: { host: string; close(): Promise<void> };
 let needsLogin: { host: string; close(): Promise<void> };
 let refusing: { host: string; close(): Promise<void> };
@@ -360,7 +363,10 @@ before(async () => {
   clientDestination = await tempLayout('lazyimg-schema-client-');
   const doc = await source.getManifest(await source.resolve('sample'));
   assert.equal(doc.kind, 'manifest');
-  if (doc.kind === 'manifest') imageBytes = doc.manifest.config.size + doc.manifest.layers.reduce((s, l) => s + l.size, 0);
+  if (doc.kind === 'manifest') {
+    layerBytes = doc.manifest.layers.reduce((s, l) => s + l.size, 0);
+    imageBytes = doc.manifest.config.size + layerBytes;
+  }
   hanging = await startHangingServer();
   needsLogin = await startHttpServer(401, { 'www-authenticate': 'Basic realm="schema-test"' });
   refusing = await startHttpServer(400, {});
@@ -380,7 +386,8 @@ describe('worker protocol schema', () => {
     for (const name of Object.keys(schema.$defs)) validator(name);
     validator('');
     for (const name of [
-      'InitializeParams', 'InitializeResult', 'CopyParams', 'InspectParams', 'VerifyParams', 'CopyResult', 'InspectResult', 'VerifyResult',
+      'InitializeParams', 'InitializeResult', 'ConvertParams', 'CopyParams', 'InspectParams', 'VerifyParams', 'ConvertResult', 'CopyResult', 'InspectResult', 'VerifyResult',
+      'LayerLazyReport', 'LazyCheck', 'LayoutSummary',
       'ProgressParams', 'ProgressBegin', 'ProgressReport', 'ProgressEnd', 'ErrorData', 'RegistryCredential', 'Descriptor', 'Platform',
       'Request', 'Notification', 'SuccessResponse', 'ErrorResponse',
     ]) {
@@ -414,6 +421,36 @@ describe('worker protocol schema', () => {
       assert.ok(verified.result, `verify failed: ${JSON.stringify(verified.error)}`);
       assert.equal((verified.result as { ok: boolean }).ok, true);
       assert.equal(peer.progress(4)[0]?.kind, 'begin');
+
+      // eStargz: convert with every option, then verify (full and quick) and inspect the result.
+      const esgzRef = `oci:${destination.dir}:esgz`;
+      const converted = await peer.request(20, Methods.convert, {
+        source: sourceRef, destination: esgzRef, format: 'estargz', level: 1, chunkSize: 65536, prioritized: ['/bin/hello', '/no/such/file'], workDoneToken: 'convert-20',
+      });
+      const convertResult = converted.result as { layers: Array<{ tocDigest: string }>; missing: string[] } | undefined;
+      assert.ok(convertResult, `convert failed: ${JSON.stringify(converted.error)}`);
+      assert.deepEqual(convertResult.missing, ['/no/such/file']);
+      assert.equal(convertResult.layers.length, 3);
+      const convertReport = peer.progress('convert-20').filter((v) => v.kind === 'report').at(-1);
+      assert.ok(convertReport?.kind === 'report' && convertReport.items.length === 3 && convertReport.done === layerBytes && convertReport.total === layerBytes, `final convert report ${JSON.stringify(convertReport)}, expected 3 layers of ${layerBytes} bytes`);
+      const lazyVerified = await peer.request(21, Methods.verify, { reference: esgzRef, workDoneToken: 'verify-21' });
+      const lazyReport = lazyVerified.result as { ok: boolean; layers: Array<{ lazy: { lazy: boolean; chunksVerified: number; layout?: { prefetch: { kind: string }; chunks: number } } }> } | undefined;
+      assert.ok(lazyReport?.ok, `verify of the eStargz image: ${JSON.stringify(lazyVerified.error ?? lazyVerified.result)}`);
+      assert.ok(lazyReport.layers.every((l) => l.lazy.lazy && l.lazy.chunksVerified === l.lazy.layout?.chunks), JSON.stringify(lazyReport.layers));
+      assert.equal(lazyReport.layers[0]?.lazy.layout?.prefetch.kind, 'landmark');
+      const quick = await peer.request(22, Methods.verify, { reference: sourceRef, quick: true, workDoneToken: 'quick-22' });
+      const quickReport = quick.result as { ok: boolean; blobs: number; bytes: number; layers: Array<{ lazy: { format: string; lazy: boolean } }> } | undefined;
+      assert.ok(quickReport?.ok && quickReport.bytes === 0, `quick verify: ${JSON.stringify(quick.error ?? quick.result)}`);
+      assert.deepEqual(quickReport.layers.map((l) => [l.lazy.format, l.lazy.lazy]), [['none', false], ['none', false], ['none', false]]);
+      const esgzInspected = await peer.request(23, Methods.inspect, { reference: esgzRef });
+      const esgzLayers = (esgzInspected.result as { manifests: Array<{ layers: Array<{ lazy?: { format: string; tocDigest: string } }> }> }).manifests[0]?.layers ?? [];
+      assert.deepEqual(esgzLayers.map((l) => l.lazy?.tocDigest), convertResult.layers.map((l) => l.tocDigest));
+      const soci = expectError(await peer.request(24, Methods.convert, { source: sourceRef, destination: esgzRef, format: 'soci' }), ErrorCodes.InvalidInput, 'an unknown format');
+      assert.equal((soci.data as { code?: unknown }).code, 'UNSUPPORTED');
+      const badLevel = { jsonrpc: '2.0', id: 25, method: Methods.convert, params: { source: sourceRef, destination: esgzRef, format: 'estargz', level: 12 } };
+      expectInvalid('ConvertRequest', badLevel, 'a convert with level 12');
+      peer.sendInvalid(badLevel);
+      expectError(await peer.response(25), ErrorCodes.InvalidParams, 'level 12');
 
       expectError(await peer.request(5, 'lazyimg/no-such-method', {}), ErrorCodes.MethodNotFound, 'unknown method');
 
@@ -462,7 +499,7 @@ describe('worker protocol schema', () => {
 
       for (const [i, m] of peer.sent.entries()) expectValid(clientDefinition(m), m, `message #${i} sent by the test`);
       const { counts } = validateWorkerMessages(peer.messages, peer.requests);
-      for (const name of ['InitializeResponse', 'InspectResponse', 'CopyResponse', 'VerifyResponse', 'ShutdownResponse', 'ProgressNotification']) {
+      for (const name of ['InitializeResponse', 'InspectResponse', 'ConvertResponse', 'CopyResponse', 'VerifyResponse', 'ShutdownResponse', 'ProgressNotification']) {
         assert.ok((counts[name] ?? 0) > 0, `the session should have produced a ${name}: ${JSON.stringify(counts)}`);
       }
       for (const code of [-32700, -32600, -32601, -32602, -32800, -33001, -33002, -33003]) {
@@ -516,7 +553,7 @@ describe('worker protocol schema', () => {
     const destinationRef = `oci:${clientDestination.dir}:from-client`;
     try {
       const info = await client.start();
-      assert.deepEqual([...info.capabilities.operations].sort(), ['copy', 'inspect', 'verify']);
+      assert.deepEqual([...info.capabilities.operations].sort(), ['convert', 'copy', 'inspect', 'verify']);
       await client.request(Methods.inspect, { reference: sourceRef });
       const progress: ProgressValue[] = [];
       await client.request(Methods.copy, {
@@ -528,6 +565,8 @@ describe('worker protocol schema', () => {
       assert.equal(progress[0]?.kind, 'begin');
       assert.equal(progress.at(-1)?.kind, 'end');
       await client.request(Methods.verify, { reference: destinationRef });
+      await client.request(Methods.convert, { source: destinationRef, destination: `oci:${clientDestination.dir}:esgz`, format: 'estargz', prioritized: ['/bin/hello'], allPlatforms: true });
+      await client.request(Methods.verify, { reference: `oci:${clientDestination.dir}:esgz`, quick: true });
 
       // Cancellation through an AbortSignal becomes $/cancelRequest.
       const controller = new AbortController();
@@ -541,7 +580,7 @@ describe('worker protocol schema', () => {
     sent.push(await readFile(inbound));
     sent.finish();
     const methods = sent.messages.map((m) => m.method);
-    for (const method of [Methods.initialize, Methods.initialized, Methods.inspect, Methods.copy, Methods.verify, Methods.cancelRequest, Methods.shutdown, Methods.exit]) {
+    for (const method of [Methods.initialize, Methods.initialized, Methods.inspect, Methods.copy, Methods.convert, Methods.verify, Methods.cancelRequest, Methods.shutdown, Methods.exit]) {
       assert.ok(methods.includes(method), `the client never sent ${method}: ${methods.join(', ')}`);
     }
     const requests = new Map<string | number, string>();
