@@ -3,7 +3,7 @@
 // every payload piece, holding that piece, its padding and the headers that follow up to the next
 // payload. Members are compressed independently on libuv's thread pool and written in order, so the
 // output bytes do not depend on how many run at once. The TOC member and the footer close the blob.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
@@ -70,80 +70,72 @@ export async function buildEstargz(source: Readable, workDir: string, where: str
 
   const file = join(workDir, 'estargz.blob');
   const spool = await open(spoolFile, 'r');
+  const writer = new MemberWriter(file, level, spool, options.signal, where);
   try {
-    const writer = new MemberWriter(file, level, spool, options.signal, where);
-    try {
-      return await writeBlob(writer);
-    } catch (e) {
-      await writer.abort();
-      throw e;
-    }
-  } finally {
-    await spool.close();
-  }
-
-  async function writeBlob(writer: MemberWriter): Promise<BuiltLayer> {
-    const toc: TocEntry[] = [];
-    const names = { user: new Map<number, string>(), group: new Map<number, string>() };
-    let member: Member = { parts: [], length: 0, starts: [] };
-    const append = (part: Member['parts'][number]): void => {
-      member.parts.push(part);
-      member.length += part.length;
-    };
-    const startMember = async (): Promise<void> => {
-      if (member.length > 0) await writer.submit(member);
-      member = { parts: [], length: 0, starts: [] };
-    };
     const payloadTotal = spooled.entries.reduce((n, e) => n + e.header.size, 0);
-    let payloadDone = 0;
-
-    for (const item of order) {
+    const toc = await writeMembers(order, landmark, chunkSize, writer, (done) => {
       throwIfAborted(options.signal, where);
-      const e: SpooledEntry = item === 'landmark' ? landmarkEntry(landmark) : item;
-      const h = e.header;
-      append(e.raw);
-      const entry = tocEntry(e, names);
-      if (h.type !== 'reg' || h.size === 0) {
-        toc.push(entry);
-        continue;
-      }
-      const digests = e.chunkDigests!;
-      for (let i = 0, written = 0; written < h.size; i++) {
-        const length = Math.min(chunkSize, h.size - written);
-        const piece: TocEntry = i === 0 ? entry : { name: h.name, type: 'chunk' };
-        if (i > 0) piece.chunkOffset = written;
-        if (length === chunkSize) piece.chunkSize = length;
-        piece.chunkDigest = digests[i]!;
-        toc.push(piece);
-        await startMember();
-        member.starts.push(piece);
-        append(item === 'landmark' ? LANDMARK_CONTENT : { at: e.dataOffset + written, length });
-        written += length;
-        payloadDone += length;
-        options.onProgress?.({ phase: 'compress', done: payloadDone, total: payloadTotal });
-      }
-      const pad = (BLOCK - (h.size % BLOCK)) % BLOCK;
-      if (pad) append(Buffer.alloc(pad));
-    }
-    await startMember();
-    await writer.drain();
-
+      options.onProgress?.({ phase: 'compress', done, total: payloadTotal });
+    });
     const json = serializeToc({ version: 1, entries: toc });
     const tocHeader = tarHeaderBlock({ name: TOC_TAR_NAME, size: json.length, mode: 0, typeflag: '0' });
     const tocPad = Buffer.alloc((BLOCK - (json.length % BLOCK)) % BLOCK + 2 * BLOCK);
     const result = await writer.finish(Buffer.concat([tocHeader, json, tocPad]));
-    return {
-      file,
-      digest: result.digest,
-      size: result.size,
-      diffId: result.diffId,
-      tocDigest: sha256(json),
-      uncompressedSize: result.uncompressedSize,
-      sourceCompression: spooled.compression,
-      entries: toc.length,
-      missing,
-    };
+    return { file, ...result, tocDigest: sha256(json), sourceCompression: spooled.compression, entries: toc.length, missing };
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  } finally {
+    await spool.close();
   }
+}
+
+/**
+ * Cuts the entries into gzip members and hands them to the writer; returns the TOC entries, whose
+ * offsets the writer fills in as members land.
+ */
+async function writeMembers(order: Array<SpooledEntry | 'landmark'>, landmark: string, chunkSize: number, writer: MemberWriter, onPayload: (done: number) => void): Promise<TocEntry[]> {
+  const toc: TocEntry[] = [];
+  const names = { user: new Map<number, string>(), group: new Map<number, string>() };
+  let member: Member = { parts: [], length: 0, starts: [] };
+  const append = (part: Member['parts'][number]): void => {
+    member.parts.push(part);
+    member.length += part.length;
+  };
+  const startMember = async (): Promise<void> => {
+    if (member.length > 0) await writer.submit(member);
+    member = { parts: [], length: 0, starts: [] };
+  };
+  let payloadDone = 0;
+  for (const item of order) {
+    const e: SpooledEntry = item === 'landmark' ? landmarkEntry(landmark) : item;
+    const h = e.header;
+    append(e.raw);
+    const entry = tocEntry(e, names);
+    if (h.type !== 'reg' || h.size === 0) {
+      toc.push(entry);
+      continue;
+    }
+    // A payload opens a member; so does each further chunk of a large file.
+    for (let i = 0, written = 0; written < h.size; i++) {
+      const length = Math.min(chunkSize, h.size - written);
+      const piece: TocEntry = i === 0 ? entry : { name: h.name, type: 'chunk' };
+      if (i > 0) piece.chunkOffset = written;
+      if (length === chunkSize) piece.chunkSize = length;
+      piece.chunkDigest = e.chunkDigests![i]!;
+      toc.push(piece);
+      await startMember();
+      member.starts.push(piece);
+      append(item === 'landmark' ? LANDMARK_CONTENT : { at: e.dataOffset + written, length });
+      written += length;
+      onPayload((payloadDone += length));
+    }
+    const pad = (BLOCK - (h.size % BLOCK)) % BLOCK;
+    if (pad) append(Buffer.alloc(pad));
+  }
+  await startMember();
+  await writer.drain();
+  return toc;
 }
 
 function landmarkEntry(name: string): SpooledEntry {
@@ -273,9 +265,4 @@ class MemberWriter {
     }
     return out;
   }
-}
-
-/** Opens the built blob for storing. */
-export function openBuilt(layer: BuiltLayer): Readable {
-  return createReadStream(layer.file);
 }

@@ -11,7 +11,7 @@ import { parseToc, TOC_TAR_NAME, type Toc } from './toc.js';
 
 const gunzip = promisify(gunzipCallback);
 /** The largest TOC we read (compressed or not): about a million entries. */
-export const MAX_TOC_BYTES = 256 * 1024 * 1024;
+const MAX_TOC_BYTES = 256 * 1024 * 1024;
 
 /** Random access to a blob: a file, or a registry blob through Range requests. */
 export interface BlobAccess {
@@ -29,21 +29,20 @@ export interface OpenedEstargz {
   tocDigest: string;
 }
 
-export class NotEstargzError extends LazyImageError {
-  constructor(where: string, reason: string) {
-    super('INVALID_FORMAT', `${where}: ${reason}`, { ref: where });
-  }
+/** The layer is not (valid) eStargz; the message is `<where>: <reason>`. */
+function notEstargz(where: string, reason: string): LazyImageError {
+  return new LazyImageError('INVALID_FORMAT', `${where}: ${reason}`, { ref: where });
 }
 
 export async function openEstargz(blob: BlobAccess, where: string): Promise<OpenedEstargz> {
-  if (blob.size < LEGACY_FOOTER_SIZE) throw new NotEstargzError(where, `${blob.size} bytes is too small to hold an eStargz footer`);
+  if (blob.size < LEGACY_FOOTER_SIZE) throw notEstargz(where, `${blob.size} bytes is too small to hold an eStargz footer`);
   const tailLength = Math.min(FOOTER_SIZE, blob.size);
   const footer = parseFooter(await blob.read(blob.size - tailLength, tailLength));
-  if ('error' in footer) throw new NotEstargzError(where, footer.error);
+  if ('error' in footer) throw notEstargz(where, footer.error);
   const tocEnd = blob.size - footer.size;
-  if (footer.tocOffset >= tocEnd) throw new NotEstargzError(where, `the footer puts the TOC at byte ${footer.tocOffset}, past its end at ${tocEnd}`);
+  if (footer.tocOffset >= tocEnd) throw notEstargz(where, `the footer puts the TOC at byte ${footer.tocOffset}, past its end at ${tocEnd}`);
   const tocSize = tocEnd - footer.tocOffset;
-  if (tocSize > MAX_TOC_BYTES) throw new NotEstargzError(where, `the TOC member is ${tocSize} bytes, over the ${MAX_TOC_BYTES}-byte limit`);
+  if (tocSize > MAX_TOC_BYTES) throw notEstargz(where, `the TOC member is ${tocSize} bytes, over the ${MAX_TOC_BYTES}-byte limit`);
   const json = await readTocMember(await blob.read(footer.tocOffset, tocSize), where);
   return { footer, tocSize, json, toc: parseToc(json, where), tocDigest: sha256(json) };
 }
@@ -57,7 +56,7 @@ async function readTocMember(member: Buffer, where: string): Promise<Buffer> {
     const code = (e as { code?: string }).code;
     const why = code === 'ERR_BUFFER_TOO_LARGE' ? `decompresses to more than ${MAX_TOC_BYTES} bytes`
       : code === 'Z_BUF_ERROR' ? 'is truncated' : `is not valid gzip (${(e as Error).message})`;
-    throw new NotEstargzError(where, `the TOC member at the footer's offset ${why}`);
+    throw notEstargz(where, `the TOC member at the footer's offset ${why}`);
   }
   const parts: Buffer[] = [];
   let seen = false;
@@ -86,9 +85,9 @@ async function readTocMember(member: Buffer, where: string): Promise<Buffer> {
     parser.finish();
   } catch (e) {
     // Like the Go reader, only the first entry counts: damage after it does not matter.
-    if (!problem && !complete()) throw new NotEstargzError(where, `the TOC tar is damaged: ${(e as Error).message.replace(/^.*?: /, '')}`);
+    if (!problem && !complete()) throw notEstargz(where, `the TOC tar is damaged: ${(e as Error).message.replace(/^.*?: /, '')}`);
   }
-  if (problem) throw new NotEstargzError(where, problem);
-  if (!complete()) throw new NotEstargzError(where, seen ? 'the TOC JSON is cut short' : 'the TOC member holds no tar entry');
+  if (problem) throw notEstargz(where, problem);
+  if (!complete()) throw notEstargz(where, seen ? 'the TOC JSON is cut short' : 'the TOC member holds no tar entry');
   return Buffer.concat(parts);
 }

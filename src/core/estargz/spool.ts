@@ -29,7 +29,7 @@ export interface SpoolOptions {
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
-export function sniffCompression(head: Buffer): Compression {
+function sniffCompression(head: Buffer): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   return 'none';
