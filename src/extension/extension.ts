@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors.js';
 import { dockerfileCommands } from './commands/dockerfile.js';
+import { estargzCommands } from './commands/estargz.js';
 import { imageCommands } from './commands/images.js';
 import { jobCommands } from './commands/jobs.js';
 import { registryCommands } from './commands/registries.js';
@@ -15,6 +16,7 @@ import { WorkerHost } from './jobs/WorkerHost.js';
 import { LayoutFinder } from './LayoutFinder.js';
 import { MANIFEST_SCHEME, ManifestDocuments } from './ManifestDocuments.js';
 import { RegistrySettings } from './RegistrySettings.js';
+import { REPORT_SCHEME, ReportDocuments } from './reports/ReportDocuments.js';
 import { Services } from './Services.js';
 import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
 
@@ -34,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
+  const reports = new ReportDocuments();
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
   const commands: Record<string, (...args: never[]) => unknown> = {
@@ -42,13 +45,15 @@ export function activate(context: vscode.ExtensionContext): void {
     ...viewCommands(services, tree),
     ...jobCommands(services, jobs),
     ...dockerfileCommands(analyzer),
+    ...estargzCommands({ services, jobs, tree, analyzer, reports }),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, tree, view, analyzer, diagnostics,
+    log, layouts, services, worker, jobs, tree, view, analyzer, diagnostics, reports,
     vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
     jobs.onDidChange(() => tree.refresh({ kind: 'jobsRoot' })),
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
     layouts.onDidChange(() => tree.refresh({ kind: 'layoutsRoot' })),
     vscode.workspace.onDidChangeConfiguration((e) => {

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { Services } from '../Services.js';
 import { isLayout } from '../LayoutFinder.js';
 import type { LazyImagesTreeProvider } from '../tree/LazyImagesTreeProvider.js';
-import type { Node, PagedNode } from '../tree/nodes.js';
+import { isPaged, type Node, type PagedNode } from '../tree/nodes.js';
 
 export function viewCommands(services: Services, tree: LazyImagesTreeProvider) {
   return {
@@ -14,12 +14,12 @@ export function viewCommands(services: Services, tree: LazyImagesTreeProvider) {
     async retry(node?: Node): Promise<void> {
       if (node?.kind !== 'error') return;
       const { parent } = node;
-      if (node.retry === 'loadMore' && (parent.kind === 'registry' || parent.kind === 'repository')) await tree.loadMore(parent);
+      if (node.retry === 'loadMore' && isPaged(parent)) await tree.loadMore(parent);
       else tree.refresh(parent);
     },
 
     async loadMore(node?: PagedNode): Promise<void> {
-      if (node?.kind === 'registry' || node?.kind === 'repository') await tree.loadMore(node);
+      if (isPaged(node)) await tree.loadMore(node);
     },
 
     async addLayoutFolder(): Promise<void> {

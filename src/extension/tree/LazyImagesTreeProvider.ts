@@ -1,15 +1,18 @@
 // The "Lazy Images" tree: registries -> repositories -> tags -> image (platforms) -> layers, and
-// local OCI layouts -> images -> layers. Details load when a node expands; lists come in pages.
-// getChildren never throws: failures become error nodes with a retry or log-in action.
+// local OCI layouts -> images -> layers; an eStargz layer expands into its TOC's folders. Details
+// load when a node expands; lists come in pages. getChildren never throws: failures become error
+// nodes with a retry or log-in action.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import { listRepositories, listTags } from '../../core/registry/index.js';
 import { OciLayoutStore, formatReference, parseDigest, type ImageReference, type NamePage } from '../../core/oci/index.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
-import { nodeId, type Node, type PagedNode } from './nodes.js';
+import { isEstargz, nodeId, type LayerNode, type Node, type PagedNode } from './nodes.js';
 import { Pager } from './Pager.js';
 import { renderNode } from './render.js';
+import { TocCache } from './TocCache.js';
+import { childPath, type TocTree } from './TocTree.js';
 
 export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -17,12 +20,15 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   private readonly pager = new Pager();
   /** The node objects VS Code holds, by id: it matches refreshed elements by identity. */
   private readonly shown = new Map<string, Node>();
+  private readonly tocs: TocCache;
 
-  constructor(private readonly services: Services, private readonly jobs: JobManager) {}
+  constructor(private readonly services: Services, private readonly jobs: JobManager) {
+    this.tocs = new TocCache(() => services.stores, (line) => services.log.info(line));
+  }
 
-  /** Reloads a node (or an equal one) and everything below it, or the whole tree. */
-  refresh(node?: Node): void {
-    const id = node && nodeId(node);
+  /** Reloads a node (or an equal one, or the node with that id) and everything below it, or the whole tree. */
+  refresh(node?: Node | string): void {
+    const id = typeof node === 'string' ? node : node && nodeId(node);
     this.pager.reset(id);
     this.changed.fire(id === undefined ? undefined : this.shown.get(id));
   }
@@ -87,6 +93,17 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       case 'image':
       case 'platform':
         return this.imageChildren(node);
+      case 'layer': {
+        if (!isEstargz(node)) return [];
+        const { tree, problem } = await this.tocs.load(node);
+        const entries = await this.page(node, (name) => tocNode(node, tree, '', name));
+        return problem ? [{ kind: 'info', message: problem, parentId: nodeId(node) }, ...entries] : entries;
+      }
+      case 'tocEntry': {
+        if (node.item.type !== 'dir') return [];
+        const { tree } = await this.tocs.load(node.layer);
+        return this.page(node, (name) => tocNode(node.layer, tree, node.item.path, name));
+      }
       default:
         return [];
     }
@@ -111,13 +128,16 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const nodes = list.items.map(toNode);
     if (list.error !== undefined) nodes.push(this.errorNode(node, list.error, 'loadMore'));
     else if (!list.done) nodes.push({ kind: 'loadMore', parent: node });
-    else if (nodes.length === 0) nodes.push({ kind: 'info', message: node.kind === 'registry' ? 'No repositories' : 'No tags', parentId: id });
+    else if (nodes.length === 0) nodes.push({ kind: 'info', message: EMPTY[node.kind], parentId: id });
     return nodes;
   }
 
   private pages(node: PagedNode, last: string | undefined): AsyncIterable<NamePage> {
+    const pageSize = this.services.settings.pageSize();
+    if (node.kind === 'layer') return this.tocs.pages(node, '', pageSize, last);
+    if (node.kind === 'tocEntry') return this.tocs.pages(node.layer, node.item.path, pageSize, last);
     const client = this.services.stores.client(node.host);
-    const options = { pageSize: this.services.settings.pageSize(), ...(last !== undefined ? { last } : {}) };
+    const options = { pageSize, ...(last !== undefined ? { last } : {}) };
     this.services.log.info(node.kind === 'registry' ? `Listing repositories of ${node.host}` : `Listing tags of ${node.host}/${node.repository}`);
     return node.kind === 'registry' ? listRepositories(client, options) : listTags(client, node.repository, options);
   }
@@ -172,7 +192,16 @@ function hostOf(node: Node): string | undefined {
     case 'platform':
     case 'layer':
       return node.ref.kind === 'registry' ? node.ref.registry : undefined;
+    case 'tocEntry':
+      return hostOf(node.layer);
     default:
       return undefined;
   }
 }
+
+function tocNode(layer: LayerNode, tree: TocTree, dir: string, name: string): Node {
+  const path = childPath(dir, name);
+  return { kind: 'tocEntry', layer, item: tree.get(path) ?? { path, name, type: 'other', chunks: 0, prefetched: false } };
+}
+
+const EMPTY: Record<PagedNode['kind'], string> = { registry: 'No repositories', repository: 'No tags', layer: 'Empty layer', tocEntry: 'Empty directory' };

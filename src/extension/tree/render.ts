@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
 import { formatBytes } from '../../core/format.js';
 import type { JobRecord } from '../jobs/JobManager.js';
-import { contextValue, nodeId, type Node } from './nodes.js';
+import { contextValue, isEstargz, nodeId, type Node } from './nodes.js';
+import type { TocItem } from './TocTree.js';
 
 const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
 const MAX_LABEL = 120;
@@ -57,11 +58,15 @@ function build(node: Node): vscode.TreeItem {
       return item;
     }
     case 'layer': {
-      const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, None), 'layers');
-      item.description = `${formatBytes(node.descriptor.size)} · ${shortMediaType(node.descriptor.mediaType)}`;
-      item.tooltip = descriptorTooltip('Layer', node.descriptor);
+      // eStargz by its annotation; Verify Lazy Pull Readiness checks that the content agrees.
+      const estargz = isEstargz(node);
+      const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, estargz ? Collapsed : None), estargz ? 'cloud-download' : 'layers');
+      item.description = `${formatBytes(node.descriptor.size)} · ${shortMediaType(node.descriptor.mediaType)}${estargz ? ' · eStargz' : ''}`;
+      item.tooltip = descriptorTooltip(estargz ? 'eStargz layer' : 'Layer', node.descriptor);
       return item;
     }
+    case 'tocEntry':
+      return tocItem(node.item);
     case 'loadMore': {
       const item = withIcon(new vscode.TreeItem('Load more...', None), 'ellipsis');
       item.command = { command: 'lazyImages.loadMore', title: 'Load More', arguments: [node.parent] };
@@ -88,6 +93,29 @@ function build(node: Node): vscode.TreeItem {
       return item;
     }
   }
+}
+
+const TOC_ICONS: Record<TocItem['type'], string> = { dir: 'folder', reg: 'file', symlink: 'file-symlink-file', hardlink: 'link', other: 'symbol-misc' };
+
+function tocItem(toc: TocItem): vscode.TreeItem {
+  const item = withIcon(new vscode.TreeItem(toc.name, toc.type === 'dir' ? Collapsed : None), TOC_ICONS[toc.type]);
+  const e = toc.entry;
+  const parts: string[] = [];
+  if (toc.type === 'reg') parts.push(formatBytes(e?.size ?? 0), `${toc.chunks} chunk${toc.chunks === 1 ? '' : 's'}`);
+  if (toc.type === 'symlink') parts.push(`→ ${e?.linkName ?? ''}`);
+  if (toc.type === 'hardlink') parts.push(`hard link → ${e?.linkName ?? ''}`);
+  if (toc.type === 'other') parts.push(e?.type ?? 'implied');
+  if (toc.prefetched) parts.push('prefetched');
+  item.description = parts.join(' · ');
+  const rows = [`**${escapeMarkdown(toc.path)}**`, '', '| | |', '|---|---|', `| type | ${e?.type ?? 'dir (implied by its contents)'} |`];
+  if (e?.type === 'reg') rows.push(`| size | ${formatBytes(e.size ?? 0)} (${e.size ?? 0} bytes) |`, `| chunks | ${toc.chunks} |`);
+  if (e?.linkName) rows.push(`| target | \`${e.linkName.replace(/[`|]/g, ' ')}\` |`);
+  if (e) rows.push(`| mode | ${((e.mode ?? 0) & 0o7777).toString(8).padStart(4, '0')} |`, `| owner | ${e.uid ?? 0}:${e.gid ?? 0} |`);
+  if (e?.modtime) rows.push(`| modified | ${e.modtime} |`);
+  if (e?.digest) rows.push(`| digest | \`${e.digest}\` |`);
+  if (toc.prefetched) rows.push('| prefetch | before `.prefetch.landmark`: fetched before the container starts |');
+  item.tooltip = new vscode.MarkdownString(rows.join('\n'));
+  return item;
 }
 
 const JOB_ICONS: Record<JobRecord['status'], string> = { running: 'sync~spin', succeeded: 'pass', failed: 'error', cancelled: 'circle-slash' };
