@@ -12,9 +12,10 @@ import { LazyImageError, throwIfAborted } from '../errors.js';
 import { buildEstargz, type BuiltLayer } from '../estargz/build.js';
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/verify.js';
 import {
-  MediaType, formatPlatform, hostPlatform, parseImageConfig, platformMatches, readBlob, sha256,
+  MediaType, parseImageConfig, readBlob, sha256,
   type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform,
 } from '../oci/index.js';
+import { pickPlatform } from './platforms.js';
 import type { ProgressSink } from './progress.js';
 
 export interface ConvertOptions {
@@ -57,7 +58,7 @@ export async function convertImage(
     if (root.kind === 'index' && options.allPlatforms) {
       descriptor = await converter.index(root, destinationTag);
     } else {
-      const image = root.kind === 'index' ? await converter.pick(root) : root;
+      const image = root.kind === 'index' ? await pickPlatform(source, root, options.platform, 'Cannot convert', call) : root;
       descriptor = await converter.image(image, destinationTag);
     }
     const prioritized = options.prioritized ?? [];
@@ -78,16 +79,6 @@ class Converter {
 
   constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: ConvertOptions) {
     this.call = options.signal ? { signal: options.signal } : {};
-  }
-
-  async pick(root: Extract<ManifestDocument, { kind: 'index' }>): Promise<ManifestDocument> {
-    const want = this.options.platform ?? hostPlatform();
-    const match = root.index.manifests.find((m) => platformMatches(m.platform, want));
-    if (!match) {
-      const have = root.index.manifests.map((m) => formatPlatform(m.platform)).join(', ');
-      throw new LazyImageError('NOT_FOUND', `Cannot convert ${this.source.name}: no ${formatPlatform(want)} image in its index (it has: ${have}); use --all-platforms or --platform`, { ref: this.source.name });
-    }
-    return this.source.getManifest(match, this.call);
   }
 
   /** Converts every image of an index; attestations and other artifacts are left out (their subjects change). */

@@ -2,7 +2,8 @@
 // mounting within one registry), child manifests next, the tagged manifest last, so a tag never
 // points at incomplete content. Manifests are copied byte for byte: digests do not change.
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { formatPlatform, hostPlatform, platformMatches, type Descriptor, type ImageReference, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import type { Descriptor, ImageReference, ImageStore, ManifestDocument, Platform } from '../oci/index.js';
+import { pickPlatform } from './platforms.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
@@ -55,7 +56,7 @@ export async function copyImage(
   try {
     throwIfAborted(options.signal, source.name);
     const root = await source.getManifest(await source.resolve(sourceRef, { signal: controller.signal }), { signal: controller.signal });
-    const top = root.kind === 'index' && !options.allPlatforms ? await copier.pickPlatform(root) : root;
+    const top = root.kind === 'index' && !options.allPlatforms ? await pickPlatform(source, root, options.platform, 'Cannot copy', { signal: controller.signal }) : root;
     if (options.expectDigest !== undefined && options.expectDigest !== top.descriptor.digest) {
       throw new LazyImageError('DIGEST_MISMATCH', `Cannot copy ${source.name} to ${destination.name}@${options.expectDigest}: the image's digest is ${top.descriptor.digest}`, { ref: destination.name });
     }
@@ -77,16 +78,6 @@ class Copier {
 
   constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: CopyOptions & { signal: AbortSignal }) {
     this.signal = options.signal;
-  }
-
-  async pickPlatform(root: Extract<ManifestDocument, { kind: 'index' }>): Promise<ManifestDocument> {
-    const want = this.options.platform ?? hostPlatform();
-    const match = root.index.manifests.find((m) => platformMatches(m.platform, want));
-    if (!match) {
-      const have = root.index.manifests.map((m) => formatPlatform(m.platform)).join(', ');
-      throw new LazyImageError('NOT_FOUND', `Cannot copy ${this.source.name}: no ${formatPlatform(want)} image in its index (it has: ${have}); use --all-platforms or --platform`, { ref: this.source.name });
-    }
-    return this.source.getManifest(match, { signal: this.signal });
   }
 
   /** Copies a manifest or index with everything it references; tags it if `tag` is given. */

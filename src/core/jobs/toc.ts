@@ -5,7 +5,8 @@ import { describeLayout, type TocLayout } from '../estargz/layout.js';
 import { openEstargz } from '../estargz/open.js';
 import type { Toc } from '../estargz/toc.js';
 import { TOC_DIGEST_ANNOTATION } from '../estargz/verify.js';
-import { formatPlatform, hostPlatform, platformMatches, type Descriptor, type ImageStore, type Platform } from '../oci/index.js';
+import type { Descriptor, ImageStore, Platform } from '../oci/index.js';
+import { pickPlatform } from './platforms.js';
 
 export interface LayerSelection {
   manifest: Descriptor;
@@ -19,12 +20,7 @@ export interface LayerSelection {
 export async function selectLayer(store: ImageStore, tagOrDigest: string | undefined, selector: string, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<LayerSelection> {
   const call = options.signal ? { signal: options.signal } : {};
   let doc = await store.getManifest(await store.resolve(tagOrDigest, call), call);
-  if (doc.kind === 'index') {
-    const want = options.platform ?? hostPlatform();
-    const entry = doc.index.manifests.find((m) => platformMatches(m.platform, want) && m.artifactType === undefined);
-    if (!entry) throw new LazyImageError('NOT_FOUND', `${store.name} has no ${formatPlatform(want)} image; use --platform`, { ref: store.name });
-    doc = await store.getManifest(entry, call);
-  }
+  if (doc.kind === 'index') doc = await pickPlatform(store, doc, options.platform, 'Cannot read a layer of', call);
   if (doc.kind !== 'manifest') throw new LazyImageError('INVALID_FORMAT', `${store.name}: an index inside an index is not an image`, { ref: store.name });
   const layers = doc.manifest.layers;
   let index: number;
