@@ -61,7 +61,8 @@ function build(node: Node): vscode.TreeItem {
       // eStargz by its annotation; Verify Lazy Pull Readiness checks that the content agrees.
       const estargz = isEstargz(node);
       const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, estargz ? Collapsed : None), estargz ? 'cloud-download' : 'layers');
-      item.description = `${formatBytes(node.descriptor.size)} · ${shortMediaType(node.descriptor.mediaType)}${estargz ? ' · eStargz' : ''}`;
+      // The badge first: a narrow tree cuts the description's end.
+      item.description = `${estargz ? 'eStargz · ' : ''}${formatBytes(node.descriptor.size)} · ${shortMediaType(node.descriptor.mediaType)}`;
       item.tooltip = descriptorTooltip(estargz ? 'eStargz layer' : 'Layer', node.descriptor);
       return item;
     }
