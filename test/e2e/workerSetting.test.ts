@@ -42,11 +42,12 @@ describe('a configured worker with fewer capabilities', { timeout: 240_000 }, ()
     return entries.filter(Boolean);
   };
 
-  it('runs the configured worker and hides Copy once it knows the worker cannot copy', async () => {
+  it('runs the configured worker and hides Copy and Convert once it knows the worker offers neither', async () => {
     await bench.expand(registry.host);
     await bench.expand('demo/app');
     await bench.row('v1').waitFor();
-    assert.ok((await menu()).includes('Copy Image To...'), 'before the worker has started, its commands show');
+    const before = await menu();
+    assert.ok(before.includes('Copy Image To...') && before.includes('Convert to eStargz...'), 'before the worker has started, its commands show');
     await bench.contextMenu('v1', 'Verify Image');
     const toast = await bench.notification(/is valid/);
     assert.match(toast, /4 blobs/);
@@ -54,6 +55,7 @@ describe('a configured worker with fewer capabilities', { timeout: 240_000 }, ()
     const entries = await menu();
     assert.ok(entries.includes('Verify Image'), entries.join(', '));
     assert.ok(!entries.includes('Copy Image To...'), `Copy is still offered: ${entries.join(', ')}`);
+    assert.ok(!entries.includes('Convert to eStargz...'), `Convert is still offered: ${entries.join(', ')}`);
     assert.match(await server.extensionLog(), /Worker lazyimg-node-worker .*: inspect, verify/);
   });
 });

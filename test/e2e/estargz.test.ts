@@ -1,0 +1,120 @@
+/// <reference lib="dom" />
+// eStargz in a real VS Code: convert an image of a workspace OCI layout from the tree (new tag,
+// chunk size, a prioritized file) and watch the job's progress; see the new tag's layers badged
+// eStargz and browse a layer's TOC as folders (chunk counts, link targets, the prefetched file, a
+// large directory in pages); verify lazy pull readiness and read the report.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { OciLayoutStore } from '../../src/core/oci/index.js';
+import { writeSampleImage } from '../../scripts/sampleImage.js';
+import { startCodeServer, type CodeServer } from './harness/codeServer.js';
+import { Workbench } from './harness/workbench.js';
+
+/** Large enough that the conversion runs for a few seconds: time to see its progress. */
+const ASSET_BYTES = 96 * 1024 * 1024;
+const PAGE = 25;
+
+describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeout: 300_000 }, () => {
+  let server: CodeServer;
+  let bench: Workbench;
+
+  before(async () => {
+    server = await startCodeServer({
+      settings: { 'lazyImages.pageSize': PAGE },
+      prepareWorkspace: async (dir) => {
+        await writeSampleImage(await OciLayoutStore.open(join(dir, 'images', 'app'), { create: true }), 'v1', ASSET_BYTES);
+      },
+    });
+    bench = await Workbench.open(server, 'estargz');
+  });
+  after(async () => {
+    await bench?.close();
+    await server?.stop();
+  });
+
+  /** Waits until the open input box or quick pick asks `question` (the widget is reused between prompts). */
+  const asked = async (question: RegExp): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    for (let text = await bench.prompt(); !question.test(text); text = await bench.prompt()) {
+      if (Date.now() > deadline) throw new Error(`expected a prompt matching ${question}, it asks: ${text}`);
+      await bench.page.waitForTimeout(100);
+    }
+  };
+
+  it('converts the image from its context menu, with progress in a notification and in the Jobs node', async () => {
+    await bench.expand('images/app');
+    await bench.contextMenu('v1', 'Convert to eStargz...');
+    await asked(/Tag of the converted image/);
+    assert.equal(await bench.page.locator('.quick-input-box input').inputValue(), 'v1-esgz', 'the default tag');
+    await bench.answer('v1-esgz');
+    await asked(/Enter converts with these options/);
+    await bench.pick('Chunk size');
+    await asked(/chunk size/);
+    await bench.answer('1 MiB');
+    await asked(/Enter converts with these options/);
+    await bench.pick('Prioritized files');
+    await asked(/files to put first and prefetch/);
+    await bench.pick('Enter paths...');
+    await asked(/Paths in the image/);
+    await bench.answer('/bin/hello');
+    await asked(/Enter converts with these options/);
+    const options = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
+    assert.ok(options.some((o) => /Chunk size\s*1\.00 MiB/.test(o)) && options.some((o) => /Prioritized files\s*1: \/bin\/hello/.test(o)), options.join('\n'));
+    await bench.pick('Convert');
+
+    const toast = bench.page.locator('.notifications-toasts .notification-toast', { hasText: 'to eStargz at' });
+    await toast.locator('.notification-list-item-message', { hasText: /layer \d\/3: .* of / }).waitFor();
+    await bench.page.waitForTimeout(300); // the toast slides in: let the screenshot show it whole
+    await bench.screenshot('progress');
+    await bench.waitForRows((labels) => labels.some((l) => /^eStargz app:v1 → app:v1-esgz succeeded · [\d.]+ s$/.test(l)));
+    await bench.notification(/Converted to eStargz: .*images\/app:v1-esgz \(3 layers\)/);
+    await bench.row('v1-esgz').waitFor();
+    await bench.screenshot('converted');
+  });
+
+  it('badges the new tag\'s layers eStargz and shows a layer\'s TOC as folders, prefetched file marked', async () => {
+    await bench.expand('v1-esgz');
+    const layers = await bench.waitForRows((labels) => labels.filter((l) => /^layer \d\/3 eStargz · .* · tar\+gzip$/.test(l)).length === 3);
+    assert.ok(layers.some((l) => /^layer 2\/3 eStargz · 9\d\.\d MiB · tar\+gzip$/.test(l)), layers.join('\n'));
+    await bench.expand('layer 1/3');
+    await bench.expand('bin');
+    const bin = await bench.waitForRows((labels) => labels.includes('hi → hello'));
+    assert.ok(bin.includes('hello 50 B · 1 chunk · prefetched'), bin.join('\n'));
+    assert.ok(bin.includes('.prefetch.landmark 1 B · 1 chunk'), bin.join('\n'));
+    await bench.screenshot('toc');
+  });
+
+  it('pages a large TOC directory with Load more', async () => {
+    await bench.expand('usr');
+    await bench.expand('share');
+    await bench.expand('doc');
+    const toEnd = async (): Promise<void> => {
+      await bench.focusTree();
+      await bench.page.keyboard.press('End');
+    };
+    const first = await bench.waitForRows((labels) => labels.includes('Load more...'), toEnd);
+    const notes = (rows: string[]): string[] => rows.filter((l) => /^note-\d+\.txt /.test(l));
+    assert.ok(notes(first).length <= PAGE && !first.some((l) => l.startsWith('note-9.txt ')), first.join('\n'));
+    await bench.click(bench.row('Load more...'));
+    const all = await bench.waitForRows((labels) => labels.some((l) => l.startsWith('note-9.txt ')) && !labels.includes('Load more...'), toEnd);
+    assert.match(all.find((l) => l.startsWith('note-9.txt ')) ?? '', /^note-9\.txt [\d.]+ KiB · 1 chunk$/);
+    await bench.screenshot('toc-paged');
+  });
+
+  it('verifies lazy pull readiness and opens a read-only report that says every layer is lazy', async () => {
+    await bench.contextMenu('v1-esgz', 'Verify Lazy Pull Readiness');
+    await bench.page.waitForFunction(() => document.querySelector('.editor-group-container.active .tab.active')?.textContent?.includes('lazy pull.md'), undefined, { timeout: 120_000 });
+    assert.equal(await bench.activeTabTitle(), 'app:v1-esgz lazy pull.md');
+    const text = await bench.waitForEditorText(/## layer 1\/3: lazy/);
+    assert.match(text, /# Lazy pull readiness: `oci:.*images\/app:v1-esgz`/);
+    assert.match(text, /\*\*Ready\*\*: all 3 layers can be pulled lazily\./);
+    assert.match(text, /\| layer 1\/3 \| [\d.]+ KiB \| yes \(eStargz\) \| 42 \| \d+ \| 1 file, .* before `\.prefetch\.landmark` \|/);
+    assert.match(text, /- TOC digest: `sha256:[0-9a-f]{64}`/);
+    await bench.screenshot('report');
+    await bench.page.locator('.editor-group-container.active .monaco-editor textarea').focus();
+    await bench.page.keyboard.type('x');
+    assert.doesNotMatch(await bench.editorText(), /^x/, 'the report is read-only');
+    await bench.waitForRows((labels) => labels.some((l) => /^Lazy pull app:v1-esgz succeeded · [\d.]+ s$/.test(l)));
+  });
+});
