@@ -36,6 +36,7 @@ export function registerConvert(program: Command): void {
       if (options.format !== 'estargz') throw new LazyImageError('INVALID_ARGUMENT', `--format ${options.format} is not supported: use estargz (SOCI indexes are built with lazyimg index)`);
       const src = parseReference(srcInput);
       const dst = parseReference(dstInput);
+      if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot convert to ${dstInput}: converting makes new digests, so the destination needs a tag, not a digest`);
       const prioritized = [...options.prioritize, ...(options.prioritizeFile ? await readPathList(options.prioritizeFile) : [])];
       const stores = createStores(command.optsWithGlobals<GlobalOptions>());
       try {

@@ -25,7 +25,7 @@ export function registerWorker(program: Command): void {
     .action(async (command: string[], options: { timeout?: number }) => {
       const results = await runConformance(command, {
         ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
-        onResult: (r) => process.stderr.write(`${r.passed ? 'pass' : 'FAIL'}  ${r.name}\n`),
+        onResult: (r) => process.stderr.write(`${r.skipped ? 'skip' : r.passed ? 'pass' : 'FAIL'}  ${r.name}\n`),
       });
       process.stdout.write(`${formatTable(results)}\n`);
       const failed = results.filter((r) => !r.passed);
