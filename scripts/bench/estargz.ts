@@ -1,0 +1,292 @@
+// `npm run bench:estargz`: `lazyimg convert --format estargz` beside the reference converter,
+// Debian's ctr-remote 0.12, both at gzip level 9 on the same Debian root filesystem images
+// (scripts/bench/estargzData.sh builds them once). Wall time, CPU, peak memory and output size,
+// median of BENCH_RUNS runs; then ctr-remote reads the TOC digest of our layers back as a check.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { requireTool } from '../../test/helpers/tools.js';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const CACHE = process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const LEVEL = 9;
+const TOC_DIGEST = 'containerd.io/snapshot/stargz/toc.digest';
+const DATASETS = [
+  { name: 'minbase', label: 'Debian bookworm minbase, one layer' },
+  { name: 'layers', label: 'the same files in 4 layers' },
+];
+
+interface Measure {
+  wallS: number;
+  cpuS: number;
+  rssMiB: number;
+  /** containerd's share of ctr-remote's conversion: it serves the blobs over gRPC. */
+  daemonCpuS?: number;
+  daemonRssMiB?: number;
+  outputBytes: number;
+}
+
+interface Manifest {
+  manifests?: Array<{ digest: string }>;
+  layers: Array<{ digest: string; size: number; annotations?: Record<string, string> }>;
+}
+
+/** Commands still running, for the 'exit' handler. */
+const running = new Set<ChildProcess>();
+
+/** Runs a command to completion; a failure carries its stderr. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  return new Promise((done, fail) => {
+    // Its own process group, so the whole group can be stopped: `time` does not pass signals on.
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+    running.add(child);
+    child.on('exit', () => running.delete(child));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      if (code !== 0) return fail(new Error(`${command} ${args.join(' ')} exited ${code}: ${err.trim()}`));
+      done(out);
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+/** The tools, found before any work starts so a missing one fails in the first second. */
+function tools(): { ctr: string; containerd: string; time: string; tar: string } {
+  const hint = 'apt-get install stargz-snapshotter containerd';
+  return {
+    ctr: requireTool('ctr-remote', hint),
+    containerd: requireTool('containerd', hint),
+    // GNU time, not the shell keyword: it reports the child's CPU and peak RSS from wait4().
+    time: requireTool('time', 'apt-get install time'),
+    tar: requireTool('tar', 'apt-get install tar'),
+  };
+}
+
+interface Daemon {
+  address: string;
+  pid: number;
+  /** Graceful: SIGTERM, then SIGKILL after 10 s. */
+  stop: () => Promise<void>;
+  /** For the synchronous 'exit' handler: SIGKILL, a no-op once it has exited. */
+  kill: () => void;
+}
+
+/** A private containerd: its own root, state and socket in `dir`, nothing shared with the host. */
+async function startContainerd(binary: string, ctr: string, dir: string): Promise<Daemon> {
+  const address = join(dir, 'containerd.sock');
+  writeFileSync(join(dir, 'config.toml'), [
+    'version = 2',
+    `root = "${join(dir, 'root')}"`,
+    `state = "${join(dir, 'state')}"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]',
+    `  address = "${address}"`,
+    // The opt plugin would otherwise create /opt/containerd on the host.
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${join(dir, 'opt')}"`,
+  ].join('\n') + '\n');
+  const log = join(dir, 'containerd.log');
+  const logFd = openSync(log, 'w');
+  const child = spawn(binary, ['--config', join(dir, 'config.toml')], { stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const kill = (): void => void child.kill('SIGKILL');
+  // Whatever ends this process, even an uncaught error that skips every `finally`, ends the daemon.
+  process.once('exit', kill);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`containerd exited at start:\n${readFileSync(log, 'utf8').slice(-2000)}`);
+    if (existsSync(address) && (await run(ctr, ['--address', address, 'version']).then(() => true, () => false))) break;
+    if (i === 100) {
+      await stop();
+      throw new Error(`containerd did not answer on ${address} within 20 s:\n${readFileSync(log, 'utf8').slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { address, pid: child.pid as number, stop, kill };
+}
+
+/** user+sys seconds a process has used so far (fields 14 and 15 of /proc/<pid>/stat, in ticks). */
+function cpuSeconds(pid: number, ticks: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / ticks;
+}
+
+/** Peak RSS of a process since the last reset (writing 5 to clear_refs resets VmHWM; needs root). */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+function peakMiB(pid: number): number {
+  const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kib) / 1024;
+}
+
+/** Runs a command under GNU time: wall (our clock), user+sys and peak RSS of the child. */
+async function timed(time: string, report: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Omit<Measure, 'outputBytes'>> {
+  const start = process.hrtime.bigint();
+  await run(time, ['-f', '%U %S %M', '-o', report, command, ...args], env);
+  const wallS = Number(process.hrtime.bigint() - start) / 1e9;
+  const [user, sys, kib] = readFileSync(report, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+  return { wallS, cpuS: (user as number) + (sys as number), rssMiB: (kib as number) / 1024 };
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  return JSON.parse(await readFile(path, 'utf8')) as T;
+}
+
+/** The manifest tagged `tag` in an OCI layout (single-platform images, as both datasets are). */
+async function layoutManifest(layout: string, tag: string): Promise<Manifest> {
+  const index = await readJson<{ manifests: Array<{ digest: string; annotations?: Record<string, string> }> }>(join(layout, 'index.json'));
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  if (!entry) throw new Error(`${layout} has no tag ${tag}`);
+  return readJson<Manifest>(join(layout, 'blobs', ...entry.digest.split(':')));
+}
+
+/** Reads every file once so neither tool pays for the disk in its first run. */
+async function warm(paths: string[]): Promise<void> {
+  for (const path of paths) {
+    for await (const chunk of createReadStream(path)) void chunk;
+  }
+}
+
+async function main(): Promise<void> {
+  const bin = tools();
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+  await run('bash', [join(ROOT, 'scripts', 'bench', 'estargzData.sh')]).then((out) => process.stderr.write(out));
+  const ticks = Number((await run('getconf', ['CLK_TCK'])).trim());
+  const version = (await run(bin.ctr, ['--version'])).trim();
+
+  const dir = await mkdtemp(join(tmpdir(), 'lazyimg-bench-esgz-'));
+  // Both tools spool layers to temporary files; keep them in the folder we remove.
+  const env = { ...process.env, TMPDIR: dir };
+  let containerd: Daemon | undefined;
+  // The normal way out is the `finally` below. A signal or an uncaught error (stdout closed by
+  // `| head`) skips it; 'exit' handlers still run, synchronously, so the last resort lives there.
+  process.once('exit', () => {
+    for (const child of running) {
+      try {
+        process.kill(-(child.pid as number), 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+    containerd?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+  try {
+    containerd = await startContainerd(bin.containerd, bin.ctr, dir);
+    const { pid, address } = containerd;
+    const ctr = (...args: string[]): Promise<string> => run(bin.ctr, ['--address', address, ...args], env);
+    const imageManifest = async (ref: string): Promise<Manifest> => {
+      const line = (await ctr('images', 'ls', `name==${ref}`)).split('\n').find((l) => l.startsWith(`${ref} `));
+      const digest = line?.split(/\s+/)[2];
+      if (!digest) throw new Error(`containerd has no image ${ref}`);
+      const doc = JSON.parse(await ctr('content', 'get', digest)) as Manifest;
+      // An index (one platform here) points at the manifest.
+      const inner = doc.manifests?.[0]?.digest;
+      return inner ? (JSON.parse(await ctr('content', 'get', inner)) as Manifest) : doc;
+    };
+    const size = (m: Manifest): number => m.layers.reduce((sum, l) => sum + l.size, 0);
+
+    console.log(`eStargz conversion, gzip level ${LEVEL}, median of ${RUNS} runs; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ` +
+      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${version}; load average at start ${loadavg()[0]?.toFixed(2)}`);
+    for (const data of DATASETS) {
+      const layout = join(CACHE, 'bench-estargz', data.name, 'layout');
+      const source = await layoutManifest(layout, 'bookworm');
+      const archive = join(dir, `${data.name}.tar`);
+      await run(bin.tar, ['-C', layout, '-cf', archive, '.']);
+      await ctr('images', 'import', '--no-unpack', '--base-name', data.name, archive);
+      await warm([archive, bin.ctr, CLI, ...source.layers.map((l) => join(layout, 'blobs', ...l.digest.split(':')))]);
+
+      const ours: Measure[] = [];
+      const theirs: Measure[] = [];
+      const report = join(dir, 'time.txt');
+      // Alternate the tools, so a slow moment of the machine does not land on one tool only.
+      for (let i = 0; i < RUNS; i++) {
+        const out = join(dir, `ours-${data.name}`);
+        await rm(out, { recursive: true, force: true });
+        const o = await timed(bin.time, report, process.execPath,
+          [CLI, 'convert', '--format', 'estargz', `oci:${layout}:bookworm`, `oci:${out}:esgz`, '--level', String(LEVEL)], env);
+        ours.push({ ...o, outputBytes: size(await layoutManifest(out, 'esgz')) });
+
+        // GC removes the previous run's blobs with the image, so every run writes all its content.
+        await ctr('images', 'rm', '--sync', `${data.name}:esgz`).catch(() => '');
+        const cpuBefore = cpuSeconds(pid, ticks);
+        const peakKnown = resetPeak(pid);
+        const t = await timed(bin.time, report, bin.ctr,
+          ['--address', address, 'images', 'convert', '--estargz', '--oci', '--estargz-compression-level', String(LEVEL), `${data.name}:bookworm`, `${data.name}:esgz`], env);
+        theirs.push({
+          ...t, daemonCpuS: cpuSeconds(pid, ticks) - cpuBefore, daemonRssMiB: peakKnown ? peakMiB(pid) : NaN,
+          outputBytes: size(await imageManifest(`${data.name}:esgz`)),
+        });
+        process.stderr.write(`${data.name} run ${i + 1}/${RUNS}: lazyimg ${o.wallS.toFixed(2)} s, ctr-remote ${t.wallS.toFixed(2)} s\n`);
+      }
+
+      const m = (list: Measure[], key: keyof Measure): number => median(list.map((x) => x[key] as number));
+      const [ow, tw] = [m(ours, 'wallS'), m(theirs, 'wallS')];
+      const [oc, tc, dc] = [m(ours, 'cpuS'), m(theirs, 'cpuS'), m(theirs, 'daemonCpuS')];
+      const [or, tr, dr] = [m(ours, 'rssMiB'), m(theirs, 'rssMiB'), m(theirs, 'daemonRssMiB')];
+      const [osz, tsz] = [m(ours, 'outputBytes'), m(theirs, 'outputBytes')];
+      const sizes = (list: Measure[]): string => (new Set(list.map((x) => x.outputBytes)).size === 1 ? '' : ' (varied between runs)');
+      console.log(`\n${data.name}: ${data.label}, ${source.layers.length} layer(s), ${size(source).toLocaleString('en')} bytes of tar+gzip`);
+      console.log('| converter | wall (s) | CPU user+sys (s) | peak RSS (MiB) | output (bytes) |');
+      console.log('|---|---:|---:|---:|---:|');
+      console.log(`| lazyimg convert | ${ow.toFixed(2)} | ${oc.toFixed(2)} | ${or.toFixed(0)} | ${osz.toLocaleString('en')}${sizes(ours)} |`);
+      console.log(`| ctr-remote images convert | ${tw.toFixed(2)} | ${tc.toFixed(2)} | ${tr.toFixed(0)} | ${tsz.toLocaleString('en')}${sizes(theirs)} |`);
+      console.log(`| containerd, during ctr-remote's conversion | | ${dc.toFixed(2)} | ${dr.toFixed(0)} | |`);
+      console.log(`speedup ${(tw / ow).toFixed(2)}x (wall ours/ctr-remote ${(ow / tw).toFixed(2)}); ` +
+        `CPU ours/ctr-remote ${(oc / tc).toFixed(2)}, ours/(ctr-remote + containerd) ${(oc / (tc + dc)).toFixed(2)}; ` +
+        `peak RSS ours/ctr-remote ${(or / tr).toFixed(2)}; output ${(((osz - tsz) / tsz) * 100).toFixed(2)}% vs ctr-remote`);
+      console.log(`issue targets: >= 3x faster ${tw / ow >= 3 ? 'met' : 'MISSED'}, output <= +1% ${osz <= tsz * 1.01 ? 'met' : 'MISSED'}, ` +
+        `peak memory < 300 MB ${or * 2 ** 20 < 300e6 ? 'met' : 'MISSED'}`);
+
+      // The TOC digest ctr-remote (Go's estargz reader) computes from our blobs must be our annotation.
+      const out = join(dir, `ours-${data.name}`);
+      const ourArchive = join(dir, `ours-${data.name}.tar`);
+      await run(bin.tar, ['-C', out, '-cf', ourArchive, '.']);
+      await ctr('images', 'import', '--no-unpack', '--base-name', `ours-${data.name}`, ourArchive);
+      for (const layer of (await imageManifest(`ours-${data.name}:esgz`)).layers) {
+        const read = (await ctr('images', 'get-toc-digest', layer.digest)).trim();
+        const annotated = layer.annotations?.[TOC_DIGEST];
+        console.log(`TOC digest check ${layer.digest.slice(0, 19)}: ctr-remote reads ${read}, annotation ${read === annotated ? 'matches' : `DIFFERS: ${annotated}`}`);
+        if (read !== annotated) process.exitCode = 1;
+      }
+      await rm(ourArchive);
+    }
+    // A rough sign of other work during the runs (the conversions themselves add about 2 to it).
+    console.log(`\nload average at the end ${loadavg()[0]?.toFixed(2)}`);
+  } finally {
+    await containerd?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
