@@ -39,9 +39,10 @@ function sniffCompression(head: Buffer): Compression {
 export async function spoolLayer(source: Readable, file: string, where: string, options: SpoolOptions): Promise<{ entries: SpooledEntry[]; compression: Compression; bytes: number }> {
   const entries: SpooledEntry[] = [];
   const chunkSize = options.chunkSize;
-  let current: { entry: SpooledEntry; whole: Hash; chunk: Hash; inChunk: number } | undefined;
+  let current: { entry: SpooledEntry; whole: Hash; chunk: Hash | undefined; inChunk: number } | undefined;
+  // A file of one chunk has one digest for both: it is hashed once.
   const closeChunk = (): void => {
-    if (!current || current.inChunk === 0) return;
+    if (!current?.chunk || current.inChunk === 0) return;
     current.entry.chunkDigests!.push(`sha256:${current.chunk.digest('hex')}`);
     current.chunk = createHash('sha256');
     current.inChunk = 0;
@@ -50,6 +51,7 @@ export async function spoolLayer(source: Readable, file: string, where: string, 
     if (!current) return;
     closeChunk();
     current.entry.digest = `sha256:${current.whole.digest('hex')}`;
+    if (!current.chunk && current.entry.header.size > 0) current.entry.chunkDigests = [current.entry.digest];
     current = undefined;
   };
   const parser = new TarParser({
@@ -59,16 +61,17 @@ export async function spoolLayer(source: Readable, file: string, where: string, 
       entries.push(entry);
       if (header.type === 'reg') {
         entry.chunkDigests = [];
-        current = { entry, whole: createHash('sha256'), chunk: createHash('sha256'), inChunk: 0 };
+        current = { entry, whole: createHash('sha256'), chunk: header.size > chunkSize ? createHash('sha256') : undefined, inChunk: 0 };
       }
     },
     data(chunk) {
       if (!current) return;
       current.whole.update(chunk);
+      if (!current.chunk) return;
       let at = 0;
       while (at < chunk.length) {
         const take = Math.min(chunkSize - current.inChunk, chunk.length - at);
-        current.chunk.update(chunk.subarray(at, at + take));
+        current.chunk!.update(chunk.subarray(at, at + take));
         current.inChunk += take;
         at += take;
         if (current.inChunk === chunkSize) closeChunk();

@@ -3,7 +3,7 @@
 // full verification. The Go library's verdict on the same cases is in test/integration/estargz.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { describeLayout } from '../../../src/core/estargz/layout.js';
 import { openEstargz } from '../../../src/core/estargz/open.js';
@@ -101,15 +101,16 @@ describe('eStargz conversion', () => {
     assert.equal(built.tocDigest, sha(opened.json));
   });
 
-  it('records the DiffID and size of the whole uncompressed stream', async () => {
-    const { blob, built } = await convertAndOpen(await makeTar('edge'));
-    const { gunzipSync } = await import('node:zlib');
-    const plain = gunzipSync(blob);
-    assert.equal(built.diffId, sha(plain));
-    assert.equal(built.uncompressedSize, plain.length);
-    assert.equal(built.digest, sha(blob));
-    assert.equal(built.size, blob.length);
-  });
+  for (const prioritized of [[], ['app/text']]) {
+    it(`records the DiffID and size of the whole uncompressed stream (${prioritized.length ? 'entries moved' : 'tar order'})`, async () => {
+      const { blob, built } = await convertAndOpen(await makeTar('edge'), { prioritized });
+      const plain = gunzipSync(blob);
+      assert.equal(built.diffId, sha(plain));
+      assert.equal(built.uncompressedSize, plain.length);
+      assert.equal(built.digest, sha(blob));
+      assert.equal(built.size, blob.length);
+    });
+  }
 
   it('puts prioritized files first, after their parents and hard-link targets, then the prefetch landmark', async () => {
     const { toc, built } = await convertAndOpen(await makeTar('edge'), { prioritized: ['app/bin/server-link', '/app/text', 'not/there'] });
