@@ -16,6 +16,7 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform,
 } from '../oci/index.js';
 import { pickPlatform } from './platforms.js';
+import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
 export interface ConvertOptions {
@@ -45,6 +46,7 @@ export interface ConvertResult {
 }
 
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const LAYERS_AT_ONCE = 2;
 const LAYER_TYPES: ReadonlySet<string> = new Set([MediaType.OciLayer, MediaType.OciLayerGzip, MediaType.OciLayerZstd, MediaType.DockerLayerGzip]);
 
 export async function convertImage(
@@ -62,7 +64,7 @@ export async function convertImage(
       descriptor = await converter.image(image, destinationTag);
     }
     const prioritized = options.prioritized ?? [];
-    return { descriptor, layers: [...converter.done.values()], missing: prioritized.filter((p) => !converter.found.has(p)) };
+    return { descriptor, layers: await Promise.all(converter.done.values()), missing: prioritized.filter((p) => !converter.found.has(p)) };
   } catch (e) {
     if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: source.name, cause: e });
     throw e;
@@ -71,8 +73,11 @@ export async function convertImage(
   }
 }
 
+type Converted = ConvertedLayer & { diffId: string; annotations: Record<string, string> };
+
 class Converter {
-  readonly done = new Map<string, ConvertedLayer & { diffId: string; annotations: Record<string, string> }>();
+  /** By source digest: a layer shared by several platforms (or listed twice) is converted once. */
+  readonly done = new Map<string, Promise<Converted>>();
   readonly found = new Set<string>();
   private workDir: Promise<string> | undefined;
   private readonly call: { signal?: AbortSignal };
@@ -110,14 +115,18 @@ class Converter {
     }
     this.options.onProgress?.({ kind: 'plan', items: manifest.layers.map((l, i) => ({ item: l.digest, label: `layer ${i + 1}/${manifest.layers.length}`, total: l.size })) });
     const layers: Descriptor[] = [];
-    for (const [i, layer] of manifest.layers.entries()) {
-      const converted = await this.layer(layer, `layer ${i + 1}/${manifest.layers.length}`);
-      const annotations = { ...layer.annotations, ...converted.annotations };
-      layers.push({ mediaType: MediaType.OciLayerGzip, digest: converted.digest, size: converted.size, annotations });
-    }
+    // Two layers at a time: one's serial steps (reading, storing) overlap the other's compression.
+    const converted: Array<Converted> = [];
+    await forEachLimit(manifest.layers, LAYERS_AT_ONCE, async (layer, i) => {
+      converted[i] = await this.layer(layer, `layer ${i + 1}/${manifest.layers.length}`);
+    });
+    manifest.layers.forEach((layer, i) => {
+      const c = converted[i]!;
+      layers.push({ mediaType: MediaType.OciLayerGzip, digest: c.digest, size: c.size, annotations: { ...layer.annotations, ...c.annotations } });
+    });
     // Only diff_ids change; the rest of the config keeps its keys and values.
     const rawConfig = JSON.parse(configIn.toString('utf8')) as Record<string, unknown>;
-    rawConfig.rootfs = { ...(rawConfig.rootfs as object), diff_ids: manifest.layers.map((l) => this.done.get(l.digest)!.diffId) };
+    rawConfig.rootfs = { ...(rawConfig.rootfs as object), diff_ids: converted.map((c) => c.diffId) };
     const configBytes = Buffer.from(JSON.stringify(rawConfig));
     const configDescriptor: Descriptor = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
     await this.destination.putBlob(configDescriptor, async () => Readable.from([configBytes]), this.call);
@@ -131,9 +140,16 @@ class Converter {
     return this.destination.putManifest(Buffer.from(JSON.stringify(out)), MediaType.OciManifest, tag, this.call);
   }
 
-  private async layer(layer: Descriptor, label: string): Promise<ConvertedLayer & { annotations: Record<string, string> }> {
-    const cached = this.done.get(layer.digest);
-    if (cached) return cached;
+  private layer(layer: Descriptor, label: string): Promise<Converted> {
+    let converted = this.done.get(layer.digest);
+    if (!converted) {
+      converted = this.convertLayer(layer, label);
+      this.done.set(layer.digest, converted);
+    }
+    return converted;
+  }
+
+  private async convertLayer(layer: Descriptor, label: string): Promise<Converted> {
     throwIfAborted(this.options.signal, this.source.name);
     const dir = await mkdtemp(join(await this.work(), 'layer-'));
     const where = `${this.source.name} ${label} (${layer.digest})`;
@@ -155,7 +171,6 @@ class Converter {
         source: layer.digest, digest: built.digest, size: built.size, tocDigest: built.tocDigest, sourceSize: layer.size, diffId: built.diffId,
         annotations: { [TOC_DIGEST_ANNOTATION]: built.tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(built.uncompressedSize) },
       };
-      this.done.set(layer.digest, result);
       return result;
     } finally {
       await rm(dir, { recursive: true, force: true });
