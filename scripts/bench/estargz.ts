@@ -3,11 +3,12 @@
 // (scripts/bench/estargzData.sh builds them once). Wall time, CPU, peak memory and output size,
 // median of BENCH_RUNS runs; then ctr-remote reads the TOC digest of our layers back as a check.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createReadStream, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { requireTool } from '../../test/helpers/tools.js';
+import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -74,56 +75,6 @@ function tools(): { ctr: string; containerd: string; time: string; tar: string }
   };
 }
 
-interface Daemon {
-  address: string;
-  pid: number;
-  /** Graceful: SIGTERM, then SIGKILL after 10 s. */
-  stop: () => Promise<void>;
-  /** For the synchronous 'exit' handler: SIGKILL, a no-op once it has exited. */
-  kill: () => void;
-}
-
-/** A private containerd: its own root, state and socket in `dir`, nothing shared with the host. */
-async function startContainerd(binary: string, ctr: string, dir: string): Promise<Daemon> {
-  const address = join(dir, 'containerd.sock');
-  writeFileSync(join(dir, 'config.toml'), [
-    'version = 2',
-    `root = "${join(dir, 'root')}"`,
-    `state = "${join(dir, 'state')}"`,
-    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-    '[grpc]',
-    `  address = "${address}"`,
-    // The opt plugin would otherwise create /opt/containerd on the host.
-    '[plugins."io.containerd.internal.v1.opt"]',
-    `  path = "${join(dir, 'opt')}"`,
-  ].join('\n') + '\n');
-  const log = join(dir, 'containerd.log');
-  const logFd = openSync(log, 'w');
-  const child = spawn(binary, ['--config', join(dir, 'config.toml')], { stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const kill = (): void => void child.kill('SIGKILL');
-  // Whatever ends this process, even an uncaught error that skips every `finally`, ends the daemon.
-  process.once('exit', kill);
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error(`containerd exited at start:\n${readFileSync(log, 'utf8').slice(-2000)}`);
-    if (existsSync(address) && (await run(ctr, ['--address', address, 'version']).then(() => true, () => false))) break;
-    if (i === 100) {
-      await stop();
-      throw new Error(`containerd did not answer on ${address} within 20 s:\n${readFileSync(log, 'utf8').slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { address, pid: child.pid as number, stop, kill };
-}
-
 /** user+sys seconds a process has used so far (fields 14 and 15 of /proc/<pid>/stat, in ticks). */
 function cpuSeconds(pid: number, ticks: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -183,7 +134,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'lazyimg-bench-esgz-'));
   // Both tools spool layers to temporary files; keep them in the folder we remove.
   const env = { ...process.env, TMPDIR: dir };
-  let containerd: Daemon | undefined;
+  let containerd: Containerd | undefined;
   // The normal way out is the `finally` below. A signal or an uncaught error (stdout closed by
   // `| head`) skips it; 'exit' handlers still run, synchronously, so the last resort lives there.
   process.once('exit', () => {
@@ -199,7 +150,7 @@ async function main(): Promise<void> {
   });
   process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
   try {
-    containerd = await startContainerd(bin.containerd, bin.ctr, dir);
+    containerd = await startContainerd({ dir: join(dir, 'containerd') });
     const { pid, address } = containerd;
     const ctr = (...args: string[]): Promise<string> => run(bin.ctr, ['--address', address, ...args], env);
     const imageManifest = async (ref: string): Promise<Manifest> => {
