@@ -40,7 +40,7 @@ describe('eStargz interop with ctr-remote and the Go library', { timeout: 600_00
   let containerd: Containerd;
   let work: string;
   let checker: string;
-  /** The source image: a PAX layer and a GNU layer of edge cases. */
+  /** The source image: PAX and GNU layers of edge cases (with a path twice: two passes) and one without duplicates (one pass). */
   let source: OciLayoutStore;
   let tars: Buffer[];
 
@@ -50,7 +50,7 @@ describe('eStargz interop with ctr-remote and the Go library', { timeout: 600_00
     checker = join(work, 'estargz-check');
     await exec('go', ['build', '-o', checker, '.'], { cwd: CHECKER_SOURCE });
     containerd = await startContainerd();
-    tars = [await makeTar('edge'), await makeTar('gnu')];
+    tars = [await makeTar('edge'), await makeTar('gnu'), await makeTar('plain')];
     source = await tempLayout();
     await writeImage(source, tars.map((tar, i) => ({ tar, createdBy: `layer ${i}` })), { tag: 'edge', gzipLevel: 6 });
     await containerd.importLayout(source.dir, 'src');
@@ -72,7 +72,7 @@ describe('eStargz interop with ctr-remote and the Go library', { timeout: 600_00
     const ref = `oci:${exported}@${exportedIndex.manifests[0]!.digest}`;
     const report = JSON.parse(await lazyimg('verify', ref, '--json')) as { ok: boolean; layers: Array<{ digest: string; lazy: { lazy: boolean; tocDigest: string; chunksVerified: number; layout: { prefetch: { kind: string } } } }> };
     assert.equal(report.ok, true);
-    assert.equal(report.layers.length, 2);
+    assert.equal(report.layers.length, 3);
     for (const layer of report.layers) {
       assert.equal(layer.lazy.lazy, true, layer.digest);
       assert.ok(layer.lazy.chunksVerified > 0);
@@ -91,7 +91,7 @@ describe('eStargz interop with ctr-remote and the Go library', { timeout: 600_00
     await lazyimg('convert', '--format', 'estargz', `oci:${source.dir}:edge`, `oci:${out}:esgz`, '--prioritize', '/app/bin/server-link');
     await containerd.importLayout(out, 'ours');
     const manifest = await manifestOf(out);
-    assert.equal(manifest.layers.length, 2);
+    assert.equal(manifest.layers.length, 3);
     for (const layer of manifest.layers) {
       assert.equal(layer.mediaType, MediaType.OciLayerGzip);
       const annotation = layer.annotations![TOC_DIGEST_ANNOTATION]!;

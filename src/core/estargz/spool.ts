@@ -103,7 +103,8 @@ export async function spoolLayer(source: Readable, file: string, where: string, 
   return { entries, compression, bytes };
 }
 
-async function decompressed(input: Readable, where: string, options: SpoolOptions): Promise<{ stream: Readable; compression: Compression }> {
+/** The tar stream inside a layer blob of any supported compression. */
+export async function decompressed(input: Readable, where: string, options: { onRead?: (bytes: number) => void }): Promise<{ stream: Readable; compression: Compression }> {
   let read = 0;
   const source = pipeline(input, new Transform({
     transform(c: Buffer, _enc, done) {
@@ -136,7 +137,7 @@ async function decompressed(input: Readable, where: string, options: SpoolOption
   return { stream: pipeline(source, zstd(), () => undefined), compression };
 }
 
-function wrapDecompressError(e: unknown, where: string, compression: Compression): unknown {
+export function wrapDecompressError(e: unknown, where: string, compression: Compression): unknown {
   if (e instanceof LazyImageError) return e;
   const code = (e as { code?: string }).code ?? '';
   if (code.startsWith('Z_') || code === 'ERR_ZLIB_INITIALIZATION_FAILED') {

@@ -156,7 +156,7 @@ class Converter {
     const report = (done: number, outcome?: 'uploaded'): void =>
       this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
     try {
-      const built: BuiltLayer = await buildEstargz(await this.source.getBlob(layer, this.call), dir, where, {
+      const built: BuiltLayer = await buildEstargz(() => this.source.getBlob(layer, this.call), dir, where, {
         ...(this.options.level !== undefined ? { level: this.options.level } : {}),
         ...(this.options.chunkSize !== undefined ? { chunkSize: this.options.chunkSize } : {}),
         prioritized: this.options.prioritized ?? [],

@@ -30,11 +30,12 @@ function withoutEstargzFiles(tree: Map<string, DumpedEntry>): Map<string, Dumped
 }
 
 describe('eStargz conversion', () => {
-  for (const [fixture, compress] of [['edge', true], ['gnu', false]] as const) {
-    it(`keeps the file tree of a ${fixture === 'edge' ? 'PAX' : 'GNU'} layer (${compress ? 'gzip' : 'plain tar'} source)`, async () => {
+  for (const [fixture, compress] of [['edge', true], ['gnu', false], ['plain', true]] as const) {
+    it(`keeps the file tree of a ${fixture === 'gnu' ? 'GNU' : 'PAX'} layer (${compress ? 'gzip' : 'plain tar'} source, ${fixture === 'plain' ? 'one pass' : 'a path twice: two passes'})`, async () => {
       const tar = await makeTar(fixture);
       const { built, blob } = await convertAndOpen(compress ? gzipSync(tar) : tar);
       assert.equal(built.sourceCompression, compress ? 'gzip' : 'none');
+      assert.equal(built.passes, fixture === 'plain' ? 1 : 2);
       const ours = await dumpTar(blob);
       assert.equal(ours[0]!.name, '.no.prefetch.landmark', 'the no-prefetch landmark comes first');
       assert.equal(ours[ours.length - 1]!.name, 'stargz.index.json', 'the TOC is the last entry');
@@ -42,8 +43,8 @@ describe('eStargz conversion', () => {
     });
   }
 
-  it('writes a TOC that describes every entry as the tar has it', async () => {
-    const tar = await makeTar('edge');
+  for (const fixture of ['edge', 'plain']) it(`writes a TOC that describes every entry as the tar has it (${fixture})`, async () => {
+    const tar = await makeTar(fixture);
     const { toc } = await convertAndOpen(tar);
     const source = treeOf(await dumpTar(tar));
     const files = toc.filter((e) => e.type !== 'chunk' && !cleanEntryName(e.name).includes('landmark'));
@@ -71,8 +72,8 @@ describe('eStargz conversion', () => {
     assert.equal(byName.get('app/bin/server-link')!.userName, undefined, 'and not again for the same uid');
   });
 
-  it('cuts files into 4 MiB chunks: a file of exactly 4 MiB is one, 4 MiB + 1 is two', async () => {
-    const tar = await makeTar('edge');
+  for (const fixture of ['edge', 'plain']) it(`cuts files into 4 MiB chunks: a file of exactly 4 MiB is one, 4 MiB + 1 is two (${fixture})`, async () => {
+    const tar = await makeTar(fixture);
     const { toc, built } = await convertAndOpen(tar);
     const at = (name: string): TocEntry[] => {
       const i = toc.findIndex((e) => e.name === name);
@@ -92,8 +93,8 @@ describe('eStargz conversion', () => {
     assert.equal(built.entries, toc.length);
   });
 
-  it('passes its own full verification, every chunk checked', async () => {
-    const { blob, built, opened } = await convertAndOpen(await makeTar('edge'));
+  for (const fixture of ['edge', 'plain']) it(`passes its own full verification, every chunk checked (${fixture})`, async () => {
+    const { blob, built, opened } = await convertAndOpen(await makeTar(fixture));
     const report = await verifyEstargzLayer(access(blob), { 'containerd.io/snapshot/stargz/toc.digest': built.tocDigest, 'io.containers.estargz.uncompressed-size': String(built.uncompressedSize) }, 'test');
     assert.deepEqual(report.problems, []);
     assert.equal(report.lazy, true);
@@ -101,9 +102,9 @@ describe('eStargz conversion', () => {
     assert.equal(built.tocDigest, sha(opened.json));
   });
 
-  for (const prioritized of [[], ['app/text']]) {
-    it(`records the DiffID and size of the whole uncompressed stream (${prioritized.length ? 'entries moved' : 'tar order'})`, async () => {
-      const { blob, built } = await convertAndOpen(await makeTar('edge'), { prioritized });
+  for (const [fixture, prioritized] of [['plain', []], ['edge', []], ['edge', ['app/text']]] as const) {
+    it(`records the DiffID and size of the whole uncompressed stream (${fixture}, ${prioritized.length ? 'entries moved' : 'tar order'})`, async () => {
+      const { blob, built } = await convertAndOpen(await makeTar(fixture), { prioritized: [...prioritized] });
       const plain = gunzipSync(blob);
       assert.equal(built.diffId, sha(plain));
       assert.equal(built.uncompressedSize, plain.length);
@@ -139,8 +140,8 @@ describe('eStargz conversion', () => {
     assert.deepEqual(report.problems, []);
   });
 
-  it('gives the same bytes every time, at any level', async () => {
-    const tar = await makeTar('edge');
+  for (const fixture of ['edge', 'plain']) it(`gives the same bytes every time, at any level (${fixture})`, async () => {
+    const tar = await makeTar(fixture);
     const a = await convertAndOpen(tar);
     const b = await convertAndOpen(tar);
     assert.equal(a.built.digest, b.built.digest);

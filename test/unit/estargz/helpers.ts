@@ -50,7 +50,7 @@ export function treeOf(entries: DumpedEntry[]): Map<string, DumpedEntry> {
 }
 
 export async function convert(tar: Buffer, dir: string, options: BuildOptions = {}): Promise<{ built: BuiltLayer; blob: Buffer }> {
-  const built = await buildEstargz(Readable.from([tar]), dir, 'test layer', options);
+  const built = await buildEstargz(async () => Readable.from([tar]), dir, 'test layer', options);
   return { built, blob: await readFile(built.file) };
 }
 

@@ -1,0 +1,152 @@
+// The one-pass conversion, for layers whose entries keep their tar order: members are cut while
+// the source streams in and compressed right away, so reading overlaps compression and nothing is
+// spooled. It gives up (returns undefined) on a path that comes twice or a name the format
+// reserves, because the Go converter drops the earlier entry, which would change members already
+// written; the caller then converts in two passes.
+import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { throwIfAborted } from '../errors.js';
+import { TarParser, type TarHeader } from '../tar/reader.js';
+import { BLOCK, finishBlob, landmarkEntry, MemberWriter, tocEntry, type BuiltLayer, type Member } from './members.js';
+import { decompressed, wrapDecompressError } from './spool.js';
+import { cleanEntryName, LANDMARK_CONTENT, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME, type TocEntry } from './toc.js';
+
+const RESERVED = new Set([TOC_TAR_NAME, PREFETCH_LANDMARK, NO_PREFETCH_LANDMARK]);
+
+export interface InOrderOptions {
+  level: number;
+  chunkSize: number;
+  signal?: AbortSignal;
+  onRead?: (bytes: number) => void;
+}
+
+export async function buildInOrder(source: Readable, file: string, where: string, options: InOrderOptions): Promise<BuiltLayer | undefined> {
+  const writer = new MemberWriter(file, options.level, undefined, options.signal, where);
+  const cutter = new Cutter(options.chunkSize);
+  const landmark = landmarkEntry(NO_PREFETCH_LANDMARK);
+  cutter.entry(landmark.header, landmark.raw);
+  cutter.data(LANDMARK_CONTENT);
+  const seen = new Set<string>();
+  let reordered = false;
+  const parser = new TarParser({
+    entry(header, raw) {
+      const name = cleanEntryName(header.name);
+      if (RESERVED.has(name) || seen.has(name)) reordered = true;
+      seen.add(name);
+      if (!reordered) cutter.entry(header, raw);
+    },
+    data(chunk) {
+      if (!reordered) cutter.data(chunk);
+    },
+  }, where);
+
+  const { stream, compression } = await decompressed(source, where, options.onRead ? { onRead: options.onRead } : {});
+  try {
+    for await (const chunk of stream) {
+      throwIfAborted(options.signal, where);
+      if (!parser.ended) parser.push(chunk as Buffer);
+      // Waiting for the writer here is the backpressure that bounds the members in flight.
+      for (const member of cutter.ready.splice(0)) await writer.submit(member);
+      if (reordered) break;
+    }
+    if (reordered) {
+      stream.destroy();
+      await writer.abort();
+      return undefined;
+    }
+    parser.finish();
+    cutter.close();
+    for (const member of cutter.ready.splice(0)) await writer.submit(member);
+    const result = await finishBlob(writer, cutter.toc);
+    return { file, ...result, sourceCompression: compression, entries: cutter.toc.length, missing: [], passes: 1 };
+  } catch (e) {
+    stream.destroy();
+    await writer.abort();
+    throw wrapDecompressError(e, where, compression);
+  }
+}
+
+/**
+ * Cuts the tar stream into members as it arrives: a member closes where a payload or a chunk
+ * starts. The TOC entries are built alongside; digests are filled in as payloads complete.
+ */
+class Cutter {
+  readonly toc: TocEntry[] = [];
+  /** Members complete and not yet handed to the writer. */
+  readonly ready: Member[] = [];
+  private member: Member = { parts: [], length: 0, starts: [] };
+  private readonly names = { user: new Map<number, string>(), group: new Map<number, string>() };
+  private file: { header: TarHeader; entry: TocEntry; piece: TocEntry; whole: Hash; chunk: Hash | undefined; inChunk: number; done: number } | undefined;
+
+  constructor(private readonly chunkSize: number) {}
+
+  entry(header: TarHeader, raw: Buffer): void {
+    this.append(raw);
+    const entry = tocEntry({ header, raw, dataOffset: -1 }, this.names);
+    this.toc.push(entry);
+    if (header.type !== 'reg') return;
+    if (header.size === 0) {
+      entry.digest = `sha256:${createHash('sha256').digest('hex')}`;
+      return;
+    }
+    this.file = { header, entry, piece: entry, whole: createHash('sha256'), chunk: header.size > this.chunkSize ? createHash('sha256') : undefined, inChunk: 0, done: 0 };
+    this.startPiece(entry);
+  }
+
+  data(chunk: Buffer): void {
+    const f = this.file;
+    if (!f) return;
+    f.whole.update(chunk);
+    let at = 0;
+    while (at < chunk.length) {
+      const take = Math.min(this.chunkSize - f.inChunk, chunk.length - at);
+      const part = chunk.subarray(at, at + take);
+      f.chunk?.update(part);
+      this.append(part);
+      f.inChunk += take;
+      f.done += take;
+      at += take;
+      if (f.done === f.header.size) {
+        this.endFile();
+        return;
+      }
+      if (f.inChunk === this.chunkSize) {
+        f.piece.chunkDigest = `sha256:${f.chunk!.digest('hex')}`;
+        f.chunk = createHash('sha256');
+        f.inChunk = 0;
+        f.piece = { name: f.header.name, type: 'chunk', chunkOffset: f.done };
+        this.toc.push(f.piece);
+        this.startPiece(f.piece);
+      }
+    }
+  }
+
+  /** The headers after the last payload form the last member. */
+  close(): void {
+    if (this.member.length) this.ready.push(this.member);
+    this.member = { parts: [], length: 0, starts: [] };
+  }
+
+  private endFile(): void {
+    const f = this.file!;
+    const digest = `sha256:${f.whole.digest('hex')}`;
+    f.entry.digest = digest;
+    f.piece.chunkDigest = f.chunk ? `sha256:${f.chunk.digest('hex')}` : digest;
+    const pad = (BLOCK - (f.header.size % BLOCK)) % BLOCK;
+    if (pad) this.append(Buffer.alloc(pad));
+    this.file = undefined;
+  }
+
+  /** A payload piece opens a new member. */
+  private startPiece(piece: TocEntry): void {
+    const f = this.file!;
+    if (Math.min(this.chunkSize, f.header.size - f.done) === this.chunkSize) piece.chunkSize = this.chunkSize;
+    this.close();
+    this.member.starts.push(piece);
+  }
+
+  private append(part: Buffer): void {
+    this.member.parts.push(part);
+    this.member.length += part.length;
+  }
+}
