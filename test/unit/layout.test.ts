@@ -176,6 +176,31 @@ describe('OciLayoutStore blobs', () => {
   });
 });
 
+describe('OciLayoutStore.adoptBlobFile', () => {
+  const content = Buffer.from('a converted layer, written and hashed by the converter');
+  const b = blob(content);
+
+  it('moves the file in, leaving no temp file and no source behind', async () => {
+    const store = await newStore();
+    const file = join(await tempDir(), 'built.blob');
+    await writeFile(file, content);
+    assert.equal(await store.adoptBlobFile(b.descriptor, file), 'uploaded');
+    assert.equal(await exists(file), false);
+    assert.deepEqual(await readAll(await store.getBlob(b.descriptor)), content);
+    assert.deepEqual(await leftovers(store.dir), []);
+    await writeFile(file, content);
+    assert.equal(await store.adoptBlobFile(b.descriptor, file), 'existed');
+  });
+
+  it('refuses a file whose size is not the descriptor\'s', async () => {
+    const store = await newStore();
+    const file = join(await tempDir(), 'built.blob');
+    await writeFile(file, content.subarray(1));
+    await assertRejectsCode(store.adoptBlobFile(b.descriptor, file), { code: 'DIGEST_MISMATCH', includes: [b.descriptor.digest, 'not ' + String(content.length)] });
+    assert.equal(await store.hasBlob(b.descriptor), false);
+  });
+});
+
 describe('OciLayoutStore manifests and tags', () => {
   it('stores a tagged manifest and resolves it by tag, by digest and, alone, by nothing', async () => {
     const store = await newStore();

@@ -165,7 +165,8 @@ class Converter {
       });
       for (const p of this.options.prioritized ?? []) if (!built.missing.includes(p)) this.found.add(p);
       const descriptor: Descriptor = { mediaType: MediaType.OciLayerGzip, digest: built.digest, size: built.size };
-      await this.destination.putBlob(descriptor, async () => createReadStream(built.file), this.call);
+      if (this.destination.adoptBlobFile) await this.destination.adoptBlobFile(descriptor, built.file, this.call);
+      else await this.destination.putBlob(descriptor, async () => createReadStream(built.file), this.call);
       report(layer.size, 'uploaded');
       const result = {
         source: layer.digest, digest: built.digest, size: built.size, tocDigest: built.tocDigest, sourceSize: layer.size, diffId: built.diffId,

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -205,6 +205,27 @@ export class OciLayoutStore implements ImageStore {
       if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: this.name });
       if (e instanceof LazyImageError) throw e;
       throw ioError(where, e, this.name);
+    }
+  }
+
+  async adoptBlobFile(descriptor: Descriptor, file: string, options: CallOptions = {}): Promise<PutBlobResult> {
+    if (await this.hasBlob(descriptor)) return 'existed';
+    throwIfAborted(options.signal, this.name);
+    const size = (await stat(file)).size;
+    if (size !== descriptor.size) throw new LazyImageError('DIGEST_MISMATCH', `Cannot store ${file} as ${descriptor.digest} in ${this.name}: it has ${size} bytes, not ${descriptor.size}`, { ref: this.name });
+    await mkdir(join(this.dir, 'blobs', parseDigest(descriptor.digest).algorithm), { recursive: true });
+    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      // A rename when the work folder is on the same file system, else one kernel copy.
+      await rename(file, temp).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EXDEV') throw e;
+        await copyFile(file, temp);
+      });
+      await rename(temp, this.blobPath(descriptor.digest));
+      return 'uploaded';
+    } catch (e) {
+      await rm(temp, { force: true });
+      throw ioError(`Cannot store blob ${descriptor.digest} in ${this.name}`, e, this.name);
     }
   }
 

@@ -55,6 +55,12 @@ export interface ImageStore {
    * if the blob is not already there (and may be called again on a retry).
    */
   putBlob(descriptor: Descriptor, open: () => Promise<Readable>, options?: PutBlobOptions): Promise<PutBlobResult>;
+  /**
+   * Takes over a local file the caller has just written and hashed (a converted layer), without
+   * reading it again; the file is gone afterwards. Stores that cannot do better than `putBlob`
+   * leave it out.
+   */
+  adoptBlobFile?(descriptor: Descriptor, file: string, options?: CallOptions): Promise<PutBlobResult>;
 
   /** Pages of tags, one page per iteration, fetched only as the caller asks. */
   listTags(options?: CallOptions): AsyncIterable<NamePage>;
