@@ -15,7 +15,8 @@ export function renderLazyReport(reference: string, result: VerifyResult): strin
   const lazy = layers.filter((l) => l.lazy.lazy).length;
   const verdict = !result.ok ? '**Not ready**: problems below would make a lazy pull fail or fall back.'
     : lazy === layers.length && lazy > 0 ? `**Ready**: all ${lazy} layers can be pulled lazily.`
-      : `**Partly lazy**: ${lazy} of ${layers.length} layers can be pulled lazily; the others are pulled whole.`;
+      : lazy === 0 ? '**Not lazy**: no layer can be pulled lazily, so the whole image is pulled before the container starts.'
+        : `**Partly lazy**: ${lazy} of ${layers.length} layers can be pulled lazily; the others are pulled whole.`;
   const lines = [
     `# Lazy pull readiness: \`${reference.replace(/`/g, "'")}\``,
     '',

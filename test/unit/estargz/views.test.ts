@@ -1,0 +1,60 @@
+// What the editor shows of eStargz: a layer's TOC as folders (TocTree) and the lazy pull readiness
+// report (renderLazyReport), both plain data built from real conversions and verifications.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { convertImage, verifyImage } from '../../../src/core/jobs/index.js';
+import { openEstargz } from '../../../src/core/estargz/open.js';
+import type { Toc } from '../../../src/core/estargz/toc.js';
+import { writeImage } from '../../../src/core/oci/index.js';
+import { renderLazyReport } from '../../../src/extension/reports/lazyReport.js';
+import { TocTree } from '../../../src/extension/tree/TocTree.js';
+import { tempLayout } from '../../helpers/images.js';
+import { useTempDirs } from '../helpers/tmp.js';
+import { access, convert, makeTar } from './helpers.js';
+
+const tempDir = useTempDirs('lazyimg-estargz-views-');
+
+describe('TOC as folders', () => {
+  it('lists directories first, counts chunks and marks what is prefetched', async () => {
+    const { blob } = await convert(await makeTar('plain'), await tempDir(), { prioritized: ['app/bin/server'] });
+    const tree = new TocTree((await openEstargz(access(blob), 't')).toc);
+    assert.deepEqual(tree.children(''), ['app', 'dev', 'etc', '.prefetch.landmark']);
+    assert.equal(tree.get('app/bin/server')?.prefetched, true);
+    assert.equal(tree.get('app/text')?.prefetched, false);
+    assert.deepEqual(['app/4mib-plus-1', 'app/exact-4mib', 'app/empty'].map((p) => tree.get(p)?.chunks), [2, 1, 0]);
+    assert.equal(tree.get('app/link-to-text')?.entry?.linkName, 'text');
+  });
+
+  it('implies missing parent directories and keeps the later entry for a path', () => {
+    const toc: Toc = { version: 1, entries: [
+      { name: 'x/y/z', type: 'reg', size: 1 },
+      { name: 'x/y/z', type: 'symlink', linkName: 'elsewhere' },
+    ] };
+    const tree = new TocTree(toc);
+    assert.deepEqual([tree.get('x')?.type, tree.get('x')?.entry, tree.get('x/y')?.type], ['dir', undefined, 'dir']);
+    assert.deepEqual(tree.children('x/y'), ['z']);
+    assert.equal(tree.get('x/y/z')?.type, 'symlink');
+  });
+});
+
+describe('lazy pull readiness report', () => {
+  it('says ready for a converted image, not lazy for a plain one, and escapes what images say', async () => {
+    const source = await tempLayout();
+    await writeImage(source, [{ tar: await makeTar('plain') }, { tar: await makeTar('empty') }], { tag: 'v1' });
+    const plain = renderLazyReport('oci:x:v1', { reference: 'oci:x:v1', ...(await verifyImage(source, 'v1')) });
+    assert.match(plain, /\*\*Not lazy\*\*: no layer can be pulled lazily/);
+    assert.match(plain, /\| layer 1\/2 \| .* \| no: pulled whole \|/);
+
+    await convertImage(source, 'v1', source, 'v1-esgz');
+    const ready = renderLazyReport('oci:x:v1-esgz', { reference: 'oci:x:v1-esgz', ...(await verifyImage(source, 'v1-esgz')) });
+    assert.match(ready, /\*\*Ready\*\*: all 2 layers can be pulled lazily\./);
+    assert.match(ready, /## layer 1\/2: lazy/);
+    assert.match(ready, /verified against their digests/);
+
+    const broken = renderLazyReport('oci:x', {
+      reference: 'oci:x', digest: 'sha256:0', ok: false, blobs: 1, bytes: 1,
+      problems: [{ digest: 'sha256:1', code: 'INVALID_FORMAT', message: 'name <script> `x` | y' }], layers: [],
+    });
+    assert.match(broken, /name \\<script\\> \\`x\\` \\\| y/);
+  });
+});
