@@ -3,10 +3,10 @@
 // spooled. It gives up (returns undefined) on a path that comes twice or a name the format
 // reserves, because the Go converter drops the earlier entry, which would change members already
 // written; the caller then converts in two passes.
-import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { throwIfAborted } from '../errors.js';
 import { TarParser, type TarHeader } from '../tar/reader.js';
+import { FileDigests } from './digests.js';
 import { BLOCK, finishBlob, landmarkEntry, MemberWriter, tocEntry, type BuiltLayer, type Member } from './members.js';
 import { decompressed, wrapDecompressError } from './spool.js';
 import { cleanEntryName, LANDMARK_CONTENT, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME, type TocEntry } from './toc.js';
@@ -76,7 +76,7 @@ class Cutter {
   readonly ready: Member[] = [];
   private member: Member = { parts: [], length: 0, starts: [] };
   private readonly names = { user: new Map<number, string>(), group: new Map<number, string>() };
-  private file: { header: TarHeader; entry: TocEntry; piece: TocEntry; whole: Hash; chunk: Hash | undefined; inChunk: number; done: number } | undefined;
+  private file: { header: TarHeader; entry: TocEntry; pieces: TocEntry[]; digests: FileDigests; inChunk: number; done: number } | undefined;
 
   constructor(private readonly chunkSize: number) {}
 
@@ -86,23 +86,21 @@ class Cutter {
     this.toc.push(entry);
     if (header.type !== 'reg') return;
     if (header.size === 0) {
-      entry.digest = `sha256:${createHash('sha256').digest('hex')}`;
+      entry.digest = new FileDigests(0, this.chunkSize).finish().digest;
       return;
     }
-    this.file = { header, entry, piece: entry, whole: createHash('sha256'), chunk: header.size > this.chunkSize ? createHash('sha256') : undefined, inChunk: 0, done: 0 };
+    this.file = { header, entry, pieces: [entry], digests: new FileDigests(header.size, this.chunkSize), inChunk: 0, done: 0 };
     this.startPiece(entry);
   }
 
   data(chunk: Buffer): void {
     const f = this.file;
     if (!f) return;
-    f.whole.update(chunk);
+    f.digests.update(chunk);
     let at = 0;
     while (at < chunk.length) {
       const take = Math.min(this.chunkSize - f.inChunk, chunk.length - at);
-      const part = chunk.subarray(at, at + take);
-      f.chunk?.update(part);
-      this.append(part);
+      this.append(chunk.subarray(at, at + take));
       f.inChunk += take;
       f.done += take;
       at += take;
@@ -111,12 +109,11 @@ class Cutter {
         return;
       }
       if (f.inChunk === this.chunkSize) {
-        f.piece.chunkDigest = `sha256:${f.chunk!.digest('hex')}`;
-        f.chunk = createHash('sha256');
         f.inChunk = 0;
-        f.piece = { name: f.header.name, type: 'chunk', chunkOffset: f.done };
-        this.toc.push(f.piece);
-        this.startPiece(f.piece);
+        const piece: TocEntry = { name: f.header.name, type: 'chunk', chunkOffset: f.done };
+        f.pieces.push(piece);
+        this.toc.push(piece);
+        this.startPiece(piece);
       }
     }
   }
@@ -129,9 +126,9 @@ class Cutter {
 
   private endFile(): void {
     const f = this.file!;
-    const digest = `sha256:${f.whole.digest('hex')}`;
+    const { digest, chunkDigests } = f.digests.finish();
     f.entry.digest = digest;
-    f.piece.chunkDigest = f.chunk ? `sha256:${f.chunk.digest('hex')}` : digest;
+    f.pieces.forEach((piece, i) => (piece.chunkDigest = chunkDigests[i]!));
     const pad = (BLOCK - (f.header.size % BLOCK)) % BLOCK;
     if (pad) this.append(Buffer.alloc(pad));
     this.file = undefined;

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { createHash, type Hash } from 'node:crypto';
+import { FileDigests } from './digests.js';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { TarParser, type TarHeader } from '../tar/reader.js';
 
@@ -36,22 +36,12 @@ function sniffCompression(head: Buffer): Compression {
 }
 
 /** Spools `source` into `file`; `where` names the layer in errors. */
-export async function spoolLayer(source: Readable, file: string, where: string, options: SpoolOptions): Promise<{ entries: SpooledEntry[]; compression: Compression; bytes: number }> {
+export async function spoolLayer(source: Readable, file: string, where: string, options: SpoolOptions): Promise<{ entries: SpooledEntry[]; compression: Compression }> {
   const entries: SpooledEntry[] = [];
-  const chunkSize = options.chunkSize;
-  let current: { entry: SpooledEntry; whole: Hash; chunk: Hash | undefined; inChunk: number } | undefined;
-  // A file of one chunk has one digest for both: it is hashed once.
-  const closeChunk = (): void => {
-    if (!current?.chunk || current.inChunk === 0) return;
-    current.entry.chunkDigests!.push(`sha256:${current.chunk.digest('hex')}`);
-    current.chunk = createHash('sha256');
-    current.inChunk = 0;
-  };
+  let current: { entry: SpooledEntry; digests: FileDigests } | undefined;
   const finishEntry = (): void => {
     if (!current) return;
-    closeChunk();
-    current.entry.digest = `sha256:${current.whole.digest('hex')}`;
-    if (!current.chunk && current.entry.header.size > 0) current.entry.chunkDigests = [current.entry.digest];
+    Object.assign(current.entry, current.digests.finish());
     current = undefined;
   };
   const parser = new TarParser({
@@ -59,36 +49,21 @@ export async function spoolLayer(source: Readable, file: string, where: string, 
       finishEntry();
       const entry: SpooledEntry = { header, raw, dataOffset };
       entries.push(entry);
-      if (header.type === 'reg') {
-        entry.chunkDigests = [];
-        current = { entry, whole: createHash('sha256'), chunk: header.size > chunkSize ? createHash('sha256') : undefined, inChunk: 0 };
-      }
+      if (header.type === 'reg') current = { entry, digests: new FileDigests(header.size, options.chunkSize) };
     },
     data(chunk) {
-      if (!current) return;
-      current.whole.update(chunk);
-      if (!current.chunk) return;
-      let at = 0;
-      while (at < chunk.length) {
-        const take = Math.min(chunkSize - current.inChunk, chunk.length - at);
-        current.chunk!.update(chunk.subarray(at, at + take));
-        current.inChunk += take;
-        at += take;
-        if (current.inChunk === chunkSize) closeChunk();
-      }
+      current?.digests.update(chunk);
     },
   }, where);
 
   const { stream, compression } = await decompressed(source, where, options);
   const out = createWriteStream(file);
   const outClosed = once(out, 'close');
-  let bytes = 0;
   try {
     for await (const chunk of stream) {
       throwIfAborted(options.signal, where);
       const buf = chunk as Buffer;
       if (!parser.ended) parser.push(buf);
-      bytes += buf.length;
       if (!out.write(buf)) await once(out, 'drain');
     }
     parser.finish();
@@ -100,7 +75,7 @@ export async function spoolLayer(source: Readable, file: string, where: string, 
     out.end();
     await outClosed;
   }
-  return { entries, compression, bytes };
+  return { entries, compression };
 }
 
 /** The tar stream inside a layer blob of any supported compression. */
