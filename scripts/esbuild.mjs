@@ -6,6 +6,8 @@ const production = process.argv.includes('--production');
 const entries = [
   { in: 'src/cli/main.ts', out: 'cli', platform: 'node' },
   { in: 'src/worker/main.ts', out: 'worker', platform: 'node' },
+  // The compression threads' script, loaded by path next to the bundles that convert layers.
+  { in: 'src/core/estargz/gzipWorker.ts', out: 'gzipWorker', platform: 'node' },
   { in: 'src/extension/extension.ts', out: 'extension', platform: 'node', external: ['vscode'] },
   { in: 'webview/main.ts', out: 'webview', platform: 'browser' },
 ].filter((e) => existsSync(e.in));

@@ -12,6 +12,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
+import { GzipPool } from './gzipPool.js';
 import { buildInOrder } from './inOrder.js';
 import { BLOCK, finishBlob, landmarkEntry, MemberWriter, tocEntry, type BuiltLayer, type Member } from './members.js';
 import { orderEntries } from './order.js';
@@ -28,6 +29,8 @@ export interface BuildOptions {
   prioritized?: string[];
   signal?: AbortSignal;
   onProgress?: (progress: { phase: 'read' | 'compress'; done: number; total?: number }) => void;
+  /** Compression threads shared with other builds; by default the build starts and stops its own. */
+  pool?: GzipPool;
 }
 
 /** `open` gives the source layer's bytes; it is called again if the one-pass path gives up. */
@@ -38,23 +41,28 @@ export async function buildEstargz(open: () => Promise<Readable>, workDir: strin
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new LazyImageError('INVALID_ARGUMENT', `chunk size ${chunkSize} is not a positive number of bytes`);
   const onRead = (done: number): void => options.onProgress?.({ phase: 'read', done });
   const prioritized = options.prioritized ?? [];
-  if (prioritized.length === 0) {
-    const built = await buildInOrder(await open(), join(workDir, 'estargz.blob'), where, { level, chunkSize, onRead, ...(options.signal ? { signal: options.signal } : {}) });
-    if (built) return built;
+  const pool = options.pool ?? new GzipPool();
+  try {
+    if (prioritized.length === 0) {
+      const built = await buildInOrder(await open(), join(workDir, 'estargz.blob'), where, { level, chunkSize, pool, onRead, ...(options.signal ? { signal: options.signal } : {}) });
+      if (built) return built;
+    }
+    return await buildTwoPass(await open(), workDir, where, { level, chunkSize, pool, prioritized, onRead, options });
+  } finally {
+    if (!options.pool) await pool.close();
   }
-  return buildTwoPass(await open(), workDir, where, { level, chunkSize, prioritized, onRead, options });
 }
 
 async function buildTwoPass(
   source: Readable, workDir: string, where: string,
-  { level, chunkSize, prioritized, onRead, options }: { level: number; chunkSize: number; prioritized: string[]; onRead: (done: number) => void; options: BuildOptions },
+  { level, chunkSize, pool, prioritized, onRead, options }: { level: number; chunkSize: number; pool: GzipPool; prioritized: string[]; onRead: (done: number) => void; options: BuildOptions },
 ): Promise<BuiltLayer> {
   const spoolFile = join(workDir, 'spool.tar');
   const spooled = await spoolLayer(source, spoolFile, where, { chunkSize, ...(options.signal ? { signal: options.signal } : {}), onRead });
   const { order, landmark, missing } = orderEntries(spooled.entries, prioritized);
   const file = join(workDir, 'estargz.blob');
   const spool = await open(spoolFile, 'r');
-  const writer = new MemberWriter(file, level, spool, options.signal, where);
+  const writer = new MemberWriter(file, level, pool, spool, options.signal, where);
   try {
     const payloadTotal = spooled.entries.reduce((n, e) => n + e.header.size, 0);
     const toc = await writeMembers(order, landmark, chunkSize, writer, (done) => {

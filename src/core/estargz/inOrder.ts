@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { throwIfAborted } from '../errors.js';
 import { TarParser, type TarHeader } from '../tar/reader.js';
 import { FileDigests } from './digests.js';
+import type { GzipPool } from './gzipPool.js';
 import { BLOCK, finishBlob, landmarkEntry, MemberWriter, tocEntry, type BuiltLayer, type Member } from './members.js';
 import { decompressed, wrapDecompressError } from './spool.js';
 import { cleanEntryName, LANDMARK_CONTENT, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME, type TocEntry } from './toc.js';
@@ -16,12 +17,13 @@ const RESERVED = new Set([TOC_TAR_NAME, PREFETCH_LANDMARK, NO_PREFETCH_LANDMARK]
 export interface InOrderOptions {
   level: number;
   chunkSize: number;
+  pool: GzipPool;
   signal?: AbortSignal;
   onRead?: (bytes: number) => void;
 }
 
 export async function buildInOrder(source: Readable, file: string, where: string, options: InOrderOptions): Promise<BuiltLayer | undefined> {
-  const writer = new MemberWriter(file, options.level, undefined, options.signal, where);
+  const writer = new MemberWriter(file, options.level, options.pool, undefined, options.signal, where);
   const cutter = new Cutter(options.chunkSize);
   const landmark = landmarkEntry(NO_PREFETCH_LANDMARK);
   cutter.entry(landmark.header, landmark.raw);

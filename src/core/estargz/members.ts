@@ -3,19 +3,17 @@
 import { createWriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { once } from 'node:events';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { Digester, sha256 } from '../oci/digest.js';
 import { tarHeaderBlock } from '../tar/writer.js';
 import { footerBytes } from './footer.js';
+import type { GzipPool } from './gzipPool.js';
 import type { SpooledEntry } from './spool.js';
 import { formatModtime, LANDMARK_CONTENT, serializeToc, TOC_TAR_NAME, type TocEntry } from './toc.js';
 
-export const gzip = promisify(gzipCallback);
 export const BLOCK = 512;
 /** Uncompressed bytes handed to the compressors and not yet written out. */
-const MAX_IN_FLIGHT_BYTES = 24 * 1024 * 1024;
+const MAX_IN_FLIGHT_BYTES = 12 * 1024 * 1024;
 const MAX_IN_FLIGHT_MEMBERS = 256;
 
 export interface BuiltLayer {
@@ -88,7 +86,7 @@ function changedName(seen: Map<number, string>, id: number, name: string): strin
 }
 
 /**
- * Compresses members concurrently and writes them in order, hashing the uncompressed stream (the
+ * Compresses members on worker threads and writes them in order, hashing the uncompressed stream (the
  * new DiffID) and the blob as they pass. Memory is bounded by the bytes in flight.
  */
 export class MemberWriter {
@@ -101,7 +99,7 @@ export class MemberWriter {
   private inFlight = 0;
   private failure: unknown;
 
-  constructor(file: string, private readonly level: number, private readonly spool: FileHandle | undefined, private readonly signal: AbortSignal | undefined, private readonly where: string) {
+  constructor(file: string, private readonly level: number, private readonly pool: GzipPool, private readonly spool: FileHandle | undefined, private readonly signal: AbortSignal | undefined, private readonly where: string) {
     this.out = createWriteStream(file);
     // Errors are kept in `failure`; closing (after an abort too) only has to be waited for.
     this.closed = once(this.out, 'close').catch(() => undefined);
@@ -115,7 +113,7 @@ export class MemberWriter {
     const data = await this.read(member);
     this.diff.update(data);
     this.inFlight += data.length;
-    const job = { member, compressed: gzip(data, { level: this.level }), done: false };
+    const job = { member, compressed: this.pool.gzip(data, this.level), done: false };
     job.compressed.then(() => (job.done = true), () => (job.done = true));
     this.queue.push(job);
     await this.flush(this.inFlight > MAX_IN_FLIGHT_BYTES || this.queue.length > MAX_IN_FLIGHT_MEMBERS);
@@ -142,7 +140,7 @@ export class MemberWriter {
     await this.drain();
     const tocOffset = this.offset;
     this.diff.update(tocTar);
-    await this.write(await gzip(tocTar, { level: this.level }));
+    await this.write(await this.pool.gzip(tocTar, this.level));
     await this.write(footerBytes(tocOffset));
     this.out.end();
     await this.closed;

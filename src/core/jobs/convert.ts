@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { buildEstargz, type BuiltLayer } from '../estargz/build.js';
+import { GzipPool } from '../estargz/gzipPool.js';
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/verify.js';
 import {
   MediaType, parseImageConfig, readBlob, sha256,
@@ -80,6 +81,8 @@ class Converter {
   readonly done = new Map<string, Promise<Converted>>();
   readonly found = new Set<string>();
   private workDir: Promise<string> | undefined;
+  /** Compression threads shared by the job's layers, started with the first one. */
+  private pool: GzipPool | undefined;
   private readonly call: { signal?: AbortSignal };
 
   constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: ConvertOptions) {
@@ -160,6 +163,7 @@ class Converter {
         ...(this.options.level !== undefined ? { level: this.options.level } : {}),
         ...(this.options.chunkSize !== undefined ? { chunkSize: this.options.chunkSize } : {}),
         prioritized: this.options.prioritized ?? [],
+        pool: (this.pool ??= new GzipPool()),
         ...this.call,
         onProgress: (p) => report(p.phase === 'read' ? Math.min(p.done, layer.size) : layer.size),
       });
@@ -184,6 +188,7 @@ class Converter {
   }
 
   async close(): Promise<void> {
+    await this.pool?.close();
     if (this.workDir) await rm(await this.workDir, { recursive: true, force: true });
   }
 }
