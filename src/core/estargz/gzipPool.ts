@@ -20,7 +20,8 @@ export type GzipResult = { id: number; data: ArrayBuffer; lengths: number[] } | 
 const BATCH_BYTES = 1024 * 1024;
 
 interface Pending {
-  data: Buffer;
+  parts: Buffer[];
+  length: number;
   level: number;
   resolve: (b: Buffer) => void;
   reject: (e: unknown) => void;
@@ -47,20 +48,22 @@ export class GzipPool {
   }
 
   /**
-   * The gzip member of `data`, the same bytes whatever the thread count. A large `data` that owns
-   * its whole memory is moved to the thread, not copied, and must not be used afterwards.
+   * The gzip member of the bytes of `parts` end to end, the same whatever the thread count. The
+   * parts are copied once, into the batch, unless a large member is one buffer that owns its whole
+   * memory: that one is moved to the thread and must not be used afterwards.
    */
-  gzip(data: Buffer, level: number): Promise<Buffer> {
+  gzip(parts: Buffer[], level: number): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const member = { data, level, resolve, reject };
-      if (data.length >= BATCH_BYTES) {
-        this.dispatch([member], level, data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : Buffer.from(data));
+      const member = { parts, length: parts.reduce((n, p) => n + p.length, 0), level, resolve, reject };
+      if (member.length >= BATCH_BYTES) {
+        const only = parts.length === 1 ? parts[0]! : undefined;
+        this.dispatch([member], level, only && only.byteOffset === 0 && only.buffer.byteLength === only.length ? only : concat([member]));
         return;
       }
       if (this.pending.length && this.pending[0]!.level !== level) this.send();
       this.pending.push(member);
-      this.pendingBytes += data.length;
+      this.pendingBytes += member.length;
       if (this.pendingBytes >= BATCH_BYTES) this.send();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -89,12 +92,9 @@ export class GzipPool {
     this.scheduled = false;
     if (!this.pending.length) return;
     const members = this.pending;
-    const data = Buffer.allocUnsafeSlow(this.pendingBytes);
-    let at = 0;
-    for (const m of members) at += m.data.copy(data, at);
     this.pending = [];
     this.pendingBytes = 0;
-    this.dispatch(members, members[0]!.level, data);
+    this.dispatch(members, members[0]!.level, concat(members));
   }
 
   /** Moves `data` (the members end to end, owning its memory) to the least loaded thread. */
@@ -103,7 +103,7 @@ export class GzipPool {
     const id = this.nextId++;
     thread.batches.set(id, { members, bytes: data.length });
     thread.load += data.length;
-    const batch: GzipBatch = { id, level, data: data.buffer as ArrayBuffer, lengths: members.map((m) => m.data.length) };
+    const batch: GzipBatch = { id, level, data: data.buffer as ArrayBuffer, lengths: members.map((m) => m.length) };
     thread.worker.postMessage(batch, [batch.data]);
   }
 
@@ -134,4 +134,12 @@ export class GzipPool {
       t.batches.clear();
     }
   }
+}
+
+/** The members' bytes end to end, in memory of their own (so it can be moved to a thread). */
+function concat(members: Pending[]): Buffer {
+  const out = Buffer.allocUnsafeSlow(members.reduce((n, m) => n + m.length, 0));
+  let at = 0;
+  for (const m of members) for (const p of m.parts) at += p.copy(out, at);
+  return out;
 }

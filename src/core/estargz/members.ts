@@ -111,8 +111,8 @@ export class MemberWriter {
   async submit(member: Member): Promise<void> {
     if (this.failure) throw this.failure;
     const data = await this.read(member);
-    this.diff.update(data);
-    this.inFlight += data.length;
+    for (const part of data) this.diff.update(part);
+    this.inFlight += member.length;
     const job = { member, compressed: this.pool.gzip(data, this.level), done: false };
     job.compressed.then(() => (job.done = true), () => (job.done = true));
     this.queue.push(job);
@@ -140,7 +140,7 @@ export class MemberWriter {
     await this.drain();
     const tocOffset = this.offset;
     this.diff.update(tocTar);
-    await this.write(await this.pool.gzip(tocTar, this.level));
+    await this.write(await this.pool.gzip([tocTar], this.level));
     await this.write(footerBytes(tocOffset));
     this.out.end();
     await this.closed;
@@ -163,7 +163,9 @@ export class MemberWriter {
     if (!this.out.write(bytes)) await once(this.out, 'drain');
   }
 
-  private async read(member: Member): Promise<Buffer> {
+  /** The member's bytes: its own buffers as they are, or one buffer read from the spool. */
+  private async read(member: Member): Promise<Buffer[]> {
+    if (member.parts.every((p) => Buffer.isBuffer(p))) return member.parts as Buffer[];
     const out = Buffer.allocUnsafe(member.length);
     let at = 0;
     for (const part of member.parts) {
@@ -175,6 +177,6 @@ export class MemberWriter {
       }
       at += part.length;
     }
-    return out;
+    return [out];
   }
 }
