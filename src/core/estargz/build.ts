@@ -1,6 +1,6 @@
 // Converts one layer into an eStargz blob. Every payload, and every chunk of a large file, opens a
 // gzip member holding it, its padding and the tar headers that follow up to the next payload.
-// Members are compressed independently on libuv's thread pool and written in order, so the bytes
+// Members are compressed independently on worker threads (gzipPool.ts) and written in order, so the bytes
 // do not depend on how many run at once; the TOC member and the footer close the blob.
 //
 // With no prioritized files the entries keep their tar order, so one pass suffices: members are
