@@ -50,7 +50,7 @@ export async function finishBlob(writer: MemberWriter, toc: TocEntry[]): Promise
 }
 
 export function landmarkEntry(name: string): SpooledEntry {
-  const header = { name, type: 'reg' as const, mode: 0, uid: 0, gid: 0, uname: '', gname: '', size: 1, mtime: { seconds: 0, nanos: 0 }, linkname: '', devmajor: 0, devminor: 0, xattrs: new Map() };
+  const header = { name, type: 'reg' as const, mode: 0, uid: 0, gid: 0, uname: '', gname: '', size: 1, declaredSize: 1, mtime: { seconds: 0, nanos: 0 }, linkname: '', devmajor: 0, devminor: 0, xattrs: new Map(), pax: new Map() };
   const digest = sha256(LANDMARK_CONTENT);
   return { header, raw: tarHeaderBlock({ name, size: 1, mode: 0, typeflag: '0' }), dataOffset: -1, digest, chunkDigests: [digest] };
 }

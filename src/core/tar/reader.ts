@@ -17,6 +17,8 @@ export interface TarHeader {
   gname: string;
   /** Payload bytes that follow the header (0 for header-only types whatever the size field says). */
   size: number;
+  /** The size field as written (PAX included), which Go reports even for header-only types. */
+  declaredSize: number;
   /** Seconds and nanoseconds since the epoch (PAX mtime can have a fraction). */
   mtime: { seconds: number; nanos: number };
   linkname: string;
@@ -24,6 +26,8 @@ export interface TarHeader {
   devminor: number;
   /** From PAX `SCHILY.xattr.<name>` records; values as raw bytes. */
   xattrs: Map<string, Buffer>;
+  /** Every PAX record of the entry, values as raw bytes (Go's `Header.PAXRecords`). */
+  pax: Map<string, Buffer>;
 }
 
 export interface TarEvents {
@@ -56,10 +60,16 @@ export class TarParser {
   private raw: Buffer[] = [];
   private headerStart = 0;
   private pax = new Map<string, string>();
+  private paxRaw = new Map<string, Buffer>();
   private longName: string | undefined;
   private longLink: string | undefined;
 
   constructor(private readonly events: TarEvents, private readonly where: string) {}
+
+  /** Bytes consumed so far; after the end-of-archive blocks, where Go's reader stops. */
+  get position(): number {
+    return this.offset;
+  }
 
   /** True once the end-of-archive blocks were seen; later bytes are ignored. */
   get ended(): boolean {
@@ -139,6 +149,7 @@ export class TarParser {
     const raw = Buffer.concat(this.raw);
     this.raw = [];
     this.pax = new Map();
+    this.paxRaw = new Map();
     this.longName = undefined;
     this.longLink = undefined;
     this.events.entry(h, raw, this.offset);
@@ -151,7 +162,10 @@ export class TarParser {
     this.state = { kind: 'header' };
     const content = body.subarray(0, size);
     if (flag === 'x') {
-      for (const [k, v] of parsePax(content, () => this.error(`malformed PAX record in the header at byte ${this.headerStart}`))) this.pax.set(k, v);
+      for (const [k, v, raw] of parsePax(content, () => this.error(`malformed PAX record in the header at byte ${this.headerStart}`))) {
+        this.pax.set(k, v);
+        this.paxRaw.set(k, raw);
+      }
     } else {
       const name = cString(content);
       if (flag === 'L') this.longName = name;
@@ -205,11 +219,13 @@ export class TarParser {
       uname: pax.get('uname') ?? (ustar || gnu ? cString(block.subarray(265, 297)) : ''),
       gname: pax.get('gname') ?? (ustar || gnu ? cString(block.subarray(297, 329)) : ''),
       size: HEADER_ONLY.has(type) ? 0 : size,
+      declaredSize: size,
       mtime: parseMtime(pax.get('mtime'), num('mtime', 136, 148), () => this.error(`PAX mtime at byte ${this.headerStart} is not a time`)),
       linkname: pax.get('linkpath') ?? this.longLink ?? cString(block.subarray(157, 257)),
       devmajor: ustar || gnu ? num('devmajor', 329, 337) : 0,
       devminor: ustar || gnu ? num('devminor', 337, 345) : 0,
       xattrs,
+      pax: this.paxRaw,
     };
   }
 
@@ -263,8 +279,8 @@ function cString(field: Buffer): string {
 }
 
 /** PAX records: `<length> <key>=<value>\n`, where the length counts the whole record. */
-function parsePax(body: Buffer, fail: () => Error): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
+function parsePax(body: Buffer, fail: () => Error): Array<[string, string, Buffer]> {
+  const out: Array<[string, string, Buffer]> = [];
   let at = 0;
   while (at < body.length) {
     if (body[at] === 0) break;
@@ -278,7 +294,7 @@ function parsePax(body: Buffer, fail: () => Error): Array<[string, string]> {
     const key = record.toString('utf8', 0, eq);
     // xattr values are bytes; everything else is UTF-8 text.
     const value = key.startsWith('SCHILY.xattr.') ? record.toString('latin1', eq + 1) : record.toString('utf8', eq + 1);
-    out.push([key, value]);
+    out.push([key, value, Buffer.from(record.subarray(eq + 1))]);
     at += length;
   }
   return out;

@@ -1,0 +1,227 @@
+// Gzip checkpoints ("zinfo"), as soci builds them from zlib's zran example: one streaming inflate
+// that stops at every deflate block boundary and records a checkpoint (compressed offset,
+// uncompressed offset, unused bits, the last 32 KiB of output) at the first boundary after the
+// gzip header and then at the first boundary after more than `spanSize` bytes of output since the
+// last one. A reader can start inflating at any checkpoint, which is what makes spans fetchable.
+import { createHash, type Hash } from 'node:crypto';
+import ZStream from 'pako/lib/zlib/zstream.js';
+import { inflate, inflateEnd, inflateInit2, inflateReset2, inflateSetDictionary } from 'pako/lib/zlib/inflate.js';
+import { LazyImageError } from '../errors.js';
+
+export const WINDOW_SIZE = 32768;
+const Z_OK = 0;
+const Z_STREAM_END = 1;
+const Z_NO_FLUSH = 0;
+const Z_BLOCK = 5;
+const Z_BUF_ERROR = -5;
+/** zlib's windowBits for "gzip or zlib header, detected", and for raw deflate. */
+const AUTO_HEADER = 47;
+const RAW = -15;
+const OUTPUT_CHUNK = 256 * 1024;
+const HEADER_SIZE = 12;
+const RECORD_SIZE = 8 + 8 + 1 + WINDOW_SIZE;
+
+export interface Checkpoint {
+  /** Compressed offset of the first whole byte after the boundary (the gzip header included). */
+  in: number;
+  /** Uncompressed offset of the boundary. */
+  out: number;
+  /** Bits of the byte at `in - 1` that still belong to the next block (0-7). */
+  bits: number;
+  /** The 32 KiB of output before `out` (zeros in front when there was less). */
+  window: Buffer;
+}
+
+export interface GzipZinfo {
+  spanSize: number;
+  checkpoints: Checkpoint[];
+}
+
+/** The little-endian blob soci stores in a zTOC: count, span size, then each checkpoint. */
+export function encodeGzipZinfo(z: GzipZinfo): Buffer {
+  const out = Buffer.alloc(HEADER_SIZE + z.checkpoints.length * RECORD_SIZE);
+  out.writeInt32LE(z.checkpoints.length, 0);
+  out.writeBigInt64LE(BigInt(z.spanSize), 4);
+  z.checkpoints.forEach((c, i) => {
+    const at = HEADER_SIZE + i * RECORD_SIZE;
+    out.writeBigInt64LE(BigInt(c.in), at);
+    out.writeBigInt64LE(BigInt(c.out), at + 8);
+    out.writeUInt8(c.bits, at + 16);
+    c.window.copy(out, at + 17);
+  });
+  return out;
+}
+
+/**
+ * Reads the blob back, in its current layout or the legacy one (which leaves out checkpoint 0 and
+ * implies it right after a 10-byte header); the two are told apart by length.
+ */
+export function decodeGzipZinfo(blob: Buffer, where: string): GzipZinfo {
+  const fail = (why: string): LazyImageError => new LazyImageError('INVALID_FORMAT', `${where}: the gzip checkpoints ${why}`, { ref: where });
+  if (blob.length < HEADER_SIZE) throw fail(`are ${blob.length} bytes, shorter than their ${HEADER_SIZE}-byte header`);
+  const count = blob.readInt32LE(0);
+  const spanSize = Number(blob.readBigInt64LE(4));
+  if (count < 1) throw fail(`declare ${count} checkpoints`);
+  const legacy = blob.length === HEADER_SIZE + (count - 1) * RECORD_SIZE;
+  if (!legacy && blob.length !== HEADER_SIZE + count * RECORD_SIZE) {
+    throw fail(`are ${blob.length} bytes, but ${count} checkpoints take ${HEADER_SIZE + count * RECORD_SIZE} (or ${HEADER_SIZE + (count - 1) * RECORD_SIZE} in the legacy layout): truncated or corrupt`);
+  }
+  const checkpoints: Checkpoint[] = legacy ? [{ in: 10, out: 0, bits: 0, window: Buffer.alloc(WINDOW_SIZE) }] : [];
+  for (let at = HEADER_SIZE; at < blob.length; at += RECORD_SIZE) {
+    const c = { in: Number(blob.readBigInt64LE(at)), out: Number(blob.readBigInt64LE(at + 8)), bits: blob[at + 16]!, window: blob.subarray(at + 17, at + RECORD_SIZE) };
+    const i = checkpoints.length;
+    if (c.bits > 7) throw fail(`say checkpoint ${i} has ${c.bits} unused bits (at most 7)`);
+    const previous = checkpoints[i - 1];
+    if (c.in < 1 || c.out < 0 || (previous && (c.in <= previous.in || c.out < previous.out))) {
+      throw fail(`have checkpoint ${i} at compressed ${c.in}, uncompressed ${c.out}, which does not come after the one before`);
+    }
+    checkpoints.push(c);
+  }
+  return { spanSize, checkpoints };
+}
+
+export interface IndexedGzip extends GzipZinfo {
+  /** sha256 of each span's compressed bytes, `[in_i - (bits_i ? 1 : 0), in_(i+1))`, the last to the end. */
+  spanDigests: string[];
+  compressedSize: number;
+  uncompressedSize: number;
+}
+
+/**
+ * Inflates a gzip stream pushed to it, handing the output on as it comes, and builds the
+ * checkpoints and span digests in the same pass. Concatenated members (pigz) are followed.
+ */
+export class GzipIndexer {
+  private readonly strm = new ZStream();
+  private readonly checkpoints: Checkpoint[] = [];
+  private readonly spanDigests: string[] = [];
+  private span: Hash | undefined;
+  private totalIn = 0;
+  private totalOut = 0;
+  private last = 0;
+  private lastByte = 0;
+  private ended = false;
+  /** Output goes after a copy of the last 32 KiB, so a checkpoint's window is one slice. */
+  private out = Buffer.alloc(WINDOW_SIZE + OUTPUT_CHUNK);
+  private at = WINDOW_SIZE;
+
+  constructor(private readonly spanSize: number, private readonly onOutput: (chunk: Buffer) => void, private readonly where: string) {
+    if (inflateInit2(this.strm, AUTO_HEADER) !== Z_OK) throw new LazyImageError('INTERNAL', `${where}: cannot start inflating`);
+  }
+
+  push(chunk: Buffer): void {
+    const strm = this.strm;
+    // More bytes after a member's end: another member (anything else fails as corrupt gzip).
+    if (this.ended && chunk.length) this.startNextMember();
+    strm.input = chunk;
+    strm.next_in = 0;
+    strm.avail_in = chunk.length;
+    while (strm.avail_in > 0) {
+      if (this.at === this.out.length) {
+        const next = Buffer.alloc(WINDOW_SIZE + OUTPUT_CHUNK);
+        this.out.copy(next, 0, this.at - WINDOW_SIZE, this.at);
+        this.out = next;
+        this.at = WINDOW_SIZE;
+      }
+      strm.output = this.out;
+      strm.next_out = this.at;
+      strm.avail_out = this.out.length - this.at;
+      const inBefore = strm.next_in;
+      const ret = inflate(strm, Z_BLOCK);
+      const consumed = chunk.subarray(inBefore, strm.next_in);
+      if (consumed.length) {
+        this.span?.update(consumed);
+        this.lastByte = consumed[consumed.length - 1]!;
+        this.totalIn += consumed.length;
+      }
+      if (strm.next_out > this.at) {
+        this.onOutput(this.out.subarray(this.at, strm.next_out));
+        this.totalOut += strm.next_out - this.at;
+        this.at = strm.next_out;
+      }
+      if (ret === Z_STREAM_END) {
+        if (strm.avail_in === 0) {
+          this.ended = true;
+          return;
+        }
+        this.startNextMember();
+        continue;
+      }
+      if (ret !== Z_OK && ret !== Z_BUF_ERROR) throw this.corrupt();
+      const boundary = (strm.data_type & 128) !== 0 && (strm.data_type & 64) === 0;
+      if (boundary && (this.totalOut === 0 || this.totalOut - this.last > this.spanSize)) this.checkpoint(strm.data_type & 7);
+    }
+  }
+
+  /** Call at the end of the input; the stream must have ended cleanly. */
+  finish(): IndexedGzip {
+    if (!this.ended) throw new LazyImageError('INVALID_FORMAT', `${this.where}: the gzip data ends early (truncated)`, { ref: this.where });
+    inflateEnd(this.strm);
+    if (this.span) this.spanDigests.push(`sha256:${this.span.digest('hex')}`);
+    return { spanSize: this.spanSize, checkpoints: this.checkpoints, spanDigests: this.spanDigests, compressedSize: this.totalIn, uncompressedSize: this.totalOut };
+  }
+
+  private startNextMember(): void {
+    this.ended = false;
+    inflateReset2(this.strm, AUTO_HEADER);
+  }
+
+  private checkpoint(bits: number): void {
+    if (this.span) this.spanDigests.push(`sha256:${this.span.digest('hex')}`);
+    this.span = createHash('sha256');
+    if (bits) this.span.update(Buffer.of(this.lastByte));
+    this.checkpoints.push({ in: this.totalIn, out: this.totalOut, bits, window: Buffer.from(this.out.subarray(this.at - WINDOW_SIZE, this.at)) });
+    this.last = this.totalOut;
+  }
+
+  private corrupt(): LazyImageError {
+    const why = this.strm.msg || 'corrupt data';
+    return new LazyImageError('INVALID_FORMAT', `${this.where}: the gzip data is corrupt at compressed byte ${this.totalIn} (${why})`, { ref: this.where });
+  }
+}
+
+/**
+ * Inflates `length` bytes starting at a checkpoint, from the compressed bytes that follow it
+ * (`compressed` starts at `in - 1` when the checkpoint has unused bits, else at `in`).
+ */
+export function inflateFromCheckpoint(c: Checkpoint, compressed: Buffer, length: number, where: string): Buffer {
+  const strm = new ZStream();
+  inflateInit2(strm, RAW);
+  let input = compressed;
+  if (c.bits) {
+    // zlib's inflatePrime, which pako lacks: the top `bits` bits of the shared byte come first.
+    strm.state!.hold += compressed[0]! >> (8 - c.bits) << strm.state!.bits;
+    strm.state!.bits += c.bits;
+    input = compressed.subarray(1);
+  }
+  inflateSetDictionary(strm, c.window);
+  const out = Buffer.alloc(length);
+  strm.input = input;
+  strm.next_in = 0;
+  strm.avail_in = input.length;
+  strm.output = out;
+  strm.next_out = 0;
+  strm.avail_out = length;
+  let raw = true;
+  while (strm.avail_out > 0) {
+    const ret = inflate(strm, Z_NO_FLUSH);
+    if (ret === Z_STREAM_END) {
+      if (strm.avail_in === 0) break;
+      // Another gzip member follows: past the first one's trailer (raw mode only), its header is read.
+      if (raw) {
+        strm.next_in += 8;
+        strm.avail_in -= 8;
+        raw = false;
+      }
+      inflateReset2(strm, AUTO_HEADER);
+      continue;
+    }
+    if (ret !== Z_OK) {
+      if (ret === Z_BUF_ERROR && strm.avail_in === 0) break;
+      throw new LazyImageError('INVALID_FORMAT', `${where}: the span does not inflate (${strm.msg || `zlib error ${ret}`})`, { ref: where });
+    }
+  }
+  inflateEnd(strm);
+  if (strm.next_out !== length) throw new LazyImageError('INVALID_FORMAT', `${where}: the span inflates to ${strm.next_out} bytes, not ${length}`, { ref: where });
+  return out;
+}
