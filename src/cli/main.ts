@@ -7,6 +7,8 @@ import { registerCopy } from './commands/copy.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
+import { registerIndex } from './commands/sociIndex.js';
+import { registerZtoc } from './commands/ztoc.js';
 import { registerToc } from './commands/toc.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
@@ -31,6 +33,8 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerVerify(program);
   registerToc(program);
+  registerIndex(program);
+  registerZtoc(program);
   registerLint(program);
   registerWorker(program);
   for (const command of program.commands) command.exitOverride();

@@ -1,7 +1,10 @@
 // SOCI interop with the real `soci` CLI (v0.16.1, built from its Go module by .ci/run): for the
 // same layers and span size, the zTOCs we build are byte for byte the ones `soci convert` builds,
 // and decode to the same checkpoints, span digests and file metadata. The layers cover PAX and
-// GNU headers, pigz output, concatenated gzip members, a plain tar and an empty-file-heavy layer.
+// GNU headers, pigz output, concatenated gzip members, a plain tar, empty files and hard links.
+// `lazyimg index` writes the same SOCI-enabled image as `soci convert` (same digests), and
+// `lazyimg ztoc --json` prints what `soci ztoc info` prints for the zTOCs `soci create` made in
+// a real containerd.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -19,6 +22,8 @@ import { decodeZtoc } from '../../src/core/soci/ztoc.js';
 import { tempLayout } from '../helpers/images.js';
 import { requireCachedTool, requireTool } from '../helpers/tools.js';
 import { makeTar } from '../unit/estargz/helpers.js';
+import { runCli } from './fixtures/cli.js';
+import { startContainerd, type Containerd } from './fixtures/containerd.js';
 
 const exec = promisify(execFile);
 const SPAN = 64 * 1024;
@@ -62,15 +67,31 @@ async function blobOf(layout: string, digest: string): Promise<Buffer> {
   return readFile(join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length)));
 }
 
+async function lazyimg(...args: string[]): Promise<string> {
+  const r = await runCli(args);
+  assert.equal(r.code, 0, `lazyimg ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `soci convert --standalone` of a layout; returns the output layout and its top image index. */
+async function sociConvert(soci: string, work: string, layout: string, name: string, ...flags: string[]): Promise<{ dir: string; top: Descriptor }> {
+  const dir = join(work, name);
+  await exec(soci, ['--root', join(work, `${name}-root`), 'convert', '--standalone', '--format', 'oci-dir', ...flags, layout, dir]);
+  const top = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as ImageIndex;
+  return { dir, top: top.manifests[0]! };
+}
+
 describe('SOCI interop with the soci CLI', { timeout: 600_000 }, () => {
   let work: string;
+  let soci: string;
   let source: OciLayoutStore;
   let layers: Layer[];
   /** soci's zTOC blobs, by layer digest. */
   const theirs = new Map<string, Buffer>();
+  let sociImage: { dir: string; top: Descriptor };
 
   before(async () => {
-    const soci = requireCachedTool('soci-v0.16.1/soci');
+    soci = requireCachedTool('soci-v0.16.1/soci');
     work = await mkdtemp(join(tmpdir(), 'lazyimg-soci-interop-'));
     const [edge, gnu, plain, big] = await Promise.all([makeTar('edge'), makeTar('gnu'), makeTar('plain'), makeTar('big', '3')]);
     const members = Buffer.concat([gzipSync(big!.subarray(0, 1_000_000), { level: 1 }), gzipSync(big!.subarray(1_000_000, 1_000_003)), gzipSync(big!.subarray(1_000_003), { level: 9 })]);
@@ -81,10 +102,9 @@ describe('SOCI interop with the soci CLI', { timeout: 600_000 }, () => {
       { label: '3 MiB of files, three gzip members', blob: members, mediaType: MediaType.OciLayerGzip, diffId: sha256(big!) },
     ];
     source = await layoutOf(layers);
-    const out = join(work, 'soci-out');
-    await exec(soci, ['--root', join(work, 'soci-root'), 'convert', '--standalone', '--format', 'oci-dir', '--span-size', String(SPAN), '--min-layer-size', '0', source.dir, out]);
-    const top = JSON.parse(await readFile(join(out, 'index.json'), 'utf8')) as ImageIndex;
-    const index = JSON.parse((await blobOf(out, top.manifests[0]!.digest)).toString()) as ImageIndex;
+    sociImage = await sociConvert(soci, work, source.dir, 'soci-out', '--span-size', String(SPAN), '--min-layer-size', '0');
+    const out = sociImage.dir;
+    const index = JSON.parse((await blobOf(out, sociImage.top.digest)).toString()) as ImageIndex;
     const sociIndex = index.manifests.find((m) => m.artifactType === 'application/vnd.amazon.soci.index.v2+json')!;
     const manifest = JSON.parse((await blobOf(out, sociIndex.digest)).toString()) as ImageManifest;
     for (const z of manifest.layers) theirs.set(z.annotations![LAYER_DIGEST]!, await blobOf(out, z.digest));
@@ -131,5 +151,71 @@ describe('SOCI interop with the soci CLI', { timeout: 600_000 }, () => {
     const edge = decodeZtoc(theirs.get(sha256(layers[0]!.blob))!, 't');
     assert.ok(edge.entries.some((e) => e.type === 'reg' && e.uncompressedSize === 0), 'an empty file');
     assert.ok(edge.entries.some((e) => e.type === 'hardlink'), 'a hard link');
+  });
+
+  it('lazyimg index writes the SOCI-enabled image soci convert writes, digest for digest', async () => {
+    const ours = join(work, 'ours');
+    const out = JSON.parse(await lazyimg('index', `oci:${source.dir}:src`, `oci:${ours}:soci`, '--span-size', String(SPAN), '--min-layer-size', '0', '--json')) as { image: Descriptor };
+    assert.equal(out.image.digest, sociImage.top.digest, 'the image index');
+    const theirIndex = await blobOf(sociImage.dir, sociImage.top.digest);
+    assert.ok((await blobOf(ours, out.image.digest)).equals(theirIndex));
+    // Every blob soci wrote (zTOCs, SOCI index, rewritten manifest, config) is in ours too, byte for byte.
+    for (const d of (JSON.parse(theirIndex.toString()) as ImageIndex).manifests) {
+      const manifest = JSON.parse((await blobOf(sociImage.dir, d.digest)).toString()) as ImageManifest;
+      for (const b of [d, manifest.config, ...manifest.layers]) assert.ok((await blobOf(ours, b.digest)).equals(await blobOf(sociImage.dir, b.digest)), b.digest);
+    }
+  });
+
+  it('skips layers under the minimum size exactly as soci does: one byte under and at the limit', async () => {
+    const sizes = layers.map((l) => l.blob.length).sort((a, b) => a - b);
+    const limit = sizes[2]!;
+    for (const min of [limit, limit + 1]) {
+      const theirs = await sociConvert(soci, work, source.dir, `soci-min-${min}`, '--span-size', String(SPAN), '--min-layer-size', String(min));
+      const ours = join(work, `ours-min-${min}`);
+      const out = JSON.parse(await lazyimg('index', `oci:${source.dir}:src`, `oci:${ours}:soci`, '--span-size', String(SPAN), '--min-layer-size', String(min), '--json')) as { image: Descriptor; indexes: Array<{ layers: Array<{ ztoc?: unknown; skipped?: string }> }> };
+      assert.equal(out.image.digest, theirs.top.digest, `--min-layer-size ${min}`);
+      assert.equal(out.indexes[0]!.layers.filter((l) => l.ztoc).length, min === limit ? 2 : 1);
+      assert.ok(out.indexes[0]!.layers.some((l) => /smaller than the minimum layer size/.test(l.skipped ?? '')));
+    }
+  });
+
+  it('refuses, as soci does, an image where no layer is big enough', async () => {
+    await assert.rejects(exec(soci, ['--root', join(work, 'none-root'), 'convert', '--standalone', '--format', 'oci-dir', source.dir, join(work, 'soci-none')]));
+    const r = await runCli(['index', `oci:${source.dir}:src`, `oci:${join(work, 'ours-none')}:soci`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no layer got a zTOC \(.*smaller than the minimum layer size \(10485760 bytes\)/);
+  });
+
+  describe('with soci create in a real containerd', () => {
+    let containerd: Containerd;
+    const root = (): string => join(work, 'soci-create-root');
+    const sociCtr = (...args: string[]): Promise<{ stdout: string }> => exec(soci, ['--address', containerd.address, '--root', root(), ...args], { maxBuffer: 64 * 1024 * 1024 });
+
+    before(async () => {
+      containerd = await startContainerd();
+      await containerd.importLayout(source.dir, 'src');
+      await sociCtr('create', '--span-size', String(SPAN), '--min-layer-size', '0', 'src:src');
+    });
+
+    after(async () => {
+      await containerd?.stop();
+    });
+
+    it('lazyimg ztoc --json prints what soci ztoc info prints', async () => {
+      const ours = join(work, 'ours');
+      for (const [i, layer] of layers.entries()) {
+        const ztoc = sha256(theirs.get(sha256(layer.blob))!);
+        const expected = (await sociCtr('ztoc', 'info', ztoc)).stdout;
+        const actual = await lazyimg('ztoc', `oci:${ours}:soci`, '--layer', String(i + 1), '--json');
+        assert.deepEqual(JSON.parse(actual), JSON.parse(expected), layer.label);
+        assert.equal(actual.trim(), expected.trim(), `${layer.label}: the same bytes`);
+      }
+    });
+
+    it('lazyimg ztoc reads the indexes soci convert made', async () => {
+      const text = await lazyimg('ztoc', `oci:${sociImage.dir}@${sociImage.top.digest}`, '--layer', '1');
+      assert.match(text, /in SOCI v2 index sha256:[0-9a-f]{64}/);
+      assert.match(text, /app\/bin\/server/);
+    });
   });
 });

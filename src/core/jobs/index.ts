@@ -3,6 +3,8 @@ export * from './copy.js';
 export * from './inspect.js';
 export * from './list.js';
 export * from './progress.js';
+export * from './soci.js';
+export * from './sociIndex.js';
 export * from './stores.js';
 export * from './toc.js';
 export * from './verify.js';

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { LazyImageError } from '../../core/errors.js';
+import { buildSociIndexes } from '../../core/jobs/index.js';
+import { formatPlatform, formatReference, parseReference, type ImageReference, type Platform } from '../../core/oci/index.js';
+import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { formatBytes, printJson } from '../format.js';
+import { parseNonNegativeInt, parsePlatformOption, parsePositiveInt } from '../options.js';
+
+interface IndexCommandOptions {
+  sociVersion: string;
+  spanSize?: number;
+  minLayerSize?: number;
+  allPlatforms?: boolean;
+  platform?: Platform;
+  json?: boolean;
+}
+
+export function registerIndex(program: Command): void {
+  program
+    .command('index')
+    .description('build SOCI indexes so soci-snapshotter can pull an image lazily, without converting it')
+    .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
+    .argument('[dst]', 'where the SOCI-enabled image goes: registry/repo[:tag] or oci:<dir>[:tag] (default: <src tag>-soci beside the source)')
+    .option('--soci-version <v2>', 'index manifest version: v2 (an image index carrying the SOCI indexes, like soci convert)', 'v2')
+    .option('--span-size <bytes>', 'uncompressed bytes between checkpoints (default 4194304)', parsePositiveInt)
+    .option('--min-layer-size <bytes>', 'layers smaller than this get no zTOC (default 10485760)', parseNonNegativeInt)
+    .option('--all-platforms', 'index every platform of a multi-platform image')
+    .option('--platform <os/arch[/variant]>', 'the platform to index from a multi-platform image (default: this machine\'s)', parsePlatformOption)
+    .option('--json', 'print the result as JSON')
+    .action(async (srcInput: string, dstInput: string | undefined, options: IndexCommandOptions, command: Command) => {
+      if (options.sociVersion !== 'v2') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${options.sociVersion} is not supported: use v2`);
+      const src = parseReference(srcInput);
+      const dst = dstInput !== undefined ? parseReference(dstInput) : defaultDestination(src, srcInput);
+      if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${dstInput}: the SOCI-enabled image is a new index, so the destination needs a tag, not a digest`);
+      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const started = Date.now();
+        const result = await buildSociIndexes(await stores.open(src), src.digest ?? src.tag, await stores.open(dst, { create: true }), dst.tag ?? src.tag, {
+          signal: interruptSignal(),
+          ...(options.spanSize !== undefined ? { spanSize: options.spanSize } : {}),
+          ...(options.minLayerSize !== undefined ? { minLayerSize: options.minLayerSize } : {}),
+          ...(options.allPlatforms ? { allPlatforms: true } : {}),
+          ...(options.platform ? { platform: options.platform } : {}),
+        });
+        if (options.json) {
+          printJson({ source: formatReference(src), destination: formatReference(dst), ...result });
+          return;
+        }
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        process.stdout.write(`Indexed ${formatReference(src)} for SOCI at ${formatReference(dst)} in ${seconds} s\n  ${result.image.digest}\n`);
+        for (const ix of result.indexes) {
+          process.stdout.write(`  ${formatPlatform(ix.platform)}: SOCI index ${ix.index.digest}\n`);
+          for (const l of ix.layers) {
+            const what = l.ztoc ? `zTOC ${l.ztoc.digest.slice(7, 19)} ${formatBytes(l.ztoc.size)}, ${l.ztoc.spans} spans, ${l.ztoc.files} entries` : `no zTOC: ${l.skipped}`;
+            process.stdout.write(`    ${l.digest.slice(7, 19)} ${formatBytes(l.size).padStart(9)}  ${what}\n`);
+          }
+        }
+      } finally {
+        await stores.close();
+      }
+    });
+}
+
+function defaultDestination(src: ImageReference, input: string): ImageReference {
+  if (src.tag === undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot name a destination for ${input}: it has no tag, so give <dst>`);
+  const destination: ImageReference = { ...src, tag: `${src.tag}-soci` };
+  delete destination.digest;
+  return destination;
+}

@@ -1,0 +1,72 @@
+// Finding an image's SOCI indexes as soci-snapshotter does (v2: the image manifest's
+// `com.amazon.soci.index-digest` annotation, also listed in the image index), and reading one
+// layer's zTOC from them, checked as the snapshotter checks it at mount.
+import { LazyImageError } from '../errors.js';
+import { readBlob, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
+import { spanTable, type SpanTable } from '../soci/spans.js';
+import { decodeZtoc, type Ztoc } from '../soci/ztoc.js';
+import { pickPlatform } from './platforms.js';
+import { selectLayer } from './toc.js';
+
+/** zTOCs are about 32 KiB per span plus the file list; 512 MiB covers a 64 GB layer. */
+const MAX_ZTOC_BYTES = 512 * 1024 * 1024;
+const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+
+export interface ImageSociIndexes {
+  /** The platform image manifest the indexes describe. */
+  image: Descriptor;
+  indexes: SociIndex[];
+}
+
+export async function findSociIndexes(store: ImageStore, tagOrDigest: string | undefined, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<ImageSociIndexes> {
+  const call = options.signal ? { signal: options.signal } : {};
+  const root = await store.getManifest(await store.resolve(tagOrDigest, call), call);
+  const image = root.kind === 'index' ? await pickPlatform(store, root, options.platform, 'Cannot find the SOCI indexes of', call) : root;
+  if (image.kind !== 'manifest') throw new LazyImageError('INVALID_FORMAT', `${store.name}: an index inside an index is not an image`, { ref: store.name });
+  const digests = new Set<string>();
+  const annotated = image.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
+  if (annotated) digests.add(annotated);
+  if (root.kind === 'index') {
+    for (const d of root.index.manifests) {
+      if (d.artifactType === SOCI_INDEX_V2 && d.annotations?.[IMAGE_MANIFEST_DIGEST_ANNOTATION] === image.descriptor.digest) digests.add(d.digest);
+    }
+  }
+  const indexes: SociIndex[] = [];
+  for (const digest of digests) {
+    const where = `SOCI index ${digest} of ${store.name}`;
+    let doc: ManifestDocument;
+    try {
+      doc = await store.getManifest(digest, call);
+    } catch (e) {
+      if (e instanceof LazyImageError && e.code === 'NOT_FOUND') throw new LazyImageError('NOT_FOUND', `${where} is named by the image but missing from the store: the snapshotter would pull without it`, { ref: store.name, cause: e });
+      throw e;
+    }
+    if (doc.bytes.length > MAX_INDEX_BYTES) throw new LazyImageError('INVALID_FORMAT', `${where} is ${doc.bytes.length} bytes; the snapshotter cannot fetch a manifest over 4 MiB`, { ref: store.name });
+    indexes.push(parseSociIndex(doc, where));
+  }
+  return { image: image.descriptor, indexes };
+}
+
+export interface LayerZtoc {
+  layer: Descriptor;
+  index: number;
+  count: number;
+  sociIndex: SociIndex;
+  descriptor: Descriptor;
+  ztoc: Ztoc;
+  spans: SpanTable;
+}
+
+export async function readLayerZtoc(store: ImageStore, tagOrDigest: string | undefined, selector: string, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<LayerZtoc> {
+  const call = options.signal ? { signal: options.signal } : {};
+  const { layer, index, count } = await selectLayer(store, tagOrDigest, selector, options);
+  const found = await findSociIndexes(store, tagOrDigest, options);
+  if (found.indexes.length === 0) throw new LazyImageError('NOT_FOUND', `${store.name} has no SOCI index (no ${INDEX_DIGEST_ANNOTATION} annotation on its manifest): soci-snapshotter would pull it whole`, { ref: store.name });
+  const sociIndex = found.indexes.find((ix) => ix.ztocs.has(layer.digest));
+  if (!sociIndex) throw new LazyImageError('NOT_FOUND', `${store.name} layer ${index}/${count} (${layer.digest}) has no zTOC in its SOCI index: it is fetched whole (smaller than the minimum layer size when indexed, or zstd)`, { ref: store.name });
+  const descriptor = sociIndex.ztocs.get(layer.digest)!;
+  const where = `zTOC ${descriptor.digest} of ${store.name} layer ${index}/${count}`;
+  const ztoc = decodeZtoc(await readBlob(store, descriptor, MAX_ZTOC_BYTES, call), where);
+  return { layer, index, count, sociIndex, descriptor, ztoc, spans: spanTable(ztoc, layer.size, where) };
+}

@@ -1,0 +1,212 @@
+// `index`: SOCI v2 indexes for an image, without converting it. Each layer of at least the minimum
+// size gets a zTOC built in one read; the zTOCs go in a SOCI index manifest. As `soci convert`
+// does, the result is a new image index whose platform manifests carry their SOCI index's digest,
+// beside the index descriptors; layers, config and their digests are unchanged.
+import { Readable } from 'node:stream';
+import { LazyImageError, throwIfAborted } from '../errors.js';
+import { MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import { buildZtoc, DEFAULT_SPAN_SIZE } from '../soci/build.js';
+import { goIndex, goManifest } from '../soci/goJson.js';
+import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type ZtocRef } from '../soci/manifest.js';
+import { copyImage } from './copy.js';
+import { pickPlatform } from './platforms.js';
+import { forEachLimit } from './pool.js';
+import type { ProgressSink } from './progress.js';
+
+export const DEFAULT_MIN_LAYER_SIZE = 10 * 1024 * 1024;
+const LAYERS_AT_ONCE = 2;
+const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
+const COMPRESSION: Record<string, 'gzip' | 'none' | 'zstd'> = {
+  [MediaType.OciLayerGzip]: 'gzip',
+  [MediaType.DockerLayerGzip]: 'gzip',
+  [MediaType.OciLayer]: 'none',
+  'application/vnd.docker.image.rootfs.diff.tar': 'none',
+  [MediaType.OciLayerZstd]: 'zstd',
+};
+
+export interface SociIndexOptions {
+  spanSize?: number;
+  /** Layers smaller than this get no zTOC (the snapshotter fetches them whole). */
+  minLayerSize?: number;
+  platform?: Platform;
+  allPlatforms?: boolean;
+  signal?: AbortSignal;
+  onProgress?: ProgressSink;
+}
+
+export interface IndexedLayer {
+  digest: string;
+  size: number;
+  /** Set when the layer got a zTOC. */
+  ztoc?: { digest: string; size: number; spans: number; files: number };
+  /** Why it got none. */
+  skipped?: string;
+}
+
+export interface PlatformIndex {
+  platform?: Platform;
+  /** The image manifest the index describes: the rewritten one that points at it. */
+  manifest: Descriptor;
+  index: Descriptor;
+  layers: IndexedLayer[];
+}
+
+export interface SociIndexResult {
+  /** The new image index, at the destination tag. */
+  image: Descriptor;
+  indexes: PlatformIndex[];
+}
+
+export async function buildSociIndexes(
+  source: ImageStore, sourceRef: string | undefined, destination: ImageStore, destinationTag: string | undefined, options: SociIndexOptions = {},
+): Promise<SociIndexResult> {
+  const spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
+  const minLayerSize = options.minLayerSize ?? DEFAULT_MIN_LAYER_SIZE;
+  if (!Number.isSafeInteger(spanSize) || spanSize < 1) throw new LazyImageError('INVALID_ARGUMENT', `span size ${spanSize} is not a positive number of bytes`);
+  if (!Number.isSafeInteger(minLayerSize) || minLayerSize < 0) throw new LazyImageError('INVALID_ARGUMENT', `minimum layer size ${minLayerSize} is not a number of bytes`);
+  const call = options.signal ? { signal: options.signal } : {};
+  const root = await source.getManifest(await source.resolve(sourceRef, call), call);
+  const indexer = new Indexer(source, destination, { ...options, spanSize, minLayerSize });
+  const images = root.kind === 'manifest' ? [root]
+    : options.allPlatforms ? await Promise.all(root.index.manifests.filter(isImage).map((m) => source.getManifest(m, call)))
+      : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
+  // The whole source tree first, untagged (blobs already there are only checked for).
+  await copyImage(source, sourceRef, destination, undefined, { allPlatforms: true, ...call });
+  const indexes: PlatformIndex[] = [];
+  const skippedAll: string[] = [];
+  for (const image of images) {
+    if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
+    const layers = await indexer.layers(image);
+    const refs = layers.filter((l) => l.ref).map((l) => l.ref!);
+    if (refs.length === 0) {
+      skippedAll.push(`${image.descriptor.digest}: ${layers.map((l) => `${l.result.digest} ${l.result.skipped}`).join('; ')}`);
+      continue;
+    }
+    throwIfAborted(options.signal, source.name);
+    await destination.putBlob({ mediaType: SOCI_INDEX_V2, digest: sha256(EMPTY_CONFIG), size: EMPTY_CONFIG.length }, async () => Readable.from([EMPTY_CONFIG]), call);
+    const index = await destination.putManifest(sociIndexManifest('v2', refs), MediaType.OciManifest, undefined, call);
+    indexes.push({ ...(image.descriptor.platform ? { platform: image.descriptor.platform } : {}), manifest: image.descriptor, index, layers: layers.map((l) => l.result) });
+  }
+  if (indexes.length === 0) {
+    throw new LazyImageError('NOT_FOUND', `Cannot index ${source.name}: no layer got a zTOC (${skippedAll.join(' | ')})`, { ref: source.name });
+  }
+  const image = await writeV2Image(source, destination, root, indexes, destinationTag, call);
+  return { image, indexes };
+}
+
+function isImage(d: Descriptor): boolean {
+  return d.artifactType === undefined && d.platform?.os !== 'unknown' && (d.mediaType === MediaType.OciManifest || d.mediaType === MediaType.DockerManifest);
+}
+
+/**
+ * The SOCI-enabled image, laid out as `soci convert` does: each indexed platform manifest
+ * rewritten with the index digest, then one descriptor per SOCI index. The entries are updated to
+ * name the rewritten manifests and their platforms.
+ */
+async function writeV2Image(source: ImageStore, destination: ImageStore, root: ManifestDocument, indexes: PlatformIndex[], tag: string | undefined, call: { signal?: AbortSignal }): Promise<Descriptor> {
+  const rewritten = new Map<string, Descriptor>();
+  for (const entry of indexes) {
+    const doc = await source.getManifest(entry.manifest, call);
+    if (doc.kind !== 'manifest') continue;
+    const m = doc.manifest;
+    const manifest: ImageManifest = {
+      ...m,
+      mediaType: MediaType.OciManifest,
+      config: { ...m.config, mediaType: MediaType.OciConfig },
+      annotations: { ...m.annotations, [INDEX_DIGEST_ANNOTATION]: entry.index.digest },
+    };
+    const written = await destination.putManifest(goManifest(manifest), MediaType.OciManifest, undefined, call);
+    const platform = entry.platform ?? (await platformOf(source, m, call));
+    rewritten.set(entry.manifest.digest, { mediaType: MediaType.OciManifest, digest: written.digest, size: written.size, annotations: manifest.annotations!, platform });
+    entry.manifest = rewritten.get(entry.manifest.digest)!;
+    entry.platform = platform;
+  }
+  const base: Descriptor[] = root.kind === 'index' ? root.index.manifests : [root.descriptor];
+  const manifests = base.map((d) => {
+    const r = rewritten.get(d.digest);
+    return r ? { ...r, ...(d.platform ? { platform: d.platform } : {}) } : d;
+  });
+  for (const entry of indexes) {
+    const descriptor: Descriptor = {
+      mediaType: MediaType.OciManifest, digest: entry.index.digest, size: entry.index.size,
+      annotations: { [IMAGE_MANIFEST_DIGEST_ANNOTATION]: entry.manifest.digest },
+      ...(entry.manifest.platform ? { platform: entry.manifest.platform } : {}),
+      artifactType: SOCI_INDEX_V2,
+    };
+    // One SOCI index per platform: a new one replaces an older one for the same platform.
+    const old = manifests.findIndex((d) => d.artifactType === SOCI_INDEX_V2 && JSON.stringify(d.platform) === JSON.stringify(descriptor.platform));
+    if (old >= 0) manifests.splice(old, 1);
+    manifests.push(descriptor);
+  }
+  const index: ImageIndex = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    ...(root.kind === 'index' && root.index.artifactType ? { artifactType: root.index.artifactType } : {}),
+    manifests,
+    ...(root.kind === 'index' && root.index.annotations ? { annotations: root.index.annotations } : {}),
+  };
+  return destination.putManifest(goIndex(index), MediaType.OciIndex, tag, call);
+}
+
+/** A single-platform image has its platform only in its config. */
+async function platformOf(store: ImageStore, m: ImageManifest, call: { signal?: AbortSignal }): Promise<Platform> {
+  const config = parseImageConfig(await readBlob(store, m.config, MAX_CONFIG_BYTES, call), `config of ${store.name}`);
+  return { architecture: config.architecture ?? '', os: config.os ?? '', ...(config.variant ? { variant: config.variant } : {}) };
+}
+
+interface LayerOutcome {
+  result: IndexedLayer;
+  ref?: ZtocRef;
+}
+
+class Indexer {
+  /** By layer digest: a layer shared by platforms gets one zTOC. */
+  private readonly done = new Map<string, Promise<LayerOutcome>>();
+
+  constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: SociIndexOptions & { spanSize: number; minLayerSize: number }) {}
+
+  async layers(image: Extract<ManifestDocument, { kind: 'manifest' }>): Promise<LayerOutcome[]> {
+    const layers = image.manifest.layers;
+    for (const l of layers) {
+      if (!(l.mediaType in COMPRESSION)) throw new LazyImageError('UNSUPPORTED', `Cannot index ${this.source.name}: layer ${l.digest} has media type ${l.mediaType}, not a tar layer`, { ref: this.source.name });
+    }
+    this.options.onProgress?.({ kind: 'plan', items: layers.map((l, i) => ({ item: l.digest, label: `layer ${i + 1}/${layers.length}`, total: l.size })) });
+    const out: LayerOutcome[] = [];
+    await forEachLimit(layers, LAYERS_AT_ONCE, async (layer, i) => {
+      let outcome = this.done.get(layer.digest);
+      if (!outcome) {
+        outcome = this.layer(layer, `layer ${i + 1}/${layers.length}`);
+        this.done.set(layer.digest, outcome);
+      }
+      out[i] = await outcome;
+    });
+    return out;
+  }
+
+  private async layer(layer: Descriptor, label: string): Promise<LayerOutcome> {
+    const { signal } = this.options;
+    const call = signal ? { signal } : {};
+    const compression = COMPRESSION[layer.mediaType]!;
+    const base = { digest: layer.digest, size: layer.size };
+    const report = (done: number, outcome?: 'uploaded' | 'existed'): void => this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
+    if (layer.size < this.options.minLayerSize) {
+      report(layer.size, 'existed');
+      return { result: { ...base, skipped: `smaller than the minimum layer size (${this.options.minLayerSize} bytes)` } };
+    }
+    if (compression === 'zstd') {
+      report(layer.size, 'existed');
+      return { result: { ...base, skipped: 'zstd layers are not supported by SOCI' } };
+    }
+    const where = `${this.source.name} ${label} (${layer.digest})`;
+    const built = await buildZtoc(await this.source.getBlob(layer, call), compression, where, {
+      spanSize: this.options.spanSize, ...call, onRead: (n) => report(Math.min(n, layer.size)),
+    });
+    const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: built.digest, size: built.bytes.length };
+    await this.destination.putBlob(ztoc, async () => Readable.from([built.bytes]), call);
+    report(layer.size, 'uploaded');
+    return {
+      result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.ztoc.maxSpanId + 1, files: built.ztoc.entries.length } },
+      ref: { ztoc, layer, spanSize: this.options.spanSize },
+    };
+  }
+}
