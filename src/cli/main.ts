@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/errors.js';
+import { registerCat } from './commands/cat.js';
 import { registerConvert } from './commands/convert.js';
 import { registerCopy } from './commands/copy.js';
 import { registerInspect } from './commands/inspect.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerToc(program);
   registerIndex(program);
   registerZtoc(program);
+  registerCat(program);
   registerLint(program);
   registerWorker(program);
   for (const command of program.commands) command.exitOverride();

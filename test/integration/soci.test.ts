@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { MediaType, OciLayoutStore, sha256, type Descriptor, type ImageIndex, type ImageManifest } from '../../src/core/oci/index.js';
+import { MediaType, OciLayoutStore, sha256, writeImage, type Descriptor, type ImageIndex, type ImageManifest } from '../../src/core/oci/index.js';
 import { buildZtoc } from '../../src/core/soci/build.js';
 import { decodeGzipZinfo } from '../../src/core/soci/zinfo.js';
 import { decodeZtoc } from '../../src/core/soci/ztoc.js';
@@ -24,6 +24,9 @@ import { requireCachedTool, requireTool } from '../helpers/tools.js';
 import { makeTar } from '../unit/estargz/helpers.js';
 import { runCli } from './fixtures/cli.js';
 import { startContainerd, type Containerd } from './fixtures/containerd.js';
+import { startRegistry, type RegistryFixture } from './fixtures/registry.js';
+import { startRegistryProxy } from './fixtures/registryProxy.js';
+import type { FakeServer } from './fixtures/fakeServer.js';
 
 const exec = promisify(execFile);
 const SPAN = 64 * 1024;
@@ -217,5 +220,49 @@ describe('SOCI interop with the soci CLI', { timeout: 600_000 }, () => {
       assert.match(text, /in SOCI v2 index sha256:[0-9a-f]{64}/);
       assert.match(text, /app\/bin\/server/);
     });
+  });
+});
+
+describe('SOCI lazy reads through a registry', { timeout: 600_000 }, () => {
+  let registry: RegistryFixture;
+  let proxy: FakeServer;
+  let source: OciLayoutStore;
+  let tar: Buffer;
+  let fetched = 0;
+
+  before(async () => {
+    registry = await startRegistry();
+    proxy = await startRegistryProxy(registry.host, { onResponseBytes: (_url, n) => (fetched += n) });
+    // 220 MiB of files, about half of them noise: a layer of about 100 MB.
+    tar = (await makeTar('big', '220'))!;
+    source = await tempLayout('lazyimg-soci-big-');
+    await writeImage(source, [{ tar }], { tag: 'big', gzipLevel: 6 });
+    await lazyimg('index', `oci:${source.dir}:big`);
+    await lazyimg('--insecure', registry.host, 'copy', '--all-platforms', `oci:${source.dir}:big-soci`, `${registry.host}/app:soci`);
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await registry?.stop();
+    await rm(source?.dir ?? '', { recursive: true, force: true });
+  });
+
+  it('cat of a small file in a 100 MB layer fetches one span, the zTOC and the manifests, and gives the file', async () => {
+    const host = proxy.host;
+    const ztoc = JSON.parse(await lazyimg('ztoc', `oci:${source.dir}:big-soci`, '--layer', '1', '--json')) as { size: number; files: Array<{ filename: string; offset: number; size: number; type: string; start_span: number; end_span: number }> };
+    const small = ztoc.files.filter((f) => f.type === 'reg' && f.size === 100 && f.start_span > 0 && f.start_span === f.end_span)[0]!;
+    assert.ok(small, 'a 100-byte file inside one span');
+    const layer = (JSON.parse(await lazyimg('inspect', `oci:${source.dir}:big`, '--json')) as { manifests: Array<{ layers: Array<{ size: number }> }> }).manifests[0]!.layers[0]!;
+    assert.ok(layer.size > 95_000_000, `the layer is ${layer.size} bytes`);
+    fetched = 0;
+    const r = await runCli(['--insecure', host, 'cat', `${host}/app:soci`, `/${small.filename}`, '--stats']);
+    assert.equal(r.code, 0, r.stderr);
+    // The small files of this layer are text, so stdout compares as a string.
+    assert.equal(r.stdout, tar.subarray(small.offset, small.offset + small.size).toString(), 'the bytes of the file');
+    // One 4 MiB span compresses to at most a little over 4 MiB; the zTOC and three manifests are small.
+    const spanBudget = 4 * 1024 * 1024 + 64 * 1024;
+    assert.ok(fetched <= spanBudget + ztoc.size + 64 * 1024, `fetched ${fetched} bytes`);
+    assert.ok(fetched < layer.size / 10, `fetched ${fetched} of ${layer.size}`);
+    assert.match(r.stderr, new RegExp(`via soci, span ${small.start_span}; fetched`));
   });
 });

@@ -1,3 +1,4 @@
+export * from './cat.js';
 export * from './convert.js';
 export * from './copy.js';
 export * from './inspect.js';

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { catFile } from '../../core/jobs/index.js';
+import { parseReference, type Platform } from '../../core/oci/index.js';
+import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { formatBytes } from '../format.js';
+import { parsePlatformOption } from '../options.js';
+
+interface CatOptions {
+  platform?: Platform;
+  stats?: boolean;
+}
+
+export function registerCat(program: Command): void {
+  program
+    .command('cat')
+    .description('print one file of an image, fetching only what a lazy snapshotter would (SOCI spans or eStargz chunks)')
+    .argument('<ref>', 'registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
+    .argument('<path>', 'the file, e.g. /etc/os-release')
+    .option('--platform <os/arch[/variant]>', 'the platform to use from a multi-platform image', parsePlatformOption)
+    .option('--stats', 'also say, on stderr, where the file came from and how many bytes were fetched')
+    .action(async (input: string, path: string, options: CatOptions, command: Command) => {
+      const ref = parseReference(input);
+      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
+      try {
+        const r = await catFile(await stores.open(ref), ref.digest ?? ref.tag, path, { signal: interruptSignal(), ...(options.platform ? { platform: options.platform } : {}) });
+        process.stdout.write(r.bytes);
+        if (options.stats) {
+          const spans = r.spans ? `, span${r.spans.length === 1 ? '' : 's'} ${r.spans.join(', ')}` : '';
+          process.stderr.write(`${r.path}: ${formatBytes(r.bytes.length)} from layer ${r.index} (${formatBytes(r.layer.size)}) via ${r.via}${spans}; fetched ${formatBytes(r.fetched)} (${r.fetched} bytes, ${((r.fetched / r.layer.size) * 100).toFixed(2)}% of the layer)\n`);
+        }
+      } finally {
+        await stores.close();
+      }
+    });
+}
