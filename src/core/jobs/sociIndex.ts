@@ -2,7 +2,7 @@
 // size gets a zTOC built in one read; the zTOCs go in a SOCI index manifest. As `soci convert`
 // does, the result is a new image index whose platform manifests carry their SOCI index's digest,
 // beside the index descriptors; layers, config and their digests are unchanged.
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import { buildZtoc, DEFAULT_SPAN_SIZE } from '../soci/build.js';
@@ -70,8 +70,6 @@ export async function buildSociIndexes(
   const images = root.kind === 'manifest' ? [root]
     : options.allPlatforms ? await Promise.all(root.index.manifests.filter(isImage).map((m) => source.getManifest(m, call)))
       : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
-  // The whole source tree first, untagged (blobs already there are only checked for).
-  await copyImage(source, sourceRef, destination, undefined, { allPlatforms: true, ...call });
   const indexes: PlatformIndex[] = [];
   const skippedAll: string[] = [];
   for (const image of images) {
@@ -90,6 +88,8 @@ export async function buildSociIndexes(
   if (indexes.length === 0) {
     throw new LazyImageError('NOT_FOUND', `Cannot index ${source.name}: no layer got a zTOC (${skippedAll.join(' | ')})`, { ref: source.name });
   }
+  // The rest of the source tree, untagged: indexed layers were stored as they were read.
+  await copyImage(source, sourceRef, destination, undefined, { allPlatforms: true, ...call });
   const image = await writeV2Image(source, destination, root, indexes, destinationTag, call);
   return { image, indexes };
 }
@@ -198,9 +198,20 @@ class Indexer {
       return { result: { ...base, skipped: 'zstd layers are not supported by SOCI' } };
     }
     const where = `${this.source.name} ${label} (${layer.digest})`;
-    const built = await buildZtoc(await this.source.getBlob(layer, call), compression, where, {
-      spanSize: this.options.spanSize, ...call, onRead: (n) => report(Math.min(n, layer.size)),
+    const blob = await this.source.getBlob(layer, call);
+    const indexing = new PassThrough();
+    const stored = (await this.destination.hasBlob(layer, call)) ? undefined : new PassThrough();
+    // One read of the layer: it is indexed and, when the destination lacks it, stored at once.
+    blob.on('error', (e) => {
+      indexing.destroy(e);
+      stored?.destroy(e);
     });
+    blob.pipe(indexing);
+    if (stored) blob.pipe(stored);
+    const [built] = await Promise.all([
+      buildZtoc(indexing, compression, where, { spanSize: this.options.spanSize, ...call, onRead: (n) => report(Math.min(n, layer.size)) }),
+      stored ? this.destination.putBlob(layer, async () => stored, call) : undefined,
+    ]);
     const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: built.digest, size: built.bytes.length };
     await this.destination.putBlob(ztoc, async () => Readable.from([built.bytes]), call);
     report(layer.size, 'uploaded');
