@@ -2,13 +2,13 @@
 // Debian's ctr-remote 0.12, both at gzip level 9 on the same Debian root filesystem images
 // (scripts/bench/estargzData.sh builds them once). Wall time, CPU, peak memory and output size,
 // median of BENCH_RUNS runs; then ctr-remote reads the TOC digest of our layers back as a check.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { requireTool } from '../../test/helpers/tools.js';
 import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
+import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, running, timed, warm, type Manifest, type Timing } from './measure.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -21,46 +21,11 @@ const DATASETS = [
   { name: 'layers', label: 'the same files in 4 layers' },
 ];
 
-interface Measure {
-  wallS: number;
-  cpuS: number;
-  rssMiB: number;
+interface Measure extends Timing {
   /** containerd's share of ctr-remote's conversion: it serves the blobs over gRPC. */
   daemonCpuS?: number;
   daemonRssMiB?: number;
   outputBytes: number;
-}
-
-interface Manifest {
-  manifests?: Array<{ digest: string }>;
-  layers: Array<{ digest: string; size: number; annotations?: Record<string, string> }>;
-}
-
-/** Commands still running, for the 'exit' handler. */
-const running = new Set<ChildProcess>();
-
-/** Runs a command to completion; a failure carries its stderr. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  return new Promise((done, fail) => {
-    // Its own process group, so the whole group can be stopped: `time` does not pass signals on.
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
-    running.add(child);
-    child.on('exit', () => running.delete(child));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      if (code !== 0) return fail(new Error(`${command} ${args.join(' ')} exited ${code}: ${err.trim()}`));
-      done(out);
-    });
-  });
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
 }
 
 /** The tools, found before any work starts so a missing one fails in the first second. */
@@ -73,54 +38,6 @@ function tools(): { ctr: string; containerd: string; time: string; tar: string }
     time: requireTool('time', 'apt-get install time'),
     tar: requireTool('tar', 'apt-get install tar'),
   };
-}
-
-/** user+sys seconds a process has used so far (fields 14 and 15 of /proc/<pid>/stat, in ticks). */
-function cpuSeconds(pid: number, ticks: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / ticks;
-}
-
-/** Peak RSS of a process since the last reset (writing 5 to clear_refs resets VmHWM; needs root). */
-function resetPeak(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-function peakMiB(pid: number): number {
-  const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  return Number(kib) / 1024;
-}
-
-/** Runs a command under GNU time: wall (our clock), user+sys and peak RSS of the child. */
-async function timed(time: string, report: string, command: string, args: string[], env: NodeJS.ProcessEnv): Promise<Omit<Measure, 'outputBytes'>> {
-  const start = process.hrtime.bigint();
-  await run(time, ['-f', '%U %S %M', '-o', report, command, ...args], env);
-  const wallS = Number(process.hrtime.bigint() - start) / 1e9;
-  const [user, sys, kib] = readFileSync(report, 'utf8').trim().split('\n').pop()?.split(' ').map(Number) ?? [];
-  return { wallS, cpuS: (user as number) + (sys as number), rssMiB: (kib as number) / 1024 };
-}
-
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, 'utf8')) as T;
-}
-
-/** The manifest tagged `tag` in an OCI layout (single-platform images, as both datasets are). */
-async function layoutManifest(layout: string, tag: string): Promise<Manifest> {
-  const index = await readJson<{ manifests: Array<{ digest: string; annotations?: Record<string, string> }> }>(join(layout, 'index.json'));
-  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
-  if (!entry) throw new Error(`${layout} has no tag ${tag}`);
-  return readJson<Manifest>(join(layout, 'blobs', ...entry.digest.split(':')));
-}
-
-/** Reads every file once so neither tool pays for the disk in its first run. */
-async function warm(paths: string[]): Promise<void> {
-  for (const path of paths) {
-    for await (const chunk of createReadStream(path)) void chunk;
-  }
 }
 
 async function main(): Promise<void> {

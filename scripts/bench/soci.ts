@@ -1,0 +1,119 @@
+// `npm run bench:soci`: `lazyimg index` beside the real soci CLI (v0.16.1, built by .ci/run) on the
+// Debian root filesystem images of the eStargz benchmark (scripts/bench/estargzData.sh). soci runs
+// both ways it can: `soci convert --standalone` on the OCI layout, and `soci convert` against a
+// containerd the script starts, whose CPU and peak RSS get a row of their own. Every tool writes
+// a SOCI-enabled image with 4 MiB spans; the wall time, CPU and peak memory are the median of
+// BENCH_RUNS runs, and our image index must have the digest soci's standalone one has.
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
+import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
+import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, running, timed, warm, type Timing } from './measure.js';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const CLI = join(ROOT, 'dist', 'cli.js');
+const CACHE = process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images');
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DATASETS = [
+  { name: 'minbase', label: 'Debian bookworm minbase, one layer' },
+  { name: 'layers', label: 'the same files in 4 layers' },
+];
+
+interface Row extends Timing {
+  daemonCpuS?: number;
+  daemonRssMiB?: number;
+}
+
+/** The digest tagged `tag` in a layout, or its only manifest (soci's output has one). */
+async function taggedDigest(layout: string, tag?: string): Promise<string> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+  const entry = tag ? index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag) : index.manifests[0];
+  if (!entry) throw new Error(`${layout} has no ${tag ?? 'manifest'}`);
+  return entry.digest;
+}
+
+async function main(): Promise<void> {
+  const hint = 'apt-get install stargz-snapshotter containerd time tar';
+  const bin = { soci: requireCachedTool('soci-v0.16.1/soci'), ctr: requireTool('ctr-remote', hint), time: requireTool('time', hint), tar: requireTool('tar', hint) };
+  requireTool('containerd', hint);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
+  await run('bash', [join(ROOT, 'scripts', 'bench', 'estargzData.sh')]).then((out) => process.stderr.write(out));
+  const ticks = Number((await run('getconf', ['CLK_TCK'])).trim());
+  const dir = await mkdtemp(join(tmpdir(), 'lazyimg-bench-soci-'));
+  const env = { ...process.env, TMPDIR: dir };
+  let containerd: Containerd | undefined;
+  process.once('exit', () => {
+    for (const child of running) {
+      try {
+        process.kill(-(child.pid as number), 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+    containerd?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+  try {
+    containerd = await startContainerd({ dir: join(dir, 'containerd') });
+    const { pid, address } = containerd;
+    console.log(`SOCI index creation, 4 MiB spans, median of ${RUNS} runs; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ` +
+      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, soci v0.16.1; load average at start ${loadavg()[0]?.toFixed(2)}`);
+    for (const data of DATASETS) {
+      const layout = join(CACHE, 'bench-estargz', data.name, 'layout');
+      const source = await layoutManifest(layout, 'bookworm');
+      const archive = join(dir, `${data.name}.tar`);
+      await run(bin.tar, ['-C', layout, '-cf', archive, '.']);
+      await run(bin.ctr, ['--address', address, 'images', 'import', '--no-unpack', '--base-name', data.name, archive], env);
+      await warm([archive, bin.soci, CLI, ...source.layers.map((l) => join(layout, 'blobs', ...l.digest.split(':')))]);
+      const rows: Record<'ours' | 'standalone' | 'containerd', Row[]> = { ours: [], standalone: [], containerd: [] };
+      const report = join(dir, 'time.txt');
+      let digests: { ours: string; soci: string } | undefined;
+      for (let i = 0; i < RUNS; i++) {
+        const ours = join(dir, 'ours');
+        const standalone = join(dir, 'soci-standalone');
+        const sociRoot = join(dir, 'soci-root');
+        await Promise.all([ours, standalone, sociRoot].map((p) => rm(p, { recursive: true, force: true })));
+        rows.ours.push(await timed(bin.time, report, process.execPath, [CLI, 'index', `oci:${layout}:bookworm`, `oci:${ours}:soci`], env));
+        rows.standalone.push(await timed(bin.time, report, bin.soci, ['--root', sociRoot, 'convert', '--standalone', '--format', 'oci-dir', layout, standalone], env));
+        digests = { ours: await taggedDigest(ours, 'soci'), soci: await taggedDigest(standalone) };
+        // A fresh soci root each run, so no zTOC is reused from its artifacts database.
+        await rm(sociRoot, { recursive: true, force: true });
+        await run(bin.ctr, ['--address', address, 'images', 'rm', '--sync', `lazyimg.bench/${data.name}:soci`], env).catch(() => '');
+        const cpuBefore = cpuSeconds(pid, ticks);
+        const peakKnown = resetPeak(pid);
+        const t = await timed(bin.time, report, bin.soci, ['--address', address, '--root', sociRoot, 'convert', `${data.name}:bookworm`, `lazyimg.bench/${data.name}:soci`], env);
+        rows.containerd.push({ ...t, daemonCpuS: cpuSeconds(pid, ticks) - cpuBefore, daemonRssMiB: peakKnown ? peakMiB(pid) : NaN });
+        process.stderr.write(`${data.name} run ${i + 1}/${RUNS}: lazyimg ${rows.ours.at(-1)!.wallS.toFixed(2)} s, soci standalone ${rows.standalone.at(-1)!.wallS.toFixed(2)} s, soci with containerd ${t.wallS.toFixed(2)} s\n`);
+      }
+      const m = (list: Row[], key: keyof Row): number => median(list.map((x) => x[key] as number));
+      const size = source.layers.reduce((n, l) => n + l.size, 0);
+      console.log(`\n${data.name}: ${data.label}, ${source.layers.length} layer(s), ${size.toLocaleString('en')} bytes of tar+gzip`);
+      console.log('| tool | wall (s) | CPU user+sys (s) | peak RSS (MiB) |');
+      console.log('|---|---:|---:|---:|');
+      console.log(`| lazyimg index | ${m(rows.ours, 'wallS').toFixed(2)} | ${m(rows.ours, 'cpuS').toFixed(2)} | ${m(rows.ours, 'rssMiB').toFixed(0)} |`);
+      console.log(`| soci convert --standalone | ${m(rows.standalone, 'wallS').toFixed(2)} | ${m(rows.standalone, 'cpuS').toFixed(2)} | ${m(rows.standalone, 'rssMiB').toFixed(0)} |`);
+      console.log(`| soci convert (containerd) | ${m(rows.containerd, 'wallS').toFixed(2)} | ${m(rows.containerd, 'cpuS').toFixed(2)} | ${m(rows.containerd, 'rssMiB').toFixed(0)} |`);
+      console.log(`| containerd, during soci convert | | ${m(rows.containerd, 'daemonCpuS').toFixed(2)} | ${m(rows.containerd, 'daemonRssMiB').toFixed(0)} |`);
+      const ow = m(rows.ours, 'wallS');
+      const [sw, cw] = [m(rows.standalone, 'wallS'), m(rows.containerd, 'wallS')];
+      console.log(`speedup vs soci standalone ${(sw / ow).toFixed(2)}x, vs soci with containerd ${(cw / ow).toFixed(2)}x; ` +
+        `issue target >= 1.5x: ${sw / ow >= 1.5 ? 'met' : 'MISSED'} (standalone), ${cw / ow >= 1.5 ? 'met' : 'MISSED'} (containerd)`);
+      const same = digests && digests.ours === digests.soci;
+      console.log(`image index digest check: ours ${digests?.ours}, soci standalone ${digests?.soci}: ${same ? 'the same' : 'DIFFERENT'}`);
+      if (!same) process.exitCode = 1;
+    }
+    console.log(`\nload average at the end ${loadavg()[0]?.toFixed(2)}`);
+  } finally {
+    await containerd?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
