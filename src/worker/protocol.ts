@@ -6,7 +6,7 @@ import type { TocLayout } from '../core/estargz/layout.js';
 import type { LayerVerification } from '../core/estargz/verify.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, VerifyReport } from '../core/jobs/index.js';
 
-export const PROTOCOL_VERSION = '1.1';
+export const PROTOCOL_VERSION = '1.2';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -117,7 +117,8 @@ export interface LayerLazyReport extends Omit<LayerReport, 'lazy'> {
 
 /**
  * `ok` is true when every manifest and blob read back matched its digest and size, and no layer
- * has a lazy-pull problem; `layers` (since 1.1) says per layer whether it is lazily pullable.
+ * has a lazy-pull problem; `layers` (since 1.1) says per layer whether it is lazily pullable, and
+ * `soci` (since 1.2) lists the SOCI indexes the image manifests name.
  */
 export type VerifyResult = Omit<VerifyReport, 'layers'> & { reference: string; layers: LayerLazyReport[] };
 

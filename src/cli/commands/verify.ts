@@ -22,8 +22,11 @@ export function registerVerify(program: Command): void {
         // A failed check is a failed command, whatever the output format.
         if (!report.ok) {
           const first = report.problems[0];
-          const lazy = report.layers.filter((l) => l.lazy.problems.length);
-          const what = first ? first.message : `${lazy[0]!.label}: ${lazy[0]!.lazy.problems[0]!}`;
+          const lazy = [
+            ...report.soci.flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
+            ...report.layers.flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
+          ];
+          const what = first ? first.message : lazy[0]!;
           throw new LazyImageError(first?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${report.problems.length + lazy.length} problem(s), first ${what}`, { ref: formatReference(ref) });
         }
       } finally {
@@ -38,13 +41,26 @@ function renderReport(reference: string, report: VerifyReport, quick: boolean): 
   const lines = [
     `${report.ok ? 'OK' : 'FAILED'}: ${reference} ${report.digest}, ${read}`,
     ...report.problems.map((p) => `  ${p.digest}: ${p.message}`),
-    `Lazy pull: ${lazyCount} of ${report.layers.length} layer(s) ready for stargz-snapshotter`,
+    `Lazy pull: ${lazyCount} of ${report.layers.length} layer(s) ready for stargz-snapshotter, ${report.layers.filter((l) => l.soci?.lazy).length} for soci-snapshotter`,
+    ...report.soci.map((s) => `  SOCI ${s.version ?? ''} index ${s.index} for ${s.image}: ${s.ztocs} zTOC(s)${s.problems.length ? '' : ', found as the snapshotter finds it'}`),
+    ...report.soci.flatMap((s) => s.problems.map((p) => `      problem: ${p}`)),
     ...report.layers.flatMap(renderLayer),
   ];
   return `${lines.join('\n')}\n`;
 }
 
 function renderLayer(l: LayerReport): string[] {
+  return [...renderEstargz(l), ...renderSoci(l)];
+}
+
+function renderSoci(l: LayerReport): string[] {
+  const s = l.soci;
+  if (!s) return [];
+  const spans = s.spansVerified ? `, ${s.spansVerified}/${s.spans} span digests verified` : `, ${s.spans} spans`;
+  return [`      soci-snapshotter: ${s.lazy ? 'lazy' : 'NOT LAZY'} with zTOC ${s.ztoc} (${s.files} entries${spans})`, ...s.problems.map((p) => `      problem: ${p}`)];
+}
+
+function renderEstargz(l: LayerReport): string[] {
   const v = l.lazy;
   const head = `  ${l.label} ${l.digest} (${formatBytes(l.size)}): `;
   if (v.format === 'none') return [head + (v.problems.length ? 'NOT LAZY' : 'plain layer'), ...v.problems.map((p) => `      problem: ${p}`), ...v.notes.map((n) => `      ${n}`)];

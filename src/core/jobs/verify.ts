@@ -1,10 +1,13 @@
 // `verify`: reads an image back, every manifest of every platform and every blob, and checks each
-// against its digest and size; then checks every layer the way stargz-snapshotter would before a
-// lazy pull (footer, TOC, TOC digest against the annotation, layout, each chunk's digest).
-// Problems are collected rather than stopping at the first one.
+// against its digest and size; then checks every layer the way the lazy snapshotters would before
+// a lazy pull: stargz-snapshotter (footer, TOC, TOC digest against the annotation, layout, each
+// chunk's digest) and soci-snapshotter (the SOCI index its manifest names, the layer's zTOC, each
+// span's digest). Problems are collected rather than stopping at the first one.
 import { LazyImageError, describeError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { verifyEstargzLayer, type LayerVerification } from '../estargz/verify.js';
-import type { Descriptor, ImageStore, ManifestDocument } from '../oci/index.js';
+import { readBlob, type Descriptor, type ImageStore, type ManifestDocument } from '../oci/index.js';
+import { INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
+import { verifySociLayer, type SociLayerVerification } from '../soci/verify.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
@@ -21,6 +24,17 @@ export interface LayerReport {
   label: string;
   size: number;
   lazy: LayerVerification;
+  /** Set when an image's SOCI index has a zTOC for the layer. */
+  soci?: SociLayerVerification;
+}
+
+/** A SOCI index an image manifest names, and what would make the snapshotter ignore it. */
+export interface SociIndexReport {
+  image: string;
+  index: string;
+  version?: SociVersion;
+  ztocs: number;
+  problems: string[];
 }
 
 export interface VerifyReport {
@@ -30,7 +44,11 @@ export interface VerifyReport {
   bytes: number;
   problems: Array<{ digest: string; code: ErrorCode; message: string }>;
   layers: LayerReport[];
+  soci: SociIndexReport[];
 }
+
+const SOCI_CONFIGS: ReadonlySet<string> = new Set([SOCI_INDEX_V1, SOCI_INDEX_V2]);
+const MAX_ZTOC_BYTES = 512 * 1024 * 1024;
 
 const MAX_DEPTH = 4;
 
@@ -44,6 +62,7 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
   const problems: VerifyReport['problems'] = [];
   const blobs = new Map<string, { descriptor: Descriptor; label: string }>();
   const layers = new Map<string, { descriptor: Descriptor; label: string }>();
+  const images: Array<Extract<ManifestDocument, { kind: 'manifest' }>> = [];
 
   const walk = async (descriptor: Descriptor, depth: number): Promise<void> => {
     throwIfAborted(options.signal, store.name);
@@ -62,6 +81,12 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
     }
     const { config, layers: manifestLayers } = doc.manifest;
     blobs.set(config.digest, { descriptor: config, label: 'config' });
+    // A SOCI index's "layers" are zTOCs: blobs to check, not layers to lazy-pull.
+    if (SOCI_CONFIGS.has(config.mediaType)) {
+      manifestLayers.forEach((z, i) => blobs.set(z.digest, { descriptor: z, label: `zTOC ${i + 1}/${manifestLayers.length}` }));
+      return;
+    }
+    images.push(doc);
     manifestLayers.forEach((l, i) => {
       const item = { descriptor: l, label: `layer ${i + 1}/${manifestLayers.length}` };
       blobs.set(l.digest, item);
@@ -103,6 +128,49 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
   });
   const order = [...layers.keys()];
   reports.sort((a, b) => order.indexOf(a.digest) - order.indexOf(b.digest));
-  const lazyOk = reports.every((r) => r.lazy.problems.length === 0);
-  return { digest: root.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports };
+  const soci = await verifySoci(store, images, reports, options);
+  const lazyOk = reports.every((r) => r.lazy.problems.length === 0 && (r.soci?.problems.length ?? 0) === 0) && soci.every((s) => s.problems.length === 0);
+  return { digest: root.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports, soci };
+}
+
+/** The SOCI index each image names (as soci-snapshotter finds v2 indexes), and each zTOC'd layer. */
+async function verifySoci(store: ImageStore, images: Array<Extract<ManifestDocument, { kind: 'manifest' }>>, reports: LayerReport[], options: VerifyOptions): Promise<SociIndexReport[]> {
+  const out: SociIndexReport[] = [];
+  for (const image of images) {
+    const indexDigest = image.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
+    if (!indexDigest) continue;
+    const report: SociIndexReport = { image: image.descriptor.digest, index: indexDigest, ztocs: 0, problems: [] };
+    out.push(report);
+    const where = `SOCI index ${indexDigest}`;
+    let index;
+    try {
+      index = parseSociIndex(await store.getManifest(indexDigest, options), where);
+    } catch (e) {
+      if (!isContentProblem(e)) throw e;
+      report.problems.push(`${describeError(e)}: the snapshotter pulls the image whole`);
+      continue;
+    }
+    report.version = index.version;
+    report.ztocs = index.ztocs.size;
+    report.problems.push(...index.problems);
+    for (const layer of image.manifest.layers) {
+      const ztoc = index.ztocs.get(layer.digest);
+      const layerReport = reports.find((r) => r.digest === layer.digest);
+      if (!ztoc || !layerReport || layerReport.soci) continue;
+      const ids = { index: indexDigest, ztoc: ztoc.digest };
+      let bytes: Buffer;
+      try {
+        bytes = await readBlob(store, ztoc, MAX_ZTOC_BYTES, options);
+      } catch (e) {
+        if (!isContentProblem(e)) throw e;
+        layerReport.soci = { ...ids, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [describeError(e)] };
+        continue;
+      }
+      const access = { size: layer.size, read: (offset: number, length: number) => store.readBlobRange(layer, offset, length, options) };
+      layerReport.soci = await verifySociLayer(access, bytes, ids, `zTOC ${ztoc.digest} of ${layerReport.label} (${layer.digest})`, {
+        ...(options.quick ? { quick: true } : {}), ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }
+  }
+  return out;
 }

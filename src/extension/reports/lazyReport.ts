@@ -1,5 +1,5 @@
 // The lazy pull readiness report as Markdown: the verdict, then per layer whether stargz-snapshotter
-// would pull it lazily and why (not), with its TOC's counts and prefetch range. No vscode.
+// or soci-snapshotter would pull it lazily and why (not), with its TOC's or zTOC's counts. No vscode.
 import { formatBytes } from '../../core/format.js';
 import type { LayerLazyReport, VerifyResult } from '../../worker/protocol.js';
 
@@ -7,12 +7,22 @@ import type { LayerLazyReport, VerifyResult } from '../../worker/protocol.js';
 export function verifyProblems(result: VerifyResult): string[] {
   // A worker speaking protocol 1.0 sends no `layers`.
   const layers = result.layers ?? [];
-  return [...result.problems.map((p) => p.message), ...layers.flatMap((l) => l.lazy.problems.map((p) => `${l.label}: ${p}`))];
+  return [
+    ...result.problems.map((p) => p.message),
+    // A worker speaking protocol 1.1 or older sends no `soci`.
+    ...(result.soci ?? []).flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
+    ...layers.flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
+  ];
+}
+
+/** Lazily pullable by either snapshotter. */
+function isLazy(l: LayerLazyReport): boolean {
+  return l.lazy.lazy || l.soci?.lazy === true;
 }
 
 export function renderLazyReport(reference: string, result: VerifyResult): string {
   const layers = result.layers ?? [];
-  const lazy = layers.filter((l) => l.lazy.lazy).length;
+  const lazy = layers.filter(isLazy).length;
   const verdict = !result.ok ? '**Not ready**: problems below would make a lazy pull fail or fall back.'
     : lazy === layers.length && lazy > 0 ? `**Ready**: all ${lazy} layers can be pulled lazily.`
       : lazy === 0 ? '**Not lazy**: no layer can be pulled lazily, so the whole image is pulled before the container starts.'
@@ -20,12 +30,17 @@ export function renderLazyReport(reference: string, result: VerifyResult): strin
   const lines = [
     `# Lazy pull readiness: \`${reference.replace(/`/g, "'")}\``,
     '',
-    `Image \`${result.digest}\`. Checked as stargz-snapshotter checks a layer at mount and on read: footer, TOC, TOC digest against the layer annotation, layout, and every chunk against its digest.`,
+    `Image \`${result.digest}\`. Checked as stargz-snapshotter checks a layer at mount and on read (footer, TOC, TOC digest against the layer annotation, layout, every chunk against its digest), and as soci-snapshotter does (the SOCI index the manifest names, each zTOC, every span against its digest).`,
     '',
     verdict,
     '',
     `Read back ${result.blobs} blobs (${formatBytes(result.bytes)}), each against its digest and size${result.problems.length ? `: ${result.problems.length} problem(s)` : ': all match'}.`,
     ...result.problems.map((p) => `- \`${p.digest}\`: ${escape(p.message)}`),
+    ...(result.soci ?? []).flatMap((s) => [
+      '',
+      `SOCI ${s.version ?? ''} index \`${s.index}\` for manifest \`${s.image}\`: ${count(s.ztocs, 'zTOC')}${s.problems.length ? '.' : ', found where soci-snapshotter looks for it.'}`,
+      ...s.problems.map((p) => `- Problem: ${escape(p)}`),
+    ]),
     '',
     '| layer | size | lazy | files | chunks | prefetch |',
     '|---|---:|---|---:|---:|---|',
@@ -36,8 +51,9 @@ export function renderLazyReport(reference: string, result: VerifyResult): strin
 }
 
 function lazyWord(l: LayerLazyReport): string {
-  if (l.lazy.lazy) return l.lazy.format === 'legacy-stargz' ? 'yes (legacy stargz)' : 'yes (eStargz)';
-  return l.lazy.problems.length ? '**no: broken**' : 'no: pulled whole';
+  const formats = [...(l.lazy.lazy ? [l.lazy.format === 'legacy-stargz' ? 'legacy stargz' : 'eStargz'] : []), ...(l.soci?.lazy ? ['SOCI'] : [])];
+  if (formats.length) return `yes (${formats.join(', ')})`;
+  return l.lazy.problems.length || l.soci?.problems.length ? '**no: broken**' : 'no: pulled whole';
 }
 
 function prefetch(l: LayerLazyReport): string {
@@ -50,12 +66,14 @@ function prefetch(l: LayerLazyReport): string {
 function layerSection(l: LayerLazyReport): string[] {
   const v = l.lazy;
   const layout = v.layout;
-  const why = v.lazy ? 'lazy: the snapshotter mounts it without pulling it and fetches files on first read'
-    : v.problems.length ? 'NOT lazy: the problems below make the mount or later reads fail'
-      : 'not lazy: not eStargz, so it is pulled whole before the container starts';
+  const soci = l.soci;
+  const why = v.lazy ? 'lazy: stargz-snapshotter mounts it without pulling it and fetches files on first read'
+    : v.problems.length ? 'NOT lazy for stargz-snapshotter: the problems below make the mount or later reads fail'
+      : soci?.lazy ? 'lazy through its SOCI zTOC: soci-snapshotter mounts it and fetches spans on first read'
+        : 'not lazy: not eStargz and no zTOC, so it is pulled whole before the container starts';
   return [
     '',
-    `## ${l.label}: ${v.lazy ? 'lazy' : 'not lazy'}`,
+    `## ${l.label}: ${isLazy(l) ? 'lazy' : 'not lazy'}`,
     '',
     `\`${l.digest}\`, ${formatBytes(l.size)}: ${why}.`,
     '',
@@ -66,6 +84,10 @@ function layerSection(l: LayerLazyReport): string[] {
     ] : []),
     ...v.problems.map((p) => `- Problem: ${escape(p)}`),
     ...v.notes.map((n) => `- Note: ${escape(n)}`),
+    ...(soci ? [
+      `- SOCI: zTOC \`${soci.ztoc}\`, ${count(soci.files, 'entry', 'entries')}, ${count(soci.spans, 'span')}, ${soci.spansVerified} verified against their digests`,
+      ...soci.problems.map((p) => `- SOCI problem: ${escape(p)}`),
+    ] : []),
   ];
 }
 

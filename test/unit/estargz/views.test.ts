@@ -53,7 +53,7 @@ describe('lazy pull readiness report', () => {
 
     const broken = renderLazyReport('oci:x', {
       reference: 'oci:x', digest: 'sha256:0', ok: false, blobs: 1, bytes: 1,
-      problems: [{ digest: 'sha256:1', code: 'INVALID_FORMAT', message: 'name <script> `x` | y' }], layers: [],
+      problems: [{ digest: 'sha256:1', code: 'INVALID_FORMAT', message: 'name <script> `x` | y' }], layers: [], soci: [],
     });
     assert.match(broken, /name \\<script\\> \\`x\\` \\\| y/);
   });
