@@ -24,7 +24,8 @@ import { requireCachedTool, requireTool } from '../helpers/tools.js';
 import { makeTar } from '../unit/estargz/helpers.js';
 import { runCli } from './fixtures/cli.js';
 import { startContainerd, type Containerd } from './fixtures/containerd.js';
-import { startRegistry, type RegistryFixture } from './fixtures/registry.js';
+import { RegistryClient, RegistryStore } from '../../src/core/registry/index.js';
+import { credentialsFor, startRegistry, type RegistryFixture } from './fixtures/registry.js';
 import { startRegistryProxy } from './fixtures/registryProxy.js';
 import type { FakeServer } from './fixtures/fakeServer.js';
 
@@ -215,6 +216,19 @@ describe('SOCI interop with the soci CLI', { timeout: 600_000 }, () => {
       }
     });
 
+    it('lazyimg index --soci-version v1 writes the index manifest soci create writes', async () => {
+      const digest = (await sociCtr('index', 'list', '-q')).stdout.trim().split('\n')[0]!;
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+      const theirs = (await sociCtr('index', 'info', digest)).stdout.trim();
+      const copy = join(work, 'v1');
+      await lazyimg('copy', `oci:${source.dir}:src`, `oci:${copy}:src`);
+      const out = JSON.parse(await lazyimg('index', `oci:${copy}:src`, '--soci-version', 'v1', '--span-size', String(SPAN), '--min-layer-size', '0', '--json')) as { indexes: Array<{ index: Descriptor }> };
+      assert.equal(out.indexes[0]!.index.digest, digest, 'the same v1 index manifest digest');
+      assert.deepEqual(JSON.parse((await blobOf(copy, digest)).toString()), JSON.parse(theirs));
+      // Found again through the layout's referrers.
+      assert.match(await lazyimg('ztoc', `oci:${copy}:src`, '--layer', '2'), /in SOCI v1 index/);
+    });
+
     it('lazyimg ztoc reads the indexes soci convert made', async () => {
       const text = await lazyimg('ztoc', `oci:${sociImage.dir}@${sociImage.top.digest}`, '--layer', '1');
       assert.match(text, /in SOCI v2 index sha256:[0-9a-f]{64}/);
@@ -266,3 +280,68 @@ describe('SOCI lazy reads through a registry', { timeout: 600_000 }, () => {
     assert.match(r.stderr, new RegExp(`via soci, span ${small.start_span}; fetched`));
   });
 });
+
+for (const flavor of ['2.8', '3'] as const) {
+  describe(`SOCI v1 indexes on distribution ${flavor}`, { timeout: 300_000 }, () => {
+    let registry: RegistryFixture;
+    let source: OciLayoutStore;
+
+    before(async () => {
+      registry = await startRegistry({ flavor });
+      source = await tempLayout('lazyimg-soci-v1-');
+      await writeImage(source, [{ tar: (await makeTar('edge'))! }, { tar: (await makeTar('big', '2'))! }], { tag: 'v', gzipLevel: 6 });
+      await lazyimg('--insecure', registry.host, 'copy', `oci:${source.dir}:v`, `${registry.host}/app:v`);
+    });
+
+    after(async () => {
+      await registry?.stop();
+      await rm(source?.dir ?? '', { recursive: true, force: true });
+    });
+
+    it('attaches the index to the image, keeps other referrers, and is found and read back', async () => {
+      const ref = `${registry.host}/app:v`;
+      const image = JSON.parse(await lazyimg('--insecure', registry.host, 'inspect', ref, '--json')) as { digest: string };
+      // Another referrer first: adding ours must not lose it.
+      const other = await writeOtherReferrer(registry, image.digest);
+      const out = JSON.parse(await lazyimg('--insecure', registry.host, 'index', ref, '--soci-version', 'v1', '--min-layer-size', '0', '--span-size', String(SPAN), '--json')) as { version: string; image: Descriptor; indexes: Array<{ index: Descriptor }> };
+      assert.equal(out.version, 'v1');
+      assert.equal(out.image.digest, image.digest, 'the image is unchanged');
+      const referrers = await fetchReferrers(registry.host, image.digest);
+      assert.ok(referrers.includes(out.indexes[0]!.index.digest), 'our index is a referrer');
+      assert.ok(referrers.includes(other), 'the other referrer is still there');
+      const text = await lazyimg('--insecure', registry.host, 'ztoc', ref, '--layer', '2');
+      assert.match(text, /in SOCI v1 index sha256:[0-9a-f]{64}/);
+      const report = JSON.parse(await lazyimg('--insecure', registry.host, 'verify', ref, '--json')) as { ok: boolean; soci: Array<{ version: string }>; layers: Array<{ soci?: { lazy: boolean } }> };
+      assert.equal(report.ok, true);
+      assert.equal(report.soci[0]!.version, 'v1');
+      assert.ok(report.layers.every((l) => l.soci?.lazy === true));
+    });
+  });
+}
+
+/** A small artifact manifest whose subject is `subject`, pushed with lazyimg's own store. */
+async function writeOtherReferrer(registry: RegistryFixture, subject: string): Promise<string> {
+  const client = new RegistryClient(registry.host, { credentials: credentialsFor(registry) });
+  try {
+    const store = new RegistryStore(client, 'app');
+    const image = await store.getManifest(subject);
+    const empty = Buffer.from('{}');
+    await store.putBlob({ mediaType: 'application/vnd.example.note', digest: sha256(empty), size: 2 }, async () => Readable.from([empty]));
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: MediaType.OciManifest, artifactType: 'application/vnd.example.note',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256(empty), size: 2 }, layers: [],
+      subject: { mediaType: image.descriptor.mediaType, digest: subject, size: image.descriptor.size },
+    }));
+    return (await store.putManifest(manifest, MediaType.OciManifest)).digest;
+  } finally {
+    await client.close();
+  }
+}
+
+/** The referrers as the registry lists them: its referrers API, or else the fallback tag's index. */
+async function fetchReferrers(host: string, subject: string): Promise<string[]> {
+  let res = await fetch(`http://${host}/v2/app/referrers/${subject}`, { headers: { accept: MediaType.OciIndex } });
+  if (res.status === 404) res = await fetch(`http://${host}/v2/app/manifests/${subject.replace(':', '-')}`, { headers: { accept: MediaType.OciIndex } });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as ImageIndex).manifests.map((m) => m.digest);
+}

@@ -20,23 +20,25 @@ export function registerIndex(program: Command): void {
     .command('index')
     .description('build SOCI indexes so soci-snapshotter can pull an image lazily, without converting it')
     .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
-    .argument('[dst]', 'where the SOCI-enabled image goes: registry/repo[:tag] or oci:<dir>[:tag] (default: <src tag>-soci beside the source)')
-    .option('--soci-version <v2>', 'index manifest version: v2 (an image index carrying the SOCI indexes, like soci convert)', 'v2')
+    .argument('[dst]', 'where the result goes: registry/repo[:tag] or oci:<dir>[:tag] (default: v2, <src tag>-soci beside the source; v1, the source itself)')
+    .option('--soci-version <v2|v1>', 'v2: a new image index carrying the SOCI indexes (like soci convert); v1: indexes attached to the image as referrers (like soci create and push; soci-snapshotter reads them only with pull_modes.soci_v1 enabled)', 'v2')
     .option('--span-size <bytes>', 'uncompressed bytes between checkpoints (default 4194304)', parsePositiveInt)
     .option('--min-layer-size <bytes>', 'layers smaller than this get no zTOC (default 10485760)', parseNonNegativeInt)
     .option('--all-platforms', 'index every platform of a multi-platform image')
     .option('--platform <os/arch[/variant]>', 'the platform to index from a multi-platform image (default: this machine\'s)', parsePlatformOption)
     .option('--json', 'print the result as JSON')
     .action(async (srcInput: string, dstInput: string | undefined, options: IndexCommandOptions, command: Command) => {
-      if (options.sociVersion !== 'v2') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${options.sociVersion} is not supported: use v2`);
+      const version = options.sociVersion;
+      if (version !== 'v2' && version !== 'v1') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${version} is not supported: use v2 or v1`);
       const src = parseReference(srcInput);
-      const dst = dstInput !== undefined ? parseReference(dstInput) : defaultDestination(src, srcInput);
-      if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${dstInput}: the SOCI-enabled image is a new index, so the destination needs a tag, not a digest`);
+      const dst = dstInput !== undefined ? parseReference(dstInput) : version === 'v1' ? src : defaultDestination(src, srcInput);
+      if (version === 'v2' && dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${dstInput}: the SOCI-enabled image is a new index, so the destination needs a tag, not a digest`);
       const stores = createStores(command.optsWithGlobals<GlobalOptions>());
       try {
         const started = Date.now();
         const result = await buildSociIndexes(await stores.open(src), src.digest ?? src.tag, await stores.open(dst, { create: true }), dst.tag ?? src.tag, {
           signal: interruptSignal(),
+          version,
           ...(options.spanSize !== undefined ? { spanSize: options.spanSize } : {}),
           ...(options.minLayerSize !== undefined ? { minLayerSize: options.minLayerSize } : {}),
           ...(options.allPlatforms ? { allPlatforms: true } : {}),
@@ -47,7 +49,8 @@ export function registerIndex(program: Command): void {
           return;
         }
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        process.stdout.write(`Indexed ${formatReference(src)} for SOCI at ${formatReference(dst)} in ${seconds} s\n  ${result.image.digest}\n`);
+        const how = version === 'v1' ? 'v1 indexes attached as referrers of' : 'a SOCI-enabled image (v2) at';
+        process.stdout.write(`Indexed ${formatReference(src)} for SOCI in ${seconds} s: ${how} ${formatReference(dst)}\n  ${result.image.digest}\n`);
         for (const ix of result.indexes) {
           process.stdout.write(`  ${formatPlatform(ix.platform)}: SOCI index ${ix.index.digest}\n`);
           for (const l of ix.layers) {

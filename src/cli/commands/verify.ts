@@ -35,6 +35,8 @@ export function registerVerify(program: Command): void {
     });
 }
 
+const V1_NOTE = ' (soci-snapshotter reads v1 indexes only with [pull_modes.soci_v1] enable = true, off by default since v0.10)';
+
 function renderReport(reference: string, report: VerifyReport, quick: boolean): string {
   const lazyCount = report.layers.filter((l) => l.lazy.lazy).length;
   const read = quick ? 'quick check' : `${report.blobs} blobs, ${formatBytes(report.bytes)} read`;
@@ -42,7 +44,7 @@ function renderReport(reference: string, report: VerifyReport, quick: boolean): 
     `${report.ok ? 'OK' : 'FAILED'}: ${reference} ${report.digest}, ${read}`,
     ...report.problems.map((p) => `  ${p.digest}: ${p.message}`),
     `Lazy pull: ${lazyCount} of ${report.layers.length} layer(s) ready for stargz-snapshotter, ${report.layers.filter((l) => l.soci?.lazy).length} for soci-snapshotter`,
-    ...report.soci.map((s) => `  SOCI ${s.version ?? ''} index ${s.index} for ${s.image}: ${s.ztocs} zTOC(s)${s.problems.length ? '' : ', found as the snapshotter finds it'}`),
+    ...report.soci.map((s) => `  SOCI ${s.version ?? ''} index ${s.index} for ${s.image}: ${s.ztocs} zTOC(s)${s.problems.length ? '' : ', found as the snapshotter finds it'}${s.version === 'v1' ? V1_NOTE : ''}`),
     ...report.soci.flatMap((s) => s.problems.map((p) => `      problem: ${p}`)),
     ...report.layers.flatMap(renderLayer),
   ];

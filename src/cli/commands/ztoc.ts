@@ -41,7 +41,7 @@ export function registerZtoc(program: Command): void {
 function render(reference: string, r: LayerZtoc, info: ZtocInfo): string {
   const lines = [
     `${reference} layer ${r.index}/${r.count} ${r.layer.digest} (${formatBytes(r.layer.size)})`,
-    `zTOC ${r.descriptor.digest} (${formatBytes(r.descriptor.size)}) in SOCI ${r.sociIndex.version} index ${r.sociIndex.descriptor.digest}`,
+    `zTOC ${r.descriptor.digest} (${formatBytes(r.descriptor.size)}) in SOCI ${r.sociIndex.version} index ${r.sociIndex.descriptor.digest}${r.sociIndex.version === 'v1' ? ' (read by soci-snapshotter only with [pull_modes.soci_v1] enabled)' : ''}`,
     `${r.ztoc.version} by ${r.ztoc.buildToolIdentifier}; ${r.ztoc.compressionAlgorithm}; ${info.num_spans} spans of ${formatBytes(info.span_size)}; ${info.num_files} entries, ${info.num_multi_span_files} over several spans`,
     ...r.sociIndex.problems.map((p) => `Problem: ${p}`),
     '',

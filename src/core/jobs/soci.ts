@@ -1,9 +1,10 @@
 // Finding an image's SOCI indexes as soci-snapshotter does (v2: the image manifest's
-// `com.amazon.soci.index-digest` annotation, also listed in the image index), and reading one
-// layer's zTOC from them, checked as the snapshotter checks it at mount.
+// `com.amazon.soci.index-digest` annotation, also listed in the image index; v1: the referrers
+// of the image manifest, through the API or the fallback tag), and reading one layer's zTOC from
+// them, checked as the snapshotter checks it at mount.
 import { LazyImageError } from '../errors.js';
 import { readBlob, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
-import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
+import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
 import { spanTable, type SpanTable } from '../soci/spans.js';
 import { decodeZtoc, type Ztoc } from '../soci/ztoc.js';
 import { pickPlatform } from './platforms.js';
@@ -16,6 +17,7 @@ const MAX_INDEX_BYTES = 4 * 1024 * 1024;
 export interface ImageSociIndexes {
   /** The platform image manifest the indexes describe. */
   image: Descriptor;
+  /** v2 first (the snapshotter tries it first), then v1 in the order the store lists them. */
   indexes: SociIndex[];
 }
 
@@ -32,6 +34,7 @@ export async function findSociIndexes(store: ImageStore, tagOrDigest: string | u
       if (d.artifactType === SOCI_INDEX_V2 && d.annotations?.[IMAGE_MANIFEST_DIGEST_ANNOTATION] === image.descriptor.digest) digests.add(d.digest);
     }
   }
+  for (const d of await store.referrers(image.descriptor.digest, SOCI_INDEX_V1, call)) digests.add(d.digest);
   const indexes: SociIndex[] = [];
   for (const digest of digests) {
     const where = `SOCI index ${digest} of ${store.name}`;

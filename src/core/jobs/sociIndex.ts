@@ -1,13 +1,15 @@
-// `index`: SOCI v2 indexes for an image, without converting it. Each layer of at least the minimum
-// size gets a zTOC built in one read; the zTOCs go in a SOCI index manifest. As `soci convert`
-// does, the result is a new image index whose platform manifests carry their SOCI index's digest,
-// beside the index descriptors; layers, config and their digests are unchanged.
+// `index`: SOCI indexes for an image, without converting it. Each layer of at least the minimum
+// size gets a zTOC built in one read; the zTOCs go in a SOCI index manifest. v2 (the default, as
+// `soci convert` does): a new image index whose platform manifests carry their SOCI index's
+// digest, beside the index descriptors; layers, config and their digests are unchanged. v1 (as
+// `soci create` and `soci push`): the index names the image manifest as its `subject` and is
+// found through the referrers API, or the `sha256-<hex>` tag the store keeps where there is none.
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import { buildZtoc, DEFAULT_SPAN_SIZE } from '../soci/build.js';
 import { goIndex, goManifest } from '../soci/goJson.js';
-import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type ZtocRef } from '../soci/manifest.js';
+import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
 import { copyImage } from './copy.js';
 import { pickPlatform } from './platforms.js';
 import { forEachLimit } from './pool.js';
@@ -25,6 +27,8 @@ const COMPRESSION: Record<string, 'gzip' | 'none' | 'zstd'> = {
 };
 
 export interface SociIndexOptions {
+  /** v2 by default; v1 attaches the indexes to the image in the destination as referrers. */
+  version?: SociVersion;
   spanSize?: number;
   /** Layers smaller than this get no zTOC (the snapshotter fetches them whole). */
   minLayerSize?: number;
@@ -45,14 +49,15 @@ export interface IndexedLayer {
 
 export interface PlatformIndex {
   platform?: Platform;
-  /** The image manifest the index describes: the rewritten one that points at it. */
+  /** The image manifest the index describes (v2: the rewritten one that points at it). */
   manifest: Descriptor;
   index: Descriptor;
   layers: IndexedLayer[];
 }
 
 export interface SociIndexResult {
-  /** The new image index, at the destination tag. */
+  version: SociVersion;
+  /** v2: the new image index, at the destination tag; v1: the image, unchanged, at the destination. */
   image: Descriptor;
   indexes: PlatformIndex[];
 }
@@ -60,6 +65,7 @@ export interface SociIndexResult {
 export async function buildSociIndexes(
   source: ImageStore, sourceRef: string | undefined, destination: ImageStore, destinationTag: string | undefined, options: SociIndexOptions = {},
 ): Promise<SociIndexResult> {
+  const version = options.version ?? 'v2';
   const spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
   const minLayerSize = options.minLayerSize ?? DEFAULT_MIN_LAYER_SIZE;
   if (!Number.isSafeInteger(spanSize) || spanSize < 1) throw new LazyImageError('INVALID_ARGUMENT', `span size ${spanSize} is not a positive number of bytes`);
@@ -70,28 +76,33 @@ export async function buildSociIndexes(
   const images = root.kind === 'manifest' ? [root]
     : options.allPlatforms ? await Promise.all(root.index.manifests.filter(isImage).map((m) => source.getManifest(m, call)))
       : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
-  const indexes: PlatformIndex[] = [];
   const skippedAll: string[] = [];
+  const built: Array<{ image: ManifestDocument; refs: ZtocRef[]; layers: IndexedLayer[] }> = [];
   for (const image of images) {
     if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
     const layers = await indexer.layers(image);
     const refs = layers.filter((l) => l.ref).map((l) => l.ref!);
-    if (refs.length === 0) {
-      skippedAll.push(`${image.descriptor.digest}: ${layers.map((l) => `${l.result.digest} ${l.result.skipped}`).join('; ')}`);
-      continue;
-    }
-    throwIfAborted(options.signal, source.name);
-    await destination.putBlob({ mediaType: SOCI_INDEX_V2, digest: sha256(EMPTY_CONFIG), size: EMPTY_CONFIG.length }, async () => Readable.from([EMPTY_CONFIG]), call);
-    const index = await destination.putManifest(sociIndexManifest('v2', refs), MediaType.OciManifest, undefined, call);
-    indexes.push({ ...(image.descriptor.platform ? { platform: image.descriptor.platform } : {}), manifest: image.descriptor, index, layers: layers.map((l) => l.result) });
+    if (refs.length) built.push({ image, refs, layers: layers.map((l) => l.result) });
+    else skippedAll.push(`${image.descriptor.digest}: ${layers.map((l) => `${l.result.digest} ${l.result.skipped}`).join('; ')}`);
   }
-  if (indexes.length === 0) {
+  if (built.length === 0) {
     throw new LazyImageError('NOT_FOUND', `Cannot index ${source.name}: no layer got a zTOC (${skippedAll.join(' | ')})`, { ref: source.name });
   }
-  // The rest of the source tree, untagged: indexed layers were stored as they were read.
-  await copyImage(source, sourceRef, destination, undefined, { allPlatforms: true, ...call });
+  throwIfAborted(options.signal, source.name);
+  // The rest of the source tree (indexed layers were stored as they were read), before anything
+  // that refers to it. v1 tags the image itself at the destination; v2 tags the new index below.
+  const copied = await copyImage(source, sourceRef, destination, version === 'v1' ? destinationTag : undefined, { allPlatforms: true, ...call });
+  const configType = version === 'v1' ? SOCI_INDEX_V1 : SOCI_INDEX_V2;
+  await destination.putBlob({ mediaType: configType, digest: sha256(EMPTY_CONFIG), size: EMPTY_CONFIG.length }, async () => Readable.from([EMPTY_CONFIG]), call);
+  const indexes: PlatformIndex[] = [];
+  for (const { image, refs, layers } of built) {
+    // v1's subject is the platform's image manifest (never an index); the store records the referrer.
+    const index = await destination.putManifest(sociIndexManifest(version, refs, image.descriptor), MediaType.OciManifest, undefined, call);
+    indexes.push({ ...(image.descriptor.platform ? { platform: image.descriptor.platform } : {}), manifest: image.descriptor, index, layers });
+  }
+  if (version === 'v1') return { version, image: copied.descriptor, indexes };
   const image = await writeV2Image(source, destination, root, indexes, destinationTag, call);
-  return { image, indexes };
+  return { version, image, indexes };
 }
 
 function isImage(d: Descriptor): boolean {

@@ -133,44 +133,54 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
   return { digest: root.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports, soci };
 }
 
-/** The SOCI index each image names (as soci-snapshotter finds v2 indexes), and each zTOC'd layer. */
+/**
+ * The SOCI indexes each image has, found as soci-snapshotter finds them (v2: the manifest
+ * annotation; v1: the image's referrers), and each layer with a zTOC in them.
+ */
 async function verifySoci(store: ImageStore, images: Array<Extract<ManifestDocument, { kind: 'manifest' }>>, reports: LayerReport[], options: VerifyOptions): Promise<SociIndexReport[]> {
   const out: SociIndexReport[] = [];
   for (const image of images) {
-    const indexDigest = image.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
-    if (!indexDigest) continue;
-    const report: SociIndexReport = { image: image.descriptor.digest, index: indexDigest, ztocs: 0, problems: [] };
-    out.push(report);
-    const where = `SOCI index ${indexDigest}`;
-    let index;
-    try {
-      index = parseSociIndex(await store.getManifest(indexDigest, options), where);
-    } catch (e) {
-      if (!isContentProblem(e)) throw e;
-      report.problems.push(`${describeError(e)}: the snapshotter pulls the image whole`);
-      continue;
-    }
-    report.version = index.version;
-    report.ztocs = index.ztocs.size;
-    report.problems.push(...index.problems);
-    for (const layer of image.manifest.layers) {
-      const ztoc = index.ztocs.get(layer.digest);
-      const layerReport = reports.find((r) => r.digest === layer.digest);
-      if (!ztoc || !layerReport || layerReport.soci) continue;
-      const ids = { index: indexDigest, ztoc: ztoc.digest };
-      let bytes: Buffer;
-      try {
-        bytes = await readBlob(store, ztoc, MAX_ZTOC_BYTES, options);
-      } catch (e) {
-        if (!isContentProblem(e)) throw e;
-        layerReport.soci = { ...ids, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [describeError(e)] };
-        continue;
-      }
-      const access = { size: layer.size, read: (offset: number, length: number) => store.readBlobRange(layer, offset, length, options) };
-      layerReport.soci = await verifySociLayer(access, bytes, ids, `zTOC ${ztoc.digest} of ${layerReport.label} (${layer.digest})`, {
-        ...(options.quick ? { quick: true } : {}), ...(options.signal ? { signal: options.signal } : {}),
-      });
-    }
+    const annotated = image.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
+    const referrers = await store.referrers(image.descriptor.digest, SOCI_INDEX_V1, options);
+    for (const indexDigest of [...(annotated ? [annotated] : []), ...referrers.map((r) => r.digest)]) await verifySociIndex(store, image, indexDigest, reports, out, options);
   }
   return out;
+}
+
+/** One SOCI index of an image: itself (added to `out`), then its zTOCs against the image's layers. */
+async function verifySociIndex(
+  store: ImageStore, image: Extract<ManifestDocument, { kind: 'manifest' }>, indexDigest: string, reports: LayerReport[], out: SociIndexReport[], options: VerifyOptions,
+): Promise<void> {
+  const report: SociIndexReport = { image: image.descriptor.digest, index: indexDigest, ztocs: 0, problems: [] };
+  out.push(report);
+  const where = `SOCI index ${indexDigest}`;
+  let index;
+  try {
+    index = parseSociIndex(await store.getManifest(indexDigest, options), where);
+  } catch (e) {
+    if (!isContentProblem(e)) throw e;
+    report.problems.push(`${describeError(e)}: the snapshotter pulls the image whole`);
+    return;
+  }
+  report.version = index.version;
+  report.ztocs = index.ztocs.size;
+  report.problems.push(...index.problems);
+  for (const layer of image.manifest.layers) {
+    const ztoc = index.ztocs.get(layer.digest);
+    const layerReport = reports.find((r) => r.digest === layer.digest);
+    if (!ztoc || !layerReport || layerReport.soci) continue;
+    const ids = { index: indexDigest, ztoc: ztoc.digest };
+    let bytes: Buffer;
+    try {
+      bytes = await readBlob(store, ztoc, MAX_ZTOC_BYTES, options);
+    } catch (e) {
+      if (!isContentProblem(e)) throw e;
+      layerReport.soci = { ...ids, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [describeError(e)] };
+      continue;
+    }
+    const access = { size: layer.size, read: (offset: number, length: number) => store.readBlobRange(layer, offset, length, options) };
+    layerReport.soci = await verifySociLayer(access, bytes, ids, `zTOC ${ztoc.digest} of ${layerReport.label} (${layer.digest})`, {
+      ...(options.quick ? { quick: true } : {}), ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
 }

@@ -28,7 +28,10 @@ export interface ZtocRef {
   spanSize: number;
 }
 
-/** The index manifest's bytes, as soci writes them (the snapshotter re-serializes and checks the digest). */
+/**
+ * The index manifest's bytes, as soci writes them (the snapshotter re-serializes and checks the
+ * digest); `subject`, the image manifest, is used by v1 only.
+ */
 export function sociIndexManifest(version: SociVersion, ztocs: ZtocRef[], subject?: Descriptor): Buffer {
   const manifest: ImageManifest = {
     schemaVersion: 2,
