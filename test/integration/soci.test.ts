@@ -311,6 +311,8 @@ for (const flavor of ['2.8', '3'] as const) {
       assert.ok(referrers.includes(other), 'the other referrer is still there');
       const text = await lazyimg('--insecure', registry.host, 'ztoc', ref, '--layer', '2');
       assert.match(text, /in SOCI v1 index sha256:[0-9a-f]{64}/);
+      const inspected = JSON.parse(await lazyimg('--insecure', registry.host, 'inspect', ref, '--json')) as { manifests: Array<{ soci?: Array<{ index: string; version: string }> }> };
+      assert.deepEqual(inspected.manifests[0]!.soci?.map((s) => [s.index, s.version]), [[out.indexes[0]!.index.digest, 'v1']]);
       const report = JSON.parse(await lazyimg('--insecure', registry.host, 'verify', ref, '--json')) as { ok: boolean; soci: Array<{ version: string }>; layers: Array<{ soci?: { lazy: boolean } }> };
       assert.equal(report.ok, true);
       assert.equal(report.soci[0]!.version, 'v1');

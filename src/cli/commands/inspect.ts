@@ -40,13 +40,17 @@ function renderInspect(r: InspectResult): string {
   const lines = [`Reference:  ${r.reference}`, `Digest:     ${r.digest}`, `Media type: ${r.mediaType}`];
   for (const m of r.manifests) {
     const total = m.layers.reduce((sum, l) => sum + l.size, 0);
-    lines.push('', `${m.platform ? formatPlatform(m.platform) : m.artifactType ?? 'unknown platform'}  ${m.digest}`);
+    // A SOCI v2 index carries the platform of its image: say what it is.
+    const what = m.artifactType && m.platform ? `${m.artifactType} for ${formatPlatform(m.platform)}` : m.platform ? formatPlatform(m.platform) : m.artifactType ?? 'unknown platform';
+    lines.push('', `${what}  ${m.digest}`);
     lines.push(`  config   ${m.config.digest}  ${formatBytes(m.config.size)}`);
     m.layers.forEach((l, i) => {
       lines.push(`  layer ${String(i + 1).padEnd(2)} ${l.digest}  ${formatBytes(l.size).padStart(10)}  ${l.mediaType}`);
       for (const [k, v] of Object.entries(l.annotations)) lines.push(`             ${k}=${v}`);
+      if (l.soci) lines.push(`             SOCI zTOC ${l.soci.ztoc}`);
     });
     lines.push(`  ${m.layers.length} layers, ${formatBytes(total)} compressed`);
+    for (const s of m.soci ?? []) lines.push(`  SOCI ${s.version} index ${s.index}: ${s.ztocs} zTOC(s)`);
   }
   return `${lines.join('\n')}\n`;
 }

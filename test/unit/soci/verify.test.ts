@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { renderLazyReport } from '../../../src/extension/reports/lazyReport.js';
-import { buildSociIndexes, catFile, verifyImage } from '../../../src/core/jobs/index.js';
+import { buildSociIndexes, catFile, inspectImage, verifyImage } from '../../../src/core/jobs/index.js';
 import { MediaType, readBlob, sha256, writeImage, type Descriptor, type ImageManifest, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { goManifest } from '../../../src/core/soci/goJson.js';
 import { INDEX_DIGEST_ANNOTATION, sociIndexManifest } from '../../../src/core/soci/manifest.js';
@@ -75,6 +75,16 @@ describe('SOCI images read back', () => {
     assert.ok(file, 'the layer has a small file inside one span');
     return file;
   };
+
+  it('inspect lists the index on the image and the zTOC on the layer, and the index as an artifact', async () => {
+    const r = await inspectImage(store, 'soci', 'oci:x');
+    const [image, index] = r.manifests;
+    assert.equal(image!.soci?.[0]?.version, 'v2');
+    assert.equal(image!.soci?.[0]?.ztocs, 1);
+    assert.match(image!.layers[0]!.soci?.ztoc ?? '', /^sha256:/);
+    assert.equal(index!.artifactType, 'application/vnd.amazon.soci.index.v2+json');
+    assert.equal(index!.soci, undefined);
+  });
 
   it('cat reads a file through its spans only, the same bytes as the tar', async () => {
     const file = smallFile();
