@@ -6,8 +6,9 @@ const production = process.argv.includes('--production');
 const entries = [
   { in: 'src/cli/main.ts', out: 'cli', platform: 'node' },
   { in: 'src/worker/main.ts', out: 'worker', platform: 'node' },
-  // The compression threads' script, loaded by path next to the bundles that convert layers.
+  // The scripts of the compression and zTOC threads, loaded by path next to the bundles that use them.
   { in: 'src/core/estargz/gzipWorker.ts', out: 'gzipWorker', platform: 'node' },
+  { in: 'src/core/soci/ztocWorker.ts', out: 'ztocWorker', platform: 'node' },
   { in: 'src/extension/extension.ts', out: 'extension', platform: 'node', external: ['vscode'] },
   { in: 'webview/main.ts', out: 'webview', platform: 'browser' },
 ].filter((e) => existsSync(e.in));

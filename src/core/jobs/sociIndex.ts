@@ -7,7 +7,8 @@
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
-import { buildZtoc, DEFAULT_SPAN_SIZE } from '../soci/build.js';
+import { DEFAULT_SPAN_SIZE } from '../soci/build.js';
+import { buildZtocOnThread } from '../soci/ztocThread.js';
 import { goIndex, goManifest } from '../soci/goJson.js';
 import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
 import { copyImage } from './copy.js';
@@ -219,15 +220,15 @@ class Indexer {
     });
     blob.pipe(indexing);
     if (stored) blob.pipe(stored);
-    const [built] = await Promise.all([
-      buildZtoc(indexing, compression, where, { spanSize: this.options.spanSize, ...call, onRead: (n) => report(Math.min(n, layer.size)) }),
-      stored ? this.destination.putBlob(layer, async () => stored, call) : undefined,
-    ]);
+    const indexed = buildZtocOnThread(indexing, compression, where, { spanSize: this.options.spanSize, ...call, onRead: (n) => report(Math.min(n, layer.size)) });
+    // A failed index stops the read, so the store's copy fails too instead of waiting for bytes.
+    indexed.catch((e: Error) => blob.destroy(e));
+    const [built] = await Promise.all([indexed, stored ? this.destination.putBlob(layer, async () => stored, call) : undefined]);
     const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: built.digest, size: built.bytes.length };
     await this.destination.putBlob(ztoc, async () => Readable.from([built.bytes]), call);
     report(layer.size, 'uploaded');
     return {
-      result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.ztoc.maxSpanId + 1, files: built.ztoc.entries.length } },
+      result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.spans, files: built.files } },
       ref: { ztoc, layer, spanSize: this.options.spanSize },
     };
   }

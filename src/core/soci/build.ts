@@ -25,40 +25,61 @@ export interface BuiltZtoc {
   digest: string;
 }
 
+/** Builds a zTOC from a layer's bytes pushed in order; the same bytes whatever the chunking. */
+export class ZtocBuilder {
+  private readonly entries: ZtocEntry[] = [];
+  private readonly parser: TarParser;
+  private readonly gzip: GzipIndexer | undefined;
+  private readonly plain: FixedSpans | undefined;
+  private readonly spanSize: number;
+  /** Compressed bytes pushed so far. */
+  read = 0;
+
+  constructor(compression: 'gzip' | 'none', where: string, private readonly options: { spanSize?: number; buildToolIdentifier?: string } = {}) {
+    this.spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
+    this.parser = new TarParser({ entry: (h, _raw, dataOffset) => this.entries.push(ztocEntry(h, dataOffset)), data: () => undefined }, where);
+    this.gzip = compression === 'gzip' ? new GzipIndexer(this.spanSize, (out) => this.parser.push(out), where) : undefined;
+    this.plain = compression === 'none' ? new FixedSpans(this.spanSize) : undefined;
+  }
+
+  push(bytes: Buffer): void {
+    this.read += bytes.length;
+    if (this.gzip) this.gzip.push(bytes);
+    else {
+      this.plain!.push(bytes);
+      if (!this.parser.ended) this.parser.push(bytes);
+    }
+  }
+
+  finish(): BuiltZtoc {
+    const indexed = this.gzip?.finish();
+    this.parser.finish();
+    const spanDigests = indexed ? indexed.spanDigests : this.plain!.finish();
+    const ztoc: Ztoc = {
+      version: ZTOC_VERSION,
+      buildToolIdentifier: this.options.buildToolIdentifier ?? BUILD_TOOL_IDENTIFIER,
+      compressedArchiveSize: this.read,
+      uncompressedArchiveSize: this.parser.position,
+      entries: this.entries,
+      compressionAlgorithm: indexed ? 'gzip' : 'uncompressed',
+      maxSpanId: spanDigests.length - 1,
+      spanDigests,
+      checkpoints: indexed ? encodeGzipZinfo(indexed) : encodeTarZinfo({ version: TAR_ZINFO_VERSION, spanSize: this.spanSize, size: this.read }),
+    };
+    const bytes = encodeZtoc(ztoc);
+    return { ztoc, bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
+  }
+}
+
+/** The zTOC of a layer read from `source`, on this thread. */
 export async function buildZtoc(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocBuildOptions = {}): Promise<BuiltZtoc> {
-  const spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
-  const entries: ZtocEntry[] = [];
-  const parser = new TarParser({ entry: (h, _raw, dataOffset) => entries.push(ztocEntry(h, dataOffset)), data: () => undefined }, where);
-  const gzip = compression === 'gzip' ? new GzipIndexer(spanSize, (out) => parser.push(out), where) : undefined;
-  const plain = compression === 'none' ? new FixedSpans(spanSize) : undefined;
-  let read = 0;
+  const builder = new ZtocBuilder(compression, where, options);
   for await (const chunk of source) {
     throwIfAborted(options.signal, where);
-    const bytes = chunk as Buffer;
-    read += bytes.length;
-    if (gzip) gzip.push(bytes);
-    else {
-      plain!.push(bytes);
-      if (!parser.ended) parser.push(bytes);
-    }
-    options.onRead?.(read);
+    builder.push(chunk as Buffer);
+    options.onRead?.(builder.read);
   }
-  const indexed = gzip?.finish();
-  parser.finish();
-  const spanDigests = indexed ? indexed.spanDigests : plain!.finish();
-  const ztoc: Ztoc = {
-    version: ZTOC_VERSION,
-    buildToolIdentifier: options.buildToolIdentifier ?? BUILD_TOOL_IDENTIFIER,
-    compressedArchiveSize: read,
-    uncompressedArchiveSize: parser.position,
-    entries,
-    compressionAlgorithm: indexed ? 'gzip' : 'uncompressed',
-    maxSpanId: spanDigests.length - 1,
-    spanDigests,
-    checkpoints: indexed ? encodeGzipZinfo(indexed) : encodeTarZinfo({ version: TAR_ZINFO_VERSION, spanSize, size: read }),
-  };
-  const bytes = encodeZtoc(ztoc);
-  return { ztoc, bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
+  return builder.finish();
 }
 
 function ztocEntry(h: TarHeader, dataOffset: number): ZtocEntry {
