@@ -2,13 +2,12 @@
 // Debian's ctr-remote 0.12, both at gzip level 9 on the same Debian root filesystem images
 // (scripts/bench/estargzData.sh builds them once). Wall time, CPU, peak memory and output size,
 // median of BENCH_RUNS runs; then ctr-remote reads the TOC digest of our layers back as a check.
-import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { cpus, homedir, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { requireTool } from '../../test/helpers/tools.js';
-import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
-import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, running, timed, warm, type Manifest, type Timing } from './measure.js';
+import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, timed, warm, workspace, type Manifest, type Timing } from './measure.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -48,26 +47,10 @@ async function main(): Promise<void> {
   const ticks = Number((await run('getconf', ['CLK_TCK'])).trim());
   const version = (await run(bin.ctr, ['--version'])).trim();
 
-  const dir = await mkdtemp(join(tmpdir(), 'lazyimg-bench-esgz-'));
-  // Both tools spool layers to temporary files; keep them in the folder we remove.
-  const env = { ...process.env, TMPDIR: dir };
-  let containerd: Containerd | undefined;
-  // The normal way out is the `finally` below. A signal or an uncaught error (stdout closed by
-  // `| head`) skips it; 'exit' handlers still run, synchronously, so the last resort lives there.
-  process.once('exit', () => {
-    for (const child of running) {
-      try {
-        process.kill(-(child.pid as number), 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-    }
-    containerd?.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+  // Both tools keep their temporary files in the workspace, which is removed at the end.
+  const ws = await workspace('lazyimg-bench-esgz-');
+  const { dir, env, containerd } = ws;
   try {
-    containerd = await startContainerd({ dir: join(dir, 'containerd') });
     const { pid, address } = containerd;
     const ctr = (...args: string[]): Promise<string> => run(bin.ctr, ['--address', address, ...args], env);
     const imageManifest = async (ref: string): Promise<Manifest> => {
@@ -149,8 +132,7 @@ async function main(): Promise<void> {
     // A rough sign of other work during the runs (the conversions themselves add about 2 to it).
     console.log(`\nload average at the end ${loadavg()[0]?.toFixed(2)}`);
   } finally {
-    await containerd?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await ws.close();
   }
 }
 

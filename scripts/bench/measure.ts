@@ -1,9 +1,11 @@
 // What the benchmark scripts share: running commands in their own process groups (stopped on
 // exit), timing them under GNU time, reading a daemon's CPU and peak RSS from /proc, OCI layouts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
 
 export interface Timing {
   wallS: number;
@@ -89,4 +91,43 @@ export async function warm(paths: string[]): Promise<void> {
   for (const path of paths) {
     for await (const chunk of createReadStream(path)) void chunk;
   }
+}
+
+export interface Workspace {
+  dir: string;
+  /** The environment for the tools: their temporary files go in `dir` too. */
+  env: NodeJS.ProcessEnv;
+  containerd: Containerd;
+  close(): Promise<void>;
+}
+
+/**
+ * A scratch folder and a private containerd in it. The normal way out is `close`; a signal or an
+ * uncaught error (stdout closed by `| head`) skips it, but 'exit' handlers still run,
+ * synchronously, so the last resort lives there.
+ */
+export async function workspace(prefix: string): Promise<Workspace> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const started: { containerd?: Containerd } = {};
+  process.once('exit', () => {
+    for (const child of running) {
+      try {
+        process.kill(-(child.pid as number), 'SIGTERM');
+      } catch {
+        // Already gone.
+      }
+    }
+    started.containerd?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+  const containerd = await startContainerd({ dir: join(dir, 'containerd') });
+  started.containerd = containerd;
+  return {
+    dir, env: { ...process.env, TMPDIR: dir }, containerd,
+    close: async () => {
+      await containerd.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -4,13 +4,12 @@
 // containerd the script starts, whose CPU and peak RSS get a row of their own. Every tool writes
 // a SOCI-enabled image with 4 MiB spans; the wall time, CPU and peak memory are the median of
 // BENCH_RUNS runs, and our image index must have the digest soci's standalone one has.
-import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { cpus, homedir, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
-import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
-import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, running, timed, warm, type Timing } from './measure.js';
+import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, timed, warm, workspace, type Timing } from './measure.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.js');
@@ -42,23 +41,10 @@ async function main(): Promise<void> {
   if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer, not ${process.env.BENCH_RUNS}`);
   await run('bash', [join(ROOT, 'scripts', 'bench', 'estargzData.sh')]).then((out) => process.stderr.write(out));
   const ticks = Number((await run('getconf', ['CLK_TCK'])).trim());
-  const dir = await mkdtemp(join(tmpdir(), 'lazyimg-bench-soci-'));
-  const env = { ...process.env, TMPDIR: dir };
-  let containerd: Containerd | undefined;
-  process.once('exit', () => {
-    for (const child of running) {
-      try {
-        process.kill(-(child.pid as number), 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
-    }
-    containerd?.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  process.once('SIGINT', () => process.exit(130)).once('SIGTERM', () => process.exit(143));
+  // Both tools keep their temporary files in the workspace, which is removed at the end.
+  const ws = await workspace('lazyimg-bench-soci-');
+  const { dir, env, containerd } = ws;
   try {
-    containerd = await startContainerd({ dir: join(dir, 'containerd') });
     const { pid, address } = containerd;
     console.log(`SOCI index creation, 4 MiB spans, median of ${RUNS} runs; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ` +
       `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, soci v0.16.1; load average at start ${loadavg()[0]?.toFixed(2)}`);
@@ -108,8 +94,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nload average at the end ${loadavg()[0]?.toFixed(2)}`);
   } finally {
-    await containerd?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await ws.close();
   }
 }
 
