@@ -1,10 +1,10 @@
 // The worker's operations: each validates its params, then runs the one core job that the CLI and
 // the extension run too, with the credentials the request carried and nothing else.
 import { LazyImageError } from '../core/errors.js';
-import { Stores, convertImage, copyImage, destinationTarget, inspectImage, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
+import { Stores, buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
 import { formatReference, parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
-import type { ConvertResult, CopyResult, InspectResult, LayerLazyReport, Operation, RegistryCredential, VerifyResult } from './protocol.js';
+import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, RegistryCredential, VerifyResult } from './protocol.js';
 import { Params } from './validate.js';
 
 export interface OperationContext {
@@ -121,6 +121,32 @@ export const operations: Record<Operation, OperationFactory> = {
           ...(expectDigest !== undefined ? { expectDigest } : {}),
         });
       }),
+    };
+  },
+  index: (params) => {
+    const source = reference(params, 'source');
+    const destinationText = params.optionalString('destination');
+    const version = params.optionalString('sociVersion') ?? 'v2';
+    if (version !== 'v1' && version !== 'v2') return params.fail('params.sociVersion', `${version} is neither v1 nor v2`);
+    const spanSize = params.optionalPositiveInteger('spanSize');
+    const minLayerSize = params.optionalIntegerIn('minLayerSize', 0, Number.MAX_SAFE_INTEGER);
+    const allPlatforms = params.optionalBoolean('allPlatforms');
+    const only = platform(params);
+    const destination = destinationText !== undefined ? parseReference(destinationText) : version === 'v1' ? source : sociDestination(source);
+    if (version === 'v2' && destination.digest !== undefined) {
+      throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${formatReference(destination)}: the SOCI-enabled image is a new index; name the destination by tag`, { ref: formatReference(destination) });
+    }
+    return {
+      title: `Build SOCI ${version} indexes for ${formatReference(source)}`,
+      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<IndexResult> => buildSociIndexes(
+        await stores.open(source), source.digest ?? source.tag, await stores.open(destination, { create: true }), destination.tag ?? source.tag, {
+          signal, onProgress, version,
+          ...(spanSize !== undefined ? { spanSize } : {}),
+          ...(minLayerSize !== undefined ? { minLayerSize } : {}),
+          ...(allPlatforms ? { allPlatforms } : {}),
+          ...(only ? { platform: only } : {}),
+        },
+      )),
     };
   },
   inspect: (params) => {

@@ -4,7 +4,8 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { TocLayout } from '../core/estargz/layout.js';
 import type { LayerVerification } from '../core/estargz/verify.js';
-import type { ConvertResult, CopyResult, InspectResult, LayerReport, VerifyReport } from '../core/jobs/index.js';
+import type { ConvertResult, CopyResult, InspectResult, LayerReport, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
+import type { SociVersion } from '../core/soci/manifest.js';
 
 export const PROTOCOL_VERSION = '1.2';
 
@@ -26,10 +27,12 @@ export const Methods = {
   copy: 'lazyimg/copy',
   inspect: 'lazyimg/inspect',
   verify: 'lazyimg/verify',
+  /** Since 1.2. */
+  index: 'lazyimg/index',
 } as const;
 
 /** The operations a worker can offer, by the last part of their method name. */
-export type Operation = 'convert' | 'copy' | 'inspect' | 'verify';
+export type Operation = 'convert' | 'copy' | 'inspect' | 'verify' | 'index';
 
 export interface InitializeParams {
   protocolVersion: string;
@@ -40,7 +43,7 @@ export interface InitializeParams {
 
 export interface WorkerCapabilities {
   operations: Operation[];
-  /** Image formats the worker reads and writes: `oci`, `docker`, `estargz`; later `soci`. */
+  /** Image formats the worker reads and writes: `oci`, `docker`, `estargz`, `soci` (since 1.2). */
   formats: string[];
   maxConcurrentJobs: number;
 }
@@ -97,6 +100,18 @@ export interface ConvertParams extends JobParams {
   platform?: string;
 }
 
+/** Since 1.2: SOCI indexes for an image, which keeps its digests. */
+export interface IndexParams extends JobParams {
+  source: string;
+  /** v2: where the SOCI-enabled index is tagged (default `<source tag>-soci` beside it); v1: where the image is (default the source). */
+  destination?: string;
+  sociVersion?: SociVersion;
+  spanSize?: number;
+  minLayerSize?: number;
+  allPlatforms?: boolean;
+  platform?: string;
+}
+
 export interface InspectParams extends JobParams {
   reference: string;
 }
@@ -122,7 +137,7 @@ export interface LayerLazyReport extends Omit<LayerReport, 'lazy'> {
  */
 export type VerifyResult = Omit<VerifyReport, 'layers'> & { reference: string; layers: LayerLazyReport[] };
 
-export type { ConvertResult, CopyResult, InspectResult };
+export type { ConvertResult, CopyResult, InspectResult, SociIndexResult as IndexResult };
 
 export interface ProgressItem {
   /** Usually a blob digest. */

@@ -66,7 +66,7 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
     return {
       protocolVersion: PROTOCOL_VERSION,
       serverInfo: { name: 'lazyimg-node-worker', version: VERSION },
-      capabilities: { operations: Object.keys(operations) as Operation[], formats: ['oci', 'docker', 'estargz'], maxConcurrentJobs: slots.size },
+      capabilities: { operations: Object.keys(operations) as Operation[], formats: ['oci', 'docker', 'estargz', 'soci'], maxConcurrentJobs: slots.size },
     };
   });
   connection.onNotification(Methods.initialized, () => undefined);

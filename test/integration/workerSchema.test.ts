@@ -76,6 +76,7 @@ const RESPONSE_OF: Record<string, string> = {
   [Methods.copy]: 'CopyResponse',
   [Methods.inspect]: 'InspectResponse',
   [Methods.verify]: 'VerifyResponse',
+  [Methods.index]: 'IndexResponse',
 };
 
 /** The definition a client message must match, by its method. */
@@ -89,6 +90,7 @@ const CLIENT_MESSAGE_OF: Record<string, string> = {
   [Methods.copy]: 'CopyRequest',
   [Methods.inspect]: 'InspectRequest',
   [Methods.verify]: 'VerifyRequest',
+  [Methods.index]: 'IndexRequest',
 };
 
 /** What a message we send must match: its method's definition, or a bare envelope for a method the protocol does not define. */
@@ -452,6 +454,23 @@ describe('worker protocol schema', () => {
       peer.sendInvalid(badLevel);
       expectError(await peer.response(25), ErrorCodes.InvalidParams, 'level 12');
 
+      // SOCI (1.2): a v2 index of every layer, then verify and inspect find it as the snapshotter would.
+      const sociRef = `oci:${destination.dir}:soci`;
+      const indexed = await peer.request(26, Methods.index, { source: sourceRef, destination: sociRef, minLayerSize: 0, spanSize: 65536, workDoneToken: 'index-26' });
+      const indexResult = indexed.result as { version: string; indexes: Array<{ layers: Array<{ ztoc?: { spans: number } }> }> } | undefined;
+      assert.ok(indexResult, `index failed: ${JSON.stringify(indexed.error)}`);
+      assert.equal(indexResult.version, 'v2');
+      assert.ok(indexResult.indexes[0]!.layers.every((l) => (l.ztoc?.spans ?? 0) >= 1), JSON.stringify(indexResult));
+      const indexReport = peer.progress('index-26').filter((v) => v.kind === 'report').at(-1);
+      assert.ok(indexReport?.kind === 'report' && indexReport.done === layerBytes, `final index report ${JSON.stringify(indexReport)}`);
+      const sociVerified = await peer.request(27, Methods.verify, { reference: sociRef });
+      const sociReport = sociVerified.result as { ok: boolean; soci: Array<{ version: string }>; layers: Array<{ soci?: { lazy: boolean } }> } | undefined;
+      assert.ok(sociReport?.ok && sociReport.soci[0]?.version === 'v2' && sociReport.layers.every((l) => l.soci?.lazy), `verify of the SOCI image: ${JSON.stringify(sociVerified.error ?? sociVerified.result)}`);
+      const badVersion = { jsonrpc: '2.0', id: 28, method: Methods.index, params: { source: sourceRef, sociVersion: 'v3' } };
+      expectInvalid('IndexRequest', badVersion, 'an index with sociVersion v3');
+      peer.sendInvalid(badVersion);
+      expectError(await peer.response(28), ErrorCodes.InvalidParams, 'sociVersion v3');
+
       expectError(await peer.request(5, 'lazyimg/no-such-method', {}), ErrorCodes.MethodNotFound, 'unknown method');
 
       const badParams = { jsonrpc: '2.0', id: 6, method: Methods.inspect, params: { reference: 42 } };
@@ -553,7 +572,7 @@ describe('worker protocol schema', () => {
     const destinationRef = `oci:${clientDestination.dir}:from-client`;
     try {
       const info = await client.start();
-      assert.deepEqual([...info.capabilities.operations].sort(), ['convert', 'copy', 'inspect', 'verify']);
+      assert.deepEqual([...info.capabilities.operations].sort(), ['convert', 'copy', 'index', 'inspect', 'verify']);
       await client.request(Methods.inspect, { reference: sourceRef });
       const progress: ProgressValue[] = [];
       await client.request(Methods.copy, {

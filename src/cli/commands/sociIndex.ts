@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
-import { buildSociIndexes } from '../../core/jobs/index.js';
-import { formatPlatform, formatReference, parseReference, type ImageReference, type Platform } from '../../core/oci/index.js';
+import { buildSociIndexes, sociDestination } from '../../core/jobs/index.js';
+import { formatPlatform, formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 import { parseNonNegativeInt, parsePlatformOption, parsePositiveInt } from '../options.js';
@@ -31,7 +31,7 @@ export function registerIndex(program: Command): void {
       const version = options.sociVersion;
       if (version !== 'v2' && version !== 'v1') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${version} is not supported: use v2 or v1`);
       const src = parseReference(srcInput);
-      const dst = dstInput !== undefined ? parseReference(dstInput) : version === 'v1' ? src : defaultDestination(src, srcInput);
+      const dst = dstInput !== undefined ? parseReference(dstInput) : version === 'v1' ? src : sociDestination(src);
       if (version === 'v2' && dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${dstInput}: the SOCI-enabled image is a new index, so the destination needs a tag, not a digest`);
       const stores = createStores(command.optsWithGlobals<GlobalOptions>());
       try {
@@ -62,11 +62,4 @@ export function registerIndex(program: Command): void {
         await stores.close();
       }
     });
-}
-
-function defaultDestination(src: ImageReference, input: string): ImageReference {
-  if (src.tag === undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot name a destination for ${input}: it has no tag, so give <dst>`);
-  const destination: ImageReference = { ...src, tag: `${src.tag}-soci` };
-  delete destination.digest;
-  return destination;
 }

@@ -6,7 +6,7 @@
 // found through the referrers API, or the `sha256-<hex>` tag the store keeps where there is none.
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import { formatReference, MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import { DEFAULT_SPAN_SIZE } from '../soci/build.js';
 import { buildZtocOnThread } from '../soci/ztocThread.js';
 import { goIndex, goManifest } from '../soci/goJson.js';
@@ -61,6 +61,14 @@ export interface SociIndexResult {
   /** v2: the new image index, at the destination tag; v1: the image, unchanged, at the destination. */
   image: Descriptor;
   indexes: PlatformIndex[];
+}
+
+/** Where a v2 SOCI-enabled image goes by default: the source's tag plus `-soci`, beside it. */
+export function sociDestination(source: ImageReference): ImageReference {
+  if (source.tag === undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot name a destination for ${formatReference(source)}: it has no tag, so give one`);
+  const destination: ImageReference = { ...source, tag: `${source.tag}-soci` };
+  delete destination.digest;
+  return destination;
 }
 
 export async function buildSociIndexes(

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { RequestOptions, WorkerClient, WorkerCommand } from '../../worker/client.js';
 import type { Operation, WorkerCapabilities } from '../../worker/protocol.js';
 
-const ALL_OPERATIONS: readonly Operation[] = ['convert', 'copy', 'inspect', 'verify'];
+const ALL_OPERATIONS: readonly Operation[] = ['convert', 'copy', 'index', 'inspect', 'verify'];
 
 export class WorkerHost implements vscode.Disposable {
   private client: WorkerClient | undefined;
