@@ -4,21 +4,13 @@
 // median of BENCH_RUNS runs; then ctr-remote reads the TOC digest of our layers back as a check.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { cpus, homedir, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { requireTool } from '../../test/helpers/tools.js';
-import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, timed, warm, workspace, type Manifest, type Timing } from './measure.js';
+import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, median, peakMiB, resetPeak, ROOT, run, RUNS, timed, warm, workspace, type Manifest, type Timing } from './measure.js';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
-const CACHE = process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const LEVEL = 9;
 const TOC_DIGEST = 'containerd.io/snapshot/stargz/toc.digest';
-const DATASETS = [
-  { name: 'minbase', label: 'Debian bookworm minbase, one layer' },
-  { name: 'layers', label: 'the same files in 4 layers' },
-];
 
 interface Measure extends Timing {
   /** containerd's share of ctr-remote's conversion: it serves the blobs over gRPC. */

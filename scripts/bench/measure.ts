@@ -3,9 +3,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli.js');
+export const CACHE = process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images');
+export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+/** The images scripts/bench/estargzData.sh builds once, in CACHE/bench-estargz/<name>/layout, tag bookworm. */
+export const DATASETS = [
+  { name: 'minbase', label: 'Debian bookworm minbase, one layer' },
+  { name: 'layers', label: 'the same files in 4 layers' },
+];
 
 export interface Timing {
   wallS: number;

@@ -6,19 +6,11 @@
 // BENCH_RUNS runs, and our image index must have the digest soci's standalone one has.
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { cpus, homedir, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
-import { cpuSeconds, layoutManifest, median, peakMiB, resetPeak, run, timed, warm, workspace, type Timing } from './measure.js';
+import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, median, peakMiB, resetPeak, ROOT, run, RUNS, timed, warm, workspace, type Timing } from './measure.js';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
-const CLI = join(ROOT, 'dist', 'cli.js');
-const CACHE = process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images');
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const DATASETS = [
-  { name: 'minbase', label: 'Debian bookworm minbase, one layer' },
-  { name: 'layers', label: 'the same files in 4 layers' },
-];
 
 interface Row extends Timing {
   daemonCpuS?: number;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readLayerZtoc, type LayerZtoc } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
+import { goEscape } from '../../core/soci/goJson.js';
 import { ztocInfo, type ZtocInfo } from '../../core/soci/spans.js';
 import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
 import { formatBytes } from '../format.js';
@@ -30,7 +31,7 @@ export function registerZtoc(program: Command): void {
         });
         const info = ztocInfo(result.ztoc, result.spans, result.descriptor.size);
         // Go's json.MarshalIndent: two spaces, and <, >, & escaped.
-        if (options.json) process.stdout.write(`${JSON.stringify(info, null, 2).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`);
+        if (options.json) process.stdout.write(`${goEscape(JSON.stringify(info, null, 2))}\n`);
         else process.stdout.write(render(formatReference(ref), result, info));
       } finally {
         await stores.close();

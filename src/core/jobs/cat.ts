@@ -10,16 +10,14 @@ import { describeLayout } from '../estargz/layout.js';
 import { openEstargz } from '../estargz/open.js';
 import { cleanEntryName } from '../estargz/toc.js';
 import type { CallOptions, Descriptor, ImageStore, ManifestDocument, Platform } from '../oci/index.js';
-import { readBlob } from '../oci/index.js';
-import { spanTable, type SpanTable } from '../soci/spans.js';
+import type { SpanTable } from '../soci/spans.js';
 import { inflateFromCheckpoint } from '../soci/zinfo.js';
-import { decodeZtoc, type Ztoc } from '../soci/ztoc.js';
+import type { Ztoc } from '../soci/ztoc.js';
 import { TarParser } from '../tar/reader.js';
 import { decompressed } from '../estargz/spool.js';
 import { pickPlatform } from './platforms.js';
-import { findSociIndexes } from './soci.js';
+import { findSociIndexes, readZtoc } from './soci.js';
 
-const MAX_ZTOC_BYTES = 512 * 1024 * 1024;
 const MAX_LINK_HOPS = 16;
 /** A whole file is returned in memory: `cat` is for configs and scripts, not for layers' worth. */
 const MAX_FILE_BYTES = 256 * 1024 * 1024;
@@ -113,8 +111,8 @@ async function lookup(path: string, count: number, listing: (i: number) => Promi
 async function listLayer(store: ImageStore, layer: Descriptor, i: number, count: number, ztoc: Descriptor | undefined, call: CallOptions): Promise<Listing> {
   const where = `${store.name} layer ${i + 1}/${count} (${layer.digest})`;
   if (ztoc) {
-    const z = decodeZtoc(await readBlob(store, ztoc, MAX_ZTOC_BYTES, call), `zTOC ${ztoc.digest} of ${where}`);
-    return sociListing(store, layer, z, spanTable(z, layer.size, `zTOC ${ztoc.digest} of ${where}`), where, call);
+    const { ztoc: z, spans } = await readZtoc(store, ztoc, layer, where, call);
+    return sociListing(store, layer, z, spans, where, call);
   }
   try {
     return await estargzListing(store, layer, where, call);

@@ -6,12 +6,10 @@ import { LazyImageError } from '../errors.js';
 import { readBlob, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
 import { spanTable, type SpanTable } from '../soci/spans.js';
-import { decodeZtoc, type Ztoc } from '../soci/ztoc.js';
+import { decodeZtoc, MAX_ZTOC_BYTES, type Ztoc } from '../soci/ztoc.js';
 import { pickPlatform } from './platforms.js';
 import { selectLayer } from './toc.js';
 
-/** zTOCs are about 32 KiB per span plus the file list; 512 MiB covers a 64 GB layer. */
-const MAX_ZTOC_BYTES = 512 * 1024 * 1024;
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
 
 export interface ImageSociIndexes {
@@ -69,7 +67,12 @@ export async function readLayerZtoc(store: ImageStore, tagOrDigest: string | und
   const sociIndex = found.indexes.find((ix) => ix.ztocs.has(layer.digest));
   if (!sociIndex) throw new LazyImageError('NOT_FOUND', `${store.name} layer ${index}/${count} (${layer.digest}) has no zTOC in its SOCI index: it is fetched whole (smaller than the minimum layer size when indexed, or zstd)`, { ref: store.name });
   const descriptor = sociIndex.ztocs.get(layer.digest)!;
-  const where = `zTOC ${descriptor.digest} of ${store.name} layer ${index}/${count}`;
-  const ztoc = decodeZtoc(await readBlob(store, descriptor, MAX_ZTOC_BYTES, call), where);
-  return { layer, index, count, sociIndex, descriptor, ztoc, spans: spanTable(ztoc, layer.size, where) };
+  return { layer, index, count, sociIndex, descriptor, ...(await readZtoc(store, descriptor, layer, `${store.name} layer ${index}/${count}`, call)) };
+}
+
+/** A layer's zTOC, fetched, decoded and checked against the layer as at mount. */
+export async function readZtoc(store: ImageStore, descriptor: Descriptor, layer: Descriptor, where: string, call: { signal?: AbortSignal }): Promise<{ ztoc: Ztoc; spans: SpanTable }> {
+  const what = `zTOC ${descriptor.digest} of ${where}`;
+  const ztoc = decodeZtoc(await readBlob(store, descriptor, MAX_ZTOC_BYTES, call), what);
+  return { ztoc, spans: spanTable(ztoc, layer.size, what) };
 }

@@ -8,6 +8,7 @@ import { verifyEstargzLayer, type LayerVerification } from '../estargz/verify.js
 import { readBlob, type Descriptor, type ImageStore, type ManifestDocument } from '../oci/index.js';
 import { INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
 import { verifySociLayer, type SociLayerVerification } from '../soci/verify.js';
+import { MAX_ZTOC_BYTES } from '../soci/ztoc.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
@@ -48,7 +49,6 @@ export interface VerifyReport {
 }
 
 const SOCI_CONFIGS: ReadonlySet<string> = new Set([SOCI_INDEX_V1, SOCI_INDEX_V2]);
-const MAX_ZTOC_BYTES = 512 * 1024 * 1024;
 
 const MAX_DEPTH = 4;
 

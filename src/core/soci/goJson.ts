@@ -4,8 +4,13 @@
 // original digest, so any other byte sequence makes it fall back to a full pull.
 import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../oci/index.js';
 
+/** JSON text with <, >, &, U+2028 and U+2029 escaped as encoding/json escapes them (only strings can hold them). */
+export function goEscape(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function goString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return goEscape(JSON.stringify(s));
 }
 
 function goMap(m: Record<string, string> | undefined): string | undefined {
