@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { throwIfAborted } from '../errors.js';
 import { TarParser, type TarHeader } from '../tar/reader.js';
+import { BlockGzipIndexer } from './blockIndexer.js';
 import { encodeGzipZinfo, GzipIndexer } from './zinfo.js';
 import { BUILD_TOOL_IDENTIFIER, encodeTarZinfo, encodeZtoc, TAR_ZINFO_VERSION, ZTOC_VERSION, type Ztoc, type ZtocEntry } from './ztoc.js';
 
@@ -29,7 +30,7 @@ export interface BuiltZtoc {
 export class ZtocBuilder {
   private readonly entries: ZtocEntry[] = [];
   private readonly parser: TarParser;
-  private readonly gzip: GzipIndexer | undefined;
+  private readonly gzip: GzipIndexer | BlockGzipIndexer | undefined;
   private readonly plain: FixedSpans | undefined;
   private readonly spanSize: number;
   /** Compressed bytes pushed so far. */
@@ -38,7 +39,8 @@ export class ZtocBuilder {
   constructor(compression: 'gzip' | 'none', where: string, private readonly options: { spanSize?: number; buildToolIdentifier?: string } = {}) {
     this.spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
     this.parser = new TarParser({ entry: (h, _raw, dataOffset) => this.entries.push(ztocEntry(h, dataOffset)), data: () => undefined }, where);
-    this.gzip = compression === 'gzip' ? new GzipIndexer(this.spanSize, (out) => this.parser.push(out), where) : undefined;
+    const output = (out: Buffer): void => this.parser.push(out);
+    this.gzip = compression === 'gzip' ? BlockGzipIndexer.open(this.spanSize, output, where) ?? new GzipIndexer(this.spanSize, output, where) : undefined;
     this.plain = compression === 'none' ? new FixedSpans(this.spanSize) : undefined;
   }
 

@@ -180,6 +180,57 @@ export class GzipIndexer {
   }
 }
 
+/** A deflate block boundary that pako stopped at: offsets relative to where it started. */
+export interface Boundary {
+  in: number;
+  out: number;
+  bits: number;
+  /** The block before it was the stream's last: no checkpoint goes there. */
+  final: boolean;
+}
+
+const PROBE_STEP = 4096;
+
+/**
+ * Inflates from a block boundary whose last byte `lastByte` has `bits` unused bits (primed with
+ * them and with `window`), over exactly `input`; returns every boundary passed, or undefined
+ * unless the output is exactly `expected` and the input ends at a boundary or the stream's end.
+ * node:zlib finds boundaries but not their unused bits: this is how they are learned.
+ */
+export function boundariesFrom(lastByte: number, bits: number, window: Buffer, input: Buffer, expected: Buffer): Boundary[] | undefined {
+  const strm = new ZStream();
+  inflateInit2(strm, RAW);
+  prime(strm, lastByte, bits);
+  inflateSetDictionary(strm, window);
+  const out = Buffer.alloc(expected.length + 1); // room for one byte too many, to see an overshoot
+  strm.input = input;
+  strm.next_in = 0;
+  strm.avail_in = input.length;
+  strm.output = out;
+  strm.next_out = 0;
+  const found: Boundary[] = [];
+  for (;;) {
+    const from = strm.next_out;
+    // A little output at a time, so a wrong guess is caught by its first bytes.
+    strm.avail_out = Math.min(PROBE_STEP, out.length - from);
+    const ret = inflate(strm, Z_BLOCK);
+    if ((ret !== Z_OK && ret !== Z_STREAM_END) || strm.next_out > expected.length) return undefined;
+    if (!out.subarray(from, strm.next_out).equals(expected.subarray(from, strm.next_out))) return undefined;
+    const boundary = ret === Z_STREAM_END || (strm.data_type & 128) !== 0;
+    if (boundary && ret !== Z_STREAM_END) found.push({ in: strm.next_in, out: strm.next_out, bits: strm.data_type & 7, final: (strm.data_type & 64) !== 0 });
+    // Spent input with full output may still owe a match's copy: go round again for it.
+    if (strm.avail_in === 0 && (boundary || strm.avail_out > 0)) return strm.next_out === expected.length && boundary ? found : undefined;
+    if (ret === Z_STREAM_END) return undefined;
+  }
+}
+
+/** zlib's inflatePrime, which pako lacks: the top `bits` bits of the shared byte come first. */
+function prime(strm: ZStream, byte: number, bits: number): void {
+  if (!bits) return;
+  strm.state!.hold += byte >> (8 - bits) << strm.state!.bits;
+  strm.state!.bits += bits;
+}
+
 /**
  * Inflates `length` bytes starting at a checkpoint, from the compressed bytes that follow it
  * (`compressed` starts at `in - 1` when the checkpoint has unused bits, else at `in`).
@@ -187,13 +238,8 @@ export class GzipIndexer {
 export function inflateFromCheckpoint(c: Checkpoint, compressed: Buffer, length: number, where: string): Buffer {
   const strm = new ZStream();
   inflateInit2(strm, RAW);
-  let input = compressed;
-  if (c.bits) {
-    // zlib's inflatePrime, which pako lacks: the top `bits` bits of the shared byte come first.
-    strm.state!.hold += compressed[0]! >> (8 - c.bits) << strm.state!.bits;
-    strm.state!.bits += c.bits;
-    input = compressed.subarray(1);
-  }
+  prime(strm, compressed[0]!, c.bits);
+  const input = c.bits ? compressed.subarray(1) : compressed;
   inflateSetDictionary(strm, c.window);
   const out = Buffer.alloc(length);
   strm.input = input;

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // Drives the workbench in headless Chromium the way a person does: clicks, context menus, input
 // boxes, quick picks. Never calls into VS Code's internals.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { requireTool } from '../../helpers/tools.js';
@@ -18,6 +18,7 @@ export class Workbench {
     private readonly context: BrowserContext,
     readonly page: Page,
     private readonly name: string,
+    private readonly server: CodeServer,
   ) {}
 
   /** A fresh browser profile (so an empty SecretStorage) on the server's workbench. */
@@ -32,7 +33,7 @@ export class Workbench {
     page.setDefaultTimeout(TIMEOUT);
     await page.goto(server.url);
     await page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-    const bench = new Workbench(browser, context, page, name);
+    const bench = new Workbench(browser, context, page, name, server);
     await bench.showView();
     return bench;
   }
@@ -79,15 +80,35 @@ export class Workbench {
       await before?.();
       const labels = (await this.rowLabels()).map((l) => l.trim());
       if (ok(labels)) return labels;
-      if (Date.now() > deadline) throw new Error(`the tree never reached the expected state; it shows:\n${labels.join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`the tree never reached the expected state\n${await this.diagnosis()}`);
       await this.page.waitForTimeout(200);
     }
+  }
+
+  /**
+   * What the workbench shows, for a failure message: the tree's rows, the notifications, and the
+   * tails of the extension's log and of the extension host's (where a crash or hang shows).
+   */
+  async diagnosis(): Promise<string> {
+    const rows = await this.rowLabels().catch((e: Error) => [`(unreadable: ${e.message})`]);
+    const toasts = await this.page.locator('.notifications-toasts .notification-toast').allTextContents().catch(() => []);
+    const tail = (text: string): string => text.split('\n').slice(-25).join('\n');
+    const hostLogs = (await this.server.files()).filter((f) => /exthost\.log$/.test(f));
+    const host = (await Promise.all(hostLogs.map((f) => readFile(f, 'utf8').catch(() => '')))).join('\n');
+    return [
+      `tree:\n${rows.join('\n')}`,
+      `notifications:\n${toasts.join('\n')}`,
+      `Lazy Images log (tail):\n${tail(await this.server.extensionLog())}`,
+      `extension host log (tail):\n${tail(host)}`,
+    ].join('\n--\n');
   }
 
   /** Expands a collapsed row (a click toggles it) and waits until it says it is expanded. */
   async expand(label: string | RegExp): Promise<void> {
     const row = this.row(label);
-    await row.waitFor();
+    await row.waitFor().catch(async () => {
+      throw new Error(`no row ${String(label)} in the tree\n${await this.diagnosis()}`);
+    });
     if ((await row.getAttribute('aria-expanded')) !== 'true') await this.click(row);
     await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
   }

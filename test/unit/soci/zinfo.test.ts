@@ -1,19 +1,39 @@
 // Gzip checkpoints: every span inflates, from its checkpoint alone, to exactly the bytes it covers;
 // concatenated members are followed; the checkpoint blob round-trips and rejects what is corrupt.
+// Both indexers (pako's, and node:zlib's checked by pako) pass the same tests and agree exactly.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { constants, createGzip, crc32, gzipSync } from 'node:zlib';
+import { BlockGzipIndexer } from '../../../src/core/soci/blockIndexer.js';
 import { decodeGzipZinfo, encodeGzipZinfo, GzipIndexer, inflateFromCheckpoint, WINDOW_SIZE, type IndexedGzip } from '../../../src/core/soci/zinfo.js';
 
 const KIB = 1024;
 
-function index(gz: Buffer, spanSize: number, pieces = 7): { indexed: IndexedGzip; output: Buffer } {
+interface Indexer {
+  push(chunk: Buffer): void;
+  finish(): IndexedGzip;
+}
+type MakeIndexer = (spanSize: number, onOutput: (chunk: Buffer) => void, where: string) => Indexer;
+
+const INDEXERS: [string, MakeIndexer][] = [
+  ['pako', (spanSize, onOutput, where) => new GzipIndexer(spanSize, onOutput, where)],
+  ['node:zlib', (spanSize, onOutput, where) => {
+    const indexer = BlockGzipIndexer.open(spanSize, onOutput, where);
+    assert.ok(indexer, 'this Node.js has a zlib handle to drive block by block');
+    return indexer;
+  }],
+];
+
+/** Pushes `gz` in pieces of the given sizes (cycled), so boundaries fall anywhere relative to pushes. */
+function indexWith(make: MakeIndexer, gz: Buffer, spanSize: number, pieces: number[]): { indexed: IndexedGzip; output: Buffer } {
   const out: Buffer[] = [];
-  const indexer = new GzipIndexer(spanSize, (b) => out.push(Buffer.from(b)), 'test');
-  // Odd piece sizes, so boundaries fall anywhere relative to the pushes.
-  const step = Math.max(1, Math.ceil(gz.length / pieces));
-  for (let at = 0; at < gz.length; at += step) indexer.push(gz.subarray(at, at + step));
+  const indexer = make(spanSize, (b) => out.push(Buffer.from(b)), 'test');
+  for (let at = 0, i = 0; at < gz.length; i++) {
+    const step = pieces[i % pieces.length]!;
+    indexer.push(gz.subarray(at, at + step));
+    at += step;
+  }
   return { indexed: indexer.finish(), output: Buffer.concat(out) };
 }
 
@@ -48,7 +68,10 @@ function assertSpansInflate(gz: Buffer, indexed: IndexedGzip, output: Buffer): v
   });
 }
 
-describe('gzip checkpoints', () => {
+for (const [name, make] of INDEXERS) {
+const index = (gz: Buffer, spanSize: number, pieces = 7): { indexed: IndexedGzip; output: Buffer } => indexWith(make, gz, spanSize, [Math.max(1, Math.ceil(gz.length / pieces))]);
+
+describe(`gzip checkpoints (${name})`, () => {
   it('puts one after the header, then one at the first block boundary past each span size; every span inflates on its own', () => {
     const data = Buffer.concat([text(600 * KIB), randomBytes(200 * KIB), text(400 * KIB)]);
     const gz = gzipSync(data, SMALL_BLOCKS);
@@ -78,7 +101,7 @@ describe('gzip checkpoints', () => {
     const a = gzipSync(text(70 * KIB));
     const b = gzipSync(text(90 * KIB));
     const out: Buffer[] = [];
-    const indexer = new GzipIndexer(32 * KIB, (x) => out.push(Buffer.from(x)), 'test');
+    const indexer = make(32 * KIB, (x) => out.push(Buffer.from(x)), 'test');
     indexer.push(a);
     indexer.push(b);
     const indexed = indexer.finish();
@@ -109,11 +132,77 @@ describe('gzip checkpoints', () => {
     const next = indexed.checkpoints[2]!;
     assert.throws(() => inflateFromCheckpoint(c, Buffer.alloc(10, 0xff), next.out - c.out, 'span 1'), /span 1: the span (does not inflate|inflates to \d+ bytes)/);
   });
+
+  it('checks each member\'s CRC and length, and its header\'s flags and CRC', () => {
+    const gz = gzipSync(text(50 * KIB));
+    const badCrc = Buffer.from(gz);
+    badCrc[gz.length - 8]! ^= 1;
+    assert.throws(() => index(badCrc, 64 * KIB), /test: the gzip data is corrupt at compressed byte \d+ \(incorrect data check\)/);
+    const badLength = Buffer.from(gz);
+    badLength[gz.length - 4]! ^= 1;
+    assert.throws(() => index(badLength, 64 * KIB), /test: the gzip data is corrupt at compressed byte \d+ \(incorrect length check\)/);
+    const reserved = Buffer.from(gz);
+    reserved[3] = 0x20;
+    assert.throws(() => index(reserved, 64 * KIB), /unknown header flags set/);
+    const named = withHeaderFields(gz, { name: 'layer.tar', extra: Buffer.from('SOCI'), comment: 'c', headerCrc: true });
+    named[named.indexOf('layer.tar') + 1]! ^= 1;
+    assert.throws(() => index(named, 64 * KIB), /header crc mismatch/);
+  });
+});
+}
+
+/** The same member with a name, an extra field, a comment and a header CRC, as gzip -N and others write. */
+function withHeaderFields(gz: Buffer, f: { name: string; extra: Buffer; comment: string; headerCrc: boolean }): Buffer {
+  const xlen = Buffer.alloc(2);
+  xlen.writeUInt16LE(f.extra.length);
+  const head = Buffer.concat([gz.subarray(0, 3), Buffer.of(4 | 8 | 16 | (f.headerCrc ? 2 : 0)), gz.subarray(4, 10), xlen, f.extra, Buffer.from(`${f.name}\0${f.comment}\0`)]);
+  const crc = Buffer.alloc(2);
+  crc.writeUInt16LE(crc32(head) & 0xffff);
+  return Buffer.concat([head, f.headerCrc ? crc : Buffer.alloc(0), gz.subarray(10)]);
+}
+
+/** Gzip written with a flush after every `every` bytes: sync flushes end blocks on byte boundaries with empty stored blocks. */
+async function flushedGzip(data: Buffer, every: number, flush: number): Promise<Buffer> {
+  const gz = createGzip({ level: 6 });
+  const out: Buffer[] = [];
+  gz.on('data', (b: Buffer) => out.push(b));
+  const ended = new Promise((done) => gz.on('end', done));
+  for (let at = 0; at < data.length; at += every) {
+    gz.write(data.subarray(at, at + every));
+    await new Promise<void>((done) => gz.flush(flush, () => done()));
+  }
+  gz.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+describe('gzip checkpoints: node:zlib and pako agree', () => {
+  const same = (gz: Buffer, spanSize: number, pieces: number[]): void => {
+    const [a, b] = INDEXERS.map(([, make]) => indexWith(make, gz, spanSize, pieces));
+    assert.ok(a!.output.equals(b!.output), 'the same output');
+    const describe = (x: IndexedGzip): unknown => ({ ...x, checkpoints: x.checkpoints.map((c) => ({ ...c, window: createHash('sha256').update(c.window).digest('hex') })) });
+    assert.deepEqual(describe(b!.indexed), describe(a!.indexed));
+    assertSpansInflate(gz, b!.indexed, b!.output);
+  };
+  const data = Buffer.concat([text(700 * KIB), randomBytes(300 * KIB), Buffer.alloc(3 * 1024 * KIB), text(500 * KIB, 7)]);
+
+  it('on every kind of block: small, stored, huge runs of zeros (past the output buffer), across members', () => {
+    const gz = Buffer.concat([gzipSync(data, SMALL_BLOCKS), gzipSync(data.subarray(0, 200 * KIB), { level: 0 }), gzipSync(Buffer.alloc(0)), gzipSync(data, { level: 9 })]);
+    for (const spanSize of [4 * 1024 * KIB, 64 * KIB, 3 * KIB, 100]) same(gz, spanSize, [65536, 333, 8192, 1, 100_003]);
+  });
+
+  it('on sync and full flushes (empty stored blocks, byte-aligned boundaries) and header fields', async () => {
+    for (const flush of [constants.Z_SYNC_FLUSH, constants.Z_FULL_FLUSH]) {
+      const gz = await flushedGzip(data.subarray(0, 1500 * KIB), 7777, flush);
+      for (const spanSize of [64 * KIB, 5000]) same(gz, spanSize, [4096, 777]);
+    }
+    same(withHeaderFields(gzipSync(data.subarray(0, 300 * KIB)), { name: 'layer.tar', extra: Buffer.alloc(300, 1), comment: 'from a test', headerCrc: true }), 10 * KIB, [1, 2, 3, 5000]);
+  });
 });
 
 describe('checkpoint blob', () => {
   const gz = gzipSync(text(300 * KIB), SMALL_BLOCKS);
-  const { indexed } = index(gz, 64 * KIB);
+  const { indexed } = indexWith(INDEXERS[0]![1], gz, 64 * KIB, [gz.length]);
 
   it('round-trips: count, span size, then 32,785 bytes per checkpoint, little-endian', () => {
     const blob = encodeGzipZinfo(indexed);
