@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { LazyImageError } from '../../src/core/errors.js';
 import { OciLayoutStore } from '../../src/core/oci/layout.js';
 import type { NamePage } from '../../src/core/oci/store.js';
 import { MediaType } from '../../src/core/oci/mediaTypes.js';
@@ -190,6 +191,20 @@ describe('OciLayoutStore.adoptBlobFile', () => {
     assert.deepEqual(await leftovers(store.dir), []);
     await writeFile(file, content);
     assert.equal(await store.adoptBlobFile(b.descriptor, file), 'existed');
+  });
+
+  it('with keep, copies the file and shows the blob only once the caller\'s check passes', async () => {
+    const store = await newStore();
+    const file = join(await tempDir(), 'other-layout.blob');
+    await writeFile(file, content);
+    await assertRejectsCode(store.adoptBlobFile(b.descriptor, file, { keep: true, verified: Promise.reject(new LazyImageError('DIGEST_MISMATCH', 'the read found another digest')) }), { code: 'DIGEST_MISMATCH', includes: ['another digest'] });
+    assert.equal(await store.hasBlob(b.descriptor), false);
+    assert.deepEqual(await leftovers(store.dir), []);
+    assert.equal(await store.adoptBlobFile(b.descriptor, file, { keep: true, verified: Promise.resolve() }), 'uploaded');
+    assert.deepEqual(await readFile(file), content, 'the source file stays');
+    assert.deepEqual(await readAll(await store.getBlob(b.descriptor)), content);
+    assert.equal(await store.blobFile(b.descriptor), blobPath(store, b.descriptor));
+    assert.equal(await store.blobFile(blob(Buffer.from('absent')).descriptor), undefined);
   });
 
   it('refuses a file whose size is not the descriptor\'s', async () => {

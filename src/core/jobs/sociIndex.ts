@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { formatReference, MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import { DEFAULT_SPAN_SIZE } from '../soci/build.js';
-import { buildZtocOnThread } from '../soci/ztocThread.js';
+import { ZtocThreads, type ThreadBuiltZtoc } from '../soci/ztocThread.js';
 import { goIndex, goManifest } from '../soci/goJson.js';
 import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
 import { copyImage } from './copy.js';
@@ -87,12 +87,16 @@ export async function buildSociIndexes(
       : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
   const skippedAll: string[] = [];
   const built: Array<{ image: ManifestDocument; refs: ZtocRef[]; layers: IndexedLayer[] }> = [];
-  for (const image of images) {
-    if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
-    const layers = await indexer.layers(image);
-    const refs = layers.filter((l) => l.ref).map((l) => l.ref!);
-    if (refs.length) built.push({ image, refs, layers: layers.map((l) => l.result) });
-    else skippedAll.push(`${image.descriptor.digest}: ${layers.map((l) => `${l.result.digest} ${l.result.skipped}`).join('; ')}`);
+  try {
+    for (const image of images) {
+      if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
+      const layers = await indexer.layers(image);
+      const refs = layers.filter((l) => l.ref).map((l) => l.ref!);
+      if (refs.length) built.push({ image, refs, layers: layers.map((l) => l.result) });
+      else skippedAll.push(`${image.descriptor.digest}: ${layers.map((l) => `${l.result.digest} ${l.result.skipped}`).join('; ')}`);
+    }
+  } finally {
+    await indexer.close();
   }
   if (built.length === 0) {
     throw new LazyImageError('NOT_FOUND', `Cannot index ${source.name}: no layer got a zTOC (${skippedAll.join(' | ')})`, { ref: source.name });
@@ -183,7 +187,13 @@ class Indexer {
   /** By layer digest: a layer shared by platforms gets one zTOC. */
   private readonly done = new Map<string, Promise<LayerOutcome>>();
 
+  private readonly threads = new ZtocThreads();
+
   constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: SociIndexOptions & { spanSize: number; minLayerSize: number }) {}
+
+  close(): Promise<void> {
+    return this.threads.close();
+  }
 
   async layers(image: Extract<ManifestDocument, { kind: 'manifest' }>): Promise<LayerOutcome[]> {
     const layers = image.manifest.layers;
@@ -219,19 +229,37 @@ class Indexer {
     }
     const where = `${this.source.name} ${label} (${layer.digest})`;
     const blob = await this.source.getBlob(layer, call);
+    const threadOptions = { spanSize: this.options.spanSize, ...call, onRead: (n: number) => report(Math.min(n, layer.size)) };
+    const missing = !(await this.destination.hasBlob(layer, call));
+    // A file's read stream hands out chunks no one else holds: they can move to the thread.
+    const file = await this.source.blobFile?.(layer);
+    if (!missing || (file && this.destination.adoptBlobFile)) {
+      const indexed = this.threads.build(blob, compression, where, { ...threadOptions, owned: file !== undefined });
+      // Both on this disk: the store copies the file in the kernel while the layer is indexed,
+      // and keeps the copy only if the read for the index found the right digest.
+      const copied = missing ? this.destination.adoptBlobFile!(layer, file!, { keep: true, verified: indexed, ...call }) : undefined;
+      const [built] = await Promise.all([indexed, copied]);
+      return this.stored(layer, built, base, report);
+    }
+    // Else one read of the layer both indexes it and stores it.
     const indexing = new PassThrough();
-    const stored = (await this.destination.hasBlob(layer, call)) ? undefined : new PassThrough();
-    // One read of the layer: it is indexed and, when the destination lacks it, stored at once.
+    const stored = new PassThrough();
     blob.on('error', (e) => {
       indexing.destroy(e);
-      stored?.destroy(e);
+      stored.destroy(e);
     });
     blob.pipe(indexing);
-    if (stored) blob.pipe(stored);
-    const indexed = buildZtocOnThread(indexing, compression, where, { spanSize: this.options.spanSize, ...call, onRead: (n) => report(Math.min(n, layer.size)) });
+    blob.pipe(stored);
+    const indexed = this.threads.build(indexing, compression, where, threadOptions);
     // A failed index stops the read, so the store's copy fails too instead of waiting for bytes.
     indexed.catch((e: Error) => blob.destroy(e));
-    const [built] = await Promise.all([indexed, stored ? this.destination.putBlob(layer, async () => stored, call) : undefined]);
+    const [built] = await Promise.all([indexed, this.destination.putBlob(layer, async () => stored, call)]);
+    return this.stored(layer, built, base, report);
+  }
+
+  /** Stores a layer's zTOC once the layer is in the destination. */
+  private async stored(layer: Descriptor, built: ThreadBuiltZtoc, base: { digest: string; size: number }, report: (done: number, outcome: 'uploaded') => void): Promise<LayerOutcome> {
+    const call = this.options.signal ? { signal: this.options.signal } : {};
     const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: built.digest, size: built.bytes.length };
     await this.destination.putBlob(ztoc, async () => Readable.from([built.bytes]), call);
     report(layer.size, 'uploaded');

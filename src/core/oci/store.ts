@@ -8,6 +8,11 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+export interface AdoptBlobOptions extends CallOptions {
+  keep?: boolean;
+  verified?: Promise<unknown>;
+}
+
 export interface PutBlobOptions extends CallOptions {
   /**
    * Repository in the same registry that already holds the blob, for a cross-repository mount.
@@ -57,10 +62,14 @@ export interface ImageStore {
   putBlob(descriptor: Descriptor, open: () => Promise<Readable>, options?: PutBlobOptions): Promise<PutBlobResult>;
   /**
    * Takes over a local file the caller has just written and hashed (a converted layer), without
-   * reading it again; the file is gone afterwards. Stores that cannot do better than `putBlob`
-   * leave it out.
+   * reading it again; the file is gone afterwards, unless `keep` asks for a copy (a kernel copy:
+   * the bytes never pass through the process). With `verified`, the blob appears only once that
+   * settles well: the caller is checking the file's digest meanwhile. Stores that cannot do
+   * better than `putBlob` leave it out.
    */
-  adoptBlobFile?(descriptor: Descriptor, file: string, options?: CallOptions): Promise<PutBlobResult>;
+  adoptBlobFile?(descriptor: Descriptor, file: string, options?: AdoptBlobOptions): Promise<PutBlobResult>;
+  /** The file holding a blob, for stores on this machine's disk. */
+  blobFile?(descriptor: Descriptor): Promise<string | undefined>;
 
   /** Pages of tags, one page per iteration, fetched only as the caller asks. */
   listTags(options?: CallOptions): AsyncIterable<NamePage>;

@@ -1,18 +1,15 @@
-// Builds a layer's zTOC on a worker thread, so layers indexed at once use as many cores: pako's
-// inflate is JavaScript, and on the main thread two layers would only take turns.
+// Builds layers' zTOCs on worker threads, so layers indexed at once use as many cores. A job keeps
+// its threads for all its layers: starting one (and warming its code) costs tens of milliseconds.
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { LazyImageError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { DEFAULT_SPAN_SIZE } from './build.js';
 
-export interface ZtocThreadData {
-  compression: 'gzip' | 'none';
-  where: string;
-  spanSize: number;
-}
-
-export type ZtocThreadRequest = { type: 'chunk'; data: ArrayBuffer } | { type: 'end' };
+export type ZtocThreadRequest =
+  | { type: 'start'; compression: 'gzip' | 'none'; where: string; spanSize: number }
+  | { type: 'chunk'; data: ArrayBuffer }
+  | { type: 'end' };
 
 export type ZtocThreadReply =
   | { type: 'ack' }
@@ -26,49 +23,93 @@ export interface ThreadBuiltZtoc {
   files: number;
 }
 
+export interface ZtocThreadOptions {
+  spanSize?: number;
+  signal?: AbortSignal;
+  onRead?: (bytes: number) => void;
+  /** The chunks are the caller's alone: their memory moves to the thread instead of being copied. */
+  owned?: boolean;
+}
+
 /** Chunks sent and not yet indexed: enough to keep the thread busy, little memory. */
 const IN_FLIGHT = 8;
 
-export async function buildZtocOnThread(
-  source: Readable, compression: 'gzip' | 'none', where: string, options: { spanSize?: number; signal?: AbortSignal; onRead?: (bytes: number) => void } = {},
-): Promise<ThreadBuiltZtoc> {
-  const data: ZtocThreadData = { compression, where, spanSize: options.spanSize ?? DEFAULT_SPAN_SIZE };
-  // Next to this module both in `out/` and in the `dist/` bundles, which bundle it as its own entry.
-  const worker = new Worker(join(__dirname, 'ztocWorker.js'), { workerData: data });
+export class ZtocThreads {
+  private readonly idle: Worker[] = [];
+  private readonly running = new Set<Worker>();
+
+  /** Builds one layer's zTOC from its bytes, on an idle thread or a new one. */
+  async build(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions = {}): Promise<ThreadBuiltZtoc> {
+    // Next to this module both in `out/` and in the `dist/` bundles, which bundle it as its own entry.
+    const worker = this.idle.pop() ?? new Worker(join(__dirname, 'ztocWorker.js'));
+    this.running.add(worker);
+    let reusable = false;
+    try {
+      const built = await buildOn(worker, source, compression, where, options);
+      reusable = true;
+      return built;
+    } finally {
+      this.running.delete(worker);
+      // A thread that failed or was left mid-layer is not trusted with another.
+      if (reusable) this.idle.push(worker);
+      else await worker.terminate();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.idle.splice(0), ...this.running].map((w) => w.terminate()));
+  }
+}
+
+/** One layer, for callers with one: a thread of its own, ended after. */
+export async function buildZtocOnThread(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions = {}): Promise<ThreadBuiltZtoc> {
+  const threads = new ZtocThreads();
+  try {
+    return await threads.build(source, compression, where, options);
+  } finally {
+    await threads.close();
+  }
+}
+
+async function buildOn(worker: Worker, source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions): Promise<ThreadBuiltZtoc> {
   let inFlight = 0;
   let wake: (() => void) | undefined;
-  let finished: ((r: ThreadBuiltZtoc) => void) | undefined;
   let failure: Error | undefined;
+  let onMessage: ((reply: ZtocThreadReply) => void) | undefined;
+  let onError: ((e: Error) => void) | undefined;
+  let onExit: ((code: number) => void) | undefined;
   const result = new Promise<ThreadBuiltZtoc>((resolve, reject) => {
-    finished = resolve;
     const fail = (e: Error): void => {
       failure ??= e;
       reject(failure);
       wake?.();
     };
-    worker.on('message', (reply: ZtocThreadReply) => {
+    onMessage = (reply) => {
       if (reply.type === 'ack') {
         inFlight--;
         wake?.();
       } else if (reply.type === 'done') {
-        finished!({ bytes: Buffer.from(reply.bytes), digest: reply.digest, spans: reply.spans, files: reply.files });
+        resolve({ bytes: Buffer.from(reply.bytes), digest: reply.digest, spans: reply.spans, files: reply.files });
       } else {
         fail(new LazyImageError(reply.code, reply.message, { ref: where }));
       }
-    });
-    worker.on('error', (e) => fail(new LazyImageError('INTERNAL', `${where}: the zTOC thread failed: ${e.message}`, { ref: where })));
-    worker.on('exit', (code) => fail(new LazyImageError('INTERNAL', `${where}: the zTOC thread exited (code ${code})`, { ref: where })));
+    };
+    onError = (e) => fail(new LazyImageError('INTERNAL', `${where}: the zTOC thread failed: ${e.message}`, { ref: where }));
+    onExit = (code) => fail(new LazyImageError('INTERNAL', `${where}: the zTOC thread exited (code ${code})`, { ref: where }));
+    worker.on('message', onMessage).on('error', onError).on('exit', onExit);
   });
   result.catch(() => undefined);
   try {
+    worker.postMessage({ type: 'start', compression, where, spanSize: options.spanSize ?? DEFAULT_SPAN_SIZE } satisfies ZtocThreadRequest);
     let read = 0;
     for await (const chunk of source) {
       throwIfAborted(options.signal, where);
       if (failure) throw failure;
       const bytes = chunk as Buffer;
       read += bytes.length;
-      const copy = new Uint8Array(bytes);
-      worker.postMessage({ type: 'chunk', data: copy.buffer } satisfies ZtocThreadRequest, [copy.buffer]);
+      const whole = options.owned && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+      const data = whole ? bytes.buffer as ArrayBuffer : new Uint8Array(bytes).buffer;
+      worker.postMessage({ type: 'chunk', data } satisfies ZtocThreadRequest, [data]);
       inFlight++;
       while (inFlight >= IN_FLIGHT && !failure) await new Promise<void>((r) => (wake = r));
       options.onRead?.(read);
@@ -77,6 +118,6 @@ export async function buildZtocOnThread(
     worker.postMessage({ type: 'end' } satisfies ZtocThreadRequest);
     return await result;
   } finally {
-    await worker.terminate();
+    worker.off('message', onMessage!).off('error', onError!).off('exit', onExit!);
   }
 }

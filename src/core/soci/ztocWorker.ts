@@ -1,25 +1,28 @@
-// A zTOC builder thread: the layer's bytes arrive in order as messages, each acknowledged once
-// indexed (so the sender keeps only a few in flight); the zTOC goes back at the end.
-import { parentPort, workerData } from 'node:worker_threads';
+// A zTOC builder thread, one layer at a time: `start`, then the layer's bytes in order, each
+// chunk acknowledged once indexed (so the sender keeps only a few in flight), then `end`, which
+// sends the zTOC back.
+import { parentPort } from 'node:worker_threads';
 import { LazyImageError } from '../errors.js';
 import { ZtocBuilder } from './build.js';
-import type { ZtocThreadData, ZtocThreadReply, ZtocThreadRequest } from './ztocThread.js';
+import type { ZtocThreadReply, ZtocThreadRequest } from './ztocThread.js';
 
-const data = workerData as ZtocThreadData;
-const builder = new ZtocBuilder(data.compression, data.where, { spanSize: data.spanSize });
+let builder: ZtocBuilder | undefined;
 
 parentPort!.on('message', (message: ZtocThreadRequest) => {
-  let reply: ZtocThreadReply;
+  let reply: ZtocThreadReply | undefined;
   try {
-    if (message.type === 'chunk') {
-      builder.push(Buffer.from(message.data));
+    if (message.type === 'start') {
+      builder = new ZtocBuilder(message.compression, message.where, { spanSize: message.spanSize });
+    } else if (message.type === 'chunk') {
+      builder!.push(Buffer.from(message.data));
       reply = { type: 'ack' };
     } else {
-      const built = builder.finish();
+      const built = builder!.finish();
+      builder = undefined;
       reply = { type: 'done', bytes: built.bytes, digest: built.digest, spans: built.ztoc.maxSpanId + 1, files: built.ztoc.entries.length };
     }
   } catch (e) {
     reply = { type: 'error', code: e instanceof LazyImageError ? e.code : 'INTERNAL', message: (e as Error).message };
   }
-  parentPort!.postMessage(reply);
+  if (reply) parentPort!.postMessage(reply);
 });

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { buildZtoc } from '../../../src/core/soci/build.js';
-import { buildZtocOnThread } from '../../../src/core/soci/ztocThread.js';
+import { buildZtocOnThread, ZtocThreads } from '../../../src/core/soci/ztocThread.js';
 import { makeTar } from '../estargz/helpers.js';
 
 /** The bytes in pieces of `size`, as a stream. */
@@ -36,5 +36,22 @@ describe('zTOC thread', () => {
     corrupt.fill(0xee, 100, 140);
     await assert.rejects(buildZtocOnThread(pieces(corrupt, 4096), 'gzip', 'layer 3/3 (sha256:x)'), { code: 'INVALID_FORMAT', message: /^layer 3\/3 \(sha256:x\): the gzip data is corrupt at compressed byte \d+/ });
     await assert.rejects(buildZtocOnThread(pieces(gz.subarray(0, gz.length - 50), 4096), 'gzip', 'layer 1'), { code: 'INVALID_FORMAT', message: /layer 1: the gzip data ends early/ });
+  });
+
+  it('keeps its threads for the next layers, and replaces one that failed', async () => {
+    const gz = gzipSync((await makeTar('big', '2'))!);
+    const corrupt = Buffer.from(gz);
+    corrupt.fill(0xee, 100, 140);
+    const expected = await buildZtoc(pieces(gz, 50_000), 'gzip', 'here', { spanSize: 128 * 1024 });
+    const threads = new ZtocThreads();
+    try {
+      for (const blob of [gz, corrupt, gz, gz]) {
+        const built = threads.build(pieces(blob, 40_000), 'gzip', 'layer', { spanSize: 128 * 1024, owned: true });
+        if (blob === corrupt) await assert.rejects(built, { code: 'INVALID_FORMAT' });
+        else assert.equal((await built).digest, expected.digest);
+      }
+    } finally {
+      await threads.close();
+    }
   });
 });

@@ -1,0 +1,56 @@
+// The SOCI index job between two layouts on disk: layers are copied by the kernel while they are
+// indexed, and a layer whose bytes are not its digest leaves nothing behind in the destination.
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { buildSociIndexes } from '../../../src/core/jobs/index.js';
+import { parseDigest, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
+import { tempLayout } from '../../helpers/images.js';
+import { makeTar } from '../estargz/helpers.js';
+
+describe('SOCI index job between layouts', () => {
+  let source: OciLayoutStore;
+  let layers: Descriptor[];
+  const destinations: OciLayoutStore[] = [];
+
+  before(async () => {
+    source = await tempLayout('lazyimg-soci-job-');
+    await writeImage(source, [{ tar: (await makeTar('big', '4'))! }, { tar: (await makeTar('edge'))! }], { tag: 'src', gzipLevel: 6 });
+    const image = await source.getManifest(await source.resolve('src'));
+    assert.equal(image.kind, 'manifest');
+    layers = image.kind === 'manifest' ? image.manifest.layers : [];
+  });
+  after(async () => {
+    for (const store of [source, ...destinations]) await rm(store.dir, { recursive: true, force: true });
+  });
+  const blobFile = (store: OciLayoutStore, d: Descriptor): string => join(store.dir, 'blobs', 'sha256', parseDigest(d.digest).hex);
+
+  it('copies every layer into the new layout, byte for byte, beside the zTOCs', async () => {
+    const destination = await tempLayout('lazyimg-soci-job-dst-');
+    destinations.push(destination);
+    const result = await buildSociIndexes(source, 'src', destination, 'soci', { spanSize: 256 * 1024, minLayerSize: 0 });
+    assert.equal(result.indexes[0]!.layers.filter((l) => l.ztoc).length, 2);
+    for (const layer of layers) assert.ok((await readFile(blobFile(destination, layer))).equals(await readFile(blobFile(source, layer))), layer.digest);
+  });
+
+  it('refuses a layer whose bytes are not its digest, and stores none of it', async () => {
+    const bad = layers[0]!;
+    const original = await readFile(blobFile(source, bad));
+    const changed = Buffer.from(original);
+    changed[changed.length - 20]! ^= 0xff;
+    await writeFile(blobFile(source, bad), changed);
+    try {
+      const destination = await tempLayout('lazyimg-soci-job-dst-');
+      destinations.push(destination);
+      await assert.rejects(buildSociIndexes(source, 'src', destination, 'soci', { spanSize: 256 * 1024, minLayerSize: 0 }), (e: Error & { code?: string }) => {
+        assert.ok(e.code === 'DIGEST_MISMATCH' || e.code === 'INVALID_FORMAT', `${e.code}: ${e.message}`);
+        return true;
+      });
+      assert.equal(await destination.hasBlob(bad), false);
+      assert.deepEqual((await readdir(destination.dir)).filter((f) => !['blobs', 'oci-layout', 'index.json'].includes(f)), [], 'no temporary file left');
+    } finally {
+      await writeFile(blobFile(source, bad), original);
+    }
+  });
+});
