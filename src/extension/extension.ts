@@ -6,12 +6,14 @@ import { estargzCommands } from './commands/estargz.js';
 import { imageCommands } from './commands/images.js';
 import { jobCommands } from './commands/jobs.js';
 import { registryCommands } from './commands/registries.js';
+import { sociCommands } from './commands/soci.js';
 import { viewCommands } from './commands/view.js';
 import { CredentialStore } from './CredentialStore.js';
 import { DockerfileAnalyzer } from './dockerfile/DockerfileAnalyzer.js';
 import { DockerfileDiagnostics } from './dockerfile/DockerfileDiagnostics.js';
 import { DockerfileLenses } from './dockerfile/DockerfileLenses.js';
 import { JobManager } from './jobs/JobManager.js';
+import { LAZY_FILE_SCHEME, LazyFiles } from './LazyFiles.js';
 import { WorkerHost } from './jobs/WorkerHost.js';
 import { LayoutFinder } from './LayoutFinder.js';
 import { MANIFEST_SCHEME, ManifestDocuments } from './ManifestDocuments.js';
@@ -37,6 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
   const reports = new ReportDocuments();
+  const files = new LazyFiles(services, tree.ztocs);
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
   const commands: Record<string, (...args: never[]) => unknown> = {
@@ -46,14 +49,16 @@ export function activate(context: vscode.ExtensionContext): void {
     ...jobCommands(services, jobs),
     ...dockerfileCommands(analyzer),
     ...estargzCommands({ services, jobs, tree, analyzer, reports }),
+    ...sociCommands(services, jobs, tree),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, tree, view, analyzer, diagnostics, reports,
+    log, layouts, services, worker, jobs, tree, view, analyzer, diagnostics, reports, files,
     vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
     jobs.onDidChange(() => tree.refresh({ kind: 'jobsRoot' })),
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
+    vscode.workspace.registerFileSystemProvider(LAZY_FILE_SCHEME, files, { isReadonly: true, isCaseSensitive: true }),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
     layouts.onDidChange(() => tree.refresh({ kind: 'layoutsRoot' })),
     vscode.workspace.onDidChangeConfiguration((e) => {

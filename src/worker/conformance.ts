@@ -329,6 +329,43 @@ const scenarios: Array<[string, Scenario]> = [
     await expectNothingWritten(destination);
     return '-32800, no manifest, no temporary file';
   }],
+  ['build a SOCI index', async (peer, fixture) => {
+    const ops = await offered(peer);
+    if (!ops.includes('index')) return { skipped: 'the worker does not offer index' };
+    const destination = join(fixture.dir, 'soci');
+    const started = Date.now();
+    peer.send({ id: 1, method: Methods.index, params: { source: fixture.source, destination: `oci:${destination}:soci`, spanSize: 65536, minLayerSize: 0, workDoneToken: 's1' } });
+    const reply = await peer.response(1, 'index result');
+    const result = reply.result as { version?: unknown; image?: { digest?: unknown }; indexes?: Array<{ index?: { digest?: unknown }; layers?: Array<{ ztoc?: { spans?: unknown } }> }> } | undefined;
+    expect(result, `index failed: ${JSON.stringify(reply.error)}`);
+    const reports = checkedReports(peer, 's1', reply, (Date.now() - started) / 1000);
+    const last = reports.at(-1);
+    expect(last && last.done === last.total && last.total === fixture.layerBytes, `final report ${last?.done}/${last?.total}, expected the ${fixture.layerBytes} bytes of the source layers`);
+    expect(result.version === 'v2', `version ${String(result.version)}, expected the default v2`);
+    const layers = result.indexes?.[0]?.layers ?? [];
+    expect(result.indexes?.length === 1 && layers.length === fixture.layerCount && layers.every((l) => typeof l.ztoc?.spans === 'number' && l.ztoc.spans > 1), `one index with a multi-span zTOC per layer: ${JSON.stringify(result.indexes)}`);
+    const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+    const tagged = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'soci');
+    expect(tagged?.digest === result.image?.digest, `index.json tags soci as ${tagged?.digest}, the result says ${String(result.image?.digest)}`);
+    if (!ops.includes('verify')) return `${fixture.layerCount} zTOCs built; verify not offered`;
+    peer.send({ id: 2, method: Methods.verify, params: { reference: `oci:${destination}:soci` } });
+    const verified = await peer.response(2, 'verify result');
+    const report = verified.result as { ok?: unknown; soci?: Array<{ index?: unknown; ztocs?: unknown }>; layers?: Array<{ soci?: { lazy?: unknown } }> } | undefined;
+    expect(report?.ok === true, `verify of the SOCI-enabled image: ${JSON.stringify(verified.error ?? verified.result)}`);
+    expect(report.soci?.length === 1 && report.soci[0]?.index === result.indexes?.[0]?.index?.digest && report.soci[0]?.ztocs === fixture.layerCount, `verify found ${JSON.stringify(report.soci)}`);
+    expect(report.layers?.every((l) => l.soci?.lazy === true), `not every layer is lazy through SOCI: ${JSON.stringify(report.layers)}`);
+    return `${fixture.layerCount} zTOCs in a v2 index, ${reports.length} reports; verify: every span checks, every layer lazy`;
+  }],
+  ['SOCI index cancellation', async (peer, fixture) => {
+    if (!(await offered(peer)).includes('index')) return { skipped: 'the worker does not offer index' };
+    const destination = join(fixture.dir, 'soci-cancelled');
+    peer.send({ id: 1, method: Methods.index, params: { source: fixture.bigSource, destination: `oci:${destination}:never`, workDoneToken: 'sc1' } });
+    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'sc1' && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
+    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
+    expectError(await peer.response(1, 'answer to the cancelled index'), ErrorCodes.RequestCancelled, 'cancelled index');
+    await expectNothingWritten(destination);
+    return '-32800, no manifest, no temporary file';
+  }],
   ['shutdown and exit', async (peer) => {
     await peer.initialize();
     peer.send({ id: 1, method: Methods.shutdown });

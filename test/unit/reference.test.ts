@@ -86,6 +86,7 @@ describe('parseLayoutReference', () => {
     { name: 'bare dir', input: 'oci:dir', want: { path: 'dir' } },
     { name: 'absolute dir with tag', input: 'oci:/a/b:tag', want: { path: '/a/b', tag: 'tag' } },
     { name: 'dir with digest', input: `oci:dir@${D}`, want: { path: 'dir', digest: D } },
+    { name: 'dir with tag and digest (as formatted for a pinned tag)', input: `oci:/a/b:v1-soci@${D}`, want: { path: '/a/b', tag: 'v1-soci', digest: D } },
     { name: 'ref name with dots, slashes and colons', input: 'oci:/a/b:v1.0', want: { path: '/a/b', tag: 'v1.0' } },
     { name: 'a colon inside the path is not a tag when a slash follows it', input: 'oci:/a:b/c', want: { path: '/a:b/c' } },
     { name: 'an @ not followed by a digest stays in the path', input: 'oci:/a@b/c', want: { path: '/a@b/c' } },
@@ -120,6 +121,7 @@ describe('formatReference', () => {
     { input: 'oci:./dir', want: 'oci:./dir' },
     { input: 'oci:/a/b:tag', want: 'oci:/a/b:tag' },
     { input: `oci:dir@${D}`, want: `oci:dir@${D}` },
+    { input: `oci:/a/b:v1@${D}`, want: `oci:/a/b:v1@${D}` },
   ];
   for (const c of cases) {
     it(`${c.input} -> ${c.want}, and parses back to the same reference`, () => {

@@ -10,9 +10,9 @@ import { describeLayout } from '../estargz/layout.js';
 import { openEstargz } from '../estargz/open.js';
 import { cleanEntryName } from '../estargz/toc.js';
 import type { CallOptions, Descriptor, ImageStore, ManifestDocument, Platform } from '../oci/index.js';
-import type { SpanTable } from '../soci/spans.js';
+import { entrySpans, type SpanTable } from '../soci/spans.js';
 import { inflateFromCheckpoint } from '../soci/zinfo.js';
-import type { Ztoc } from '../soci/ztoc.js';
+import type { Ztoc, ZtocEntry } from '../soci/ztoc.js';
 import { TarParser } from '../tar/reader.js';
 import { decompressed } from '../estargz/spool.js';
 import { pickPlatform } from './platforms.js';
@@ -74,7 +74,7 @@ export async function catFile(storeIn: ImageStore, tagOrDigest: string | undefin
     if (!found) throw new LazyImageError('NOT_FOUND', `${store.name} has no file ${JSON.stringify(wanted)}`, { ref: store.name });
     const { i, entry, listed } = found;
     if (entry.type === 'symlink') {
-      wanted = cleanEntryName(entry.linkname.startsWith('/') ? entry.linkname : `${wanted.split('/').slice(0, -1).join('/')}/${entry.linkname}`);
+      wanted = symlinkTarget(wanted, entry.linkname);
       continue;
     }
     let target = entry;
@@ -88,6 +88,11 @@ export async function catFile(storeIn: ImageStore, tagOrDigest: string | undefin
     return { bytes, path: wanted, layer: layers[i]!, index: i + 1, via: listed.via, ...(spans ? { spans } : {}), fetched: meter.bytes };
   }
   throw new LazyImageError('INVALID_FORMAT', `${store.name}: more than ${MAX_LINK_HOPS} symbolic links from ${path}`, { ref: store.name });
+}
+
+/** The clean path a symbolic link at `from` points at (absolute, or relative to its folder). */
+export function symlinkTarget(from: string, linkname: string): string {
+  return cleanEntryName(linkname.startsWith('/') ? linkname : `${from.split('/').slice(0, -1).join('/')}/${linkname}`);
 }
 
 /** The topmost layer holding `path`, unless a whiteout or an opaque directory above hides it. */
@@ -125,31 +130,35 @@ async function listLayer(store: ImageStore, layer: Descriptor, i: number, count:
 function sociListing(store: ImageStore, layer: Descriptor, z: Ztoc, table: SpanTable, where: string, call: CallOptions): Listing {
   const names = new Map<string, ListedEntry>();
   for (const e of z.entries) {
-    names.set(cleanEntryName(e.name), {
-      type: e.type, linkname: e.linkname,
-      read: async () => {
-        if (e.uncompressedSize > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${where}: ${e.name} is ${e.uncompressedSize} bytes, over the ${MAX_FILE_BYTES}-byte limit of cat`);
-        if (e.uncompressedSize === 0) return { bytes: Buffer.alloc(0), spans: [] };
-        const first = table.spanOf(e.uncompressedOffset);
-        const last = table.spanOf(e.uncompressedOffset + e.uncompressedSize - 1);
-        const pieces: Buffer[] = [];
-        const ids: number[] = [];
-        for (let id = first; id <= last; id++) {
-          const span = table.spans[id]!;
-          const compressed = await store.readBlobRange(layer, span.start, span.end - span.start, call);
-          const digest = `sha256:${createHash('sha256').update(compressed).digest('hex')}`;
-          if (digest !== span.digest) throw new LazyImageError('DIGEST_MISMATCH', `${where}: span ${id} (bytes ${span.start}-${span.end - 1}) has digest ${digest}, but the zTOC says ${span.digest}`, { ref: where });
-          const plain = span.checkpoint ? inflateFromCheckpoint(span.checkpoint, compressed, span.outEnd - span.outStart, `${where} span ${id}`) : compressed;
-          const from = Math.max(e.uncompressedOffset, span.outStart) - span.outStart;
-          const to = Math.min(e.uncompressedOffset + e.uncompressedSize, span.outEnd) - span.outStart;
-          pieces.push(plain.subarray(from, to));
-          ids.push(id);
-        }
-        return { bytes: Buffer.concat(pieces), spans: ids };
-      },
-    });
+    names.set(cleanEntryName(e.name), { type: e.type, linkname: e.linkname, read: () => readZtocEntry(store, layer, table, e, where, call) });
   }
   return { via: 'soci', names };
+}
+
+/**
+ * An entry's data, read through only the spans that hold it: each fetched with one range read,
+ * checked against its digest, and inflated from its checkpoint. `fetched` counts the compressed
+ * bytes read.
+ */
+export async function readZtocEntry(store: ImageStore, layer: Descriptor, table: SpanTable, e: ZtocEntry, where: string, call: CallOptions = {}): Promise<{ bytes: Buffer; spans: number[]; fetched: number }> {
+  if (e.uncompressedSize > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${where}: ${e.name} is ${e.uncompressedSize} bytes, over the ${MAX_FILE_BYTES}-byte limit for reading a file whole`);
+  const range = entrySpans(table, e);
+  const pieces: Buffer[] = [];
+  const ids: number[] = [];
+  let fetched = 0;
+  for (let id = range?.[0] ?? 0; range && id <= range[1]; id++) {
+    const span = table.spans[id]!;
+    const compressed = await store.readBlobRange(layer, span.start, span.end - span.start, call);
+    fetched += compressed.length;
+    const digest = `sha256:${createHash('sha256').update(compressed).digest('hex')}`;
+    if (digest !== span.digest) throw new LazyImageError('DIGEST_MISMATCH', `${where}: span ${id} (bytes ${span.start}-${span.end - 1}) has digest ${digest}, but the zTOC says ${span.digest}`, { ref: where });
+    const plain = span.checkpoint ? inflateFromCheckpoint(span.checkpoint, compressed, span.outEnd - span.outStart, `${where} span ${id}`) : compressed;
+    const from = Math.max(e.uncompressedOffset, span.outStart) - span.outStart;
+    const to = Math.min(e.uncompressedOffset + e.uncompressedSize, span.outEnd) - span.outStart;
+    pieces.push(plain.subarray(from, to));
+    ids.push(id);
+  }
+  return { bytes: Buffer.concat(pieces), spans: ids, fetched };
 }
 
 async function estargzListing(store: ImageStore, layer: Descriptor, where: string, call: CallOptions): Promise<Listing> {

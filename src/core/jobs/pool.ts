@@ -22,3 +22,14 @@ export async function forEachLimit<T>(items: readonly T[], limit: number, work: 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, runner));
   if (failure) throw failure.error;
 }
+
+/**
+ * `main`'s value once it and `others` have all settled: a failure is rethrown only then, so work
+ * running beside it (a copy cleaning up its temporary file) has finished too.
+ */
+export async function afterAll<T>(main: Promise<T>, ...others: Array<Promise<unknown> | undefined>): Promise<T> {
+  const settled = await Promise.allSettled([main, ...others]);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return main;
+}

@@ -13,7 +13,7 @@ import { goIndex, goManifest } from '../soci/goJson.js';
 import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
 import { copyImage } from './copy.js';
 import { pickPlatform } from './platforms.js';
-import { forEachLimit } from './pool.js';
+import { afterAll, forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
 export const DEFAULT_MIN_LAYER_SIZE = 10 * 1024 * 1024;
@@ -238,7 +238,7 @@ class Indexer {
       // Both on this disk: the store copies the file in the kernel while the layer is indexed,
       // and keeps the copy only if the read for the index found the right digest.
       const copied = missing ? this.destination.adoptBlobFile!(layer, file!, { keep: true, verified: indexed, ...call }) : undefined;
-      const [built] = await Promise.all([indexed, copied]);
+      const built = await afterAll(indexed, copied);
       return this.stored(layer, built, base, report);
     }
     // Else one read of the layer both indexes it and stores it.
@@ -253,7 +253,7 @@ class Indexer {
     const indexed = this.threads.build(indexing, compression, where, threadOptions);
     // A failed index stops the read, so the store's copy fails too instead of waiting for bytes.
     indexed.catch((e: Error) => blob.destroy(e));
-    const [built] = await Promise.all([indexed, this.destination.putBlob(layer, async () => stored, call)]);
+    const built = await afterAll(indexed, this.destination.putBlob(layer, async () => stored, call));
     return this.stored(layer, built, base, report);
   }
 

@@ -117,14 +117,14 @@ export function parseLayoutReference(input: string): LayoutReference {
   if (at >= 0 && /^[a-z0-9]+:/.test(rest.slice(at + 1))) {
     digest = checkedDigest(rest.slice(at + 1), input);
     rest = rest.slice(0, at);
-  } else {
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-      tag = rest.slice(colon + 1);
-      rest = rest.slice(0, colon);
-      // The layout spec lets ref names hold more than Docker tags; keep them printable and short.
-      if (!/^[\w][\w.:/+-]{0,254}$/.test(tag)) throw invalid(input, `tag "${tag}" has characters an OCI layout ref name cannot hold`);
-    }
+  }
+  // A tag before the digest is kept for display, as formatReference writes it.
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    // The layout spec lets ref names hold more than Docker tags; keep them printable and short.
+    if (!/^[\w][\w.:/+-]{0,254}$/.test(tag)) throw invalid(input, `tag "${tag}" has characters an OCI layout ref name cannot hold`);
   }
   if (rest.length === 0) throw invalid(input, 'the OCI layout path is empty');
   return { kind: 'oci-layout', path: rest, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };

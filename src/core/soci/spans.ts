@@ -81,6 +81,12 @@ function lastAtOrBefore(starts: number[], offset: number): number {
   return lo;
 }
 
+/** The first and last span holding an entry's data (none for an empty entry): what reading it fetches. */
+export function entrySpans(table: SpanTable, e: ZtocEntry): [number, number] | undefined {
+  if (e.uncompressedSize === 0) return undefined;
+  return [table.spanOf(e.uncompressedOffset), table.spanOf(e.uncompressedOffset + e.uncompressedSize - 1)];
+}
+
 /** What `soci ztoc info` prints, field for field (its JSON names). */
 export interface ZtocInfo {
   version: string;

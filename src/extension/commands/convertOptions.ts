@@ -46,7 +46,7 @@ export async function askConvertOptions(source: ImageReference, suggestions: Pat
         choices.level = (await askLevel(title)) ?? choices.level;
         break;
       case 'chunkSize':
-        choices.chunkSize = await askChunkSize(title, choices.chunkSize);
+        choices.chunkSize = await askSize(title, { name: 'chunk size', prompt: 'Files larger than this are split into chunks fetched separately. Empty: 4 MiB.' }, choices.chunkSize);
         break;
       case 'prioritized':
         choices.prioritized = (await askPrioritized(title, choices.prioritized, suggestions)) ?? choices.prioritized;
@@ -58,10 +58,10 @@ export async function askConvertOptions(source: ImageReference, suggestions: Pat
   }
 }
 
-/** Why a tag cannot name the converted image, if it cannot. */
-function tagProblem(source: ImageReference, tag: string): string | undefined {
+/** Why a tag cannot name the new image beside the source, if it cannot. */
+export function tagProblem(source: ImageReference, tag: string): string | undefined {
   if (!tag) return 'Enter a tag';
-  if (tag === source.tag) return 'That is the source\'s own tag: the eStargz image needs another one';
+  if (tag === source.tag) return 'That is the source\'s own tag: the new image needs another one';
   try {
     if (parseReference(formatReference({ ...source, tag, digest: undefined })).tag === tag) return undefined;
   } catch (e) {
@@ -89,26 +89,27 @@ async function askLevel(title: string): Promise<number | undefined> {
   return picked ? Number(picked.label) : undefined;
 }
 
-/** `262144`, `256 KiB`, `4M`: bytes. */
-function parseSize(text: string): number | undefined {
+/** `262144`, `256 KiB`, `4M`: bytes (0 when `zero` allows it). */
+function parseSize(text: string, zero = false): number | undefined {
   const m = /^(\d+)\s*(k|kib|m|mib)?$/i.exec(text.trim());
   if (!m) return undefined;
   const unit = m[2]?.toLowerCase().startsWith('k') ? 1024 : m[2] ? 1024 * 1024 : 1;
   const bytes = Number(m[1]) * unit;
-  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  return Number.isSafeInteger(bytes) && (bytes > 0 || (zero && bytes === 0)) ? bytes : undefined;
 }
 
-async function askChunkSize(title: string, current: number | undefined): Promise<number | undefined> {
+/** Asks for a size; empty means the default (undefined), Escape keeps `current`. */
+export async function askSize(title: string, what: { name: string; prompt: string; zero?: boolean }, current: number | undefined): Promise<number | undefined> {
   const text = await vscode.window.showInputBox({
-    title: `${title}: chunk size`,
-    prompt: 'Files larger than this are split into chunks fetched separately. Empty: 4 MiB.',
+    title: `${title}: ${what.name}`,
+    prompt: what.prompt,
     value: current === undefined ? '' : String(current),
     placeHolder: '4194304, 256 KiB, 1 MiB',
     ignoreFocusOut: true,
-    validateInput: (t) => (!t.trim() || parseSize(t) ? undefined : 'A size in bytes, KiB or MiB'),
+    validateInput: (t) => (!t.trim() || parseSize(t, what.zero) !== undefined ? undefined : 'A size in bytes, KiB or MiB'),
   });
   if (text === undefined) return current;
-  return text.trim() ? parseSize(text) : undefined;
+  return text.trim() ? parseSize(text, what.zero) : undefined;
 }
 
 async function askPrioritized(title: string, current: string[], suggestions: PathList[]): Promise<string[] | undefined> {

@@ -1,18 +1,25 @@
-// The "Lazy Images" tree: registries -> repositories -> tags -> image (platforms) -> layers, and
-// local OCI layouts -> images -> layers; an eStargz layer expands into its TOC's folders. Details
-// load when a node expands; lists come in pages. getChildren never throws: failures become error
-// nodes with a retry or log-in action.
+// The "Lazy Images" tree: registries -> repositories -> tags -> image (platforms) -> layers and
+// SOCI indexes, and local OCI layouts -> images -> the same; an eStargz layer expands into its
+// TOC's folders, a SOCI index into its zTOCs, a zTOC into its folders. Details load when a node
+// expands; lists come in pages. getChildren never throws: failures become error nodes with a
+// retry or log-in action.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
+import { findSociIndexes } from '../../core/jobs/index.js';
 import { listRepositories, listTags } from '../../core/registry/index.js';
-import { OciLayoutStore, formatReference, parseDigest, type ImageReference, type NamePage } from '../../core/oci/index.js';
+import { formatBytes } from '../../core/format.js';
+import { MediaType, OciLayoutStore, formatReference, parseDigest, type Descriptor, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
+import { SOCI_INDEX_V1, SOCI_INDEX_V2 } from '../../core/soci/manifest.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
-import { isEstargz, nodeId, type LayerNode, type Node, type PagedNode } from './nodes.js';
+import { childPath } from './FileTree.js';
+import { readTocTree, readZtocTree, type LoadedToc, type LoadedZtoc, type TocLayer, type ZtocLayer } from './layerTrees.js';
+import { isEstargz, nodeId, type LayerNode, type Node, type PagedNode, type ZtocNode } from './nodes.js';
 import { Pager } from './Pager.js';
 import { renderNode } from './render.js';
-import { TocCache } from './TocCache.js';
-import { childPath, type TocTree } from './TocTree.js';
+import { TreeCache } from './TreeCache.js';
+import type { TocTree } from './TocTree.js';
+import type { ZtocTree } from './ZtocTree.js';
 
 export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -20,10 +27,14 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   private readonly pager = new Pager();
   /** The node objects VS Code holds, by id: it matches refreshed elements by identity. */
   private readonly shown = new Map<string, Node>();
-  private readonly tocs: TocCache;
+  private readonly tocs: TreeCache<TocLayer, LoadedToc>;
+  /** zTOCs by digest; "Open File (lazy)" reads through the same ones. */
+  readonly ztocs: TreeCache<ZtocLayer, LoadedZtoc>;
 
   constructor(private readonly services: Services, private readonly jobs: JobManager) {
-    this.tocs = new TocCache(() => services.stores, (line) => services.log.info(line));
+    const log = (line: string): void => services.log.info(line);
+    this.tocs = new TreeCache((l) => l.descriptor.digest, (l) => readTocTree(services.stores, l, log));
+    this.ztocs = new TreeCache((l) => l.ztoc.digest, (l) => readZtocTree(services.stores, l, log));
   }
 
   /** Reloads a node (or an equal one, or the node with that id) and everything below it, or the whole tree. */
@@ -104,6 +115,21 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
         const { tree } = await this.tocs.load(node.layer);
         return this.page(node, (name) => tocNode(node.layer, tree, node.item.path, name));
       }
+      case 'sociIndex':
+        return node.layers.flatMap((layer, i): Node[] => {
+          const ztoc = node.index.ztocs.get(layer.digest);
+          return ztoc ? [{ kind: 'ztoc', layer: { ref: node.ref, layer, ztoc, index: i + 1, count: node.layers.length }, parentId: nodeId(node) }] : [];
+        });
+      case 'ztoc': {
+        const { tree, ztoc, spans } = await this.ztocs.load(node.layer);
+        const summary = `${spans.spans.length} span${spans.spans.length === 1 ? '' : 's'} of ${formatBytes(spans.spanSize)} · ${ztoc.entries.length} entries · ${ztoc.buildToolIdentifier}`;
+        return [{ kind: 'info', message: summary, parentId: nodeId(node) }, ...await this.page(node, (name) => ztocNode(node, tree, '', name))];
+      }
+      case 'ztocEntry': {
+        if (node.item.type !== 'dir') return [];
+        const { tree } = await this.ztocs.load(node.ztoc.layer);
+        return this.page(node, (name) => ztocNode(node.ztoc, tree, node.item.path, name));
+      }
       default:
         return [];
     }
@@ -136,6 +162,8 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const pageSize = this.services.settings.pageSize();
     if (node.kind === 'layer') return this.tocs.pages(node, '', pageSize, last);
     if (node.kind === 'tocEntry') return this.tocs.pages(node.layer, node.item.path, pageSize, last);
+    if (node.kind === 'ztoc') return this.ztocs.pages(node.layer, '', pageSize, last);
+    if (node.kind === 'ztocEntry') return this.ztocs.pages(node.ztoc.layer, node.item.path, pageSize, last);
     const client = this.services.stores.client(node.host);
     const options = { pageSize, ...(last !== undefined ? { last } : {}) };
     this.services.log.info(node.kind === 'registry' ? `Listing repositories of ${node.host}` : `Listing tags of ${node.host}/${node.repository}`);
@@ -149,10 +177,30 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     return { kind: 'error', message: describeError(e), parent, needsLogin, retry, ...(host ? { host } : {}) };
   }
 
+  /**
+   * A layout's images: its tagged entries, and untagged ones that are images of their own (not a
+   * platform of a listed index, as `soci convert` and `lazyimg index` add, nor a SOCI index).
+   */
   private async layoutImages(node: Extract<Node, { kind: 'layout' }>): Promise<Node[]> {
-    const { manifests } = await (await OciLayoutStore.open(node.path)).readIndex();
+    const store = await OciLayoutStore.open(node.path);
+    const { manifests: all } = await store.readIndex();
     const parentId = nodeId(node);
-    if (manifests.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
+    if (all.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
+    const children = new Set<string>();
+    for (const m of all) {
+      if (m.mediaType !== MediaType.OciIndex && m.mediaType !== MediaType.DockerManifestList) continue;
+      const doc = await store.getManifest(m).catch(() => undefined); // a broken one shows its error when expanded
+      if (doc?.kind === 'index') for (const child of doc.index.manifests) children.add(child.digest);
+    }
+    const shown = async (m: Descriptor): Promise<boolean> => {
+      if (m.annotations?.['org.opencontainers.image.ref.name'] !== undefined) return true;
+      if (children.has(m.digest)) return false;
+      const doc = m.mediaType === MediaType.OciManifest ? await store.getManifest(m).catch(() => undefined) : undefined;
+      const type = m.artifactType ?? (doc?.kind === 'manifest' ? doc.manifest.config.mediaType : undefined);
+      return type !== SOCI_INDEX_V1 && type !== SOCI_INDEX_V2;
+    };
+    const manifests: Descriptor[] = [];
+    for (const m of all) if (await shown(m)) manifests.push(m);
     return manifests.map((m): Node => {
       const tag = m.annotations?.['org.opencontainers.image.ref.name'];
       const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };
@@ -168,13 +216,32 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       : await store.getManifest(await store.resolve(node.ref.digest ?? node.ref.tag));
     const parentId = nodeId(node);
     if (doc.kind === 'index') {
-      return doc.index.manifests.map((descriptor): Node => ({ kind: 'platform', ref: { ...node.ref, digest: descriptor.digest }, descriptor, parentId }));
+      // SOCI v2 index descriptors show under the image manifest they describe, not as platforms.
+      return doc.index.manifests.filter((d) => d.artifactType !== SOCI_INDEX_V2).map((descriptor): Node => ({ kind: 'platform', ref: { ...node.ref, digest: descriptor.digest }, descriptor, parentId }));
     }
     const { layers } = doc.manifest;
     if (layers.length === 0) return [{ kind: 'info', message: 'No layers', parentId }];
     const ref = { ...node.ref, digest: doc.descriptor.digest };
     this.services.log.info(`Read manifest of ${formatReference(ref)}`);
-    return layers.map((descriptor, index): Node => ({ kind: 'layer', ref, descriptor, index, count: layers.length, parentId }));
+    const soci = await this.sociIndexes(store, node, ref, layers);
+    const ztocs = new Map(soci.flatMap((n) => (n.kind === 'sociIndex' ? [...n.index.ztocs] : [])));
+    return [
+      ...layers.map((descriptor, index): Node => {
+        const ztoc = ztocs.get(descriptor.digest);
+        return { kind: 'layer', ref, descriptor, index, count: layers.length, parentId, ...(ztoc ? { ztoc } : {}) };
+      }),
+      ...soci,
+    ];
+  }
+
+  /** The image's SOCI indexes after its layers; failing to find them spoils nothing else. */
+  private async sociIndexes(store: ImageStore, node: Extract<Node, { kind: 'image' | 'platform' }>, ref: ImageReference, layers: Descriptor[]): Promise<Node[]> {
+    try {
+      const found = await findSociIndexes(store, ref.digest);
+      return found.indexes.map((index): Node => ({ kind: 'sociIndex', ref, index, layers, parentId: nodeId(node) }));
+    } catch (e) {
+      return [this.errorNode(node, e, 'refresh')];
+    }
   }
 
   dispose(): void {
@@ -191,9 +258,14 @@ function hostOf(node: Node): string | undefined {
     case 'image':
     case 'platform':
     case 'layer':
+    case 'sociIndex':
       return node.ref.kind === 'registry' ? node.ref.registry : undefined;
     case 'tocEntry':
       return hostOf(node.layer);
+    case 'ztoc':
+      return node.layer.ref.kind === 'registry' ? node.layer.ref.registry : undefined;
+    case 'ztocEntry':
+      return hostOf(node.ztoc);
     default:
       return undefined;
   }
@@ -204,4 +276,9 @@ function tocNode(layer: LayerNode, tree: TocTree, dir: string, name: string): No
   return { kind: 'tocEntry', layer, item: tree.get(path) ?? { path, name, type: 'other', chunks: 0, prefetched: false } };
 }
 
-const EMPTY: Record<PagedNode['kind'], string> = { registry: 'No repositories', repository: 'No tags', layer: 'Empty layer', tocEntry: 'Empty directory' };
+function ztocNode(ztoc: ZtocNode, tree: ZtocTree, dir: string, name: string): Node {
+  const path = childPath(dir, name);
+  return { kind: 'ztocEntry', ztoc, item: tree.get(path) ?? { path, name, type: 'other' } };
+}
+
+const EMPTY: Record<PagedNode['kind'], string> = { registry: 'No repositories', repository: 'No tags', layer: 'Empty layer', tocEntry: 'Empty directory', ztoc: 'Empty layer', ztocEntry: 'Empty directory' };

@@ -1,13 +1,9 @@
-// An eStargz TOC as a folder tree: directories (listed or only implied by deeper names), files
-// with their chunk counts, links with their targets, and which files sit before the prefetch
-// landmark. Built once per layer; plain data, no vscode.
+// An eStargz TOC as a folder tree: files with their chunk counts, links with their targets, and
+// which files sit before the prefetch landmark. Built once per layer.
 import { cleanEntryName, PREFETCH_LANDMARK, type Toc, type TocEntry } from '../../core/estargz/toc.js';
+import { FileTree, type FileItem } from './FileTree.js';
 
-export interface TocItem {
-  /** Clean path from the layer root, e.g. `usr/bin/env`. */
-  path: string;
-  name: string;
-  type: 'dir' | 'reg' | 'symlink' | 'hardlink' | 'other';
+export interface TocItem extends FileItem {
   /** The entry itself; a directory only implied by its contents has none. */
   entry?: TocEntry;
   /** Separately fetched pieces of a regular file's data (0 for an empty file). */
@@ -16,12 +12,9 @@ export interface TocItem {
   prefetched: boolean;
 }
 
-export class TocTree {
-  private readonly items = new Map<string, TocItem>();
-  /** Child names per directory path, sorted once on first use. */
-  private readonly dirs = new Map<string, { names: string[]; sorted: boolean }>([['', { names: [], sorted: false }]]);
-
+export class TocTree extends FileTree<TocItem> {
   constructor(toc: Toc) {
+    super((path, name) => ({ path, name, type: 'dir', chunks: 0, prefetched: false }));
     const landmarkAt = toc.entries.findIndex((e) => e.type === 'reg' && cleanEntryName(e.name) === PREFETCH_LANDMARK);
     let file: TocItem | undefined;
     toc.entries.forEach((e, i) => {
@@ -37,35 +30,4 @@ export class TocTree {
       this.add(item);
     });
   }
-
-  /** Adds an item under its parent, implying missing parents; a later entry for a path wins. */
-  private add(item: TocItem): void {
-    const slash = item.path.lastIndexOf('/');
-    const parent = slash < 0 ? '' : item.path.slice(0, slash);
-    if (parent !== '' && !this.items.has(parent)) this.add({ path: parent, name: parent.slice(parent.lastIndexOf('/') + 1), type: 'dir', chunks: 0, prefetched: false });
-    if (!this.items.has(item.path)) this.dirs.get(parent)?.names.push(item.name);
-    this.items.set(item.path, item);
-    if (item.type === 'dir' && !this.dirs.has(item.path)) this.dirs.set(item.path, { names: [], sorted: false });
-  }
-
-  get(path: string): TocItem | undefined {
-    return this.items.get(path);
-  }
-
-  /** A directory's child names: directories first, then by name. */
-  children(path: string): string[] {
-    const dir = this.dirs.get(path);
-    if (!dir) return [];
-    if (!dir.sorted) {
-      const isDir = (name: string): boolean => this.items.get(childPath(path, name))?.type === 'dir';
-      dir.names.sort((a, b) => Number(isDir(b)) - Number(isDir(a)) || (a < b ? -1 : a > b ? 1 : 0));
-      dir.sorted = true;
-    }
-    return dir.names;
-  }
-}
-
-/** The path of a child of `dir`. */
-export function childPath(dir: string, name: string): string {
-  return dir ? `${dir}/${name}` : name;
 }

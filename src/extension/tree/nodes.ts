@@ -1,8 +1,11 @@
 // The Lazy Images tree's elements: plain data with a `kind`, rendered by the tree provider.
 import { TOC_DIGEST_ANNOTATION } from '../../core/estargz/verify.js';
 import type { Descriptor, ImageReference } from '../../core/oci/index.js';
+import type { SociIndex } from '../../core/soci/manifest.js';
 import type { JobRecord } from '../jobs/JobManager.js';
+import type { ZtocLayer } from './layerTrees.js';
 import type { TocItem } from './TocTree.js';
+import type { ZtocItem } from './ZtocTree.js';
 
 export type Node =
   | { kind: 'registriesRoot' }
@@ -18,6 +21,11 @@ export type Node =
   | LayerNode
   /** A file, directory or link in an eStargz layer's TOC. */
   | { kind: 'tocEntry'; layer: LayerNode; item: TocItem }
+  /** A SOCI index of an image manifest (`ref` by digest), found as the snapshotter finds it. */
+  | { kind: 'sociIndex'; ref: ImageReference; index: SociIndex; layers: Descriptor[]; parentId: string }
+  | ZtocNode
+  /** A file, directory or link in a zTOC. */
+  | { kind: 'ztocEntry'; ztoc: ZtocNode; item: ZtocItem }
   | { kind: 'loadMore'; parent: PagedNode }
   | { kind: 'addRepository'; host: string }
   | { kind: 'info'; message: string; parentId: string }
@@ -32,13 +40,24 @@ export interface LayerNode {
   index: number;
   count: number;
   parentId: string;
+  /** Its zTOC, when a SOCI index of the image has one. */
+  ztoc?: Descriptor;
 }
 
-/** Nodes whose children come in pages with a "Load more...": listings, eStargz layers, TOC directories. */
-export type PagedNode = Extract<Node, { kind: 'registry' | 'repository' | 'layer' | 'tocEntry' }>;
+/** A layer's zTOC, listed under its SOCI index; it expands into the zTOC's files. */
+export interface ZtocNode {
+  kind: 'ztoc';
+  layer: ZtocLayer;
+  parentId: string;
+}
+
+/** Nodes whose children come in pages with a "Load more...": listings, and layers' file trees. */
+export type PagedNode = Extract<Node, { kind: 'registry' | 'repository' | 'layer' | 'tocEntry' | 'ztoc' | 'ztocEntry' }>;
+
+const PAGED = new Set<Node['kind']>(['registry', 'repository', 'layer', 'tocEntry', 'ztoc', 'ztocEntry']);
 
 export function isPaged(node: Node | undefined): node is PagedNode {
-  return node?.kind === 'registry' || node?.kind === 'repository' || node?.kind === 'layer' || node?.kind === 'tocEntry';
+  return node !== undefined && PAGED.has(node.kind);
 }
 
 /** The layer's annotations say eStargz: its TOC can be browsed. */
@@ -69,6 +88,12 @@ export function nodeId(node: Node): string {
       return `${node.parentId}/layer:${node.index}:${node.descriptor.digest}`;
     case 'tocEntry':
       return `${nodeId(node.layer)}/toc:${node.item.path}`;
+    case 'sociIndex':
+      return `${node.parentId}/soci:${node.index.descriptor.digest}`;
+    case 'ztoc':
+      return `${node.parentId}/ztoc:${node.layer.ztoc.digest}`;
+    case 'ztocEntry':
+      return `${nodeId(node.ztoc)}/file:${node.item.path}`;
     case 'loadMore':
       return `${nodeId(node.parent)}/loadMore`;
     case 'addRepository':
@@ -90,5 +115,7 @@ export function contextValue(node: Node): string {
   if (node.kind === 'error' && node.needsLogin) tokens.push('needsLogin');
   if (node.kind === 'job') tokens.push(node.record.status);
   if (node.kind === 'layer' && isEstargz(node)) tokens.push('estargz');
+  if (node.kind === 'layer' && node.ztoc) tokens.push('soci');
+  if (node.kind === 'ztocEntry' && (node.item.type === 'reg' || node.item.type === 'hardlink')) tokens.push('file');
   return tokens.sort().join(';');
 }

@@ -58,16 +58,38 @@ function build(node: Node): vscode.TreeItem {
       return item;
     }
     case 'layer': {
-      // eStargz by its annotation; Verify Lazy Pull Readiness checks that the content agrees.
+      // eStargz by its annotation, SOCI by a zTOC in an index of the image; Verify Lazy Pull
+      // Readiness checks that the content agrees.
       const estargz = isEstargz(node);
-      const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, estargz ? Collapsed : None), estargz ? 'cloud-download' : 'layers');
-      // The badge first: a narrow tree cuts the description's end.
-      item.description = `${estargz ? 'eStargz · ' : ''}${formatBytes(node.descriptor.size)} · ${shortMediaType(node.descriptor.mediaType)}`;
-      item.tooltip = descriptorTooltip(estargz ? 'eStargz layer' : 'Layer', node.descriptor);
+      const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, estargz ? Collapsed : None), estargz || node.ztoc ? 'cloud-download' : 'layers');
+      // The badges first: a narrow tree cuts the description's end.
+      const badges = [estargz ? 'eStargz' : '', node.ztoc ? 'SOCI' : ''].filter(Boolean);
+      item.description = [...badges, formatBytes(node.descriptor.size), shortMediaType(node.descriptor.mediaType)].join(' · ');
+      item.tooltip = descriptorTooltip(badges.length ? `${badges.join(' and ')} layer` : 'Layer', node.descriptor, node.ztoc ? { 'zTOC': `\`${node.ztoc.digest}\`` } : {});
       return item;
     }
     case 'tocEntry':
       return tocItem(node.item);
+    case 'sociIndex': {
+      const { index } = node;
+      const item = withIcon(new vscode.TreeItem(`SOCI index ${index.version}`, Collapsed), index.problems.length ? 'warning' : 'zap');
+      item.description = `${index.ztocs.size} zTOC${index.ztocs.size === 1 ? '' : 's'} · ${shortDigest(index.descriptor.digest)}${index.problems.length ? ' · see tooltip' : ''}`;
+      item.tooltip = descriptorTooltip(`SOCI index ${index.version}`, index.descriptor, {
+        'layers with a zTOC': `${index.ztocs.size} of ${node.layers.length} (the others are pulled whole)`,
+        ...(index.buildTool ? { 'built by': escapeMarkdown(index.buildTool) } : {}),
+        ...Object.fromEntries(index.problems.map((p, i) => [`problem ${i + 1}`, escapeMarkdown(p)])),
+      });
+      return item;
+    }
+    case 'ztoc': {
+      const { layer, ztoc, index, count } = node.layer;
+      const item = withIcon(new vscode.TreeItem(`zTOC of layer ${index}/${count}`, Collapsed), 'list-tree');
+      item.description = `${formatBytes(ztoc.size)} · layer ${formatBytes(layer.size)}`;
+      item.tooltip = descriptorTooltip('zTOC', ztoc, { layer: `\`${layer.digest}\`` });
+      return item;
+    }
+    case 'ztocEntry':
+      return ztocItem(node);
     case 'loadMore': {
       const item = withIcon(new vscode.TreeItem('Load more...', None), 'ellipsis');
       item.command = { command: 'lazyImages.loadMore', title: 'Load More', arguments: [node.parent] };
@@ -119,6 +141,27 @@ function tocItem(toc: TocItem): vscode.TreeItem {
   return item;
 }
 
+/** A zTOC's file: its size and the spans its data lies in; a click reads it through them. */
+function ztocItem(node: Extract<Node, { kind: 'ztocEntry' }>): vscode.TreeItem {
+  const { item: z } = node;
+  const e = z.entry;
+  const item = withIcon(new vscode.TreeItem(z.name, z.type === 'dir' ? Collapsed : None), TOC_ICONS[z.type]);
+  const spans = z.spans ? (z.spans[0] === z.spans[1] ? `span ${z.spans[0]}` : `spans ${z.spans[0]}–${z.spans[1]}`) : '';
+  const parts: string[] = [];
+  if (z.type === 'reg') parts.push(formatBytes(e?.uncompressedSize ?? 0), spans || 'no data');
+  if (z.type === 'symlink') parts.push(`→ ${e?.linkname ?? ''}`);
+  if (z.type === 'hardlink') parts.push(`hard link → ${e?.linkname ?? ''}`);
+  if (z.type === 'other') parts.push(e?.type ?? 'implied');
+  item.description = parts.join(' · ');
+  const rows = [`**${escapeMarkdown(z.path)}**`, '', '| | |', '|---|---|', `| type | ${e?.type ?? 'dir (implied by its contents)'} |`];
+  if (e?.type === 'reg') rows.push(`| size | ${formatBytes(e.uncompressedSize)} (${e.uncompressedSize} bytes) |`, `| in the tar | bytes ${e.uncompressedOffset} to ${e.uncompressedOffset + e.uncompressedSize} |`, `| spans | ${spans || 'none'} |`);
+  if (e?.linkname) rows.push(`| target | \`${e.linkname.replace(/[`|]/g, ' ')}\` |`);
+  if (e) rows.push(`| mode | ${(e.mode & 0o7777).toString(8).padStart(4, '0')} |`, `| owner | ${e.uid}:${e.gid} |`, `| modified | ${e.modTime} |`);
+  item.tooltip = new vscode.MarkdownString(rows.join('\n'));
+  if (z.type === 'reg' || z.type === 'hardlink') item.command = { command: 'lazyImages.openLazyFile', title: 'Open File (lazy)', arguments: [node] };
+  return item;
+}
+
 const JOB_ICONS: Record<JobRecord['status'], string> = { running: 'sync~spin', succeeded: 'pass', failed: 'error', cancelled: 'circle-slash' };
 
 function escapeMarkdown(text: string): string {
@@ -134,8 +177,10 @@ function markdown(...paragraphs: string[]): vscode.MarkdownString {
   return new vscode.MarkdownString(paragraphs.join('\n\n'));
 }
 
-function descriptorTooltip(what: string, d: Descriptor): vscode.MarkdownString {
+/** A descriptor's fields and annotations, after any `extra` rows (values already Markdown). */
+function descriptorTooltip(what: string, d: Descriptor, extra: Record<string, string> = {}): vscode.MarkdownString {
   const rows = [`**${what}**`, '', '| | |', '|---|---|', `| digest | \`${d.digest}\` |`, `| size | ${formatBytes(d.size)} (${d.size} bytes) |`, `| media type | \`${d.mediaType}\` |`];
+  for (const [k, v] of Object.entries(extra)) rows.push(`| ${k} | ${v} |`);
   for (const [k, v] of Object.entries(d.annotations ?? {})) rows.push(`| \`${k}\` | \`${v.replace(/[`|]/g, ' ')}\` |`);
   return new vscode.MarkdownString(rows.join('\n'));
 }

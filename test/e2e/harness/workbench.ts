@@ -103,14 +103,24 @@ export class Workbench {
     ].join('\n--\n');
   }
 
-  /** Expands a collapsed row (a click toggles it) and waits until it says it is expanded. */
+  /**
+   * Expands a collapsed row (a click toggles it) and waits until it says it is expanded. The row
+   * is found again on every look: a refresh re-renders rows, and a click on a row being replaced
+   * is lost, so an unanswered click is repeated.
+   */
   async expand(label: string | RegExp): Promise<void> {
-    const row = this.row(label);
-    await row.waitFor().catch(async () => {
-      throw new Error(`no row ${String(label)} in the tree\n${await this.diagnosis()}`);
-    });
-    if ((await row.getAttribute('aria-expanded')) !== 'true') await this.click(row);
-    await this.page.waitForFunction((el) => el?.getAttribute('aria-expanded') === 'true', await row.elementHandle());
+    const deadline = Date.now() + TIMEOUT;
+    for (let clicked = 0; ;) {
+      const row = this.row(label);
+      const state = await row.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => undefined);
+      if (state === 'true') return;
+      if (Date.now() > deadline) throw new Error(`the row ${String(label)} never ${state === undefined ? 'appeared' : 'expanded'}\n${await this.diagnosis()}`);
+      if (state === 'false' && Date.now() - clicked > 2000) {
+        await this.click(row);
+        clicked = Date.now();
+      }
+      await this.page.waitForTimeout(200);
+    }
   }
 
   /** Right-clicks a row and picks a context-menu entry, as a mouse user does. */

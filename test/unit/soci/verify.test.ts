@@ -7,7 +7,9 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { renderLazyReport } from '../../../src/extension/reports/lazyReport.js';
-import { buildSociIndexes, catFile, inspectImage, verifyImage } from '../../../src/core/jobs/index.js';
+import { cleanEntryName } from '../../../src/core/estargz/toc.js';
+import { buildSociIndexes, catFile, inspectImage, readZtoc, readZtocEntry, verifyImage } from '../../../src/core/jobs/index.js';
+import { ZtocTree } from '../../../src/extension/tree/ZtocTree.js';
 import { MediaType, readBlob, sha256, writeImage, type Descriptor, type ImageManifest, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { goManifest } from '../../../src/core/soci/goJson.js';
 import { INDEX_DIGEST_ANNOTATION, sociIndexManifest } from '../../../src/core/soci/manifest.js';
@@ -21,6 +23,7 @@ describe('SOCI images read back', () => {
   let store: OciLayoutStore;
   let tar: Buffer;
   let ztoc: Ztoc;
+  let ztocDescriptor: Descriptor;
   let layer: Descriptor;
 
   before(async () => {
@@ -33,7 +36,8 @@ describe('SOCI images read back', () => {
     layer = doc.manifest.layers[0]!;
     const index = await store.getManifest(result.indexes[0]!.index);
     if (index.kind !== 'manifest') throw new Error('not a manifest');
-    ztoc = decodeZtoc(await readBlob(store, index.manifest.layers[0]!, 1 << 30), 'ztoc');
+    ztocDescriptor = index.manifest.layers[0]!;
+    ztoc = decodeZtoc(await readBlob(store, ztocDescriptor, 1 << 30), 'ztoc');
     assert.ok(ztoc.maxSpanId >= 4, `${ztoc.maxSpanId + 1} spans`);
   });
 
@@ -93,6 +97,24 @@ describe('SOCI images read back', () => {
     assert.equal(r.via, 'soci');
     assert.equal(r.spans!.length, 1);
     assert.ok(r.fetched < layer.size / 2, `fetched ${r.fetched} of ${layer.size}`);
+  });
+
+  it('the zTOC as folders gives each file the spans reading it fetches, and reading it fetches only those', async () => {
+    const table = (await readZtoc(store, ztocDescriptor, layer, 'layer', {})).spans;
+    const tree = new ZtocTree(ztoc, table);
+    const files = ztoc.entries.filter((e) => e.type === 'reg');
+    const wide = files.find((e) => table.spanOf(e.uncompressedOffset) < table.spanOf(e.uncompressedOffset + e.uncompressedSize - 1))!;
+    assert.ok(wide, 'some file crosses a span boundary');
+    const item = tree.get(cleanEntryName(wide.name))!;
+    assert.ok(item.spans![1] > item.spans![0], JSON.stringify(item.spans));
+    const read = await readZtocEntry(store, layer, table, wide, 'layer');
+    assert.ok(read.bytes.equals(tar.subarray(wide.uncompressedOffset, wide.uncompressedOffset + wide.uncompressedSize)));
+    assert.deepEqual(read.spans, Array.from({ length: item.spans![1] - item.spans![0] + 1 }, (_, i) => item.spans![0] + i));
+    assert.equal(read.fetched, read.spans.reduce((n, id) => n + table.spans[id]!.end - table.spans[id]!.start, 0));
+    const empty = files.find((e) => e.uncompressedSize === 0);
+    if (empty) assert.equal(tree.get(cleanEntryName(empty.name))?.spans, undefined);
+    const top = tree.children('');
+    assert.ok(top.length > 0 && top.every((name, i) => i === 0 || tree.get(top[i - 1]!)?.type === 'dir' || tree.get(name)?.type !== 'dir'), 'directories first');
   });
 
   it('a span digest that lies fails verify and the read, naming the span', async () => {
