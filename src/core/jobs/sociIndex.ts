@@ -80,14 +80,16 @@ export async function buildSociIndexes(
   if (!Number.isSafeInteger(spanSize) || spanSize < 1) throw new LazyImageError('INVALID_ARGUMENT', `span size ${spanSize} is not a positive number of bytes`);
   if (!Number.isSafeInteger(minLayerSize) || minLayerSize < 0) throw new LazyImageError('INVALID_ARGUMENT', `minimum layer size ${minLayerSize} is not a number of bytes`);
   const call = options.signal ? { signal: options.signal } : {};
-  const root = await source.getManifest(await source.resolve(sourceRef, call), call);
+  // The zTOC threads start now, so their start-up overlaps reading the manifests.
   const indexer = new Indexer(source, destination, { ...options, spanSize, minLayerSize });
-  const images = root.kind === 'manifest' ? [root]
-    : options.allPlatforms ? await Promise.all(root.index.manifests.filter(isImage).map((m) => source.getManifest(m, call)))
-      : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
   const skippedAll: string[] = [];
   const built: Array<{ image: ManifestDocument; refs: ZtocRef[]; layers: IndexedLayer[] }> = [];
+  let root: ManifestDocument;
   try {
+    root = await source.getManifest(await source.resolve(sourceRef, call), call);
+    const images = root.kind === 'manifest' ? [root]
+      : options.allPlatforms ? await Promise.all(root.index.manifests.filter(isImage).map((m) => source.getManifest(m, call)))
+        : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
     for (const image of images) {
       if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
       const layers = await indexer.layers(image);
@@ -187,7 +189,7 @@ class Indexer {
   /** By layer digest: a layer shared by platforms gets one zTOC. */
   private readonly done = new Map<string, Promise<LayerOutcome>>();
 
-  private readonly threads = new ZtocThreads();
+  private readonly threads = new ZtocThreads(LAYERS_AT_ONCE);
 
   constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: SociIndexOptions & { spanSize: number; minLayerSize: number }) {}
 

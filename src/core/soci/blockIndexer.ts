@@ -14,6 +14,7 @@ import { boundariesFrom, WINDOW_SIZE, type Boundary, type Checkpoint, type Index
 
 const OUTPUT_CHUNK = 1024 * 1024;
 const TRAILER_SIZE = 8;
+const ANY_BITS = [0, 1, 2, 3, 4, 5, 6, 7];
 /** A gzip header with its optional name, comment and extra field; anything longer is refused. */
 const MAX_HEADER = 1024 * 1024;
 
@@ -178,29 +179,46 @@ export class BlockGzipIndexer {
 
   /**
    * Decides the candidates, now that the inflater is at a sure boundary or at the end of the
-   * deflate stream: pako inflates from the anchor to here, trying each unused-bit count the anchor
-   * may have until one reproduces native's output; a candidate where it passed a boundary (not
-   * the final one) and that is still due becomes a checkpoint with that boundary's bits.
-   * Returns the boundary here, where it stopped (undefined at the stream's end).
+   * deflate stream. pako inflates from a known boundary to here under each unused-bit count it may
+   * have, and the count that reproduces native's output tells which candidates are boundaries and
+   * their bits; a boundary not after the final block, and still due, becomes a checkpoint. Most
+   * often the first candidate is itself a boundary that exactly one count fits: one block to
+   * inflate. Else (it is none, or a stored block follows it, whose header reads the same under
+   * several counts) pako starts from the anchor. Returns the boundary here (none at the end).
    */
   private resolve(): Boundary | undefined {
-    const a = this.anchor;
-    if (!a) throw new LazyImageError('INTERNAL', `${this.where}: a checkpoint candidate before any block boundary`);
-    const input = this.input.slice(a.in, this.totalIn);
-    const expected = this.output.slice(a.out, this.totalOut);
-    let passed: Boundary[] | undefined;
-    for (const bits of a.bits === undefined ? [0, 1, 2, 3, 4, 5, 6, 7] : [a.bits]) {
-      passed = boundariesFrom(a.lastByte, bits, a.window, input, expected);
-      if (passed) break;
+    const first = this.candidates[0]!;
+    const direct = this.trials(first);
+    let start: Stop = first;
+    let passed: Boundary[];
+    if (direct.length === 1) {
+      passed = [{ in: 0, out: 0, bits: direct[0]!.bits, final: false }, ...direct[0]!.passed];
+    } else {
+      if (!this.anchor) throw new LazyImageError('INTERNAL', `${this.where}: a checkpoint candidate before any block boundary`);
+      start = this.anchor;
+      const fromAnchor = this.trials(this.anchor)[0];
+      if (!fromAnchor) throw this.corrupt('pako and node:zlib disagree on the deflate blocks');
+      passed = fromAnchor.passed;
     }
-    if (!passed) throw this.corrupt('pako and node:zlib disagree on the deflate blocks');
     for (const c of this.candidates) {
-      const b = passed.find((p) => p.in === c.in - a.in && p.out === c.out - a.out);
+      const b = passed.find((p) => p.in === c.in - start.in && p.out === c.out - start.out);
       if (b && !b.final && this.due(c.out)) this.checkpoint(c, b.bits);
     }
     this.candidates = [];
     const end = passed.at(-1);
-    return end?.in === input.length ? end : undefined;
+    return end?.in === this.totalIn - start.in ? end : undefined;
+  }
+
+  /** The unused-bit counts of `s` under which pako reproduces native's output up to here, with the boundaries it passed. */
+  private trials(s: Stop & { bits?: number | undefined }): Array<{ bits: number; passed: Boundary[] }> {
+    const input = this.input.slice(s.in, this.totalIn);
+    const expected = this.output.slice(s.out, this.totalOut);
+    const fits: Array<{ bits: number; passed: Boundary[] }> = [];
+    for (const bits of s.bits === undefined ? ANY_BITS : [s.bits]) {
+      const passed = boundariesFrom(s.lastByte, bits, s.window, input, expected);
+      if (passed) fits.push({ bits, passed });
+    }
+    return fits;
   }
 
   private checkpoint(c: Stop, bits: number): void {

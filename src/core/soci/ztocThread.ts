@@ -38,10 +38,16 @@ export class ZtocThreads {
   private readonly idle: Worker[] = [];
   private readonly running = new Set<Worker>();
 
+  /** `ready` threads start at once, ahead of the first layer. */
+  constructor(ready = 0) {
+    for (let i = 0; i < ready; i++) this.idle.push(startThread());
+  }
+
   /** Builds one layer's zTOC from its bytes, on an idle thread or a new one. */
   async build(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions = {}): Promise<ThreadBuiltZtoc> {
-    // Next to this module both in `out/` and in the `dist/` bundles, which bundle it as its own entry.
-    const worker = this.idle.pop() ?? new Worker(join(__dirname, 'ztocWorker.js'));
+    let worker = this.idle.pop();
+    while (worker && exited.has(worker)) worker = this.idle.pop();
+    worker ??= startThread();
     this.running.add(worker);
     let reusable = false;
     try {
@@ -59,6 +65,16 @@ export class ZtocThreads {
   async close(): Promise<void> {
     await Promise.all([...this.idle.splice(0), ...this.running].map((w) => w.terminate()));
   }
+}
+
+/** Threads that ended while idle (their errors are reported by the build that uses them next, or not at all). */
+const exited = new WeakSet<Worker>();
+
+function startThread(): Worker {
+  // Next to this module both in `out/` and in the `dist/` bundles, which bundle it as its own entry.
+  const worker = new Worker(join(__dirname, 'ztocWorker.js'));
+  worker.on('error', () => undefined).once('exit', () => exited.add(worker));
+  return worker;
 }
 
 /** One layer, for callers with one: a thread of its own, ended after. */
