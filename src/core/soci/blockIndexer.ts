@@ -15,6 +15,10 @@ import { boundariesFrom, WINDOW_SIZE, type Boundary, type Checkpoint, type Index
 const OUTPUT_CHUNK = 1024 * 1024;
 const TRAILER_SIZE = 8;
 const ANY_BITS = [0, 1, 2, 3, 4, 5, 6, 7];
+/** Output checked past the last candidate: a wrong bit count or a stop that is no boundary never matches this far. */
+const CHECKED = 64 * 1024;
+/** How far before a span's end inflating goes back to stopping at every boundary. */
+const BLIND_MARGIN = 256 * 1024;
 /** A gzip header with its optional name, comment and extra field; anything longer is refused. */
 const MAX_HEADER = 1024 * 1024;
 
@@ -41,9 +45,14 @@ class ByteLog {
 
   /** The bytes in [from, to), which must lie inside the log. */
   slice(from: number, to: number): Buffer {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    this.chunks = [all];
-    return all.subarray(from - this.start, to - this.start);
+    const parts: Buffer[] = [];
+    let at = this.start;
+    for (const chunk of this.chunks) {
+      const end = at + chunk.length;
+      if (end > from && at < to) parts.push(chunk.subarray(Math.max(0, from - at), Math.min(chunk.length, to - at)));
+      at = end;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   /** Hands the bytes before `to` to `use` (in order) and forgets them. */
@@ -125,9 +134,16 @@ export class BlockGzipIndexer {
       this.out = next;
       this.at = WINDOW_SIZE;
     }
+    // Far from the next span's end no boundary can be a checkpoint: inflate without stopping at
+    // them, and no further than where one could be.
+    // It stops short, so that the boundaries just before the span's end are seen: the last one
+    // is where pako starts when a candidate cannot be judged on its own.
+    const ahead = this.spanSize - (this.totalOut - this.last) - BLIND_MARGIN;
+    const blind = this.totalOut > 0 && this.candidates.length === 0 && ahead > 0;
+    const end = blind ? Math.min(this.out.length, this.at + ahead) : this.out.length;
     let step;
     try {
-      step = this.inflater.step(chunk, this.out, this.at);
+      step = this.inflater.step(chunk, this.out, this.at, end, blind);
     } catch (e) {
       throw this.corrupt((e as Error).message);
     }
@@ -147,17 +163,10 @@ export class BlockGzipIndexer {
       this.phase = 'trailer';
     } else if (step.stopped !== 'boundary') {
       if (this.due()) this.candidates.push(this.here());
-    } else if (this.candidates.length) {
-      // Resolving learns this boundary's unused bits too: it can be a checkpoint at once.
-      const end = this.resolve();
-      if (!end) throw this.corrupt('pako and node:zlib disagree on where a block ends');
-      const here = { ...this.here(), bits: end.bits };
-      if (this.due() && !end.final) this.checkpoint(here, end.bits);
-      this.moveAnchor(here);
-    } else if (this.due()) {
-      this.candidates.push(this.here());
     } else {
-      this.moveAnchor(this.here());
+      if (this.candidates.length) this.resolve();
+      if (this.due()) this.candidates.push(this.here());
+      else this.moveAnchor(this.here());
     }
     return chunk.subarray(step.consumed);
   }
@@ -178,49 +187,47 @@ export class BlockGzipIndexer {
   }
 
   /**
-   * Decides the candidates, now that the inflater is at a sure boundary or at the end of the
-   * deflate stream. pako inflates from a known boundary to here under each unused-bit count it may
-   * have, and the count that reproduces native's output tells which candidates are boundaries and
-   * their bits; a boundary not after the final block, and still due, becomes a checkpoint. Most
-   * often the first candidate is itself a boundary that exactly one count fits: one block to
-   * inflate. Else (it is none, or a stored block follows it, whose header reads the same under
-   * several counts) pako starts from the anchor. Returns the boundary here (none at the end).
+   * Decides the candidates, in order, now that the inflater is at a sure boundary or the end of
+   * the deflate stream: pako inflates from each one still due under each unused-bit count, and
+   * checks CHECKED bytes of output against native's. No count fits a stop that is no boundary;
+   * exactly one fits a boundary, which becomes a checkpoint with it. Several fit when a stored
+   * block follows (its header reads the same under several counts): then pako starts from the
+   * anchor, whose block ends exactly where the bits of the next one start.
    */
-  private resolve(): Boundary | undefined {
-    const first = this.candidates[0]!;
-    const direct = this.trials(first);
-    let start: Stop = first;
-    let passed: Boundary[];
-    if (direct.length === 1) {
-      passed = [{ in: 0, out: 0, bits: direct[0]!.bits, final: false }, ...direct[0]!.passed];
-    } else {
-      if (!this.anchor) throw new LazyImageError('INTERNAL', `${this.where}: a checkpoint candidate before any block boundary`);
-      start = this.anchor;
-      const fromAnchor = this.trials(this.anchor)[0];
-      if (!fromAnchor) throw this.corrupt('pako and node:zlib disagree on the deflate blocks');
-      passed = fromAnchor.passed;
-    }
-    for (const c of this.candidates) {
-      const b = passed.find((p) => p.in === c.in - start.in && p.out === c.out - start.out);
-      if (b && !b.final && this.due(c.out)) this.checkpoint(c, b.bits);
-    }
+  private resolve(): void {
+    const candidates = this.candidates;
     this.candidates = [];
-    const end = passed.at(-1);
-    return end?.in === this.totalIn - start.in ? end : undefined;
+    for (const c of candidates) {
+      if (!this.due(c.out)) continue;
+      const upTo = c.out + CHECKED;
+      const fits = this.trials(c, upTo, true);
+      if (fits.length === 1) this.checkpoint(c, fits[0]!.bits);
+      if (fits.length < 2) continue;
+      const a = this.anchor;
+      const passed = a && this.trials(a, upTo, false)[0]?.passed;
+      if (!passed) throw this.corrupt('pako and node:zlib disagree on the deflate blocks');
+      const b = passed.find((p) => p.in === c.in - a.in && p.out === c.out - a.out);
+      if (b && !b.final) this.checkpoint(c, b.bits);
+    }
   }
 
-  /** The unused-bit counts of `s` under which pako reproduces native's output up to here, with the boundaries it passed. */
-  private trials(s: Stop & { bits?: number | undefined }): Array<{ bits: number; passed: Boundary[] }> {
+  /**
+   * The unused-bit counts of `s` under which pako reproduces native's output (up to `upTo`), with
+   * the boundaries it passed: all of them, or only the first.
+   */
+  private trials(s: Stop & { bits?: number | undefined }, upTo: number, all: boolean): Array<{ bits: number; passed: Boundary[] }> {
     const input = this.input.slice(s.in, this.totalIn);
     const expected = this.output.slice(s.out, this.totalOut);
     const fits: Array<{ bits: number; passed: Boundary[] }> = [];
     for (const bits of s.bits === undefined ? ANY_BITS : [s.bits]) {
-      const passed = boundariesFrom(s.lastByte, bits, s.window, input, expected);
+      const passed = boundariesFrom(s.lastByte, bits, s.window, input, expected, upTo - s.out);
       if (passed) fits.push({ bits, passed });
+      if (fits.length && !all) break;
     }
     return fits;
   }
 
+  /** A checkpoint at a boundary, which, its bits known, is the best anchor too. */
   private checkpoint(c: Stop, bits: number): void {
     this.input.drop(c.in, (b) => this.span?.update(b));
     if (this.span) this.spanDigests.push(`sha256:${this.span.digest('hex')}`);
@@ -228,6 +235,7 @@ export class BlockGzipIndexer {
     if (bits) this.span.update(Buffer.of(c.lastByte));
     this.checkpoints.push({ in: c.in, out: c.out, bits, window: Buffer.from(c.window) });
     this.last = c.out;
+    this.moveAnchor({ ...c, bits });
   }
 
   /** Input bytes consumed: logged from the anchor on, hashed into their span when no longer needed. */
@@ -258,7 +266,7 @@ export class BlockGzipIndexer {
     // Just after a header is a sure boundary with no unused bits: no need to ask pako.
     const start = this.here();
     if (this.due()) this.checkpoint(start, 0);
-    this.moveAnchor({ ...start, bits: 0 });
+    else this.moveAnchor({ ...start, bits: 0 });
     return chunk.subarray(used);
   }
 

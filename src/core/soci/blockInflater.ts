@@ -21,7 +21,7 @@ export interface BlockStep {
   produced: number;
   /**
    * Why it returned: at a block boundary; with the input spent or the output full (at a boundary
-   * or not: zlib does not say); or at the end of the deflate stream (nothing taken, nothing made).
+   * or not: zlib does not say); or at the end of the deflate stream.
    */
   stopped: 'boundary' | 'input' | 'output' | 'end';
 }
@@ -46,18 +46,22 @@ export class BlockInflater {
   }
 
   /**
-   * Inflates until the next block boundary (or the stream's end: then nothing more is taken),
-   * until `input` is spent or `output` is full. Throws zlib's message on corrupt data.
+   * Inflates into `output[outOff, outEnd)` until the next block boundary (or the stream's end:
+   * then nothing more is taken), until `input` is spent or the output is full. `blind` does not
+   * stop at boundaries, for stretches where none can matter: it stops only for input, output or
+   * the stream's end. Throws zlib's message on corrupt data.
    */
-  step(input: Uint8Array, output: Uint8Array, outOff: number): BlockStep {
-    const outLen = output.length - outOff;
-    this.handle.writeSync(constants.Z_BLOCK, input, 0, input.length, output, outOff, outLen);
+  step(input: Uint8Array, output: Uint8Array, outOff: number, outEnd: number, blind = false): BlockStep {
+    const outLen = outEnd - outOff;
+    this.handle.writeSync(blind ? constants.Z_NO_FLUSH : constants.Z_BLOCK, input, 0, input.length, output, outOff, outLen);
     if (this.error !== undefined) throw new Error(this.error);
     const [availOut, availIn] = this.state as unknown as [number, number];
     const consumed = input.length - availIn;
     const produced = outLen - availOut;
-    // Short of its end, inflate always makes progress: every block takes at least one new byte.
-    const stopped = availIn === 0 ? 'input' : availOut === 0 ? 'output' : consumed === 0 && produced === 0 ? 'end' : 'boundary';
+    // Short of its end, inflate always makes progress (every block takes at least one new
+    // byte), and without Z_BLOCK it stops early only there.
+    const ended = blind || (consumed === 0 && produced === 0);
+    const stopped = availIn === 0 ? 'input' : availOut === 0 ? 'output' : ended ? 'end' : 'boundary';
     return { consumed, produced, stopped };
   }
 

@@ -193,22 +193,24 @@ const PROBE_STEP = 4096;
 
 /**
  * Inflates from a block boundary whose last byte `lastByte` has `bits` unused bits (primed with
- * them and with `window`), over exactly `input`; returns every boundary passed, or undefined
- * unless the output is exactly `expected` and the input ends at a boundary or the stream's end.
+ * them and with `window`) over `input`, checking the output against `expected`; returns the
+ * boundaries passed, or undefined when the output differs, or when the input ends short of a
+ * boundary or the stream's end. With `limit`, stops once that much output has matched.
  * node:zlib finds boundaries but not their unused bits: this is how they are learned.
  */
-export function boundariesFrom(lastByte: number, bits: number, window: Buffer, input: Buffer, expected: Buffer): Boundary[] | undefined {
+export function boundariesFrom(lastByte: number, bits: number, window: Buffer, input: Buffer, expected: Buffer, limit = Infinity): Boundary[] | undefined {
   const strm = new ZStream();
   inflateInit2(strm, RAW);
   prime(strm, lastByte, bits);
   inflateSetDictionary(strm, window);
-  const out = Buffer.alloc(expected.length + 1); // room for one byte too many, to see an overshoot
+  const want = Math.min(limit, expected.length);
+  const out = Buffer.allocUnsafe(want + 1); // room for one byte too many, to see an overshoot; only what inflate wrote is read
   strm.input = input;
   strm.next_in = 0;
   strm.avail_in = input.length;
   strm.output = out;
   strm.next_out = 0;
-  const found: Boundary[] = [];
+  const passed: Boundary[] = [];
   for (;;) {
     const from = strm.next_out;
     // A little output at a time, so a wrong guess is caught by its first bytes.
@@ -217,10 +219,11 @@ export function boundariesFrom(lastByte: number, bits: number, window: Buffer, i
     if ((ret !== Z_OK && ret !== Z_STREAM_END) || strm.next_out > expected.length) return undefined;
     if (!out.subarray(from, strm.next_out).equals(expected.subarray(from, strm.next_out))) return undefined;
     const boundary = ret === Z_STREAM_END || (strm.data_type & 128) !== 0;
-    if (boundary && ret !== Z_STREAM_END) found.push({ in: strm.next_in, out: strm.next_out, bits: strm.data_type & 7, final: (strm.data_type & 64) !== 0 });
+    if (boundary && ret !== Z_STREAM_END) passed.push({ in: strm.next_in, out: strm.next_out, bits: strm.data_type & 7, final: (strm.data_type & 64) !== 0 });
     // Spent input with full output may still owe a match's copy: go round again for it.
-    if (strm.avail_in === 0 && (boundary || strm.avail_out > 0)) return strm.next_out === expected.length && boundary ? found : undefined;
+    if (strm.avail_in === 0 && (boundary || strm.avail_out > 0)) return strm.next_out === expected.length && boundary ? passed : undefined;
     if (ret === Z_STREAM_END) return undefined;
+    if (strm.next_out >= limit) return passed;
   }
 }
 
