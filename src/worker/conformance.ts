@@ -207,6 +207,20 @@ async function expectNothingWritten(destination: string): Promise<void> {
   expect(leftovers.length === 0, `temporary files left: ${leftovers.join(', ')}`);
 }
 
+/**
+ * Starts a job on the big image, cancels it after its first progress report: it must answer
+ * -32800 and leave no manifest and no temporary file in `folder`.
+ */
+async function cancelAfterFirstReport(peer: Peer, operation: 'copy' | 'convert' | 'index', folder: string, params: (destination: string) => Record<string, unknown>): Promise<string> {
+  const token = `${operation}-cancelled`;
+  peer.send({ id: 1, method: Methods[operation], params: { ...params(`oci:${folder}:never`), workDoneToken: token } });
+  await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === token && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
+  peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
+  expectError(await peer.response(1, `answer to the cancelled ${operation}`), ErrorCodes.RequestCancelled, `cancelled ${operation}`);
+  await expectNothingWritten(folder);
+  return '-32800, no manifest, no temporary file';
+}
+
 async function stillAnswers(peer: Peer, id: string): Promise<void> {
   peer.send({ id, method: 'lazyimg/conformance-ping' });
   const reply = await peer.response(id, 'answer after the bad input');
@@ -284,14 +298,7 @@ const scenarios: Array<[string, Scenario]> = [
   }],
   ['cancellation', async (peer, fixture) => {
     await peer.initialize();
-    const destination = join(fixture.dir, 'cancelled');
-    peer.send({ id: 1, method: Methods.copy, params: { source: fixture.bigSource, destination: `oci:${destination}:never`, workDoneToken: 'c1' } });
-    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
-    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
-    const reply = await peer.response(1, 'answer to the cancelled copy');
-    expectError(reply, ErrorCodes.RequestCancelled, 'cancelled copy');
-    await expectNothingWritten(destination);
-    return '-32800, no manifest, no temporary file';
+    return cancelAfterFirstReport(peer, 'copy', join(fixture.dir, 'cancelled'), (destination) => ({ source: fixture.bigSource, destination }));
   }],
   ['convert to eStargz', async (peer, fixture) => {
     const ops = await offered(peer);
@@ -321,13 +328,7 @@ const scenarios: Array<[string, Scenario]> = [
   }],
   ['convert cancellation', async (peer, fixture) => {
     if (!(await offered(peer)).includes('convert')) return { skipped: 'the worker does not offer convert' };
-    const destination = join(fixture.dir, 'convert-cancelled');
-    peer.send({ id: 1, method: Methods.convert, params: { source: fixture.bigSource, destination: `oci:${destination}:never`, format: 'estargz', workDoneToken: 'vc1' } });
-    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'vc1' && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
-    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
-    expectError(await peer.response(1, 'answer to the cancelled convert'), ErrorCodes.RequestCancelled, 'cancelled convert');
-    await expectNothingWritten(destination);
-    return '-32800, no manifest, no temporary file';
+    return cancelAfterFirstReport(peer, 'convert', join(fixture.dir, 'convert-cancelled'), (destination) => ({ source: fixture.bigSource, destination, format: 'estargz' }));
   }],
   ['build a SOCI index', async (peer, fixture) => {
     const ops = await offered(peer);
@@ -358,13 +359,7 @@ const scenarios: Array<[string, Scenario]> = [
   }],
   ['SOCI index cancellation', async (peer, fixture) => {
     if (!(await offered(peer)).includes('index')) return { skipped: 'the worker does not offer index' };
-    const destination = join(fixture.dir, 'soci-cancelled');
-    peer.send({ id: 1, method: Methods.index, params: { source: fixture.bigSource, destination: `oci:${destination}:never`, workDoneToken: 'sc1' } });
-    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'sc1' && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
-    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
-    expectError(await peer.response(1, 'answer to the cancelled index'), ErrorCodes.RequestCancelled, 'cancelled index');
-    await expectNothingWritten(destination);
-    return '-32800, no manifest, no temporary file';
+    return cancelAfterFirstReport(peer, 'index', join(fixture.dir, 'soci-cancelled'), (destination) => ({ source: fixture.bigSource, destination }));
   }],
   ['shutdown and exit', async (peer) => {
     await peer.initialize();

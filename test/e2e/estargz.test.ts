@@ -33,32 +33,23 @@ describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeo
     await server?.stop();
   });
 
-  /** Waits until the open input box or quick pick asks `question` (the widget is reused between prompts). */
-  const asked = async (question: RegExp): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    for (let text = await bench.prompt(); !question.test(text); text = await bench.prompt()) {
-      if (Date.now() > deadline) throw new Error(`expected a prompt matching ${question}, it asks: ${text}`);
-      await bench.page.waitForTimeout(100);
-    }
-  };
-
   it('converts the image from its context menu, with progress in a notification and in the Jobs node', async () => {
     await bench.expand('images/app');
     await bench.contextMenu('v1', 'Convert to eStargz...');
-    await asked(/Tag of the converted image/);
+    await bench.waitForPrompt(/Tag of the converted image/);
     assert.equal(await bench.page.locator('.quick-input-box input').inputValue(), 'v1-esgz', 'the default tag');
     await bench.answer('v1-esgz');
-    await asked(/Enter converts with these options/);
+    await bench.waitForPrompt(/Enter converts with these options/);
     await bench.pick('Chunk size');
-    await asked(/chunk size/);
+    await bench.waitForPrompt(/chunk size/);
     await bench.answer('1 MiB');
-    await asked(/Enter converts with these options/);
+    await bench.waitForPrompt(/Enter converts with these options/);
     await bench.pick('Prioritized files');
-    await asked(/files to put first and prefetch/);
+    await bench.waitForPrompt(/files to put first and prefetch/);
     await bench.pick('Enter paths...');
-    await asked(/Paths in the image/);
+    await bench.waitForPrompt(/Paths in the image/);
     await bench.answer('/bin/hello');
-    await asked(/Enter converts with these options/);
+    await bench.waitForPrompt(/Enter converts with these options/);
     const options = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
     assert.ok(options.some((o) => /Chunk size\s*1\.00 MiB/.test(o)) && options.some((o) => /Prioritized files\s*1: \/bin\/hello/.test(o)), options.join('\n'));
     await bench.pick('Convert');

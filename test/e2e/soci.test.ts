@@ -31,27 +31,18 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
     await server?.stop();
   });
 
-  /** Waits until the open input box or quick pick asks `question` (the widget is reused between prompts). */
-  const asked = async (question: RegExp): Promise<void> => {
-    const deadline = Date.now() + 10_000;
-    for (let text = await bench.prompt(); !question.test(text); text = await bench.prompt()) {
-      if (Date.now() > deadline) throw new Error(`expected a prompt matching ${question}, it asks: ${text}`);
-      await bench.page.waitForTimeout(100);
-    }
-  };
-
   it('builds a SOCI index from the image\'s context menu, as a job, and says which layers got a zTOC', async () => {
     await bench.expand('images/app');
     await bench.contextMenu('v1', 'Build SOCI Index...');
-    await asked(/Build a SOCI index for app:v1 \| .*Enter builds with these options/);
+    await bench.waitForPrompt(/Build a SOCI index for app:v1 \| .*Enter builds with these options/);
     const defaults = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
     for (const expected of [/Build\s*a SOCI-enabled image at app:v1-soci/, /SOCI version\s*v2 \(default/, /Tag\s*v1-soci/, /Span size\s*4\.00 MiB \(default\)/, /Minimum layer size\s*10\.0 MiB \(default\)/]) {
       assert.ok(defaults.some((o) => expected.test(o)), `${expected} in\n${defaults.join('\n')}`);
     }
     await bench.pick('Span size');
-    await asked(/span size/);
+    await bench.waitForPrompt(/span size/);
     await bench.answer('1 MiB');
-    await asked(/Enter builds with these options/);
+    await bench.waitForPrompt(/Enter builds with these options/);
     const options = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
     assert.ok(options.some((o) => /Span size\s*1\.00 MiB$/.test(o)), options.join('\n'));
     await bench.screenshot('options');

@@ -203,6 +203,15 @@ export class Workbench {
     return parts.filter(Boolean).join(' | ');
   }
 
+  /** Waits until the open input box or quick pick asks `question` (the widget is reused between prompts). */
+  async waitForPrompt(question: RegExp): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (let text = await this.prompt(); !question.test(text); text = await this.prompt()) {
+      if (Date.now() > deadline) throw new Error(`expected a prompt matching ${question}, it asks: ${text}`);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
   async pick(label: string): Promise<void> {
     const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
     await row.waitFor();
