@@ -4,10 +4,13 @@
 // containerd the script starts, whose CPU and peak RSS get a row of their own. Every tool writes
 // a SOCI-enabled image with 4 MiB spans; the wall time, CPU and peak memory are the median of
 // BENCH_RUNS runs, and our image index must have the digest soci's standalone one has.
+// BENCH_SOCI_LARGE=1 adds two synthetic layers of 512 MiB and 1.5 GiB of tar (half incompressible
+// files, half repeated text, gzip level 1: test/helpers/tarfixtures.py), built once in the cache.
 import { existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { OciLayoutStore, writeImage } from '../../src/core/oci/index.js';
 import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
 import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, median, peakMiB, resetPeak, ROOT, run, RUNS, timed, warm, workspace, type Timing } from './measure.js';
 
@@ -25,6 +28,31 @@ async function taggedDigest(layout: string, tag?: string): Promise<string> {
   return entry.digest;
 }
 
+interface Dataset {
+  name: string;
+  label: string;
+  layout: string;
+  tag: string;
+}
+
+/** The synthetic large layers, made on first use. */
+async function largeDatasets(): Promise<Dataset[]> {
+  const out: Dataset[] = [];
+  for (const mib of [512, 1536]) {
+    const layout = join(CACHE, 'bench-soci-large', `big${mib}`, 'layout');
+    if (!existsSync(join(layout, 'index.json'))) {
+      process.stderr.write(`making a ${mib} MiB tar layer in ${layout}\n`);
+      const file = `${layout}.tar`;
+      await mkdir(dirname(file), { recursive: true });
+      await run('bash', ['-c', 'python3 "$0" make big "$1" > "$2"', join(ROOT, 'test', 'helpers', 'tarfixtures.py'), String(mib), file]);
+      await writeImage(await OciLayoutStore.open(layout, { create: true }), [{ tar: await readFile(file) }], { tag: 'v1', gzipLevel: 1 });
+      await rm(file);
+    }
+    out.push({ name: `big${mib}`, label: `${mib} MiB of tar in one layer, half incompressible, gzip level 1`, layout, tag: 'v1' });
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const hint = 'apt-get install stargz-snapshotter containerd time tar';
   const bin = { soci: requireCachedTool('soci-v0.16.1/soci'), ctr: requireTool('ctr-remote', hint), time: requireTool('time', hint), tar: requireTool('tar', hint) };
@@ -40,9 +68,13 @@ async function main(): Promise<void> {
     const { pid, address } = containerd;
     console.log(`SOCI index creation, 4 MiB spans, median of ${RUNS} runs; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ` +
       `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, soci v0.16.1; load average at start ${loadavg()[0]?.toFixed(2)}`);
-    for (const data of DATASETS) {
-      const layout = join(CACHE, 'bench-estargz', data.name, 'layout');
-      const source = await layoutManifest(layout, 'bookworm');
+    const datasets: Dataset[] = [
+      ...DATASETS.map((d) => ({ ...d, layout: join(CACHE, 'bench-estargz', d.name, 'layout'), tag: 'bookworm' })),
+      ...(process.env.BENCH_SOCI_LARGE === '1' ? await largeDatasets() : []),
+    ];
+    for (const data of datasets) {
+      const { layout, tag } = data;
+      const source = await layoutManifest(layout, tag);
       const archive = join(dir, `${data.name}.tar`);
       await run(bin.tar, ['-C', layout, '-cf', archive, '.']);
       await run(bin.ctr, ['--address', address, 'images', 'import', '--no-unpack', '--base-name', data.name, archive], env);
@@ -55,7 +87,7 @@ async function main(): Promise<void> {
         const standalone = join(dir, 'soci-standalone');
         const sociRoot = join(dir, 'soci-root');
         await Promise.all([ours, standalone, sociRoot].map((p) => rm(p, { recursive: true, force: true })));
-        rows.ours.push(await timed(bin.time, report, process.execPath, [CLI, 'index', `oci:${layout}:bookworm`, `oci:${ours}:soci`], env));
+        rows.ours.push(await timed(bin.time, report, process.execPath, [CLI, 'index', `oci:${layout}:${tag}`, `oci:${ours}:soci`], env));
         rows.standalone.push(await timed(bin.time, report, bin.soci, ['--root', sociRoot, 'convert', '--standalone', '--format', 'oci-dir', layout, standalone], env));
         digests = { ours: await taggedDigest(ours, 'soci'), soci: await taggedDigest(standalone) };
         // A fresh soci root each run, so no zTOC is reused from its artifacts database.
@@ -63,7 +95,7 @@ async function main(): Promise<void> {
         await run(bin.ctr, ['--address', address, 'images', 'rm', '--sync', `lazyimg.bench/${data.name}:soci`], env).catch(() => '');
         const cpuBefore = cpuSeconds(pid, ticks);
         const peakKnown = resetPeak(pid);
-        const t = await timed(bin.time, report, bin.soci, ['--address', address, '--root', sociRoot, 'convert', `${data.name}:bookworm`, `lazyimg.bench/${data.name}:soci`], env);
+        const t = await timed(bin.time, report, bin.soci, ['--address', address, '--root', sociRoot, 'convert', `${data.name}:${tag}`, `lazyimg.bench/${data.name}:soci`], env);
         rows.containerd.push({ ...t, daemonCpuS: cpuSeconds(pid, ticks) - cpuBefore, daemonRssMiB: peakKnown ? peakMiB(pid) : NaN });
         process.stderr.write(`${data.name} run ${i + 1}/${RUNS}: lazyimg ${rows.ours.at(-1)!.wallS.toFixed(2)} s, soci standalone ${rows.standalone.at(-1)!.wallS.toFixed(2)} s, soci with containerd ${t.wallS.toFixed(2)} s\n`);
       }

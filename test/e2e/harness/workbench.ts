@@ -38,14 +38,26 @@ export class Workbench {
     return bench;
   }
 
-  /** Collapses the other Explorer sections and expands "Lazy Images", so the tree has room. */
+  /**
+   * Collapses the other Explorer sections and expands "Lazy Images", so the tree has room; the
+   * view opening is what activates the extension. A click lost while the workbench is still
+   * laying itself out is repeated.
+   */
   private async showView(): Promise<void> {
     const header = this.page.locator('.pane-header', { hasText: 'Lazy Images' });
     await header.waitFor();
     for (const other of await this.page.locator('.pane-header[aria-expanded="true"]').all()) {
       if (!(await other.textContent())?.includes('Lazy Images')) await other.click();
     }
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    const deadline = Date.now() + TIMEOUT;
+    for (let clicked = 0; (await header.getAttribute('aria-expanded')) !== 'true';) {
+      if (Date.now() > deadline) throw new Error(`the Lazy Images view never opened\n${await this.diagnosis()}`);
+      if (Date.now() - clicked > 2000) {
+        await header.click();
+        clicked = Date.now();
+      }
+      await this.page.waitForTimeout(200);
+    }
   }
 
   async screenshot(what: string): Promise<string> {
@@ -95,8 +107,9 @@ export class Workbench {
     const tail = (text: string): string => text.split('\n').slice(-25).join('\n');
     const hostLogs = (await this.server.files()).filter((f) => /exthost\.log$/.test(f));
     const host = (await Promise.all(hostLogs.map((f) => readFile(f, 'utf8').catch(() => '')))).join('\n');
+    const expanded = await this.page.locator('.pane-header', { hasText: 'Lazy Images' }).getAttribute('aria-expanded', { timeout: 1000 }).catch(() => 'unknown');
     return [
-      `tree:\n${rows.join('\n')}`,
+      `tree (view expanded: ${expanded}):\n${rows.join('\n')}`,
       `notifications:\n${toasts.join('\n')}`,
       `Lazy Images log (tail):\n${tail(await this.server.extensionLog())}`,
       `extension host log (tail):\n${tail(host)}`,
