@@ -3,7 +3,7 @@
 // of the image manifest, through the API or the fallback tag), and reading one layer's zTOC from
 // them, checked as the snapshotter checks it at mount.
 import { LazyImageError } from '../errors.js';
-import { readBlob, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import { MediaType, readBlob, type Descriptor, type ImageStore, type ManifestDocument, type OciLayoutStore, type Platform } from '../oci/index.js';
 import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
 import { spanTable, type SpanTable } from '../soci/spans.js';
 import { decodeZtoc, MAX_ZTOC_BYTES, type Ztoc } from '../soci/ztoc.js';
@@ -11,6 +11,7 @@ import { pickPlatform } from './platforms.js';
 import { selectLayer } from './toc.js';
 
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
+const REF_NAME = 'org.opencontainers.image.ref.name';
 
 export interface ImageSociIndexes {
   /** The platform image manifest the indexes describe. */
@@ -75,4 +76,32 @@ export async function readZtoc(store: ImageStore, descriptor: Descriptor, layer:
   const what = `zTOC ${descriptor.digest} of ${where}`;
   const ztoc = decodeZtoc(await readBlob(store, descriptor, MAX_ZTOC_BYTES, call), what);
   return { ztoc, spans: spanTable(ztoc, layer.size, what) };
+}
+
+/**
+ * The entries of a layout's `index.json` a person looks for: the tagged ones, and untagged ones
+ * that are images of their own. Left out: manifests listed by an index of the layout (the
+ * platforms of a SOCI-enabled image, which `soci convert` and `lazyimg index` also list at the
+ * top) and SOCI index manifests, which belong under the image they describe.
+ */
+export async function layoutImages(store: OciLayoutStore): Promise<Descriptor[]> {
+  const { manifests } = await store.readIndex();
+  const children = new Set<string>();
+  for (const m of manifests) {
+    if (m.mediaType !== MediaType.OciIndex && m.mediaType !== MediaType.DockerManifestList) continue;
+    const doc = await store.getManifest(m).catch(() => undefined); // a broken one shows its error when opened
+    if (doc?.kind === 'index') for (const child of doc.index.manifests) children.add(child.digest);
+  }
+  const images: Descriptor[] = [];
+  for (const m of manifests) {
+    if (m.annotations?.[REF_NAME] !== undefined) {
+      images.push(m);
+      continue;
+    }
+    if (children.has(m.digest)) continue;
+    const doc = m.mediaType === MediaType.OciManifest && !m.artifactType ? await store.getManifest(m).catch(() => undefined) : undefined;
+    const type = m.artifactType ?? (doc?.kind === 'manifest' ? doc.manifest.config.mediaType : undefined);
+    if (type !== SOCI_INDEX_V1 && type !== SOCI_INDEX_V2) images.push(m);
+  }
+  return images;
 }

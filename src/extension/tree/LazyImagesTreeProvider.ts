@@ -5,11 +5,11 @@
 // retry or log-in action.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
-import { findSociIndexes } from '../../core/jobs/index.js';
+import { findSociIndexes, layoutImages } from '../../core/jobs/index.js';
 import { listRepositories, listTags } from '../../core/registry/index.js';
 import { formatBytes } from '../../core/format.js';
-import { MediaType, OciLayoutStore, formatReference, parseDigest, type Descriptor, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
-import { SOCI_INDEX_V1, SOCI_INDEX_V2 } from '../../core/soci/manifest.js';
+import { OciLayoutStore, formatReference, parseDigest, type Descriptor, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
+import { SOCI_INDEX_V2 } from '../../core/soci/manifest.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
 import { childPath } from './FileTree.js';
@@ -98,7 +98,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
         return this.page(node, (tag) => ({ kind: 'image', ref: { kind: 'registry', registry: node.host, repository: node.repository, tag }, label: tag, parentId }));
       }
       case 'layout':
-        return this.layoutImages(node);
+        return this.layoutChildren(node);
       case 'jobsRoot':
         return this.jobs.jobs.map((record): Node => ({ kind: 'job', record }));
       case 'image':
@@ -177,30 +177,10 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     return { kind: 'error', message: describeError(e), parent, needsLogin, retry, ...(host ? { host } : {}) };
   }
 
-  /**
-   * A layout's images: its tagged entries, and untagged ones that are images of their own (not a
-   * platform of a listed index, as `soci convert` and `lazyimg index` add, nor a SOCI index).
-   */
-  private async layoutImages(node: Extract<Node, { kind: 'layout' }>): Promise<Node[]> {
-    const store = await OciLayoutStore.open(node.path);
-    const { manifests: all } = await store.readIndex();
+  private async layoutChildren(node: Extract<Node, { kind: 'layout' }>): Promise<Node[]> {
+    const manifests = await layoutImages(await OciLayoutStore.open(node.path));
     const parentId = nodeId(node);
-    if (all.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
-    const children = new Set<string>();
-    for (const m of all) {
-      if (m.mediaType !== MediaType.OciIndex && m.mediaType !== MediaType.DockerManifestList) continue;
-      const doc = await store.getManifest(m).catch(() => undefined); // a broken one shows its error when expanded
-      if (doc?.kind === 'index') for (const child of doc.index.manifests) children.add(child.digest);
-    }
-    const shown = async (m: Descriptor): Promise<boolean> => {
-      if (m.annotations?.['org.opencontainers.image.ref.name'] !== undefined) return true;
-      if (children.has(m.digest)) return false;
-      const doc = m.mediaType === MediaType.OciManifest ? await store.getManifest(m).catch(() => undefined) : undefined;
-      const type = m.artifactType ?? (doc?.kind === 'manifest' ? doc.manifest.config.mediaType : undefined);
-      return type !== SOCI_INDEX_V1 && type !== SOCI_INDEX_V2;
-    };
-    const manifests: Descriptor[] = [];
-    for (const m of all) if (await shown(m)) manifests.push(m);
+    if (manifests.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
     return manifests.map((m): Node => {
       const tag = m.annotations?.['org.opencontainers.image.ref.name'];
       const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };

@@ -1,10 +1,11 @@
 // The SOCI index job between two layouts on disk: layers are copied by the kernel while they are
-// indexed, and a layer whose bytes are not its digest leaves nothing behind in the destination.
+// indexed, a layer whose bytes are not its digest leaves nothing behind in the destination, and the
+// layout lists the new image, not its parts.
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildSociIndexes } from '../../../src/core/jobs/index.js';
+import { buildSociIndexes, layoutImages } from '../../../src/core/jobs/index.js';
 import { parseDigest, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from '../estargz/helpers.js';
@@ -32,6 +33,12 @@ describe('SOCI index job between layouts', () => {
     const result = await buildSociIndexes(source, 'src', destination, 'soci', { spanSize: 256 * 1024, minLayerSize: 0 });
     assert.equal(result.indexes[0]!.layers.filter((l) => l.ztoc).length, 2);
     for (const layer of layers) assert.ok((await readFile(blobFile(destination, layer))).equals(await readFile(blobFile(source, layer))), layer.digest);
+    // What the tree lists: the SOCI-enabled image and the source image copied beside it, not the
+    // rewritten platform manifest nor the SOCI index, which show under the image.
+    const listed = (await layoutImages(destination)).map((d) => d.digest);
+    const { manifests } = await destination.readIndex();
+    assert.equal(manifests.length, 4, JSON.stringify(manifests));
+    assert.deepEqual(listed.sort(), [result.image.digest, (await source.resolve('src')).digest].sort());
   });
 
   it('refuses a layer whose bytes are not its digest, and stores none of it', async () => {
