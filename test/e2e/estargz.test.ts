@@ -2,7 +2,7 @@
 // eStargz in a real VS Code: convert an image of a workspace OCI layout from the tree (new tag,
 // chunk size, a prioritized file) and watch the job's progress; see the new tag's layers badged
 // eStargz and browse a layer's TOC as folders (chunk counts, link targets, the prefetched file, a
-// large directory in pages); verify lazy pull readiness and read the report.
+// large directory in pages); open a file lazily; verify lazy pull readiness and read the report.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,6 +74,18 @@ describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeo
     assert.ok(bin.includes('hello 50 B · 1 chunk · prefetched'), bin.join('\n'));
     assert.ok(bin.includes('.prefetch.landmark 1 B · 1 chunk'), bin.join('\n'));
     await bench.screenshot('toc');
+  });
+
+  it('opens a file of the TOC lazily: its bytes, read-only, and what that fetched', async () => {
+    await bench.click(bench.row('hello'));
+    await bench.page.locator('.editor-group-container.active .tab.active', { hasText: 'hello' }).waitFor();
+    const text = await bench.waitForEditorText(/hello from a lazily pulled image/);
+    assert.equal(text.trim(), '#!/bin/sh\necho "hello from a lazily pulled image"');
+    const said = await bench.notification(/Read \/bin\/hello lazily/);
+    const m = /Read \/bin\/hello lazily through 1 eStargz chunk: fetched ([\d.]+) (B|KiB) of the [\d.]+ KiB layer \(([\d.]+)%\)/.exec(said);
+    assert.ok(m, said);
+    assert.ok(Number(m[3]) < 50, `one gzip member, not the layer: ${said}`);
+    await bench.screenshot('opened');
   });
 
   it('pages a large TOC directory with Load more', async () => {

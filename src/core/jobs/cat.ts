@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { describeLayout } from '../estargz/layout.js';
+import { describeLayout, type TocLayout } from '../estargz/layout.js';
 import { openEstargz } from '../estargz/open.js';
-import { cleanEntryName } from '../estargz/toc.js';
+import { cleanEntryName, type TocEntry } from '../estargz/toc.js';
 import type { CallOptions, Descriptor, ImageStore, ManifestDocument, Platform } from '../oci/index.js';
 import { entrySpans, type SpanTable } from '../soci/spans.js';
 import { inflateFromCheckpoint } from '../soci/zinfo.js';
@@ -162,34 +162,43 @@ export async function readZtocEntry(store: ImageStore, layer: Descriptor, table:
 }
 
 async function estargzListing(store: ImageStore, layer: Descriptor, where: string, call: CallOptions): Promise<Listing> {
-  const blob = { size: layer.size, read: (offset: number, length: number) => store.readBlobRange(layer, offset, length, call) };
-  const opened = await openEstargz(blob, where);
+  const opened = await openEstargz({ size: layer.size, read: (offset: number, length: number) => store.readBlobRange(layer, offset, length, call) }, where);
   const layout = describeLayout(opened.toc, opened.footer.tocOffset);
   const names = new Map<string, ListedEntry>();
   for (const e of opened.toc.entries) {
     if (e.type === 'chunk') continue;
-    const name = cleanEntryName(e.name);
-    names.set(name, {
-      type: e.type, linkname: e.linkName ?? '',
-      read: async () => {
-        const size = e.size ?? 0;
-        if (size > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${where}: ${e.name} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit of cat`);
-        const out = Buffer.alloc(size);
-        for (const member of layout.members) {
-          for (const c of member.chunks.filter((x) => x.name === name)) {
-            const plain = gunzipSync(await blob.read(member.offset, member.end - member.offset));
-            const piece = plain.subarray(c.innerOffset, c.innerOffset + c.length);
-            if (c.digest && `sha256:${createHash('sha256').update(piece).digest('hex')}` !== c.digest) {
-              throw new LazyImageError('DIGEST_MISMATCH', `${where}: the chunk of ${e.name} at ${c.chunkOffset} does not match its digest ${c.digest}`, { ref: where });
-            }
-            piece.copy(out, c.chunkOffset);
-          }
-        }
-        return { bytes: out };
-      },
-    });
+    names.set(cleanEntryName(e.name), { type: e.type, linkname: e.linkName ?? '', read: () => readEstargzEntry(store, layer, layout, e, where, call) });
   }
   return { via: 'estargz', names };
+}
+
+/**
+ * A regular file of an eStargz layer, read through only the gzip members that hold its chunks,
+ * each chunk checked against its digest. `fetched` counts the compressed bytes read.
+ */
+export async function readEstargzEntry(store: ImageStore, layer: Descriptor, layout: TocLayout, e: TocEntry, where: string, call: CallOptions = {}): Promise<{ bytes: Buffer; chunks: number; fetched: number }> {
+  const size = e.size ?? 0;
+  if (size > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${where}: ${e.name} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit for reading a file whole`);
+  const name = cleanEntryName(e.name);
+  const out = Buffer.alloc(size);
+  let chunks = 0;
+  let fetched = 0;
+  for (const member of layout.members) {
+    const mine = member.chunks.filter((x) => x.name === name);
+    if (!mine.length) continue;
+    const compressed = await store.readBlobRange(layer, member.offset, member.end - member.offset, call);
+    fetched += compressed.length;
+    const plain = gunzipSync(compressed);
+    for (const c of mine) {
+      const piece = plain.subarray(c.innerOffset, c.innerOffset + c.length);
+      if (c.digest && `sha256:${createHash('sha256').update(piece).digest('hex')}` !== c.digest) {
+        throw new LazyImageError('DIGEST_MISMATCH', `${where}: the chunk of ${e.name} at ${c.chunkOffset} does not match its digest ${c.digest}`, { ref: where });
+      }
+      piece.copy(out, c.chunkOffset);
+      chunks++;
+    }
+  }
+  return { bytes: out, chunks, fetched };
 }
 
 /** No lazy index: the whole layer is read once, and the files are kept until the listing is dropped. */

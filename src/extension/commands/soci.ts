@@ -1,5 +1,5 @@
 // SOCI commands: Build SOCI Index... on an image, a job on the worker (then the SOCI-enabled image
-// or the index appears in the tree), and Open File (lazy) on a zTOC's file.
+// or the index appears in the tree); and Open File (lazy) on a file of a zTOC or an eStargz TOC.
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.js';
 import { formatReference } from '../../core/oci/index.js';
@@ -37,8 +37,13 @@ export function sociCommands(services: Services, jobs: JobManager, tree: LazyIma
     },
 
     async openLazyFile(node?: Node): Promise<void> {
-      if (node?.kind !== 'ztocEntry') return;
-      await vscode.commands.executeCommand('vscode.open', LazyFiles.uri(node.ztoc.layer, node.item.path), { preview: true });
+      let uri: vscode.Uri | undefined;
+      if (node?.kind === 'ztocEntry') uri = LazyFiles.uri(node.ztoc.layer, node.item.path);
+      if (node?.kind === 'tocEntry') {
+        const { ref, descriptor, index, count } = node.layer;
+        uri = LazyFiles.uri({ ref, layer: descriptor, index: index + 1, count }, node.item.path);
+      }
+      if (uri) await vscode.commands.executeCommand('vscode.open', uri, { preview: true });
     },
   };
 }

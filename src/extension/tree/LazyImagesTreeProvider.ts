@@ -27,8 +27,8 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   private readonly pager = new Pager();
   /** The node objects VS Code holds, by id: it matches refreshed elements by identity. */
   private readonly shown = new Map<string, Node>();
-  private readonly tocs: TreeCache<TocLayer, LoadedToc>;
-  /** zTOCs by digest; "Open File (lazy)" reads through the same ones. */
+  /** eStargz TOCs and zTOCs by digest; "Open File (lazy)" reads through the same ones. */
+  readonly tocs: TreeCache<TocLayer, LoadedToc>;
   readonly ztocs: TreeCache<ZtocLayer, LoadedZtoc>;
 
   constructor(private readonly services: Services, private readonly jobs: JobManager) {

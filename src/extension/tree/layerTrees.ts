@@ -1,6 +1,7 @@
 // Reading the index a layer's file tree comes from: its eStargz TOC (footer and TOC: two range
 // reads), or its zTOC from a SOCI index (one blob), checked as the snapshotters check them.
 import { readLayerToc, readZtoc, type Stores } from '../../core/jobs/index.js';
+import type { TocLayout } from '../../core/estargz/layout.js';
 import type { Descriptor, ImageReference } from '../../core/oci/index.js';
 import type { SpanTable } from '../../core/soci/spans.js';
 import type { Ztoc } from '../../core/soci/ztoc.js';
@@ -16,6 +17,8 @@ export interface TocLayer {
 
 export interface LoadedToc {
   tree: TocTree;
+  /** Which gzip members hold which chunks: what reading a file fetches. */
+  layout: TocLayout;
   /** Why the snapshotter would refuse the layer, when its TOC contradicts its annotation. */
   problem?: string;
 }
@@ -25,7 +28,7 @@ export async function readTocTree(stores: Stores, { ref, descriptor, index }: To
   const toc = await readLayerToc(store, ref.digest ?? ref.tag, String(index + 1));
   log(`Read the eStargz TOC of ${descriptor.digest}: ${toc.toc.entries.length} entries`);
   const mismatch = toc.annotation !== undefined && toc.annotation !== toc.tocDigest;
-  return { tree: new TocTree(toc.toc), ...(mismatch ? { problem: `The TOC digest is ${toc.tocDigest}, not ${toc.annotation} as annotated: the snapshotter refuses this layer` } : {}) };
+  return { tree: new TocTree(toc.toc), layout: toc.layout, ...(mismatch ? { problem: `The TOC digest is ${toc.tocDigest}, not ${toc.annotation} as annotated: the snapshotter refuses this layer` } : {}) };
 }
 
 /** A layer with a zTOC in a SOCI index. */

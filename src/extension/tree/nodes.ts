@@ -116,6 +116,6 @@ export function contextValue(node: Node): string {
   if (node.kind === 'job') tokens.push(node.record.status);
   if (node.kind === 'layer' && isEstargz(node)) tokens.push('estargz');
   if (node.kind === 'layer' && node.ztoc) tokens.push('soci');
-  if (node.kind === 'ztocEntry' && (node.item.type === 'reg' || node.item.type === 'hardlink')) tokens.push('file');
+  if ((node.kind === 'ztocEntry' || node.kind === 'tocEntry') && (node.item.type === 'reg' || node.item.type === 'hardlink')) tokens.push('file');
   return tokens.sort().join(';');
 }

@@ -69,7 +69,7 @@ function build(node: Node): vscode.TreeItem {
       return item;
     }
     case 'tocEntry':
-      return tocItem(node.item);
+      return tocItem(node);
     case 'sociIndex': {
       const { index } = node;
       const item = withIcon(new vscode.TreeItem(`SOCI index ${index.version}`, Collapsed), index.problems.length ? 'warning' : 'zap');
@@ -120,7 +120,9 @@ function build(node: Node): vscode.TreeItem {
 
 const TOC_ICONS: Record<TocItem['type'], string> = { dir: 'folder', reg: 'file', symlink: 'file-symlink-file', hardlink: 'link', other: 'symbol-misc' };
 
-function tocItem(toc: TocItem): vscode.TreeItem {
+/** An eStargz TOC's file: its size, chunks and prefetch; a click reads it through its chunks. */
+function tocItem(node: Extract<Node, { kind: 'tocEntry' }>): vscode.TreeItem {
+  const toc = node.item;
   const item = withIcon(new vscode.TreeItem(toc.name, toc.type === 'dir' ? Collapsed : None), TOC_ICONS[toc.type]);
   const e = toc.entry;
   const parts: string[] = [];
@@ -138,6 +140,7 @@ function tocItem(toc: TocItem): vscode.TreeItem {
   if (e?.digest) rows.push(`| digest | \`${e.digest}\` |`);
   if (toc.prefetched) rows.push('| prefetch | before `.prefetch.landmark`: fetched before the container starts |');
   item.tooltip = new vscode.MarkdownString(rows.join('\n'));
+  if (toc.type === 'reg' || toc.type === 'hardlink') item.command = openLazily(node);
   return item;
 }
 
@@ -158,8 +161,12 @@ function ztocItem(node: Extract<Node, { kind: 'ztocEntry' }>): vscode.TreeItem {
   if (e?.linkname) rows.push(`| target | \`${e.linkname.replace(/[`|]/g, ' ')}\` |`);
   if (e) rows.push(`| mode | ${(e.mode & 0o7777).toString(8).padStart(4, '0')} |`, `| owner | ${e.uid}:${e.gid} |`, `| modified | ${e.modTime} |`);
   item.tooltip = new vscode.MarkdownString(rows.join('\n'));
-  if (z.type === 'reg' || z.type === 'hardlink') item.command = { command: 'lazyImages.openLazyFile', title: 'Open File (lazy)', arguments: [node] };
+  if (z.type === 'reg' || z.type === 'hardlink') item.command = openLazily(node);
   return item;
+}
+
+function openLazily(node: Node): vscode.Command {
+  return { command: 'lazyImages.openLazyFile', title: 'Open File (lazy)', arguments: [node] };
 }
 
 const JOB_ICONS: Record<JobRecord['status'], string> = { running: 'sync~spin', succeeded: 'pass', failed: 'error', cancelled: 'circle-slash' };
