@@ -77,8 +77,7 @@ describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeo
   });
 
   it('opens a file of the TOC lazily: its bytes, read-only, and what that fetched', async () => {
-    await bench.click(bench.row('hello'));
-    await bench.page.locator('.editor-group-container.active .tab.active', { hasText: 'hello' }).waitFor();
+    await bench.openRow('hello');
     const text = await bench.waitForEditorText(/hello from a lazily pulled image/);
     assert.equal(text.trim(), '#!/bin/sh\necho "hello from a lazily pulled image"');
     const said = await bench.notification(/Read \/bin\/hello lazily/);

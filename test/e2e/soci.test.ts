@@ -80,8 +80,7 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
   });
 
   it('opens a file lazily: read-only, its bytes, and a fetch of one span, not the layer', async () => {
-    await bench.click(bench.row('README'));
-    await bench.page.locator('.editor-group-container.active .tab.active', { hasText: 'README' }).waitFor();
+    await bench.openRow('README');
     const text = await bench.waitForEditorText(/Cold data: read rarely/);
     assert.equal(text.trim(), 'Cold data: read rarely, so it is the part lazy pulling saves.');
     const said = await bench.notification(/Read \/opt\/model\/README lazily/);

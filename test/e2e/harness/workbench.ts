@@ -174,6 +174,12 @@ export class Workbench {
     await target.click({ button });
   }
 
+  /** Clicks a row that opens an editor, and waits for its tab to be the active one. */
+  async openRow(label: string): Promise<void> {
+    await this.click(this.row(label));
+    await this.page.locator('.editor-group-container.active .tab.active', { hasText: label }).waitFor();
+  }
+
   /** Puts keyboard focus in the tree without clicking (a click would toggle a row). */
   async focusTree(): Promise<void> {
     await this.view().locator('.monaco-list').first().focus();
