@@ -1,7 +1,7 @@
 // Ties the final stage's layer-creating instructions to the layers of an image built from the
 // Dockerfile, so each line can say how big its layer is and whether it will be pulled lazily.
 import type { ImageLaziness, LayerLaziness } from '../lazy/detect.js';
-import { SOCI_MIN_LAYER_SIZE } from '../lazy/detect.js';
+import { DEFAULT_MIN_LAYER_SIZE } from '../soci/manifest.js';
 import { firstLineRange, type Finding } from './findings.js';
 import { createsLayer, type DockerInstruction, type DockerfileModel } from './model.js';
 import { runCommand } from './shell.js';
@@ -47,7 +47,7 @@ export function smallLayerFindings(model: DockerfileModel, mapping: LayerMapping
   for (let i = 1; i < mapping.layers.length; i++) {
     const a = mapping.layers[i - 1];
     const b = mapping.layers[i];
-    if (!a || !b || a.layer.descriptor.size >= SOCI_MIN_LAYER_SIZE || b.layer.descriptor.size >= SOCI_MIN_LAYER_SIZE) continue;
+    if (!a || !b || a.layer.descriptor.size >= DEFAULT_MIN_LAYER_SIZE || b.layer.descriptor.size >= DEFAULT_MIN_LAYER_SIZE) continue;
     if (a.instruction.keyword !== b.instruction.keyword) continue;
     findings.push({
       ruleId: 'small-layers', group: 'lazy', severity: 'hint', range: firstLineRange(model, b.instruction),

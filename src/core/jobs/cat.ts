@@ -15,7 +15,7 @@ import { inflateFromCheckpoint } from '../soci/zinfo.js';
 import type { Ztoc, ZtocEntry } from '../soci/ztoc.js';
 import { TarParser } from '../tar/reader.js';
 import { decompressed } from '../estargz/spool.js';
-import { pickPlatform } from './platforms.js';
+import { resolveImage } from './platforms.js';
 import { findSociIndexes, readZtoc } from './soci.js';
 
 const MAX_LINK_HOPS = 16;
@@ -52,10 +52,9 @@ export async function catFile(storeIn: ImageStore, tagOrDigest: string | undefin
   const meter = { bytes: 0 };
   const store = metered(storeIn, meter);
   const call = options.signal ? { signal: options.signal } : {};
-  const root = await store.getManifest(await store.resolve(tagOrDigest, call), call);
-  const image = root.kind === 'index' ? await pickPlatform(store, root, options.platform, 'Cannot read a file of', call) : root;
-  if (image.kind !== 'manifest') throw new LazyImageError('INVALID_FORMAT', `${store.name}: an index inside an index is not an image`, { ref: store.name });
-  const soci = await findSociIndexes(store, tagOrDigest, options);
+  const resolved = await resolveImage(store, tagOrDigest, 'Cannot read a file of', options);
+  const { image } = resolved;
+  const soci = await findSociIndexes(store, resolved, call);
   const ztocs = new Map<string, Descriptor>();
   for (const ix of soci.indexes) for (const [layer, z] of ix.ztocs) ztocs.set(layer, z);
   const layers = image.manifest.layers;

@@ -3,6 +3,7 @@ export * from './convert.js';
 export * from './copy.js';
 export * from './inspect.js';
 export * from './list.js';
+export type { ResolvedImage } from './platforms.js';
 export * from './progress.js';
 export * from './soci.js';
 export * from './sociIndex.js';

@@ -3,7 +3,8 @@
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/verify.js';
 import { parseImageConfig, readBlob, type Annotations, type Descriptor, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
-import { INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
+import { parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
+import { sociIndexDigests } from './soci.js';
 
 export interface LayerInfo {
   digest: string;
@@ -78,10 +79,8 @@ async function collect(store: ImageStore, doc: ManifestDocument, platform: Platf
 
 /** The image's SOCI indexes, and on each layer the zTOC they hold for it. */
 async function sociIndexes(store: ImageStore, doc: Extract<ManifestDocument, { kind: 'manifest' }>, layers: LayerInfo[], options: InspectOptions): Promise<NonNullable<ManifestInfo['soci']>> {
-  const annotated = doc.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
-  const digests = [...(annotated ? [annotated] : []), ...(await store.referrers(doc.descriptor.digest, SOCI_INDEX_V1, options)).map((r) => r.digest)];
   const out: NonNullable<ManifestInfo['soci']> = [];
-  for (const digest of new Set(digests)) {
+  for (const digest of await sociIndexDigests(store, doc, undefined, options)) {
     let index;
     try {
       index = parseSociIndex(await store.getManifest(digest, options), `SOCI index ${digest} of ${store.name}`);

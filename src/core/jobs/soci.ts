@@ -7,7 +7,7 @@ import { MediaType, readBlob, type Descriptor, type ImageStore, type ManifestDoc
 import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
 import { spanTable, type SpanTable } from '../soci/spans.js';
 import { decodeZtoc, MAX_ZTOC_BYTES, type Ztoc } from '../soci/ztoc.js';
-import { pickPlatform } from './platforms.js';
+import type { ResolvedImage } from './platforms.js';
 import { selectLayer } from './toc.js';
 
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
@@ -20,22 +20,28 @@ export interface ImageSociIndexes {
   indexes: SociIndex[];
 }
 
-export async function findSociIndexes(store: ImageStore, tagOrDigest: string | undefined, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<ImageSociIndexes> {
-  const call = options.signal ? { signal: options.signal } : {};
-  const root = await store.getManifest(await store.resolve(tagOrDigest, call), call);
-  const image = root.kind === 'index' ? await pickPlatform(store, root, options.platform, 'Cannot find the SOCI indexes of', call) : root;
-  if (image.kind !== 'manifest') throw new LazyImageError('INVALID_FORMAT', `${store.name}: an index inside an index is not an image`, { ref: store.name });
+/**
+ * The digests of an image's SOCI indexes, in the order soci-snapshotter tries them: v2, named by
+ * the image manifest's annotation (and by descriptors in `root`, the image index, if given),
+ * then v1, the image manifest's referrers.
+ */
+export async function sociIndexDigests(store: ImageStore, image: ResolvedImage['image'], root: ManifestDocument | undefined, call: { signal?: AbortSignal } = {}): Promise<string[]> {
   const digests = new Set<string>();
   const annotated = image.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
   if (annotated) digests.add(annotated);
-  if (root.kind === 'index') {
+  if (root?.kind === 'index') {
     for (const d of root.index.manifests) {
       if (d.artifactType === SOCI_INDEX_V2 && d.annotations?.[IMAGE_MANIFEST_DIGEST_ANNOTATION] === image.descriptor.digest) digests.add(d.digest);
     }
   }
   for (const d of await store.referrers(image.descriptor.digest, SOCI_INDEX_V1, call)) digests.add(d.digest);
+  return [...digests];
+}
+
+/** The SOCI indexes of an image, read and checked as the snapshotter reads them. */
+export async function findSociIndexes(store: ImageStore, { root, image }: ResolvedImage, call: { signal?: AbortSignal } = {}): Promise<ImageSociIndexes> {
   const indexes: SociIndex[] = [];
-  for (const digest of digests) {
+  for (const digest of await sociIndexDigests(store, image, root, call)) {
     const where = `SOCI index ${digest} of ${store.name}`;
     let doc: ManifestDocument;
     try {
@@ -62,8 +68,8 @@ export interface LayerZtoc {
 
 export async function readLayerZtoc(store: ImageStore, tagOrDigest: string | undefined, selector: string, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<LayerZtoc> {
   const call = options.signal ? { signal: options.signal } : {};
-  const { layer, index, count } = await selectLayer(store, tagOrDigest, selector, options);
-  const found = await findSociIndexes(store, tagOrDigest, options);
+  const { layer, index, count, resolved } = await selectLayer(store, tagOrDigest, selector, options);
+  const found = await findSociIndexes(store, resolved, call);
   if (found.indexes.length === 0) throw new LazyImageError('NOT_FOUND', `${store.name} has no SOCI index (no ${INDEX_DIGEST_ANNOTATION} annotation on its manifest): soci-snapshotter would pull it whole`, { ref: store.name });
   const sociIndex = found.indexes.find((ix) => ix.ztocs.has(layer.digest));
   if (!sociIndex) throw new LazyImageError('NOT_FOUND', `${store.name} layer ${index}/${count} (${layer.digest}) has no zTOC in its SOCI index: it is fetched whole (smaller than the minimum layer size when indexed, or zstd)`, { ref: store.name });

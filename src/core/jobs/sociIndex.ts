@@ -10,13 +10,12 @@ import { formatReference, MediaType, parseImageConfig, readBlob, sha256, type De
 import { DEFAULT_SPAN_SIZE } from '../soci/build.js';
 import { ZtocThreads, type ThreadBuiltZtoc } from '../soci/ztocThread.js';
 import { goIndex, goManifest } from '../soci/goJson.js';
-import { EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
+import { DEFAULT_MIN_LAYER_SIZE, EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
 import { copyImage } from './copy.js';
 import { pickPlatform } from './platforms.js';
 import { afterAll, forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
-export const DEFAULT_MIN_LAYER_SIZE = 10 * 1024 * 1024;
 const LAYERS_AT_ONCE = 2;
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const COMPRESSION: Record<string, 'gzip' | 'none' | 'zstd'> = {

@@ -6,10 +6,12 @@ import { openEstargz } from '../estargz/open.js';
 import type { Toc } from '../estargz/toc.js';
 import { TOC_DIGEST_ANNOTATION } from '../estargz/verify.js';
 import type { Descriptor, ImageStore, Platform } from '../oci/index.js';
-import { pickPlatform } from './platforms.js';
+import { resolveImage, type ResolvedImage } from './platforms.js';
 
 export interface LayerSelection {
   manifest: Descriptor;
+  /** The image the layer is in, and the document its reference names. */
+  resolved: ResolvedImage;
   layer: Descriptor;
   /** 1-based. */
   index: number;
@@ -18,10 +20,8 @@ export interface LayerSelection {
 
 /** Finds a layer by 1-based number or by digest (a unique prefix of the hex is enough). */
 export async function selectLayer(store: ImageStore, tagOrDigest: string | undefined, selector: string, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<LayerSelection> {
-  const call = options.signal ? { signal: options.signal } : {};
-  let doc = await store.getManifest(await store.resolve(tagOrDigest, call), call);
-  if (doc.kind === 'index') doc = await pickPlatform(store, doc, options.platform, 'Cannot read a layer of', call);
-  if (doc.kind !== 'manifest') throw new LazyImageError('INVALID_FORMAT', `${store.name}: an index inside an index is not an image`, { ref: store.name });
+  const resolved = await resolveImage(store, tagOrDigest, 'Cannot read a layer of', options);
+  const doc = resolved.image;
   const layers = doc.manifest.layers;
   let index: number;
   if (/^\d+$/.test(selector)) {
@@ -35,7 +35,7 @@ export async function selectLayer(store: ImageStore, tagOrDigest: string | undef
     }
     index = matches[0]!.i + 1;
   }
-  return { manifest: doc.descriptor, layer: layers[index - 1]!, index, count: layers.length };
+  return { manifest: doc.descriptor, layer: layers[index - 1]!, index, count: layers.length, resolved };
 }
 
 export interface LayerToc {

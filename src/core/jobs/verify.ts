@@ -6,10 +6,11 @@
 import { LazyImageError, describeError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { verifyEstargzLayer, type LayerVerification } from '../estargz/verify.js';
 import { readBlob, type Descriptor, type ImageStore, type ManifestDocument } from '../oci/index.js';
-import { INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
+import { parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
 import { verifySociLayer, type SociLayerVerification } from '../soci/verify.js';
 import { MAX_ZTOC_BYTES } from '../soci/ztoc.js';
 import { forEachLimit } from './pool.js';
+import { sociIndexDigests } from './soci.js';
 import type { ProgressSink } from './progress.js';
 
 export interface VerifyOptions {
@@ -140,9 +141,7 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
 async function verifySoci(store: ImageStore, images: Array<Extract<ManifestDocument, { kind: 'manifest' }>>, reports: LayerReport[], options: VerifyOptions): Promise<SociIndexReport[]> {
   const out: SociIndexReport[] = [];
   for (const image of images) {
-    const annotated = image.manifest.annotations?.[INDEX_DIGEST_ANNOTATION];
-    const referrers = await store.referrers(image.descriptor.digest, SOCI_INDEX_V1, options);
-    for (const indexDigest of [...(annotated ? [annotated] : []), ...referrers.map((r) => r.digest)]) await verifySociIndex(store, image, indexDigest, reports, out, options);
+    for (const indexDigest of await sociIndexDigests(store, image, undefined, options)) await verifySociIndex(store, image, indexDigest, reports, out, options);
   }
   return out;
 }

@@ -7,6 +7,8 @@ import { MediaType, sha256, type Descriptor, type ImageManifest, type ManifestDo
 import { goManifest } from './goJson.js';
 import { BUILD_TOOL_IDENTIFIER } from './ztoc.js';
 
+/** soci's default: smaller layers get no zTOC and are fetched whole. */
+export const DEFAULT_MIN_LAYER_SIZE = 10 * 1024 * 1024;
 export const SOCI_INDEX_V1 = 'application/vnd.amazon.soci.index.v1+json';
 export const SOCI_INDEX_V2 = 'application/vnd.amazon.soci.index.v2+json';
 export const ZTOC_MEDIA_TYPE = 'application/octet-stream';

@@ -5,10 +5,10 @@
 // retry or log-in action.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
-import { findSociIndexes, layoutImages } from '../../core/jobs/index.js';
+import { findSociIndexes, layoutImages, type ResolvedImage } from '../../core/jobs/index.js';
 import { listRepositories, listTags } from '../../core/registry/index.js';
 import { formatBytes } from '../../core/format.js';
-import { OciLayoutStore, formatReference, parseDigest, type Descriptor, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
+import { OciLayoutStore, formatReference, parseDigest, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
 import { SOCI_INDEX_V2 } from '../../core/soci/manifest.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
@@ -203,7 +203,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     if (layers.length === 0) return [{ kind: 'info', message: 'No layers', parentId }];
     const ref = { ...node.ref, digest: doc.descriptor.digest };
     this.services.log.info(`Read manifest of ${formatReference(ref)}`);
-    const soci = await this.sociIndexes(store, node, ref, layers);
+    const soci = await this.sociIndexes(store, node, ref, doc);
     const ztocs = new Map(soci.flatMap((n) => (n.kind === 'sociIndex' ? [...n.index.ztocs] : [])));
     return [
       ...layers.map((descriptor, index): Node => {
@@ -215,10 +215,10 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   /** The image's SOCI indexes after its layers; failing to find them spoils nothing else. */
-  private async sociIndexes(store: ImageStore, node: Extract<Node, { kind: 'image' | 'platform' }>, ref: ImageReference, layers: Descriptor[]): Promise<Node[]> {
+  private async sociIndexes(store: ImageStore, node: Extract<Node, { kind: 'image' | 'platform' }>, ref: ImageReference, image: ResolvedImage['image']): Promise<Node[]> {
     try {
-      const found = await findSociIndexes(store, ref.digest);
-      return found.indexes.map((index): Node => ({ kind: 'sociIndex', ref, index, layers, parentId: nodeId(node) }));
+      const found = await findSociIndexes(store, { root: image, image });
+      return found.indexes.map((index): Node => ({ kind: 'sociIndex', ref, index, layers: image.manifest.layers, parentId: nodeId(node) }));
     } catch (e) {
       return [this.errorNode(node, e, 'refresh')];
     }

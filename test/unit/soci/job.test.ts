@@ -6,6 +6,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildSociIndexes, layoutImages } from '../../../src/core/jobs/index.js';
+import { detectLaziness } from '../../../src/core/lazy/index.js';
 import { parseDigest, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from '../estargz/helpers.js';
@@ -59,5 +60,20 @@ describe('SOCI index job between layouts', () => {
     } finally {
       await writeFile(blobFile(source, bad), original);
     }
+  });
+
+  it('is seen by the Dockerfile layer map: a v2 index through the manifest, a v1 index through the referrers', async () => {
+    const v2 = await tempLayout('lazyimg-soci-job-dst-');
+    destinations.push(v2);
+    const built = await buildSociIndexes(source, 'src', v2, 'soci', { spanSize: 256 * 1024, minLayerSize: 0 });
+    const seen = await detectLaziness(v2, 'soci');
+    assert.deepEqual(seen.sociIndexes, [{ digest: built.indexes[0]!.index.digest, version: 'v2' }]);
+    assert.deepEqual(seen.layers.map((l) => l.laziness.format), ['soci', 'soci']);
+    const v1 = await tempLayout('lazyimg-soci-job-dst-');
+    destinations.push(v1);
+    const attached = await buildSociIndexes(source, 'src', v1, 'src', { version: 'v1', spanSize: 256 * 1024, minLayerSize: 0 });
+    const seen1 = await detectLaziness(v1, 'src');
+    assert.deepEqual(seen1.sociIndexes, [{ digest: attached.indexes[0]!.index.digest, version: 'v1' }]);
+    assert.deepEqual(seen1.layers.map((l) => l.laziness.format), ['soci', 'soci']);
   });
 });
