@@ -4,10 +4,10 @@
 // median of BENCH_RUNS runs; then ctr-remote reads the TOC digest of our layers back as a check.
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { requireTool } from '../../test/helpers/tools.js';
-import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, median, peakMiB, resetPeak, ROOT, run, RUNS, timed, warm, workspace, type Manifest, type Timing } from './measure.js';
+import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, machine, median, peakMiB, resetPeak, ROOT, run, RUNS, runMain, timed, warm, workspace, type Manifest, type Timing } from './measure.js';
 
 const LEVEL = 9;
 const TOC_DIGEST = 'containerd.io/snapshot/stargz/toc.digest';
@@ -56,8 +56,7 @@ async function main(): Promise<void> {
     };
     const size = (m: Manifest): number => m.layers.reduce((sum, l) => sum + l.size, 0);
 
-    console.log(`eStargz conversion, gzip level ${LEVEL}, median of ${RUNS} runs; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ` +
-      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${version}; load average at start ${loadavg()[0]?.toFixed(2)}`);
+    console.log(`eStargz conversion, gzip level ${LEVEL}, median of ${RUNS} runs; ${machine()}, ${version}; load average at start ${loadavg()[0]?.toFixed(2)}`);
     for (const data of DATASETS) {
       const layout = join(CACHE, 'bench-estargz', data.name, 'layout');
       const source = await layoutManifest(layout, 'bookworm');
@@ -128,7 +127,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

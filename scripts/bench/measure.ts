@@ -3,8 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { cpus, homedir, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ANNOTATION_REF_NAME } from '../../src/core/oci/index.js';
 import { startContainerd, type Containerd } from '../../test/integration/fixtures/containerd.js';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -88,12 +89,30 @@ export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
 }
 
-/** The manifest tagged `tag` in an OCI layout (single-platform images, as both datasets are). */
-export async function layoutManifest(layout: string, tag: string): Promise<Manifest> {
+/** The digest tagged `tag` in an OCI layout, or without a tag its first entry (soci's output has one). */
+export async function taggedDigest(layout: string, tag?: string): Promise<string> {
   const index = await readJson<{ manifests: Array<{ digest: string; annotations?: Record<string, string> }> }>(join(layout, 'index.json'));
-  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
-  if (!entry) throw new Error(`${layout} has no tag ${tag}`);
-  return readJson<Manifest>(join(layout, 'blobs', ...entry.digest.split(':')));
+  const entry = tag === undefined ? index.manifests[0] : index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === tag);
+  if (!entry) throw new Error(`${layout} has no ${tag === undefined ? 'manifest' : `tag ${tag}`}`);
+  return entry.digest;
+}
+
+/** The manifest tagged `tag` in an OCI layout (single-platform images, as the datasets are). */
+export async function layoutManifest(layout: string, tag: string): Promise<Manifest> {
+  return readJson<Manifest>(join(layout, 'blobs', ...(await taggedDigest(layout, tag)).split(':')));
+}
+
+/** The machine, for a benchmark's first line. */
+export function machine(): string {
+  return `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+}
+
+/** Runs a benchmark's main function; a failure prints and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
 }
 
 /** Reads every file once so neither tool pays for the disk in its first run. */

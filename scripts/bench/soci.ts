@@ -8,24 +8,16 @@
 // files, half repeated text, gzip level 1: test/helpers/tarfixtures.py), built once in the cache.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { OciLayoutStore, writeImage } from '../../src/core/oci/index.js';
 import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
-import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, median, peakMiB, resetPeak, ROOT, run, RUNS, timed, warm, workspace, type Timing } from './measure.js';
+import { CACHE, CLI, cpuSeconds, DATASETS, layoutManifest, machine, median, peakMiB, resetPeak, ROOT, run, RUNS, runMain, taggedDigest, timed, warm, workspace, type Timing } from './measure.js';
 
 
 interface Row extends Timing {
   daemonCpuS?: number;
   daemonRssMiB?: number;
-}
-
-/** The digest tagged `tag` in a layout, or its only manifest (soci's output has one). */
-async function taggedDigest(layout: string, tag?: string): Promise<string> {
-  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
-  const entry = tag ? index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag) : index.manifests[0];
-  if (!entry) throw new Error(`${layout} has no ${tag ?? 'manifest'}`);
-  return entry.digest;
 }
 
 interface Dataset {
@@ -66,8 +58,7 @@ async function main(): Promise<void> {
   const { dir, env, containerd } = ws;
   try {
     const { pid, address } = containerd;
-    console.log(`SOCI index creation, 4 MiB spans, median of ${RUNS} runs; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ` +
-      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, soci v0.16.1; load average at start ${loadavg()[0]?.toFixed(2)}`);
+    console.log(`SOCI index creation, 4 MiB spans, median of ${RUNS} runs; ${machine()}, soci v0.16.1; load average at start ${loadavg()[0]?.toFixed(2)}`);
     const datasets: Dataset[] = [
       ...DATASETS.map((d) => ({ ...d, layout: join(CACHE, 'bench-estargz', d.name, 'layout'), tag: 'bookworm' })),
       ...(process.env.BENCH_SOCI_LARGE === '1' ? await largeDatasets() : []),
@@ -122,7 +113,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+runMain(main);

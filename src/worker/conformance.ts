@@ -6,7 +6,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { OciLayoutStore, writeImage } from '../core/oci/index.js';
+import { ANNOTATION_REF_NAME, OciLayoutStore, writeImage } from '../core/oci/index.js';
 import { ErrorCodes, Methods, PROTOCOL_VERSION, type ProgressParams } from './protocol.js';
 
 export interface ScenarioResult {
@@ -316,7 +316,7 @@ const scenarios: Array<[string, Scenario]> = [
     expect(result.layers?.length === fixture.layerCount && result.layers.every((l) => typeof l.tocDigest === 'string' && /^sha256:[0-9a-f]{64}$/.test(l.tocDigest)), `result layers ${JSON.stringify(result.layers)}`);
     expect(Array.isArray(result.missing) && result.missing.length === 0, `missing ${JSON.stringify(result.missing)}`);
     const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
-    const tagged = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'esgz');
+    const tagged = index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === 'esgz');
     expect(tagged?.digest === result.descriptor?.digest, `index.json tags esgz as ${tagged?.digest}, the result says ${String(result.descriptor?.digest)}`);
     if (!ops.includes('verify')) return `${fixture.layerCount} layers converted; verify not offered`;
     peer.send({ id: 2, method: Methods.verify, params: { reference: `oci:${destination}:esgz`, quick: true } });
@@ -346,7 +346,7 @@ const scenarios: Array<[string, Scenario]> = [
     const layers = result.indexes?.[0]?.layers ?? [];
     expect(result.indexes?.length === 1 && layers.length === fixture.layerCount && layers.every((l) => typeof l.ztoc?.spans === 'number' && l.ztoc.spans > 1), `one index with a multi-span zTOC per layer: ${JSON.stringify(result.indexes)}`);
     const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
-    const tagged = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'soci');
+    const tagged = index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === 'soci');
     expect(tagged?.digest === result.image?.digest, `index.json tags soci as ${tagged?.digest}, the result says ${String(result.image?.digest)}`);
     if (!ops.includes('verify')) return `${fixture.layerCount} zTOCs built; verify not offered`;
     peer.send({ id: 2, method: Methods.verify, params: { reference: `oci:${destination}:soci` } });

@@ -3,7 +3,7 @@
 // of the image manifest, through the API or the fallback tag), and reading one layer's zTOC from
 // them, checked as the snapshotter checks it at mount.
 import { LazyImageError } from '../errors.js';
-import { MediaType, readBlob, type Descriptor, type ImageStore, type ManifestDocument, type OciLayoutStore, type Platform } from '../oci/index.js';
+import { ANNOTATION_REF_NAME, MediaType, readBlob, type Descriptor, type ImageStore, type ManifestDocument, type OciLayoutStore, type Platform } from '../oci/index.js';
 import { IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociIndex } from '../soci/manifest.js';
 import { spanTable, type SpanTable } from '../soci/spans.js';
 import { decodeZtoc, MAX_ZTOC_BYTES, type Ztoc } from '../soci/ztoc.js';
@@ -11,7 +11,6 @@ import type { ResolvedImage } from './platforms.js';
 import { selectLayer } from './toc.js';
 
 const MAX_INDEX_BYTES = 4 * 1024 * 1024;
-const REF_NAME = 'org.opencontainers.image.ref.name';
 
 export interface ImageSociIndexes {
   /** The platform image manifest the indexes describe. */
@@ -100,7 +99,7 @@ export async function layoutImages(store: OciLayoutStore): Promise<Descriptor[]>
   }
   const images: Descriptor[] = [];
   for (const m of manifests) {
-    if (m.annotations?.[REF_NAME] !== undefined) {
+    if (m.annotations?.[ANNOTATION_REF_NAME] !== undefined) {
       images.push(m);
       continue;
     }

@@ -8,7 +8,7 @@ import { describeError, LazyImageError } from '../../core/errors.js';
 import { findSociIndexes, layoutImages, type ResolvedImage } from '../../core/jobs/index.js';
 import { listRepositories, listTags } from '../../core/registry/index.js';
 import { formatBytes } from '../../core/format.js';
-import { OciLayoutStore, formatReference, parseDigest, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
+import { ANNOTATION_REF_NAME, OciLayoutStore, formatReference, parseDigest, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
 import { SOCI_INDEX_V2 } from '../../core/soci/manifest.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
@@ -182,7 +182,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const parentId = nodeId(node);
     if (manifests.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
     return manifests.map((m): Node => {
-      const tag = m.annotations?.['org.opencontainers.image.ref.name'];
+      const tag = m.annotations?.[ANNOTATION_REF_NAME];
       const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };
       return { kind: 'image', ref, label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, parentId };
     });
