@@ -135,20 +135,21 @@ function sociListing(store: ImageStore, layer: Descriptor, z: Ztoc, table: SpanT
 }
 
 /**
- * An entry's data, read through only the spans that hold it: each fetched with one range read,
- * checked against its digest, and inflated from its checkpoint. `fetched` counts the compressed
- * bytes read.
+ * An entry's data, read through only the spans that hold it: fetched with one range read (spans
+ * are contiguous), each checked against its digest and inflated from its checkpoint. `fetched`
+ * counts the compressed bytes read.
  */
 export async function readZtocEntry(store: ImageStore, layer: Descriptor, table: SpanTable, e: ZtocEntry, where: string, call: CallOptions = {}): Promise<{ bytes: Buffer; spans: number[]; fetched: number }> {
   if (e.uncompressedSize > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${where}: ${e.name} is ${e.uncompressedSize} bytes, over the ${MAX_FILE_BYTES}-byte limit for reading a file whole`);
   const range = entrySpans(table, e);
+  if (!range) return { bytes: Buffer.alloc(0), spans: [], fetched: 0 };
+  const [first, last] = [table.spans[range[0]]!, table.spans[range[1]]!];
+  const fetched = await store.readBlobRange(layer, first.start, last.end - first.start, call);
   const pieces: Buffer[] = [];
   const ids: number[] = [];
-  let fetched = 0;
-  for (let id = range?.[0] ?? 0; range && id <= range[1]; id++) {
+  for (let id = range[0]; id <= range[1]; id++) {
     const span = table.spans[id]!;
-    const compressed = await store.readBlobRange(layer, span.start, span.end - span.start, call);
-    fetched += compressed.length;
+    const compressed = fetched.subarray(span.start - first.start, span.end - first.start);
     const digest = `sha256:${createHash('sha256').update(compressed).digest('hex')}`;
     if (digest !== span.digest) throw new LazyImageError('DIGEST_MISMATCH', `${where}: span ${id} (bytes ${span.start}-${span.end - 1}) has digest ${digest}, but the zTOC says ${span.digest}`, { ref: where });
     const plain = span.checkpoint ? inflateFromCheckpoint(span.checkpoint, compressed, span.outEnd - span.outStart, `${where} span ${id}`) : compressed;
@@ -157,7 +158,7 @@ export async function readZtocEntry(store: ImageStore, layer: Descriptor, table:
     pieces.push(plain.subarray(from, to));
     ids.push(id);
   }
-  return { bytes: Buffer.concat(pieces), spans: ids, fetched };
+  return { bytes: Buffer.concat(pieces), spans: ids, fetched: fetched.length };
 }
 
 async function estargzListing(store: ImageStore, layer: Descriptor, where: string, call: CallOptions): Promise<Listing> {
@@ -172,22 +173,22 @@ async function estargzListing(store: ImageStore, layer: Descriptor, where: strin
 }
 
 /**
- * A regular file of an eStargz layer, read through only the gzip members that hold its chunks,
- * each chunk checked against its digest. `fetched` counts the compressed bytes read.
+ * A regular file of an eStargz layer, read through only the gzip members that hold its chunks
+ * (one range read: a file's members follow each other), each chunk checked against its digest.
+ * `fetched` counts the compressed bytes read.
  */
 export async function readEstargzEntry(store: ImageStore, layer: Descriptor, layout: TocLayout, e: TocEntry, where: string, call: CallOptions = {}): Promise<{ bytes: Buffer; chunks: number; fetched: number }> {
   const size = e.size ?? 0;
   if (size > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${where}: ${e.name} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit for reading a file whole`);
   const name = cleanEntryName(e.name);
   const out = Buffer.alloc(size);
+  const members = layout.members.map((m) => ({ m, mine: m.chunks.filter((x) => x.name === name) })).filter((x) => x.mine.length);
+  if (!members.length) return { bytes: out, chunks: 0, fetched: 0 };
+  const start = members[0]!.m.offset;
+  const fetched = await store.readBlobRange(layer, start, members.at(-1)!.m.end - start, call);
   let chunks = 0;
-  let fetched = 0;
-  for (const member of layout.members) {
-    const mine = member.chunks.filter((x) => x.name === name);
-    if (!mine.length) continue;
-    const compressed = await store.readBlobRange(layer, member.offset, member.end - member.offset, call);
-    fetched += compressed.length;
-    const plain = gunzipSync(compressed);
+  for (const { m, mine } of members) {
+    const plain = gunzipSync(fetched.subarray(m.offset - start, m.end - start));
     for (const c of mine) {
       const piece = plain.subarray(c.innerOffset, c.innerOffset + c.length);
       if (c.digest && `sha256:${createHash('sha256').update(piece).digest('hex')}` !== c.digest) {
@@ -197,7 +198,7 @@ export async function readEstargzEntry(store: ImageStore, layer: Descriptor, lay
       chunks++;
     }
   }
-  return { bytes: out, chunks, fetched };
+  return { bytes: out, chunks, fetched: fetched.length };
 }
 
 /** No lazy index: the whole layer is read once, and the files are kept until the listing is dropped. */

@@ -45,7 +45,8 @@ export function spanTable(z: Ztoc, layerSize: number | undefined, where: string)
       id: i, start: c.in - (c.bits ? 1 : 0), end: checkpoints[i + 1]?.in ?? z.compressedArchiveSize,
       outStart: c.out, outEnd: checkpoints[i + 1]?.out ?? z.uncompressedArchiveSize, digest: z.spanDigests[i]!, checkpoint: c,
     }));
-    table = { spanSize, spans, spanOf: (offset) => lastAtOrBefore(checkpoints.map((c) => c.out), offset) };
+    const starts = checkpoints.map((c) => c.out);
+    table = { spanSize, spans, spanOf: (offset) => lastAtOrBefore(starts, offset) };
   } else {
     const tar = decodeTarZinfo(z.checkpoints, where);
     if (tar.version !== TAR_ZINFO_VERSION) throw fail(`has tar checkpoints of version ${tar.version}, not ${TAR_ZINFO_VERSION}`);
