@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { MediaType, OciLayoutStore, sha256, writeImage, type Descriptor, type ImageIndex, type ImageManifest } from '../../src/core/oci/index.js';
-import { buildZtoc } from '../../src/core/soci/build.js';
+import { buildZtoc } from '../helpers/ztoc.js';
 import { decodeGzipZinfo } from '../../src/core/soci/zinfo.js';
 import { decodeZtoc } from '../../src/core/soci/ztoc.js';
 import { tempLayout } from '../helpers/images.js';

@@ -286,7 +286,7 @@ const FNAME = 8;
 const FCOMMENT = 16;
 
 /** The length of the gzip member header at the start of `b`, or undefined while it is incomplete. */
-export function gzipHeaderLength(b: Buffer, fail: (why: string) => Error): number | undefined {
+function gzipHeaderLength(b: Buffer, fail: (why: string) => Error): number | undefined {
   if (b.length >= 1 && b[0] !== 0x1f) throw fail('incorrect header check');
   if (b.length >= 2 && b[1] !== 0x8b) throw fail('incorrect header check');
   if (b.length >= 3 && b[2] !== 8) throw fail('unknown compression method');

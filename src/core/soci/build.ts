@@ -2,22 +2,12 @@
 // (checkpoints and span digests), its output through the tar parser (one entry per tar entry, in
 // tar order, with Go archive/tar's view of each header). A plain tar layer gets fixed-size spans.
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { throwIfAborted } from '../errors.js';
 import { TarParser, type TarHeader } from '../tar/reader.js';
 import { BlockGzipIndexer } from './blockIndexer.js';
 import { encodeGzipZinfo, GzipIndexer } from './zinfo.js';
 import { BUILD_TOOL_IDENTIFIER, encodeTarZinfo, encodeZtoc, TAR_ZINFO_VERSION, ZTOC_VERSION, type Ztoc, type ZtocEntry } from './ztoc.js';
 
 export const DEFAULT_SPAN_SIZE = 4 * 1024 * 1024;
-
-export interface ZtocBuildOptions {
-  spanSize?: number;
-  buildToolIdentifier?: string;
-  signal?: AbortSignal;
-  /** Compressed bytes read so far. */
-  onRead?: (bytes: number) => void;
-}
 
 export interface BuiltZtoc {
   ztoc: Ztoc;
@@ -71,17 +61,6 @@ export class ZtocBuilder {
     const bytes = encodeZtoc(ztoc);
     return { ztoc, bytes, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` };
   }
-}
-
-/** The zTOC of a layer read from `source`, on this thread. */
-export async function buildZtoc(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocBuildOptions = {}): Promise<BuiltZtoc> {
-  const builder = new ZtocBuilder(compression, where, options);
-  for await (const chunk of source) {
-    throwIfAborted(options.signal, where);
-    builder.push(chunk as Buffer);
-    options.onRead?.(builder.read);
-  }
-  return builder.finish();
 }
 
 function ztocEntry(h: TarHeader, dataOffset: number): ZtocEntry {

@@ -77,16 +77,6 @@ function startThread(): Worker {
   return worker;
 }
 
-/** One layer, for callers with one: a thread of its own, ended after. */
-export async function buildZtocOnThread(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions = {}): Promise<ThreadBuiltZtoc> {
-  const threads = new ZtocThreads();
-  try {
-    return await threads.build(source, compression, where, options);
-  } finally {
-    await threads.close();
-  }
-}
-
 async function buildOn(worker: Worker, source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions): Promise<ThreadBuiltZtoc> {
   let inFlight = 0;
   let wake: (() => void) | undefined;

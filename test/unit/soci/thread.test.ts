@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { buildZtoc } from '../../../src/core/soci/build.js';
-import { buildZtocOnThread, ZtocThreads } from '../../../src/core/soci/ztocThread.js';
+import { buildZtoc } from '../../helpers/ztoc.js';
+import { ZtocThreads, type ThreadBuiltZtoc, type ZtocThreadOptions } from '../../../src/core/soci/ztocThread.js';
 import { makeTar } from '../estargz/helpers.js';
 
 /** The bytes in pieces of `size`, as a stream. */
@@ -13,6 +13,16 @@ function pieces(bytes: Buffer, size: number): Readable {
   const out: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
   return Readable.from(out);
+}
+
+/** One layer on a pool of its own, closed after. */
+async function buildZtocOnThread(source: Readable, compression: 'gzip' | 'none', where: string, options: ZtocThreadOptions = {}): Promise<ThreadBuiltZtoc> {
+  const threads = new ZtocThreads();
+  try {
+    return await threads.build(source, compression, where, options);
+  } finally {
+    await threads.close();
+  }
 }
 
 describe('zTOC thread', () => {
