@@ -132,10 +132,7 @@ export const operations: Record<Operation, OperationFactory> = {
     const minLayerSize = params.optionalIntegerIn('minLayerSize', 0, Number.MAX_SAFE_INTEGER);
     const allPlatforms = params.optionalBoolean('allPlatforms');
     const only = platform(params);
-    const destination = destinationText !== undefined ? parseReference(destinationText) : version === 'v1' ? source : sociDestination(source);
-    if (version === 'v2' && destination.digest !== undefined) {
-      throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${formatReference(destination)}: the SOCI-enabled image is a new index; name the destination by tag`, { ref: formatReference(destination) });
-    }
+    const destination = sociDestination(source, destinationText !== undefined ? parseReference(destinationText) : undefined, version);
     return {
       title: `Build SOCI ${version} indexes for ${formatReference(source)}`,
       run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<IndexResult> => buildSociIndexes(

@@ -31,8 +31,7 @@ export function registerIndex(program: Command): void {
       const version = options.sociVersion;
       if (version !== 'v2' && version !== 'v1') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${version} is not supported: use v2 or v1`);
       const src = parseReference(srcInput);
-      const dst = dstInput !== undefined ? parseReference(dstInput) : version === 'v1' ? src : sociDestination(src);
-      if (version === 'v2' && dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${dstInput}: the SOCI-enabled image is a new index, so the destination needs a tag, not a digest`);
+      const dst = sociDestination(src, dstInput !== undefined ? parseReference(dstInput) : undefined, version);
       const stores = createStores(command.optsWithGlobals<GlobalOptions>());
       try {
         const started = Date.now();

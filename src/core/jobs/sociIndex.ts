@@ -62,11 +62,18 @@ export interface SociIndexResult {
   indexes: PlatformIndex[];
 }
 
-/** Where a v2 SOCI-enabled image goes by default: the source's tag plus `-soci`, beside it. */
-export function sociDestination(source: ImageReference): ImageReference {
-  if (source.tag === undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot name a destination for ${formatReference(source)}: it has no tag, so give one`);
-  const destination: ImageReference = { ...source, tag: `${source.tag}-soci` };
-  delete destination.digest;
+/**
+ * Where an index job writes: `given`, or by default for v2 the source's tag plus `-soci` beside
+ * it, for v1 the source itself. A v2 SOCI-enabled image is a new index, so it needs a tag.
+ */
+export function sociDestination(source: ImageReference, given: ImageReference | undefined, version: SociVersion): ImageReference {
+  if (given === undefined && version === 'v1') return source;
+  if (given === undefined && source.tag === undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot name a destination for ${formatReference(source)}: it has no tag, so give one`);
+  const destination: ImageReference = given ?? { ...source, tag: `${source.tag!}-soci` };
+  if (given === undefined) delete destination.digest;
+  if (version === 'v2' && destination.digest !== undefined) {
+    throw new LazyImageError('INVALID_ARGUMENT', `Cannot index into ${formatReference(destination)}: the SOCI-enabled image is a new index, so the destination needs a tag, not a digest`, { ref: formatReference(destination) });
+  }
   return destination;
 }
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildSociIndexes, layoutImages } from '../../../src/core/jobs/index.js';
+import { buildSociIndexes, layoutImages, sociDestination } from '../../../src/core/jobs/index.js';
 import { detectLaziness } from '../../../src/core/lazy/index.js';
-import { parseDigest, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
+import { formatReference, parseDigest, parseReference, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from '../estargz/helpers.js';
 
@@ -75,5 +75,15 @@ describe('SOCI index job between layouts', () => {
     const seen1 = await detectLaziness(v1, 'src');
     assert.deepEqual(seen1.sociIndexes, [{ digest: attached.indexes[0]!.index.digest, version: 'v1' }]);
     assert.deepEqual(seen1.layers.map((l) => l.laziness.format), ['soci', 'soci']);
+  });
+
+  it('writes v2 beside the source as <tag>-soci and v1 onto the source, and refuses a v2 destination by digest', () => {
+    const src = parseReference('oci:/x/app:v1');
+    assert.equal(formatReference(sociDestination(src, undefined, 'v2')), 'oci:/x/app:v1-soci');
+    assert.equal(formatReference(sociDestination(src, undefined, 'v1')), 'oci:/x/app:v1');
+    assert.equal(formatReference(sociDestination(src, parseReference('oci:/y:lazy'), 'v2')), 'oci:/y:lazy');
+    const digest = `sha256:${'a'.repeat(64)}`;
+    assert.throws(() => sociDestination(src, parseReference(`oci:/y@${digest}`), 'v2'), { code: 'INVALID_ARGUMENT', message: /the SOCI-enabled image is a new index, so the destination needs a tag, not a digest/ });
+    assert.throws(() => sociDestination(parseReference(`oci:/x/app@${digest}`), undefined, 'v2'), { code: 'INVALID_ARGUMENT', message: /it has no tag, so give one/ });
   });
 });
