@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
-import { verifyImage, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
+import { verifyImage, verifyProblemLines, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
 import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
@@ -21,13 +21,8 @@ export function registerVerify(program: Command): void {
         else process.stdout.write(renderReport(formatReference(ref), report, options.quick === true));
         // A failed check is a failed command, whatever the output format.
         if (!report.ok) {
-          const first = report.problems[0];
-          const lazy = [
-            ...report.soci.flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
-            ...report.layers.flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
-          ];
-          const what = first ? first.message : lazy[0]!;
-          throw new LazyImageError(first?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${report.problems.length + lazy.length} problem(s), first ${what}`, { ref: formatReference(ref) });
+          const lines = verifyProblemLines(report);
+          throw new LazyImageError(report.problems[0]?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${lines.length} problem(s), first ${lines[0]!}`, { ref: formatReference(ref) });
         }
       } finally {
         await stores.close();

@@ -135,6 +135,22 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
 }
 
 /**
+ * Every problem of a report, a line each: the blobs', the SOCI indexes', then the layers'. The
+ * SOCI and layer parts are optional, as older workers leave them out of their results.
+ */
+export function verifyProblemLines(report: {
+  problems: Array<{ message: string }>;
+  soci?: Array<{ index: string; problems: string[] }>;
+  layers?: Array<{ label: string; lazy: { problems: string[] }; soci?: { problems: string[] } }>;
+}): string[] {
+  return [
+    ...report.problems.map((p) => p.message),
+    ...(report.soci ?? []).flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
+    ...(report.layers ?? []).flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
+  ];
+}
+
+/**
  * The SOCI indexes each image has, found as soci-snapshotter finds them (v2: the manifest
  * annotation; v1: the image's referrers), and each layer with a zTOC in them.
  */

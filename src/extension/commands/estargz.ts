@@ -2,12 +2,13 @@
 // Verify Lazy Pull Readiness (then the per-layer report opens).
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.js';
+import { verifyProblemLines } from '../../core/jobs/index.js';
 import { formatReference } from '../../core/oci/index.js';
 import type { ConvertResult, VerifyResult } from '../../worker/protocol.js';
 import type { DockerfileAnalyzer } from '../dockerfile/DockerfileAnalyzer.js';
 import type { JobManager } from '../jobs/JobManager.js';
+import { isLazy } from '../reports/lazyReport.js';
 import type { ReportDocuments } from '../reports/ReportDocuments.js';
-import { verifyProblems } from '../reports/lazyReport.js';
 import type { Services } from '../Services.js';
 import type { LazyImagesTreeProvider } from '../tree/LazyImagesTreeProvider.js';
 import type { Node } from '../tree/nodes.js';
@@ -62,7 +63,7 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports }: Est
       const names = { title: `Verify lazy pull readiness of ${formatReference(ref)}`, label: `Lazy pull ${shortName(ref)}` };
       const result = await jobs.run<VerifyResult>('verify', names, { reference: formatReference(ref), ...(await jobParams(services, [ref])) }, (r) => {
         const layers = r.layers ?? [];
-        return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter((l) => l.lazy.lazy).length} of ${layers.length} layers lazy${r.ok ? '' : `; ${verifyProblems(r).length} problem(s)`}`;
+        return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${layers.length} layers lazy${r.ok ? '' : `; ${verifyProblemLines(r).length} problem(s)`}`;
       });
       if (result) await reports.show(ref, result);
     },

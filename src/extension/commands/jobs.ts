@@ -1,10 +1,10 @@
 // Commands that run on the worker: Copy Image To..., Verify Image.
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.js';
+import { verifyProblemLines } from '../../core/jobs/index.js';
 import { formatReference } from '../../core/oci/index.js';
 import type { CopyResult, VerifyResult } from '../../worker/protocol.js';
 import type { JobManager } from '../jobs/JobManager.js';
-import { verifyProblems } from '../reports/lazyReport.js';
 import type { Services } from '../Services.js';
 import type { Node } from '../tree/nodes.js';
 import { imageRef, jobParams, shortName } from './jobParams.js';
@@ -32,7 +32,7 @@ export function jobCommands(services: Services, jobs: JobManager) {
         (r) => `${r.ok ? 'valid' : 'INVALID'}: ${r.blobs} blobs, ${formatBytes(r.bytes)} read${r.problems.length ? `; ${r.problems.length} problem(s)` : ''}`);
       if (!result) return;
       if (result.ok) void vscode.window.showInformationMessage(`${formatReference(ref)} is valid: ${result.blobs} blobs, ${formatBytes(result.bytes)}, every digest and size checked.`);
-      else void vscode.window.showErrorMessage(`${formatReference(ref)} failed verification: ${verifyProblems(result).join('; ')}`);
+      else void vscode.window.showErrorMessage(`${formatReference(ref)} failed verification: ${verifyProblemLines(result).join('; ')}`);
     },
   };
 }

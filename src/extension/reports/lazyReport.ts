@@ -3,20 +3,8 @@
 import { formatBytes } from '../../core/format.js';
 import type { LayerLazyReport, VerifyResult } from '../../worker/protocol.js';
 
-/** Every problem a verification found, image-wide then per layer, one line each. */
-export function verifyProblems(result: VerifyResult): string[] {
-  // A worker speaking protocol 1.0 sends no `layers`.
-  const layers = result.layers ?? [];
-  return [
-    ...result.problems.map((p) => p.message),
-    // A worker speaking protocol 1.1 or older sends no `soci`.
-    ...(result.soci ?? []).flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
-    ...layers.flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
-  ];
-}
-
 /** Lazily pullable by either snapshotter. */
-function isLazy(l: LayerLazyReport): boolean {
+export function isLazy(l: LayerLazyReport): boolean {
   return l.lazy.lazy || l.soci?.lazy === true;
 }
 
