@@ -113,10 +113,6 @@ export function classifyStatus(status: number, diagnostics: readonly RegistryDia
   return { code: 'REGISTRY', temporary: false };
 }
 
-export function isLazyImageError(e: unknown): e is LazyImageError {
-  return e instanceof LazyImageError;
-}
-
 export function cancelled(ref?: string): LazyImageError {
   return new LazyImageError('CANCELLED', 'Cancelled', { ref });
 }

@@ -35,8 +35,3 @@ export const MANIFEST_ACCEPT = [
   MediaType.DockerManifestList,
   MediaType.DockerManifest,
 ] as const;
-
-/** True for layer media types whose blob is a gzip stream. */
-export function isGzipLayer(mt: string): boolean {
-  return mt === MediaType.OciLayerGzip || mt === MediaType.DockerLayerGzip || mt === MediaType.DockerForeignLayerGzip;
-}

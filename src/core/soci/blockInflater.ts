@@ -1,8 +1,8 @@
 // node:zlib's raw inflater driven one call at a time with Z_BLOCK, so it stops at deflate block
 // boundaries at native speed. The public stream API ends the stream at the first such stop, so
-// this uses the handle behind it (`_handle.writeSync` and `_writeState`, stable since Node 0.12);
-// when a runtime lacks them, `open` returns undefined and callers inflate with pako instead.
+// this uses the handle behind it (`_handle.writeSync` and `_writeState`, stable since Node 0.12).
 import { constants, createInflateRaw, type InflateRaw } from 'node:zlib';
+import { LazyImageError } from '../errors.js';
 
 interface ZlibHandle {
   writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
@@ -35,12 +35,12 @@ export class BlockInflater {
     };
   }
 
-  static open(): BlockInflater | undefined {
+  static open(): BlockInflater {
     const stream = createInflateRaw();
     const { _handle: handle, _writeState: state } = stream as unknown as InflateInternals;
     if (typeof handle?.writeSync !== 'function' || typeof handle.reset !== 'function' || !(state instanceof Uint32Array)) {
       stream.destroy();
-      return undefined;
+      throw new LazyImageError('UNSUPPORTED', `This Node.js (${process.version}) does not let zlib stop at deflate block boundaries, which building a zTOC needs`);
     }
     return new BlockInflater(stream, handle, state);
   }

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { TarParser, type TarHeader } from '../tar/reader.js';
 import { BlockGzipIndexer } from './blockIndexer.js';
-import { encodeGzipZinfo, GzipIndexer } from './zinfo.js';
+import { encodeGzipZinfo } from './zinfo.js';
 import { BUILD_TOOL_IDENTIFIER, encodeTarZinfo, encodeZtoc, TAR_ZINFO_VERSION, ZTOC_VERSION, type Ztoc, type ZtocEntry } from './ztoc.js';
 
 export const DEFAULT_SPAN_SIZE = 4 * 1024 * 1024;
@@ -20,7 +20,7 @@ export interface BuiltZtoc {
 export class ZtocBuilder {
   private readonly entries: ZtocEntry[] = [];
   private readonly parser: TarParser;
-  private readonly gzip: GzipIndexer | BlockGzipIndexer | undefined;
+  private readonly gzip: BlockGzipIndexer | undefined;
   private readonly plain: FixedSpans | undefined;
   private readonly spanSize: number;
   /** Compressed bytes pushed so far. */
@@ -30,7 +30,7 @@ export class ZtocBuilder {
     this.spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
     this.parser = new TarParser({ entry: (h, _raw, dataOffset) => this.entries.push(ztocEntry(h, dataOffset)), data: () => undefined }, where);
     const output = (out: Buffer): void => this.parser.push(out);
-    this.gzip = compression === 'gzip' ? BlockGzipIndexer.open(this.spanSize, output, where) ?? new GzipIndexer(this.spanSize, output, where) : undefined;
+    this.gzip = compression === 'gzip' ? BlockGzipIndexer.open(this.spanSize, output, where) : undefined;
     this.plain = compression === 'none' ? new FixedSpans(this.spanSize) : undefined;
   }
 

@@ -1,9 +1,9 @@
-// Gzip checkpoints ("zinfo"), as soci builds them from zlib's zran example: one streaming inflate
-// that stops at every deflate block boundary and records a checkpoint (compressed offset,
-// uncompressed offset, unused bits, the last 32 KiB of output) at the first boundary after the
-// gzip header and then at the first boundary after more than `spanSize` bytes of output since the
-// last one. A reader can start inflating at any checkpoint, which is what makes spans fetchable.
-import { createHash, type Hash } from 'node:crypto';
+// Gzip checkpoints ("zinfo"), as soci builds them from zlib's zran example: a checkpoint
+// (compressed offset, uncompressed offset, unused bits, the last 32 KiB of output) at the first
+// deflate block boundary after the gzip header and then at the first boundary after more than
+// `spanSize` bytes of output since the last one (blockIndexer.ts finds them). A reader can start
+// inflating at any checkpoint, which is what makes spans fetchable. Here: their blob, and the
+// pako inflates that need zlib internals (priming unused bits, a dictionary).
 import ZStream from 'pako/lib/zlib/zstream.js';
 import { inflate, inflateEnd, inflateInit2, inflateReset2, inflateSetDictionary } from 'pako/lib/zlib/inflate.js';
 import { LazyImageError } from '../errors.js';
@@ -17,7 +17,6 @@ const Z_BUF_ERROR = -5;
 /** zlib's windowBits for "gzip or zlib header, detected", and for raw deflate. */
 const AUTO_HEADER = 47;
 const RAW = -15;
-const OUTPUT_CHUNK = 256 * 1024;
 const HEADER_SIZE = 12;
 const RECORD_SIZE = 8 + 8 + 1 + WINDOW_SIZE;
 
@@ -85,99 +84,6 @@ export interface IndexedGzip extends GzipZinfo {
   spanDigests: string[];
   compressedSize: number;
   uncompressedSize: number;
-}
-
-/**
- * Inflates a gzip stream pushed to it, handing the output on as it comes, and builds the
- * checkpoints and span digests in the same pass. Concatenated members (pigz) are followed.
- */
-export class GzipIndexer {
-  private readonly strm = new ZStream();
-  private readonly checkpoints: Checkpoint[] = [];
-  private readonly spanDigests: string[] = [];
-  private span: Hash | undefined;
-  private totalIn = 0;
-  private totalOut = 0;
-  private last = 0;
-  private lastByte = 0;
-  private ended = false;
-  /** Output goes after a copy of the last 32 KiB, so a checkpoint's window is one slice. */
-  private out = Buffer.alloc(WINDOW_SIZE + OUTPUT_CHUNK);
-  private at = WINDOW_SIZE;
-
-  constructor(private readonly spanSize: number, private readonly onOutput: (chunk: Buffer) => void, private readonly where: string) {
-    if (inflateInit2(this.strm, AUTO_HEADER) !== Z_OK) throw new LazyImageError('INTERNAL', `${where}: cannot start inflating`);
-  }
-
-  push(chunk: Buffer): void {
-    const strm = this.strm;
-    // More bytes after a member's end: another member (anything else fails as corrupt gzip).
-    if (this.ended && chunk.length) this.startNextMember();
-    strm.input = chunk;
-    strm.next_in = 0;
-    strm.avail_in = chunk.length;
-    while (strm.avail_in > 0) {
-      if (this.at === this.out.length) {
-        const next = Buffer.alloc(WINDOW_SIZE + OUTPUT_CHUNK);
-        this.out.copy(next, 0, this.at - WINDOW_SIZE, this.at);
-        this.out = next;
-        this.at = WINDOW_SIZE;
-      }
-      strm.output = this.out;
-      strm.next_out = this.at;
-      strm.avail_out = this.out.length - this.at;
-      const inBefore = strm.next_in;
-      const ret = inflate(strm, Z_BLOCK);
-      const consumed = chunk.subarray(inBefore, strm.next_in);
-      if (consumed.length) {
-        this.span?.update(consumed);
-        this.lastByte = consumed[consumed.length - 1]!;
-        this.totalIn += consumed.length;
-      }
-      if (strm.next_out > this.at) {
-        this.onOutput(this.out.subarray(this.at, strm.next_out));
-        this.totalOut += strm.next_out - this.at;
-        this.at = strm.next_out;
-      }
-      if (ret === Z_STREAM_END) {
-        if (strm.avail_in === 0) {
-          this.ended = true;
-          return;
-        }
-        this.startNextMember();
-        continue;
-      }
-      if (ret !== Z_OK && ret !== Z_BUF_ERROR) throw this.corrupt();
-      const boundary = (strm.data_type & 128) !== 0 && (strm.data_type & 64) === 0;
-      if (boundary && (this.totalOut === 0 || this.totalOut - this.last > this.spanSize)) this.checkpoint(strm.data_type & 7);
-    }
-  }
-
-  /** Call at the end of the input; the stream must have ended cleanly. */
-  finish(): IndexedGzip {
-    if (!this.ended) throw new LazyImageError('INVALID_FORMAT', `${this.where}: the gzip data ends early (truncated)`, { ref: this.where });
-    inflateEnd(this.strm);
-    if (this.span) this.spanDigests.push(`sha256:${this.span.digest('hex')}`);
-    return { spanSize: this.spanSize, checkpoints: this.checkpoints, spanDigests: this.spanDigests, compressedSize: this.totalIn, uncompressedSize: this.totalOut };
-  }
-
-  private startNextMember(): void {
-    this.ended = false;
-    inflateReset2(this.strm, AUTO_HEADER);
-  }
-
-  private checkpoint(bits: number): void {
-    if (this.span) this.spanDigests.push(`sha256:${this.span.digest('hex')}`);
-    this.span = createHash('sha256');
-    if (bits) this.span.update(Buffer.of(this.lastByte));
-    this.checkpoints.push({ in: this.totalIn, out: this.totalOut, bits, window: Buffer.from(this.out.subarray(this.at - WINDOW_SIZE, this.at)) });
-    this.last = this.totalOut;
-  }
-
-  private corrupt(): LazyImageError {
-    const why = this.strm.msg || 'corrupt data';
-    return new LazyImageError('INVALID_FORMAT', `${this.where}: the gzip data is corrupt at compressed byte ${this.totalIn} (${why})`, { ref: this.where });
-  }
 }
 
 /** A deflate block boundary that pako stopped at: offsets relative to where it started. */
