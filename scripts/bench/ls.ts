@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Stores } from '../../src/core/jobs/index.js';
+import { Stores } from '../../src/core/image/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
 import { RegistryClient, listTags } from '../../src/core/registry/index.js';
 import { TOOLS_DIR, requireTool } from '../../test/helpers/tools.js';

@@ -1,14 +1,26 @@
-// What every command shares: the global options turned into one Stores instance.
+// What every command shares: the global options turned into one Stores instance, closed when the
+// command is done, and a signal that Ctrl-C aborts.
 import { readFileSync } from 'node:fs';
-import { Stores } from '../core/jobs/index.js';
+import type { Command } from 'commander';
 import { LazyImageError } from '../core/errors.js';
+import { Stores } from '../core/image/index.js';
 
 export interface GlobalOptions {
   insecure?: string[];
   caFile?: string;
 }
 
-export function createStores(options: GlobalOptions): Stores {
+/** Runs a command's work with the stores its global options describe, and closes them after. */
+export async function withStores<T>(command: Command, work: (stores: Stores, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stores = createStores(command.optsWithGlobals<GlobalOptions>());
+  try {
+    return await work(stores, interruptSignal());
+  } finally {
+    await stores.close();
+  }
+}
+
+function createStores(options: GlobalOptions): Stores {
   let ca: Buffer | undefined;
   if (options.caFile) {
     try {
@@ -21,7 +33,7 @@ export function createStores(options: GlobalOptions): Stores {
 }
 
 /** A signal aborted by Ctrl-C, so jobs clean up their temporary files before we exit. */
-export function interruptSignal(): AbortSignal {
+function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());

@@ -1,6 +1,6 @@
 // What the extension's parts share, built once in activate() and passed down (no globals).
 import type * as vscode from 'vscode';
-import { Stores } from '../core/jobs/index.js';
+import { Stores } from '../core/image/index.js';
 import { chainCredentials, dockerKeychain, type CredentialProvider } from '../core/registry/index.js';
 import type { CredentialStore } from './CredentialStore.js';
 import type { LayoutFinder } from './LayoutFinder.js';

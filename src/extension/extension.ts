@@ -39,7 +39,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
   const reports = new ReportDocuments();
-  const files = new LazyFiles(services, tree.tocs, tree.ztocs);
+  const files = new LazyFiles(services, tree.layers);
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
   const commands: Record<string, (...args: never[]) => unknown> = {

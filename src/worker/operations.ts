@@ -1,7 +1,8 @@
 // The worker's operations: each validates its params, then runs the one core job that the CLI and
 // the extension run too, with the credentials the request carried and nothing else.
 import { LazyImageError } from '../core/errors.js';
-import { Stores, buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
+import { Stores } from '../core/image/index.js';
+import { buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
 import { formatReference, parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
 import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, RegistryCredential, VerifyResult } from './protocol.js';
@@ -113,13 +114,7 @@ export const operations: Record<Operation, OperationFactory> = {
         const from = await stores.open(source);
         const to = await stores.open(destination, { create: true });
         const { tag, expectDigest } = destinationTarget(source, destination);
-        return copyImage(from, source.digest ?? source.tag, to, tag, {
-          signal,
-          onProgress,
-          ...(allPlatforms ? { allPlatforms } : {}),
-          ...(only ? { platform: only } : {}),
-          ...(expectDigest !== undefined ? { expectDigest } : {}),
-        });
+        return copyImage(from, source.digest ?? source.tag, to, tag, { signal, onProgress, allPlatforms, platform: only, expectDigest });
       }),
     };
   },

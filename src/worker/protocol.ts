@@ -2,10 +2,9 @@
 // docs/worker-protocol.md is the normative description; this file is its TypeScript mirror and
 // is shared by the worker, the client and the conformance suite. Direction is noted per message.
 import type { ErrorCode } from '../core/errors.js';
-import type { TocLayout } from '../core/estargz/layout.js';
-import type { LayerVerification } from '../core/estargz/verify.js';
+import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
-import type { SociVersion } from '../core/soci/manifest.js';
+import type { SociVersion } from '../core/soci/index.js';
 
 export const PROTOCOL_VERSION = '1.2';
 

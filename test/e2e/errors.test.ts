@@ -3,7 +3,8 @@
 // tree keeps working.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Stores, copyImage } from '../../src/core/jobs/index.js';
+import { copyImage } from '../../src/core/jobs/index.js';
+import { Stores } from '../../src/core/image/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import type { FakeServer } from '../integration/fixtures/fakeServer.js';

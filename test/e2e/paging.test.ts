@@ -2,7 +2,7 @@
 // and "Load more..." fetches exactly one more page (counted in the registry's access log).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Stores } from '../../src/core/jobs/index.js';
+import { Stores } from '../../src/core/image/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
 import { startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
 import { pushManyTags } from '../integration/fixtures/tags.js';

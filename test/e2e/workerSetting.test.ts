@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Stores, copyImage } from '../../src/core/jobs/index.js';
+import { copyImage } from '../../src/core/jobs/index.js';
+import { Stores } from '../../src/core/image/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import { startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { analyzeDockerfile, mapLayers, parseDockerfile } from '../../src/core/dockerfile/index.js';
-import { detectLaziness } from '../../src/core/lazy/index.js';
+import { imageLaziness } from '../../src/core/image/index.js';
 import { OciLayoutStore } from '../../src/core/oci/index.js';
 import { requireTool } from '../helpers/tools.js';
 import { applyEdits } from '../unit/dockerfile/helpers.js';
@@ -81,13 +81,13 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
     const layoutTag = tag.replace(':', '-'); // a layout tag with a colon would read as part of the path
     await run(buildah, [...storage(), 'push', tag, `oci:${join(dir, 'out')}:${layoutTag}`]);
     const store = await OciLayoutStore.open(join(dir, 'out'));
-    const image = await detectLaziness(store, layoutTag);
+    const image = await imageLaziness(store, layoutTag);
     const model = parseDockerfile(await readFile(join(context, 'Dockerfile'), 'utf8'));
     const mapping = mapLayers(model, image);
     assert.equal(mapping.problem, undefined, mapping.problem);
     const layer = mapping.layers.find((l) => install.test(`${l.instruction.keyword} ${l.instruction.args}`));
     assert.ok(layer, 'the install step has a layer');
-    const diffId = image.config.rootfs.diff_ids[image.layers.indexOf(layer.layer)] as string;
+    const diffId = image.config!.rootfs.diff_ids[image.layers.indexOf(layer.layer)] as string;
     return { log: `${stdout}${stderr}`, diffId };
   }
 
@@ -124,9 +124,9 @@ describe('the dependency-order fix with a real builder (buildah)', { timeout: 60
       // The layer report reads the built image back: one layer per COPY/RUN of the fixed file.
       const report = await runCli(['lint', '--json', '--image', `oci:${join(dir, 'out')}:${app.name}-after2`, join(context, 'Dockerfile')]);
       assert.equal(report.code, 0, report.stderr);
-      const layers = (JSON.parse(report.stdout) as { layers: Array<{ keyword: string; descriptor: { size: number }; laziness: { format: string; reason?: string } }> }).layers;
+      const layers = (JSON.parse(report.stdout) as { layers: Array<{ keyword: string; descriptor: { size: number }; estargz?: unknown; soci?: unknown; reason?: string }> }).layers;
       assert.deepEqual(layers.map((l) => l.keyword), ['COPY', 'RUN', 'COPY']);
-      assert.ok(layers.every((l) => l.descriptor.size > 0 && l.laziness.format === 'none' && /pulled whole/.test(l.laziness.reason ?? '')));
+      assert.ok(layers.every((l) => l.descriptor.size > 0 && !l.estargz && !l.soci && /no eStargz TOC annotation and no SOCI index: pulled whole/.test(l.reason ?? '')));
     });
   }
 });

@@ -2,11 +2,10 @@
 // with Link headers, Debian's 2.8 pages only the catalog (and returns every tag at once).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Stores, listNames } from '../../src/core/jobs/index.js';
+import { Stores } from '../../src/core/image/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
-import { listTags, type RegistryClient } from '../../src/core/registry/index.js';
 import { forEachLimit } from '../../src/core/jobs/pool.js';
-import { copyImage } from '../../src/core/jobs/index.js';
+import { copyImage, listNames } from '../../src/core/jobs/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import { pushManyTags } from './fixtures/tags.js';
 import { runCli } from './fixtures/cli.js';
@@ -21,7 +20,6 @@ for (const [flavor, auth] of setups) {
   describe(`paging on distribution ${flavor}, auth=${auth}`, () => {
     let registry: RegistryFixture;
     let stores: Stores;
-    let client: RegistryClient;
     let pushed: string[];
     let dockerConfig: string;
 
@@ -29,7 +27,6 @@ for (const [flavor, auth] of setups) {
       registry = await startRegistry({ flavor, auth, accessLog: true });
       stores = new Stores({ credentials: credentialsFor(registry) });
       dockerConfig = await dockerConfigFor(registry.host, registry.username, registry.password);
-      client = stores.client(registry.host);
       pushed = await pushManyTags(await stores.open(parseReference(`${registry.host}/many/tags`)), TAGS);
     });
     after(async () => {
@@ -43,7 +40,7 @@ for (const [flavor, auth] of setups) {
       const before = await tagListRequests();
       const pages: string[][] = [];
       const lastFlags: boolean[] = [];
-      for await (const page of listTags(client, 'many/tags', { pageSize: 100 })) {
+      for await (const page of (await stores.open(parseReference(`${registry.host}/many/tags`))).listTags({ pageSize: 100 })) {
         pages.push(page.names);
         lastFlags.push(page.last);
       }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { catFile } from '../../core/jobs/index.js';
 import { parseReference, type Platform } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { formatBytes } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
@@ -20,16 +20,14 @@ export function registerCat(program: Command): void {
     .option('--stats', 'also say, on stderr, where the file came from and how many bytes were fetched')
     .action(async (input: string, path: string, options: CatOptions, command: Command) => {
       const ref = parseReference(input);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
-        const r = await catFile(await stores.open(ref), ref.digest ?? ref.tag, path, { signal: interruptSignal(), ...(options.platform ? { platform: options.platform } : {}) });
+      await withStores(command, async (stores, signal) => {
+        const r = await catFile(await stores.open(ref), ref.digest ?? ref.tag, path, { signal, platform: options.platform });
         process.stdout.write(r.bytes);
         if (options.stats) {
           const spans = r.spans ? `, span${r.spans.length === 1 ? '' : 's'} ${r.spans.join(', ')}` : '';
-          process.stderr.write(`${r.path}: ${formatBytes(r.bytes.length)} from layer ${r.index} (${formatBytes(r.layer.size)}) via ${r.via}${spans}; fetched ${formatBytes(r.fetched)} (${r.fetched} bytes, ${((r.fetched / r.layer.size) * 100).toFixed(2)}% of the layer)\n`);
+          const size = r.layer.descriptor.size;
+          process.stderr.write(`/${r.path}: ${formatBytes(r.bytes.length)} from layer ${r.layer.index} (${formatBytes(size)}) via ${r.via}${spans}; fetched ${formatBytes(r.fetched)} (${r.fetched} bytes, ${((r.fetched / size) * 100).toFixed(2)}% of the layer)\n`);
         }
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }

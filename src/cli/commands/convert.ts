@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { convertImage, destinationTarget } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 import { collect, parsePlatformOption, parsePositiveInt } from '../options.js';
 
@@ -38,19 +38,18 @@ export function registerConvert(program: Command): void {
       const dst = parseReference(dstInput);
       if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot convert to ${dstInput}: converting makes new digests, so the destination needs a tag, not a digest`);
       const prioritized = [...options.prioritize, ...(options.prioritizeFile ? await readPathList(options.prioritizeFile) : [])];
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const source = await stores.open(src);
         const destination = await stores.open(dst, { create: true });
         const { tag } = destinationTarget(src, dst);
         const started = Date.now();
         const result = await convertImage(source, src.digest ?? src.tag, destination, tag, {
-          signal: interruptSignal(),
+          signal,
           prioritized,
-          ...(options.level !== undefined ? { level: options.level } : {}),
-          ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
-          ...(options.allPlatforms ? { allPlatforms: true } : {}),
-          ...(options.platform ? { platform: options.platform } : {}),
+          level: options.level,
+          chunkSize: options.chunkSize,
+          allPlatforms: options.allPlatforms,
+          platform: options.platform,
         });
         if (result.missing.length) {
           throw new LazyImageError('NOT_FOUND', `${formatReference(dst)} was written, but these prioritized paths are in no layer: ${result.missing.join(', ')}`, { ref: formatReference(src) });
@@ -64,9 +63,7 @@ export function registerConvert(program: Command): void {
         for (const l of result.layers) {
           process.stdout.write(`  ${l.source.slice(7, 19)} ${formatBytes(l.sourceSize)} -> ${l.digest.slice(7, 19)} ${formatBytes(l.size)}  TOC ${l.tocDigest}\n`);
         }
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }
 

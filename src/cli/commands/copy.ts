@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { copyImage, destinationTarget } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
@@ -23,16 +23,12 @@ export function registerCopy(program: Command): void {
     .action(async (srcInput: string, dstInput: string, options: CopyCommandOptions, command: Command) => {
       const src = parseReference(srcInput);
       const dst = parseReference(dstInput);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const source = await stores.open(src);
         const destination = await stores.open(dst, { create: true });
         const { tag, expectDigest } = destinationTarget(src, dst);
         const result = await copyImage(source, src.digest ?? src.tag, destination, tag, {
-          signal: interruptSignal(),
-          ...(expectDigest !== undefined ? { expectDigest } : {}),
-          ...(options.allPlatforms ? { allPlatforms: true } : {}),
-          ...(options.platform ? { platform: options.platform } : {}),
+          signal, expectDigest, allPlatforms: options.allPlatforms, platform: options.platform,
         });
         const summary = { source: formatReference(src), destination: formatReference(dst), ...result };
         if (options.json) {
@@ -45,8 +41,6 @@ export function registerCopy(program: Command): void {
             `  ${result.descriptor.digest}\n` +
             `  blobs: ${uploaded} copied (${formatBytes(result.bytesUploaded)}), ${existed} already there, ${mounted} mounted\n`,
         );
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }

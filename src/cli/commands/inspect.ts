@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { inspectImage, type InspectResult } from '../../core/jobs/index.js';
 import { formatPlatform, formatReference, parseReference } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 
 interface InspectOptions {
@@ -18,10 +18,8 @@ export function registerInspect(program: Command): void {
     .option('--raw', 'print the top manifest or index exactly as stored')
     .action(async (input: string, options: InspectOptions, command: Command) => {
       const ref = parseReference(input);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const store = await stores.open(ref);
-        const signal = interruptSignal();
         if (options.raw) {
           const doc = await store.getManifest(await store.resolve(ref.digest ?? ref.tag, { signal }), { signal });
           process.stdout.write(doc.bytes);
@@ -30,9 +28,7 @@ export function registerInspect(program: Command): void {
         const result = await inspectImage(store, ref.digest ?? ref.tag, formatReference(ref), { signal });
         if (options.json) printJson(result);
         else process.stdout.write(renderInspect(result));
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }
 

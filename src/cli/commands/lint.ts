@@ -4,9 +4,9 @@ import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { analyzeDockerfile, mapLayers, smallLayerFindings, type Finding, type LayerMapping, type RuleGroup } from '../../core/dockerfile/index.js';
 import { formatBytes } from '../../core/format.js';
-import { detectLaziness } from '../../core/lazy/index.js';
+import { describeLaziness, imageLaziness } from '../../core/image/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { collect } from '../options.js';
 import { printJson } from '../format.js';
 
@@ -40,13 +40,9 @@ export function registerLint(program: Command): void {
       let mapping: LayerMapping | undefined;
       if (options.image) {
         const ref = parseReference(options.image);
-        const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-        try {
-          mapping = mapLayers(model, await detectLaziness(await stores.open(ref), ref.digest ?? ref.tag, { signal: interruptSignal() }));
-          if (!options.disable?.includes('lazy')) findings.push(...smallLayerFindings(model, mapping));
-        } finally {
-          await stores.close();
-        }
+        const image = await withStores(command, async (stores, signal) => imageLaziness(await stores.open(ref), ref.digest ?? ref.tag, { signal }));
+        mapping = mapLayers(model, image);
+        if (!options.disable?.includes('lazy')) findings.push(...smallLayerFindings(model, mapping));
         if (mapping.problem) process.stderr.write(`lazyimg: layer report for ${formatReference(ref)}: ${mapping.problem}\n`);
       }
       if (options.json) {
@@ -61,9 +57,7 @@ function render(path: string, findings: Finding[], mapping: LayerMapping | undef
   const lines = findings.map((f) => `${path}:${f.range.start.line + 1}: ${f.severity} ${f.ruleId}: ${f.message}${f.fix ? `\n    fix: ${f.fix.title}` : ''}`);
   if (!findings.length) lines.push(`${path}: no suggestions`);
   for (const { instruction, layer } of mapping?.layers ?? []) {
-    const l = layer.laziness;
-    const how = l.format === 'none' ? l.reason : `lazy (${l.format}${l.format === 'soci' ? ` ${l.version}` : ''})`;
-    lines.push(`${path}:${instruction.range.start.line + 1}: layer ${formatBytes(layer.descriptor.size)}, ${how}`);
+    lines.push(`${path}:${instruction.range.start.line + 1}: layer ${formatBytes(layer.descriptor.size)}, ${describeLaziness(layer)}`);
   }
   return `${lines.join('\n')}\n`;
 }

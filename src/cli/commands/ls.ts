@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listNames } from '../../core/jobs/index.js';
 import { parseRegistryTarget } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { parsePositiveInt } from '../options.js';
 
 interface LsOptions {
@@ -20,13 +20,12 @@ export function registerLs(program: Command): void {
     .option('--json', 'print a JSON array')
     .action(async (input: string, options: LsOptions, command: Command) => {
       const target = parseRegistryTarget(input);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const names: string[] = [];
         const pages = listNames(stores, target, {
-          signal: interruptSignal(),
-          ...(options.limit ? { limit: options.limit } : {}),
-          ...(options.pageSize ? { pageSize: options.pageSize } : {}),
+          signal,
+          limit: options.limit,
+          pageSize: options.pageSize,
         });
         for await (const page of pages) {
           // Human output streams page by page; JSON needs the whole list.
@@ -34,8 +33,6 @@ export function registerLs(program: Command): void {
           else process.stdout.write(page.names.map((n) => `${n}\n`).join(''));
         }
         if (options.json) process.stdout.write(`${JSON.stringify(names)}\n`);
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { buildSociIndexes, sociDestination } from '../../core/jobs/index.js';
 import { formatPlatform, formatReference, parseReference, type Platform } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 import { parseNonNegativeInt, parsePlatformOption, parsePositiveInt } from '../options.js';
 
@@ -32,16 +32,15 @@ export function registerIndex(program: Command): void {
       if (version !== 'v2' && version !== 'v1') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${version} is not supported: use v2 or v1`);
       const src = parseReference(srcInput);
       const dst = sociDestination(src, dstInput !== undefined ? parseReference(dstInput) : undefined, version);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const started = Date.now();
         const result = await buildSociIndexes(await stores.open(src), src.digest ?? src.tag, await stores.open(dst, { create: true }), dst.tag ?? src.tag, {
-          signal: interruptSignal(),
+          signal,
           version,
-          ...(options.spanSize !== undefined ? { spanSize: options.spanSize } : {}),
-          ...(options.minLayerSize !== undefined ? { minLayerSize: options.minLayerSize } : {}),
-          ...(options.allPlatforms ? { allPlatforms: true } : {}),
-          ...(options.platform ? { platform: options.platform } : {}),
+          spanSize: options.spanSize,
+          minLayerSize: options.minLayerSize,
+          allPlatforms: options.allPlatforms,
+          platform: options.platform,
         });
         if (options.json) {
           printJson({ source: formatReference(src), destination: formatReference(dst), ...result });
@@ -57,8 +56,6 @@ export function registerIndex(program: Command): void {
             process.stdout.write(`    ${l.digest.slice(7, 19)} ${formatBytes(l.size).padStart(9)}  ${what}\n`);
           }
         }
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }

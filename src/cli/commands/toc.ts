@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { readLayerToc, type LayerToc } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
-import type { TocEntry } from '../../core/estargz/toc.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import type { TocEntry } from '../../core/estargz/index.js';
+import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
@@ -22,17 +22,14 @@ export function registerToc(program: Command): void {
     .option('--json', 'print the TOC entries and the summary as JSON')
     .action(async (input: string, options: TocOptions, command: Command) => {
       const ref = parseReference(input);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const result = await readLayerToc(await stores.open(ref), ref.digest ?? ref.tag, options.layer, {
-          signal: interruptSignal(),
-          ...(options.platform ? { platform: options.platform } : {}),
+          signal,
+          platform: options.platform,
         });
         if (options.json) printJson(tocJson(formatReference(ref), result));
         else process.stdout.write(renderToc(formatReference(ref), result));
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }
 

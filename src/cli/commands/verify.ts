@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { verifyImage, verifyProblemLines, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
 
 export function registerVerify(program: Command): void {
@@ -14,9 +14,8 @@ export function registerVerify(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (input: string, options: { json?: boolean; quick?: boolean }, command: Command) => {
       const ref = parseReference(input);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
-        const report = await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal: interruptSignal(), ...(options.quick ? { quick: true } : {}) });
+      await withStores(command, async (stores, signal) => {
+        const report = await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, quick: options.quick });
         if (options.json) printJson({ reference: formatReference(ref), ...report });
         else process.stdout.write(renderReport(formatReference(ref), report, options.quick === true));
         // A failed check is a failed command, whatever the output format.
@@ -24,9 +23,7 @@ export function registerVerify(program: Command): void {
           const lines = verifyProblemLines(report);
           throw new LazyImageError(report.problems[0]?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${lines.length} problem(s), first ${lines[0]!}`, { ref: formatReference(ref) });
         }
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }
 

@@ -12,7 +12,7 @@ export function registerWorker(program: Command): void {
     .action(async (options: { maxJobs?: number }) => {
       const code = await serveWorker(process.stdin, process.stdout, {
         log: (line) => process.stderr.write(`${line}\n`),
-        ...(options.maxJobs ? { maxConcurrentJobs: options.maxJobs } : {}),
+        maxConcurrentJobs: options.maxJobs,
       });
       process.exit(code);
     });

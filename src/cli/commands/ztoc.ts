@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { readLayerZtoc, type LayerZtoc } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
-import { goEscape } from '../../core/soci/goJson.js';
-import { ztocInfo, type ZtocInfo } from '../../core/soci/spans.js';
-import { createStores, interruptSignal, type GlobalOptions } from '../context.js';
+import { goEscape, ztocInfo, type ZtocInfo } from '../../core/soci/index.js';
+import { withStores } from '../context.js';
 import { formatBytes } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
@@ -23,19 +22,16 @@ export function registerZtoc(program: Command): void {
     .option('--json', 'print what `soci ztoc info` prints, field for field')
     .action(async (input: string, options: ZtocOptions, command: Command) => {
       const ref = parseReference(input);
-      const stores = createStores(command.optsWithGlobals<GlobalOptions>());
-      try {
+      await withStores(command, async (stores, signal) => {
         const result = await readLayerZtoc(await stores.open(ref), ref.digest ?? ref.tag, options.layer, {
-          signal: interruptSignal(),
-          ...(options.platform ? { platform: options.platform } : {}),
+          signal,
+          platform: options.platform,
         });
         const info = ztocInfo(result.ztoc, result.spans, result.descriptor.size);
         // Go's json.MarshalIndent: two spaces, and <, >, & escaped.
         if (options.json) process.stdout.write(`${goEscape(JSON.stringify(info, null, 2))}\n`);
         else process.stdout.write(render(formatReference(ref), result, info));
-      } finally {
-        await stores.close();
-      }
+      });
     });
 }
 

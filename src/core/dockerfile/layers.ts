@@ -1,7 +1,7 @@
 // Ties the final stage's layer-creating instructions to the layers of an image built from the
 // Dockerfile, so each line can say how big its layer is and whether it will be pulled lazily.
-import type { ImageLaziness, LayerLaziness } from '../lazy/detect.js';
-import { DEFAULT_MIN_LAYER_SIZE } from '../soci/manifest.js';
+import type { ImageLaziness, LayerLaziness } from '../image/index.js';
+import { DEFAULT_MIN_LAYER_SIZE } from '../soci/index.js';
 import { firstLineRange, type Finding } from './findings.js';
 import { createsLayer, type DockerInstruction, type DockerfileModel } from './model.js';
 import { runCommand } from './shell.js';
@@ -24,7 +24,7 @@ export function mapLayers(model: DockerfileModel, image: ImageLaziness): LayerMa
     return { layers: [], problem: `the image has ${image.layers.length} layers, fewer than the ${instructions.length} this Dockerfile's final stage creates` };
   }
   const layers = image.layers.slice(image.layers.length - instructions.length);
-  const history = (image.config.history ?? []).filter((h) => !h.empty_layer).slice(-instructions.length);
+  const history = (image.config?.history ?? []).filter((h) => !h.empty_layer).slice(-instructions.length);
   const mapped = instructions.map((instruction, i) => ({ instruction, layer: layers[i] as LayerLaziness }));
   if (history.length === instructions.length) {
     const mismatches = mapped.filter((m, i) => !matches(m.instruction, history[i]?.created_by ?? '')).length;

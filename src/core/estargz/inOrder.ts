@@ -5,12 +5,12 @@
 // written; the caller then converts in two passes.
 import type { Readable } from 'node:stream';
 import { throwIfAborted } from '../errors.js';
-import { TarParser, type TarHeader } from '../tar/reader.js';
+import { cleanEntryName, TarParser, type TarHeader } from '../tar/index.js';
 import { FileDigests } from './digests.js';
 import type { GzipPool } from './gzipPool.js';
 import { BLOCK, finishBlob, landmarkEntry, MemberWriter, tocEntry, type BuiltLayer, type Member } from './members.js';
 import { decompressed, wrapDecompressError } from './spool.js';
-import { cleanEntryName, LANDMARK_CONTENT, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME, type TocEntry } from './toc.js';
+import { LANDMARK_CONTENT, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME, type TocEntry } from './toc.js';
 
 const RESERVED = new Set([TOC_TAR_NAME, PREFETCH_LANDMARK, NO_PREFETCH_LANDMARK]);
 

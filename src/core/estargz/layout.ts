@@ -1,10 +1,13 @@
 // What a TOC says about the blob's layout: the gzip members and the chunks in each, the prefetch
 // range, counts, and everything that would make the snapshotter fail (offsets outside the blob or
 // going backwards, chunks that do not tile their file, missing digests, dangling hard links).
-import { cleanEntryName, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, type Toc, type TocEntry } from './toc.js';
+import { cleanEntryName } from '../tar/index.js';
+import { NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, type Toc, type TocEntry } from './toc.js';
 
 export interface ChunkRef {
   name: string;
+  /** The regular file's own entry (a path may occur twice in a layer; the later one wins). */
+  file: TocEntry;
   /** Where the chunk's bytes start in the decompressed member, and how many. */
   innerOffset: number;
   chunkOffset: number;
@@ -100,7 +103,7 @@ export function describeLayout(toc: Toc, tocOffset: number): TocLayout {
     }
     lastOffset = offset;
     lastInner = inner;
-    members[members.length - 1]!.chunks.push({ name, innerOffset: inner, chunkOffset, length: Math.max(length, 0), digest: e.chunkDigest ?? (chunkOffset === 0 && length === owner.size ? owner.digest : undefined) });
+    members[members.length - 1]!.chunks.push({ name, file: owner, innerOffset: inner, chunkOffset, length: Math.max(length, 0), digest: e.chunkDigest ?? (chunkOffset === 0 && length === owner.size ? owner.digest : undefined) });
   });
   closeFile();
 

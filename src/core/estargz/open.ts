@@ -4,20 +4,13 @@
 import { promisify } from 'node:util';
 import { gunzip as gunzipCallback } from 'node:zlib';
 import { LazyImageError } from '../errors.js';
-import { sha256 } from '../oci/digest.js';
-import { TarParser } from '../tar/reader.js';
+import { MAX_TOC_BYTES } from '../limits.js';
+import { sha256, type BlobAccess } from '../oci/index.js';
+import { TarParser } from '../tar/index.js';
 import { FOOTER_SIZE, LEGACY_FOOTER_SIZE, parseFooter, type Footer } from './footer.js';
 import { parseToc, TOC_TAR_NAME, type Toc } from './toc.js';
 
 const gunzip = promisify(gunzipCallback);
-/** The largest TOC we read (compressed or not): about a million entries. */
-const MAX_TOC_BYTES = 256 * 1024 * 1024;
-
-/** Random access to a blob: a file, or a registry blob through Range requests. */
-export interface BlobAccess {
-  size: number;
-  read(offset: number, length: number): Promise<Buffer>;
-}
 
 export interface OpenedEstargz {
   footer: Footer;

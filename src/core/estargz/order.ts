@@ -2,7 +2,8 @@
 // same path replaces the earlier one (and takes the later position); prioritized files come first,
 // each after its parent directories and, for a hard link, after its target; then the landmark;
 // then everything else in tar order.
-import { cleanEntryName, NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME } from './toc.js';
+import { cleanEntryName } from '../tar/index.js';
+import { NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME } from './toc.js';
 
 export interface Named {
   header: { name: string; type: string; linkname: string };

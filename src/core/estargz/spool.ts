@@ -7,7 +7,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { FileDigests } from './digests.js';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { TarParser, type TarHeader } from '../tar/reader.js';
+import { TarParser, type TarHeader } from '../tar/index.js';
 
 export interface SpooledEntry {
   header: TarHeader;

@@ -161,17 +161,6 @@ function lowerKeys(o: Record<string, unknown>): Map<string, unknown> {
   return m;
 }
 
-/** The path a reader uses for an entry: `./a/b/`, `/a/b` and `a/b` are all `a/b`. */
-export function cleanEntryName(name: string): string {
-  const parts: string[] = [];
-  for (const part of name.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') parts.pop();
-    else parts.push(part);
-  }
-  return parts.join('/');
-}
-
 /** RFC 3339 in UTC rounded to whole seconds, or nothing for the zero time and the epoch (as Go). */
 export function formatModtime(seconds: number, nanos: number): string | undefined {
   const rounded = seconds + (Math.abs(nanos) >= 500_000_000 ? Math.sign(nanos) : 0);

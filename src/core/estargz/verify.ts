@@ -1,11 +1,12 @@
-// Checks one layer the way stargz-snapshotter will at mount and on read: footer, TOC, the TOC
-// digest against the layer's annotation, the layout of every entry, and (unless quick) every chunk
-// against its digest. Everything found is collected, so the report says all that is wrong at once.
+// Checks a layer the way stargz-snapshotter will at mount and on read: footer, TOC, the TOC digest
+// against the layer's annotation, the layout of every entry, and every chunk against its digest.
+// Everything found is collected, so a report says all that is wrong at once.
 import { createGunzip } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { LazyImageError, throwIfAborted } from '../errors.js';
-import { describeLayout, type TocLayout } from './layout.js';
-import { openEstargz, type BlobAccess, type OpenedEstargz } from './open.js';
+import { throwIfAborted } from '../errors.js';
+import type { TocLayout } from './layout.js';
+import type { BlobAccess } from '../oci/index.js';
+import type { OpenedEstargz } from './open.js';
 
 export const TOC_DIGEST_ANNOTATION = 'containerd.io/snapshot/stargz/toc.digest';
 export const UNCOMPRESSED_SIZE_ANNOTATION = 'io.containers.estargz.uncompressed-size';
@@ -27,27 +28,14 @@ export interface LayerVerification {
   chunksVerified: number;
 }
 
-export interface VerifyLayerOptions {
-  quick?: boolean;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
-}
-
-export async function verifyEstargzLayer(blob: BlobAccess, annotations: Record<string, string> | undefined, where: string, options: VerifyLayerOptions = {}): Promise<LayerVerification> {
+/**
+ * What stargz-snapshotter checks when it mounts an opened layer: the footer kind, the TOC digest
+ * against the layer's annotation, and the layout the TOC describes.
+ */
+export function mountCheck(opened: OpenedEstargz, layout: TocLayout, annotations: Record<string, string> | undefined): Pick<LayerVerification, 'format' | 'problems' | 'notes'> {
   const expected = annotations?.[TOC_DIGEST_ANNOTATION];
-  let opened: OpenedEstargz;
-  try {
-    opened = await openEstargz(blob, where);
-  } catch (e) {
-    if (!(e instanceof LazyImageError) || e.code !== 'INVALID_FORMAT') throw e;
-    const reason = e.message.slice(where.length + 2);
-    // A plain layer is not a problem; a layer that claims to be eStargz and is not, is.
-    if (!expected) return { format: 'none', lazy: false, problems: [], notes: [`not eStargz (${reason}): pulled whole`], chunksVerified: 0 };
-    return { format: 'none', lazy: false, problems: [`annotated as eStargz but ${reason}`], notes: [], chunksVerified: 0 };
-  }
   const problems: string[] = [];
   const notes: string[] = [];
-  const format = opened.footer.legacy ? 'legacy-stargz' : 'estargz';
   if (opened.footer.legacy) notes.push('legacy stargz footer (47 bytes): only snapshotters that accept unverified layers mount it');
   if (!expected) {
     problems.push(`no ${TOC_DIGEST_ANNOTATION} annotation: the snapshotter refuses to mount without it ("digest of TOC JSON must be passed")`);
@@ -55,23 +43,24 @@ export async function verifyEstargzLayer(blob: BlobAccess, annotations: Record<s
     problems.push(`the TOC digest is ${opened.tocDigest} but the annotation says ${expected}: the mount fails ("invalid stargz layer")`);
   }
   if (!annotations?.[UNCOMPRESSED_SIZE_ANNOTATION]) notes.push(`no ${UNCOMPRESSED_SIZE_ANNOTATION} annotation (Stargz Store for Podman/CRI-O uses it)`);
-  const layout = describeLayout(opened.toc, opened.footer.tocOffset);
   problems.push(...layout.problems);
   if (layout.innerOffsets) notes.push('entries share gzip members (min-chunk-size): stargz-snapshotter before v0.13 cannot lazily pull this layer');
+  return { format: opened.footer.legacy ? 'legacy-stargz' : 'estargz', problems, notes };
+}
 
-  let chunksVerified = 0;
-  if (!options.quick && layout.problems.length === 0) {
-    chunksVerified = await verifyChunks(blob, layout, problems, where, options);
-  }
-  return { format, lazy: problems.length === 0, problems, notes, tocDigest: opened.tocDigest, layout, chunksVerified };
+/** What a layer that does not open as eStargz means: nothing if it does not claim to be, a problem if it does. */
+export function notEstargzCheck(reason: string, annotations: Record<string, string> | undefined): LayerVerification {
+  if (!annotations?.[TOC_DIGEST_ANNOTATION]) return { format: 'none', lazy: false, problems: [], notes: [`not eStargz (${reason}): pulled whole`], chunksVerified: 0 };
+  return { format: 'none', lazy: false, problems: [`annotated as eStargz but ${reason}`], notes: [], chunksVerified: 0 };
 }
 
 /**
  * Fetches the blob up to the TOC in large Range reads, cuts it at member boundaries, inflates
  * each member and hashes exactly the bytes each chunk entry covers.
  */
-async function verifyChunks(blob: BlobAccess, layout: TocLayout, problems: string[], where: string, options: VerifyLayerOptions): Promise<number> {
+export async function verifyChunks(blob: BlobAccess, layout: TocLayout, where: string, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<{ checked: number; problems: string[] }> {
   const members = layout.members;
+  const problems: string[] = [];
   let verified = 0;
   let i = 0;
   while (i < members.length) {
@@ -103,11 +92,11 @@ async function verifyChunks(blob: BlobAccess, layout: TocLayout, problems: strin
     options.onProgress?.(end, layout.tocOffset);
     i = j;
   }
-  return verified;
+  return { checked: verified, problems };
 }
 
 /** The first `need` bytes a gzip member inflates to (fewer if it is shorter); never more in memory. */
-function inflatePrefix(member: Buffer, need: number): Promise<Buffer> {
+export function inflatePrefix(member: Buffer, need: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const out: Buffer[] = [];
     let have = 0;

@@ -9,14 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { buildEstargz, type BuiltLayer } from '../estargz/build.js';
-import { GzipPool } from '../estargz/gzipPool.js';
-import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/verify.js';
+import { buildEstargz, GzipPool, TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION, type BuiltLayer } from '../estargz/index.js';
+import { pickPlatform } from '../image/index.js';
+import { MAX_CONFIG_BYTES } from '../limits.js';
 import {
   MediaType, parseImageConfig, readBlob, sha256,
-  type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform,
+  type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type IndexDocument, type ManifestDocument, type Platform,
 } from '../oci/index.js';
-import { pickPlatform } from './platforms.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
@@ -46,7 +45,6 @@ export interface ConvertResult {
   missing: string[];
 }
 
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const LAYERS_AT_ONCE = 2;
 const LAYER_TYPES: ReadonlySet<string> = new Set([MediaType.OciLayer, MediaType.OciLayerGzip, MediaType.OciLayerZstd, MediaType.DockerLayerGzip]);
 
@@ -90,7 +88,7 @@ class Converter {
   }
 
   /** Converts every image of an index; attestations and other artifacts are left out (their subjects change). */
-  async index(root: Extract<ManifestDocument, { kind: 'index' }>, tag: string | undefined): Promise<Descriptor> {
+  async index(root: IndexDocument, tag: string | undefined): Promise<Descriptor> {
     const manifests: Descriptor[] = [];
     for (const child of root.index.manifests) {
       if (child.platform?.os === 'unknown' || child.artifactType !== undefined) continue;

@@ -2,8 +2,8 @@
 // mounting within one registry), child manifests next, the tagged manifest last, so a tag never
 // points at incomplete content. Manifests are copied byte for byte: digests do not change.
 import { LazyImageError, throwIfAborted } from '../errors.js';
+import { pickPlatform, walkIndex } from '../image/index.js';
 import type { Descriptor, ImageReference, ImageStore, ManifestDocument, Platform } from '../oci/index.js';
-import { pickPlatform } from './platforms.js';
 import { forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
@@ -39,7 +39,6 @@ export function destinationTarget(source: ImageReference, destination: ImageRefe
   const tag = destination.tag ?? source.tag;
   return tag !== undefined ? { tag } : {};
 }
-const MAX_DEPTH = 4;
 
 export async function copyImage(
   source: ImageStore,
@@ -60,7 +59,7 @@ export async function copyImage(
     if (options.expectDigest !== undefined && options.expectDigest !== top.descriptor.digest) {
       throw new LazyImageError('DIGEST_MISMATCH', `Cannot copy ${source.name} to ${destination.name}@${options.expectDigest}: the image's digest is ${top.descriptor.digest}`, { ref: destination.name });
     }
-    const descriptor = await copier.copyTree(top, destinationTag, 0);
+    const descriptor = await copier.copyTree(top, destinationTag);
     return { descriptor, blobs: copier.counts, bytesUploaded: copier.bytesUploaded };
   } catch (e) {
     controller.abort();
@@ -74,24 +73,20 @@ export async function copyImage(
 class Copier {
   readonly counts = { uploaded: 0, existed: 0, mounted: 0 };
   bytesUploaded = 0;
-  private readonly signal: AbortSignal;
+  private readonly call: { signal: AbortSignal };
 
   constructor(private readonly source: ImageStore, private readonly destination: ImageStore, private readonly options: CopyOptions & { signal: AbortSignal }) {
-    this.signal = options.signal;
+    this.call = { signal: options.signal };
   }
 
-  /** Copies a manifest or index with everything it references; tags it if `tag` is given. */
-  async copyTree(doc: ManifestDocument, tag: string | undefined, depth: number): Promise<Descriptor> {
-    throwIfAborted(this.signal, this.source.name);
-    if (doc.kind === 'index') {
-      if (depth >= MAX_DEPTH) throw new LazyImageError('INVALID_FORMAT', `Cannot copy ${this.source.name}: indexes nested deeper than ${MAX_DEPTH}`, { ref: this.source.name });
-      for (const child of doc.index.manifests) {
-        await this.copyTree(await this.source.getManifest(child, { signal: this.signal }), undefined, depth + 1);
-      }
-    } else {
-      await this.copyBlobs(doc.manifest.layers, doc.manifest.config);
+  /** Copies a manifest or index with everything it references, children first; tags it if `tag` is given. */
+  async copyTree(top: ManifestDocument, tag: string | undefined): Promise<Descriptor> {
+    let descriptor: Descriptor | undefined;
+    for await (const { doc } of walkIndex(this.source, top, this.call)) {
+      if (doc.kind === 'manifest') await this.copyBlobs(doc.manifest.layers, doc.manifest.config);
+      descriptor = await this.destination.putManifest(doc.bytes, doc.descriptor.mediaType, doc === top ? tag : undefined, this.call);
     }
-    return this.destination.putManifest(doc.bytes, doc.descriptor.mediaType, tag, { signal: this.signal });
+    return descriptor!;
   }
 
   private async copyBlobs(layers: Descriptor[], config: Descriptor): Promise<void> {
@@ -104,9 +99,9 @@ class Copier {
     await forEachLimit(items, this.options.concurrency ?? DEFAULT_CONCURRENCY, async ({ descriptor, label }) => {
       const report = (done: number, outcome?: 'existed' | 'mounted' | 'uploaded'): void =>
         this.options.onProgress?.({ kind: 'item', item: descriptor.digest, label, done, total: descriptor.size, ...(outcome ? { outcome } : {}) });
-      const outcome = await this.destination.putBlob(descriptor, () => this.source.getBlob(descriptor, { signal: this.signal }), {
-        signal: this.signal,
-        ...(sameRegistry && this.source.repository ? { mountFrom: this.source.repository } : {}),
+      const outcome = await this.destination.putBlob(descriptor, () => this.source.getBlob(descriptor, this.call), {
+        signal: this.options.signal,
+        mountFrom: sameRegistry ? this.source.repository : undefined,
         onProgress: report,
       });
       this.counts[outcome]++;

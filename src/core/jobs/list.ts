@@ -1,7 +1,6 @@
 // `ls`: repositories of a registry or tags of a repository, fetched one page at a time.
+import type { Stores } from '../image/index.js';
 import type { NamePage, RegistryTarget } from '../oci/index.js';
-import { listRepositories, listTags } from '../registry/index.js';
-import type { Stores } from './stores.js';
 
 export interface ListOptions {
   /** Stop after this many names; only the pages needed for them are fetched. */
@@ -12,11 +11,13 @@ export interface ListOptions {
 
 /** Yields names page by page; the caller decides how far to go. */
 export async function* listNames(stores: Stores, target: RegistryTarget, options: ListOptions = {}): AsyncGenerator<NamePage> {
-  const client = stores.client(target.registry);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const pageSize = Math.min(options.pageSize ?? client.options.pageSize, limit);
-  const paging = { pageSize, ...(options.signal ? { signal: options.signal } : {}) };
-  const pages = target.repository === undefined ? listRepositories(client, paging) : listTags(client, target.repository, paging);
+  // With a limit, no page asks for more than it needs.
+  const pageSize = Math.min(options.pageSize ?? limit, limit);
+  const paging = { signal: options.signal, pageSize: Number.isFinite(pageSize) ? pageSize : undefined };
+  const pages = target.repository === undefined
+    ? stores.repositories(target.registry, paging)
+    : (await stores.open({ kind: 'registry', registry: target.registry, repository: target.repository })).listTags(paging);
   let remaining = limit;
   for await (const page of pages) {
     const names = page.names.slice(0, remaining);

@@ -6,18 +6,17 @@
 // found through the referrers API, or the `sha256-<hex>` tag the store keeps where there is none.
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { formatReference, MediaType, parseImageConfig, readBlob, sha256, type Descriptor, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
-import { DEFAULT_SPAN_SIZE } from '../soci/build.js';
-import { ZtocThreads, type ThreadBuiltZtoc } from '../soci/ztocThread.js';
-import { goIndex, goManifest } from '../soci/goJson.js';
-import { DEFAULT_MIN_LAYER_SIZE, EMPTY_CONFIG, IMAGE_MANIFEST_DIGEST_ANNOTATION, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexManifest, ZTOC_MEDIA_TYPE, type SociVersion, type ZtocRef } from '../soci/manifest.js';
+import { imagePlatform, pickPlatform, readImageConfig } from '../image/index.js';
+import { formatReference, MediaType, sha256, type CallOptions, type Descriptor, type ImageDocument, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
+import {
+  DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, EMPTY_CONFIG, goIndex, goManifest, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexDescriptor, sociIndexManifest,
+  ZTOC_MEDIA_TYPE, ZtocThreads, type SociVersion, type ThreadBuiltZtoc, type ZtocRef,
+} from '../soci/index.js';
 import { copyImage } from './copy.js';
-import { pickPlatform } from './platforms.js';
 import { afterAll, forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
 const LAYERS_AT_ONCE = 2;
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 const COMPRESSION: Record<string, 'gzip' | 'none' | 'zstd'> = {
   [MediaType.OciLayerGzip]: 'gzip',
   [MediaType.DockerLayerGzip]: 'gzip',
@@ -159,12 +158,7 @@ async function writeV2Image(source: ImageStore, destination: ImageStore, root: M
     return r ? { ...r, ...(d.platform ? { platform: d.platform } : {}) } : d;
   });
   for (const entry of indexes) {
-    const descriptor: Descriptor = {
-      mediaType: MediaType.OciManifest, digest: entry.index.digest, size: entry.index.size,
-      annotations: { [IMAGE_MANIFEST_DIGEST_ANNOTATION]: entry.manifest.digest },
-      ...(entry.manifest.platform ? { platform: entry.manifest.platform } : {}),
-      artifactType: SOCI_INDEX_V2,
-    };
+    const descriptor = sociIndexDescriptor(entry.index, entry.manifest);
     // One SOCI index per platform: a new one replaces an older one for the same platform.
     const old = manifests.findIndex((d) => d.artifactType === SOCI_INDEX_V2 && JSON.stringify(d.platform) === JSON.stringify(descriptor.platform));
     if (old >= 0) manifests.splice(old, 1);
@@ -181,9 +175,8 @@ async function writeV2Image(source: ImageStore, destination: ImageStore, root: M
 }
 
 /** A single-platform image has its platform only in its config. */
-async function platformOf(store: ImageStore, m: ImageManifest, call: { signal?: AbortSignal }): Promise<Platform> {
-  const config = parseImageConfig(await readBlob(store, m.config, MAX_CONFIG_BYTES, call), `config of ${store.name}`);
-  return { architecture: config.architecture ?? '', os: config.os ?? '', ...(config.variant ? { variant: config.variant } : {}) };
+async function platformOf(store: ImageStore, m: ImageManifest, call: CallOptions): Promise<Platform> {
+  return imagePlatform(await readImageConfig(store, m.config, call)) ?? { architecture: '', os: '' };
 }
 
 interface LayerOutcome {
@@ -203,7 +196,7 @@ class Indexer {
     return this.threads.close();
   }
 
-  async layers(image: Extract<ManifestDocument, { kind: 'manifest' }>): Promise<LayerOutcome[]> {
+  async layers(image: ImageDocument): Promise<LayerOutcome[]> {
     const layers = image.manifest.layers;
     for (const l of layers) {
       if (!(l.mediaType in COMPRESSION)) throw new LazyImageError('UNSUPPORTED', `Cannot index ${this.source.name}: layer ${l.digest} has media type ${l.mediaType}, not a tar layer`, { ref: this.source.name });

@@ -1,16 +1,15 @@
 // `verify`: reads an image back, every manifest of every platform and every blob, and checks each
 // against its digest and size; then checks every layer the way the lazy snapshotters would before
 // a lazy pull: stargz-snapshotter (footer, TOC, TOC digest against the annotation, layout, each
-// chunk's digest) and soci-snapshotter (the SOCI index its manifest names, the layer's zTOC, each
-// span's digest). Problems are collected rather than stopping at the first one.
-import { LazyImageError, describeError, throwIfAborted, type ErrorCode } from '../errors.js';
-import { verifyEstargzLayer, type LayerVerification } from '../estargz/verify.js';
-import { readBlob, type Descriptor, type ImageStore, type ManifestDocument } from '../oci/index.js';
-import { parseSociIndex, SOCI_INDEX_V1, SOCI_INDEX_V2, type SociVersion } from '../soci/manifest.js';
-import { verifySociLayer, type SociLayerVerification } from '../soci/verify.js';
-import { MAX_ZTOC_BYTES } from '../soci/ztoc.js';
+// chunk's digest) and soci-snapshotter (the SOCI indexes it would find for the image, the layer's
+// zTOC, each span's digest). Problems are collected rather than stopping at the first one.
+import { describeError, type ErrorCode } from '../errors.js';
+import type { LayerVerification } from '../estargz/index.js';
+import { isContentProblem, isImageConfig, laziness, walkIndex, type ImageLaziness } from '../image/index.js';
+import { checkEstargzLayer, checkSociLayer } from '../lazy/index.js';
+import { blobAccess, type Descriptor, type ImageDocument, type ImageStore, type ManifestDocument } from '../oci/index.js';
+import { isSociIndexConfig, type SociLayerVerification, type SociVersion } from '../soci/index.js';
 import { forEachLimit } from './pool.js';
-import { sociIndexDigests } from './soci.js';
 import type { ProgressSink } from './progress.js';
 
 export interface VerifyOptions {
@@ -49,43 +48,38 @@ export interface VerifyReport {
   soci: SociIndexReport[];
 }
 
-const SOCI_CONFIGS: ReadonlySet<string> = new Set([SOCI_INDEX_V1, SOCI_INDEX_V2]);
-
-const MAX_DEPTH = 4;
-
-/** Failures that are about the content itself: recorded as problems, the walk goes on. */
-function isContentProblem(e: unknown): e is LazyImageError {
-  return e instanceof LazyImageError && (e.code === 'DIGEST_MISMATCH' || e.code === 'INVALID_FORMAT' || e.code === 'NOT_FOUND');
+interface Blob {
+  descriptor: Descriptor;
+  label: string;
 }
 
 export async function verifyImage(store: ImageStore, tagOrDigest: string | undefined, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const root = await store.resolve(tagOrDigest, options);
+  const call = { signal: options.signal };
+  const top = await store.resolve(tagOrDigest, call);
   const problems: VerifyReport['problems'] = [];
-  const blobs = new Map<string, { descriptor: Descriptor; label: string }>();
-  const layers = new Map<string, { descriptor: Descriptor; label: string }>();
-  const images: Array<Extract<ManifestDocument, { kind: 'manifest' }>> = [];
-
-  const walk = async (descriptor: Descriptor, depth: number): Promise<void> => {
-    throwIfAborted(options.signal, store.name);
-    let doc: ManifestDocument;
-    try {
-      doc = await store.getManifest(descriptor, options);
-    } catch (e) {
-      if (!isContentProblem(e)) throw e;
-      problems.push({ digest: descriptor.digest, code: e.code, message: describeError(e) });
-      return;
-    }
-    if (doc.kind === 'index') {
-      if (depth >= MAX_DEPTH) throw new LazyImageError('INVALID_FORMAT', `Cannot verify ${store.name}: indexes nested deeper than ${MAX_DEPTH}`, { ref: store.name });
-      for (const child of doc.index.manifests) await walk(child, depth + 1);
-      return;
-    }
+  const record = (digest: string, e: unknown): boolean => {
+    if (!isContentProblem(e)) return false;
+    problems.push({ digest, code: e.code, message: describeError(e) });
+    return true;
+  };
+  const blobs = new Map<string, Blob>();
+  const layers = new Map<string, Blob>();
+  const images: ImageDocument[] = [];
+  let root: ManifestDocument | undefined;
+  try {
+    root = await store.getManifest(top, call);
+  } catch (e) {
+    if (!record(top.digest, e)) throw e;
+  }
+  for await (const { doc } of root ? walkIndex(store, root, { ...call, skip: (listed, e) => record(listed.digest, e) }) : []) {
+    if (doc.kind !== 'manifest') continue;
     const { config, layers: manifestLayers } = doc.manifest;
     blobs.set(config.digest, { descriptor: config, label: 'config' });
-    // A SOCI index's "layers" are zTOCs: blobs to check, not layers to lazy-pull.
-    if (SOCI_CONFIGS.has(config.mediaType)) {
-      manifestLayers.forEach((z, i) => blobs.set(z.digest, { descriptor: z, label: `zTOC ${i + 1}/${manifestLayers.length}` }));
-      return;
+    // A SOCI index's "layers" are zTOCs, and an artifact's are its payload: blobs to check, not layers to lazy-pull.
+    if (isSociIndexConfig(config.mediaType) || doc.manifest.artifactType || !isImageConfig(config.mediaType)) {
+      const what = isSociIndexConfig(config.mediaType) ? 'zTOC' : 'blob';
+      manifestLayers.forEach((z, i) => blobs.set(z.digest, { descriptor: z, label: `${what} ${i + 1}/${manifestLayers.length}` }));
+      continue;
     }
     images.push(doc);
     manifestLayers.forEach((l, i) => {
@@ -93,10 +87,34 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
       blobs.set(l.digest, item);
       if (!layers.has(l.digest)) layers.set(l.digest, item);
     });
-  };
-  await walk(root, 0);
+  }
 
-  const items = options.quick ? [] : [...blobs.values()];
+  const bytes = await readBlobs(store, options.quick ? [] : [...blobs.values()], record, options);
+  const reports: LayerReport[] = [];
+  await forEachLimit([...layers.values()], options.concurrency ?? 3, async ({ descriptor, label }) => {
+    const lazy = await checkEstargzLayer(blobAccess(store, descriptor, call), descriptor, `${label} (${descriptor.digest})`, { quick: options.quick, signal: options.signal });
+    reports.push({ digest: descriptor.digest, label, size: descriptor.size, lazy });
+  });
+  const order = [...layers.keys()];
+  reports.sort((a, b) => order.indexOf(a.digest) - order.indexOf(b.digest));
+  const soci: SociIndexReport[] = [];
+  for (const image of images) {
+    // The snapshotter looks from the image manifest (annotation, referrers), never at the image index.
+    let lazy: ImageLaziness;
+    try {
+      lazy = await laziness(store, image, call);
+    } catch (e) {
+      if (!record(image.descriptor.digest, e)) throw e;
+      continue;
+    }
+    soci.push(...await verifySoci(store, lazy, reports, options));
+  }
+  const lazyOk = reports.every((r) => r.lazy.problems.length === 0 && (r.soci?.problems.length ?? 0) === 0) && soci.every((s) => s.problems.length === 0);
+  return { digest: top.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports, soci };
+}
+
+/** Streams every blob through the store's digest and size check; returns the bytes read. */
+async function readBlobs(store: ImageStore, items: Blob[], record: (digest: string, e: unknown) => boolean, options: VerifyOptions): Promise<number> {
   options.onProgress?.({ kind: 'plan', items: items.map(({ descriptor, label }) => ({ item: descriptor.digest, label, total: descriptor.size })) });
   let bytes = 0;
   await forEachLimit(items, options.concurrency ?? 3, async ({ descriptor, label }) => {
@@ -105,33 +123,40 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
     let done = 0;
     try {
       // The store's stream fails instead of ending when size or digest do not match.
-      for await (const chunk of await store.getBlob(descriptor, options)) {
+      for await (const chunk of await store.getBlob(descriptor, { signal: options.signal })) {
         done += (chunk as Buffer).length;
         report(done);
       }
       bytes += done;
       report(descriptor.size, 'verified');
     } catch (e) {
-      if (options.signal?.aborted || !isContentProblem(e)) throw e;
-      problems.push({ digest: descriptor.digest, code: e.code, message: describeError(e) });
+      if (options.signal?.aborted || !record(descriptor.digest, e)) throw e;
       report(done, 'failed');
     }
   });
+  return bytes;
+}
 
-  const reports: LayerReport[] = [];
-  await forEachLimit([...layers.values()], options.concurrency ?? 3, async ({ descriptor, label }) => {
-    const access = { size: descriptor.size, read: (offset: number, length: number) => store.readBlobRange(descriptor, offset, length, options) };
-    const lazy = await verifyEstargzLayer(access, descriptor.annotations, `${label} (${descriptor.digest})`, {
-      ...(options.quick ? { quick: true } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+/**
+ * Each SOCI index found for an image (added to the result), then each of the image's layers with a
+ * zTOC in it, through that zTOC; a layer is checked through the first index that has it.
+ */
+async function verifySoci(store: ImageStore, lazy: ImageLaziness, reports: LayerReport[], options: VerifyOptions): Promise<SociIndexReport[]> {
+  const out: SociIndexReport[] = [];
+  for (const found of lazy.sociIndexes) {
+    const { index } = found;
+    out.push({
+      image: lazy.image.digest, index: found.digest, version: index?.version, ztocs: index?.ztocs.size ?? 0,
+      problems: index ? index.problems : [`${found.error}: the snapshotter goes on without it`],
     });
-    reports.push({ digest: descriptor.digest, label, size: descriptor.size, lazy });
-  });
-  const order = [...layers.keys()];
-  reports.sort((a, b) => order.indexOf(a.digest) - order.indexOf(b.digest));
-  const soci = await verifySoci(store, images, reports, options);
-  const lazyOk = reports.every((r) => r.lazy.problems.length === 0 && (r.soci?.problems.length ?? 0) === 0) && soci.every((s) => s.problems.length === 0);
-  return { digest: root.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports, soci };
+    for (const layer of lazy.layers) {
+      const ztoc = index?.ztocs.get(layer.descriptor.digest);
+      const report = reports.find((r) => r.digest === layer.descriptor.digest);
+      if (!ztoc || !report || report.soci) continue;
+      report.soci = await checkSociLayer(store, layer.descriptor, { digest: found.digest, ztoc }, `${report.label} (${layer.descriptor.digest})`, { quick: options.quick, signal: options.signal });
+    }
+  }
+  return out;
 }
 
 /**
@@ -148,54 +173,4 @@ export function verifyProblemLines(report: {
     ...(report.soci ?? []).flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
     ...(report.layers ?? []).flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
   ];
-}
-
-/**
- * The SOCI indexes each image has, found as soci-snapshotter finds them (v2: the manifest
- * annotation; v1: the image's referrers), and each layer with a zTOC in them.
- */
-async function verifySoci(store: ImageStore, images: Array<Extract<ManifestDocument, { kind: 'manifest' }>>, reports: LayerReport[], options: VerifyOptions): Promise<SociIndexReport[]> {
-  const out: SociIndexReport[] = [];
-  for (const image of images) {
-    for (const indexDigest of await sociIndexDigests(store, image, undefined, options)) await verifySociIndex(store, image, indexDigest, reports, out, options);
-  }
-  return out;
-}
-
-/** One SOCI index of an image: itself (added to `out`), then its zTOCs against the image's layers. */
-async function verifySociIndex(
-  store: ImageStore, image: Extract<ManifestDocument, { kind: 'manifest' }>, indexDigest: string, reports: LayerReport[], out: SociIndexReport[], options: VerifyOptions,
-): Promise<void> {
-  const report: SociIndexReport = { image: image.descriptor.digest, index: indexDigest, ztocs: 0, problems: [] };
-  out.push(report);
-  const where = `SOCI index ${indexDigest}`;
-  let index;
-  try {
-    index = parseSociIndex(await store.getManifest(indexDigest, options), where);
-  } catch (e) {
-    if (!isContentProblem(e)) throw e;
-    report.problems.push(`${describeError(e)}: the snapshotter pulls the image whole`);
-    return;
-  }
-  report.version = index.version;
-  report.ztocs = index.ztocs.size;
-  report.problems.push(...index.problems);
-  for (const layer of image.manifest.layers) {
-    const ztoc = index.ztocs.get(layer.digest);
-    const layerReport = reports.find((r) => r.digest === layer.digest);
-    if (!ztoc || !layerReport || layerReport.soci) continue;
-    const ids = { index: indexDigest, ztoc: ztoc.digest };
-    let bytes: Buffer;
-    try {
-      bytes = await readBlob(store, ztoc, MAX_ZTOC_BYTES, options);
-    } catch (e) {
-      if (!isContentProblem(e)) throw e;
-      layerReport.soci = { ...ids, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [describeError(e)] };
-      continue;
-    }
-    const access = { size: layer.size, read: (offset: number, length: number) => store.readBlobRange(layer, offset, length, options) };
-    layerReport.soci = await verifySociLayer(access, bytes, ids, `zTOC ${ztoc.digest} of ${layerReport.label} (${layer.digest})`, {
-      ...(options.quick ? { quick: true } : {}), ...(options.signal ? { signal: options.signal } : {}),
-    });
-  }
 }

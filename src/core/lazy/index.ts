@@ -1,1 +1,7 @@
-export * from './detect.js';
+export * from './check.js';
+export * from './estargz.js';
+export * from './image.js';
+export type * from './layer.js';
+export * from './links.js';
+export * from './open.js';
+export * from './soci.js';

@@ -8,10 +8,11 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FormatError, LazyImageError, throwIfAborted } from '../errors.js';
 import { type Digest, VerifyingStream, parseDigest, sha256, verifyBytes } from './digest.js';
-import { MAX_MANIFEST_BYTES, parseManifest } from './manifest.js';
+import { MAX_MANIFEST_BYTES } from '../limits.js';
+import { parseManifest } from './manifest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from './mediaTypes.js';
 import { checkRange } from './range.js';
-import type { AdoptBlobOptions, CallOptions, ImageStore, NamePage, PutBlobOptions, PutBlobResult } from './store.js';
+import type { AdoptBlobOptions, CallOptions, ImageStore, NamePage, PageOptions, PutBlobOptions, PutBlobResult } from './store.js';
 import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex, type ManifestDocument } from './types.js';
 
 const LAYOUT_FILE = 'oci-layout';
@@ -37,16 +38,25 @@ export class OciLayoutStore implements ImageStore {
 
   static async open(dir: string, options: OpenLayoutOptions = {}): Promise<OciLayoutStore> {
     const store = new OciLayoutStore(dir);
+    await store.check(options);
+    return store;
+  }
+
+  /**
+   * Checks that the folder still holds a layout of the version we read (creating one if asked):
+   * a store kept for later use calls this again each time it is handed out.
+   */
+  async check(options: OpenLayoutOptions = {}): Promise<void> {
     let marker: string;
     try {
-      marker = await readFile(join(dir, LAYOUT_FILE), 'utf8');
+      marker = await readFile(join(this.dir, LAYOUT_FILE), 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`Cannot open OCI layout ${store.name}`, e, store.name);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`Cannot open OCI layout ${this.name}`, e, this.name);
       if (!options.create) {
-        throw new LazyImageError('NOT_FOUND', `Cannot open OCI layout ${store.name}: no ${LAYOUT_FILE} file in ${dir}`, { ref: store.name });
+        throw new LazyImageError('NOT_FOUND', `Cannot open OCI layout ${this.name}: no ${LAYOUT_FILE} file in ${this.dir}`, { ref: this.name });
       }
-      await store.initialize();
-      return store;
+      await this.initialize();
+      return;
     }
     let version: unknown;
     try {
@@ -55,12 +65,11 @@ export class OciLayoutStore implements ImageStore {
       version = undefined;
     }
     if (version !== LAYOUT_VERSION) {
-      throw new FormatError('INVALID_FORMAT', `Cannot open OCI layout ${store.name}: ${LAYOUT_FILE} must declare imageLayoutVersion "${LAYOUT_VERSION}"`, {
+      throw new FormatError('INVALID_FORMAT', `Cannot open OCI layout ${this.name}: ${LAYOUT_FILE} must declare imageLayoutVersion "${LAYOUT_VERSION}"`, {
         format: 'oci-layout',
-        ref: store.name,
+        ref: this.name,
       });
     }
-    return store;
   }
 
   private async initialize(): Promise<void> {
@@ -243,9 +252,21 @@ export class OciLayoutStore implements ImageStore {
     return (await sizeIs(path, descriptor.size)) ? path : undefined;
   }
 
-  async *listTags(): AsyncIterable<NamePage> {
-    const { manifests } = await this.readIndex();
-    yield { names: [...new Set(manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter((t): t is string => t !== undefined))], last: true };
+  /** Tags in name order, after `last`, `pageSize` at a time (all at once by default), from one read of `index.json`. */
+  async *listTags(options: PageOptions = {}): AsyncIterable<NamePage> {
+    const tags = [...new Set((await this.readIndex()).manifests.map((m) => m.annotations?.[ANNOTATION_REF_NAME]).filter((t): t is string => t !== undefined))].sort();
+    let start = options.last === undefined ? 0 : tags.findIndex((t) => t > options.last!);
+    if (start < 0) start = tags.length;
+    const pageSize = options.pageSize ?? Math.max(tags.length, 1);
+    do {
+      const names = tags.slice(start, start + pageSize);
+      start += pageSize;
+      yield { names, last: start >= tags.length };
+    } while (start < tags.length);
+  }
+
+  async listManifests(): Promise<Descriptor[]> {
+    return (await this.readIndex()).manifests;
   }
 
   async referrers(digest: Digest, artifactType?: string): Promise<Descriptor[]> {

@@ -1,11 +1,9 @@
 // Parsing and validation of manifests, indexes and configs: untrusted JSON in, typed documents out.
 import { FormatError, LazyImageError } from '../errors.js';
+import { MAX_MANIFEST_BYTES } from '../limits.js';
 import { parseDigest, sha256 } from './digest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from './mediaTypes.js';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, ManifestDocument, Platform } from './types.js';
-
-/** Registries refuse larger manifests (distribution's default limit); so do we, before parsing. */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 class Checker {
   constructor(private readonly where: string, private readonly digest?: string) {}

@@ -8,6 +8,12 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Random access to one blob: a file, or a registry blob through Range requests. */
+export interface BlobAccess {
+  size: number;
+  read(offset: number, length: number): Promise<Buffer>;
+}
+
 export interface AdoptBlobOptions extends CallOptions {
   keep?: boolean;
   verified?: Promise<unknown>;
@@ -33,6 +39,13 @@ export type PutBlobResult = 'existed' | 'mounted' | 'uploaded';
 export interface NamePage {
   names: string[];
   last: boolean;
+}
+
+export interface PageOptions extends CallOptions {
+  /** Names asked for per page; a registry may send fewer or ignore it. */
+  pageSize?: number;
+  /** Start after this name (the registry API's `last`), e.g. to resume a listing that failed midway. */
+  last?: string;
 }
 
 export interface ImageStore {
@@ -71,8 +84,18 @@ export interface ImageStore {
   /** The file holding a blob, for stores on this machine's disk. */
   blobFile?(descriptor: Descriptor): Promise<string | undefined>;
 
-  /** Pages of tags, one page per iteration, fetched only as the caller asks. */
-  listTags(options?: CallOptions): AsyncIterable<NamePage>;
+  /** Pages of tags in name order, one page per iteration, fetched only as the caller asks. */
+  listTags(options?: PageOptions): AsyncIterable<NamePage>;
+  /**
+   * The manifests a store lists at its top, tagged or not (an OCI layout's `index.json`). Stores
+   * that list only tags (registries) leave it out.
+   */
+  listManifests?(options?: CallOptions): Promise<Descriptor[]>;
   /** Manifests whose `subject` is `digest`, optionally only those of one artifact type. */
   referrers(digest: Digest, artifactType?: string, options?: CallOptions): Promise<Descriptor[]>;
+}
+
+/** A blob of a store as random access, each read a Range request (or a file read). */
+export function blobAccess(store: ImageStore, descriptor: Descriptor, options: CallOptions = {}): BlobAccess {
+  return { size: descriptor.size, read: (offset, length) => store.readBlobRange(descriptor, offset, length, options) };
 }

@@ -64,4 +64,7 @@ export type ManifestDocument =
   | { kind: 'index'; descriptor: Descriptor; bytes: Buffer; index: ImageIndex }
   | { kind: 'manifest'; descriptor: Descriptor; bytes: Buffer; manifest: ImageManifest };
 
+export type ImageDocument = Extract<ManifestDocument, { kind: 'manifest' }>;
+export type IndexDocument = Extract<ManifestDocument, { kind: 'index' }>;
+
 export const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';

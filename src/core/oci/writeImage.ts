@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { tarStream, type TarEntry } from '../tar/writer.js';
+import { tarStream, type TarEntry } from '../tar/index.js';
 import { Digester, sha256 } from './digest.js';
 import { MediaType } from './mediaTypes.js';
 import type { ImageStore } from './store.js';

@@ -1,9 +1,7 @@
 // Blob reads: whole blobs as verified streams, byte ranges with `Range`, and existence checks.
 import type { Readable } from 'node:stream';
 import { FormatError, LazyImageError } from '../errors.js';
-import { VerifyingStream } from '../oci/digest.js';
-import { checkRange } from '../oci/range.js';
-import type { Descriptor } from '../oci/types.js';
+import { checkRange, VerifyingStream, type Descriptor } from '../oci/index.js';
 import { readBody } from './body.js';
 import { repositoryScope, type RegistryClient } from './client.js';
 import { responseError } from './responseError.js';

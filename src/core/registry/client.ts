@@ -2,7 +2,7 @@
 // answers a 401 once by renewing credentials. Operations live in their own modules.
 import type { Readable } from 'node:stream';
 import { LazyImageError, RegistryError } from '../errors.js';
-import { normalizeRegistry, registryEndpoint } from '../oci/reference.js';
+import { normalizeRegistry, registryEndpoint } from '../oci/index.js';
 import { Authenticator } from './auth.js';
 import { dockerKeychain } from './credentials.js';
 import { hostnameOf, isLoopbackHost } from './hosts.js';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LazyImageError } from '../errors.js';
-import { DOCKER_HUB } from '../oci/reference.js';
+import { DOCKER_HUB } from '../oci/index.js';
 
 export type Credential =
   | { kind: 'basic'; username: string; password: string }

@@ -1,20 +1,12 @@
 // Repository and tag listings, one page per iteration, following `Link: <...>; rel="next"`.
 import { LazyImageError } from '../errors.js';
-import type { NamePage } from '../oci/store.js';
+import type { NamePage, PageOptions } from '../oci/index.js';
 import { readJson } from './body.js';
 import { repositoryScope, type RegistryClient } from './client.js';
 import { nextPageUrl } from './link.js';
 import { responseError } from './responseError.js';
 
 const MAX_PAGE_BYTES = 16 * 1024 * 1024;
-
-export interface PageOptions {
-  /** Entries asked for per page; the registry may send fewer or ignore it. */
-  pageSize?: number;
-  /** Start after this name (the API's `last`), e.g. to resume a listing that failed midway. */
-  last?: string;
-  signal?: AbortSignal;
-}
 
 /** `GET /v2/_catalog`: pages of repository names. */
 export function listRepositories(client: RegistryClient, options: PageOptions = {}): AsyncGenerator<NamePage> {

@@ -1,8 +1,7 @@
 // Manifests: GET, HEAD and PUT by tag or digest, always checked against their digest.
 import { FormatError, LazyImageError } from '../errors.js';
-import { isDigest, sha256, verifyBytes } from '../oci/digest.js';
-import { MANIFEST_ACCEPT, MAX_MANIFEST_BYTES, normalizeContentType, parseManifest } from '../oci/index.js';
-import type { Descriptor, ManifestDocument } from '../oci/types.js';
+import { MAX_MANIFEST_BYTES } from '../limits.js';
+import { isDigest, MANIFEST_ACCEPT, normalizeContentType, parseManifest, sha256, verifyBytes, type Descriptor, type ManifestDocument } from '../oci/index.js';
 import { readBody } from './body.js';
 import { repositoryScope, type RegistryClient } from './client.js';
 import { responseError } from './responseError.js';

@@ -1,9 +1,8 @@
 // Referrers (distribution-spec v1.1): the API when the registry has it, else the tag schema
 // `<alg>-<hex>` that pushers maintain as an image index.
 import { LazyImageError } from '../errors.js';
-import { parseDigest } from '../oci/digest.js';
-import { MAX_MANIFEST_BYTES, MediaType, parseManifest } from '../oci/index.js';
-import type { Descriptor, ImageIndex } from '../oci/types.js';
+import { MAX_MANIFEST_BYTES } from '../limits.js';
+import { MediaType, parseDigest, parseManifest, type Descriptor, type ImageIndex } from '../oci/index.js';
 import { readBody } from './body.js';
 import { repositoryScope, type RegistryClient } from './client.js';
 import { nextPageUrl } from './link.js';

@@ -1,8 +1,6 @@
 // A repository of a registry as an ImageStore.
 import type { Readable } from 'node:stream';
-import { isDigest, type Digest } from '../oci/digest.js';
-import type { CallOptions, ImageStore, NamePage, PutBlobOptions, PutBlobResult } from '../oci/store.js';
-import type { Descriptor, ManifestDocument } from '../oci/types.js';
+import { isDigest, type CallOptions, type Descriptor, type Digest, type ImageStore, type ManifestDocument, type NamePage, type PageOptions, type PutBlobOptions, type PutBlobResult } from '../oci/index.js';
 import { getBlob, readBlobRange, statBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
 import { listTags } from './listing.js';
@@ -65,7 +63,7 @@ export class RegistryStore implements ImageStore {
     });
   }
 
-  listTags(options: CallOptions & { pageSize?: number } = {}): AsyncIterable<NamePage> {
+  listTags(options: PageOptions = {}): AsyncIterable<NamePage> {
     return listTags(this.client, this.repository, options);
   }
 

@@ -2,8 +2,7 @@
 // large ones. The content is verified while it streams, so a wrong source never gets committed.
 import type { Readable } from 'node:stream';
 import { FormatError, LazyImageError } from '../errors.js';
-import { VerifyingStream } from '../oci/digest.js';
-import type { Descriptor } from '../oci/types.js';
+import { VerifyingStream, type Descriptor } from '../oci/index.js';
 import { repositoryScope, type RegistryClient } from './client.js';
 import { responseError } from './responseError.js';
 import { header, type HttpResponse } from './transport.js';

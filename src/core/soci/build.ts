@@ -2,7 +2,7 @@
 // (checkpoints and span digests), its output through the tar parser (one entry per tar entry, in
 // tar order, with Go archive/tar's view of each header). A plain tar layer gets fixed-size spans.
 import { createHash } from 'node:crypto';
-import { TarParser, type TarHeader } from '../tar/reader.js';
+import { TarParser, type TarHeader } from '../tar/index.js';
 import { BlockGzipIndexer } from './blockIndexer.js';
 import { encodeGzipZinfo } from './zinfo.js';
 import { BUILD_TOOL_IDENTIFIER, encodeTarZinfo, encodeZtoc, TAR_ZINFO_VERSION, ZTOC_VERSION, type Ztoc, type ZtocEntry } from './ztoc.js';

@@ -49,6 +49,29 @@ export function sociIndexManifest(version: SociVersion, ztocs: ZtocRef[], subjec
   return goManifest(manifest);
 }
 
+/** True for the config media type of a SOCI index manifest (whose "layers" are zTOCs). */
+export function isSociIndexConfig(mediaType: string): boolean {
+  return mediaType === SOCI_INDEX_V1 || mediaType === SOCI_INDEX_V2;
+}
+
+/**
+ * How a v2 SOCI-enabled image index lists a SOCI index: beside the image manifest it describes,
+ * with that manifest's digest and platform (as `soci convert` writes it).
+ */
+export function sociIndexDescriptor(index: Descriptor, image: Descriptor): Descriptor {
+  return {
+    mediaType: MediaType.OciManifest, digest: index.digest, size: index.size,
+    annotations: { [IMAGE_MANIFEST_DIGEST_ANNOTATION]: image.digest },
+    ...(image.platform ? { platform: image.platform } : {}),
+    artifactType: SOCI_INDEX_V2,
+  };
+}
+
+/** True for the descriptor of a v2 SOCI index that an image index lists for `image`. */
+export function describesSociIndexOf(listed: Descriptor, image: string): boolean {
+  return listed.artifactType === SOCI_INDEX_V2 && listed.annotations?.[IMAGE_MANIFEST_DIGEST_ANNOTATION] === image;
+}
+
 export interface SociIndex {
   descriptor: Descriptor;
   version: SociVersion;
@@ -56,8 +79,10 @@ export interface SociIndex {
   ztocs: Map<string, Descriptor>;
   subject?: Descriptor;
   buildTool?: string;
-  /** What would make the snapshotter refuse or ignore it. */
+  /** What would make the snapshotter refuse or ignore it, or a part of it. */
   problems: string[];
+  /** Set when the snapshotter refuses the whole index: why. */
+  refused?: string;
 }
 
 /** Reads a SOCI index manifest the way the snapshotter does, listing what it would object to. */
@@ -75,8 +100,8 @@ export function parseSociIndex(doc: ManifestDocument, where: string): SociIndex 
     else ztocs.set(layer, l);
   }
   if (ztocs.size === 0) problems.push('it lists no zTOC');
-  if (!goManifest(m).equals(doc.bytes)) problems.push('its JSON is not what Go writes for it, so the snapshotter stores it under a different digest and refuses it');
+  const refused = goManifest(m).equals(doc.bytes) ? undefined : 'its JSON is not what Go writes for it, so the snapshotter stores it under a different digest and refuses it';
+  if (refused) problems.push(refused);
   if (version === 'v1' && !m.subject) problems.push('a v1 index without a subject cannot be found through the referrers API');
-  const buildTool = m.annotations?.[BUILD_TOOL_ANNOTATION];
-  return { descriptor: doc.descriptor, version, ztocs, ...(m.subject ? { subject: m.subject } : {}), ...(buildTool ? { buildTool } : {}), problems };
+  return { descriptor: doc.descriptor, version, ztocs, subject: m.subject, buildTool: m.annotations?.[BUILD_TOOL_ANNOTATION], problems, refused };
 }

@@ -7,8 +7,6 @@ import { LazyImageError } from '../errors.js';
 
 export const ZTOC_VERSION = '0.9';
 export const BUILD_TOOL_IDENTIFIER = 'AWS SOCI CLI v0.2';
-/** zTOCs are about 32 KiB per span plus the file list; 512 MiB covers a 64 GB layer. */
-export const MAX_ZTOC_BYTES = 512 * 1024 * 1024;
 
 export type CompressionAlgorithm = 'gzip' | 'uncompressed';
 

@@ -5,9 +5,9 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding, TextEdit } from '../../core/dockerfile/index.js';
 import { formatBytes } from '../../core/format.js';
+import { describeLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import { type DockerfileAnalyzer, toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
-import { howPulled } from '../dockerfile/DockerfileLenses.js';
 import type { Node } from '../tree/nodes.js';
 import { askReference } from './prompts.js';
 
@@ -26,7 +26,7 @@ export function dockerfileCommands(analyzer: DockerfileAnalyzer) {
     const report = await analyzer.layerReport(document);
     if (!report) return;
     const rows = report.layers.map((l) =>
-      `| ${l.instruction.range.start.line + 1} | \`${l.instruction.keyword} ${l.instruction.args.slice(0, 60).replace(/\|/g, '\\|')}\` | ${formatBytes(l.layer.descriptor.size)} | ${howPulled(l)} |`);
+      `| ${l.instruction.range.start.line + 1} | \`${l.instruction.keyword} ${l.instruction.args.slice(0, 60).replace(/\|/g, '\\|')}\` | ${formatBytes(l.layer.descriptor.size)} | ${describeLaziness(l.layer)} |`);
     const content = [
       `# Layer report: ${basename(document.uri.fsPath)}`,
       '',

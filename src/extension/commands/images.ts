@@ -24,7 +24,7 @@ export function imageCommands(services: Services) {
           return copy(formatReference(node.ref));
         case 'layer':
           // A blob is addressed by its digest in the repository.
-          return copy(formatReference({ ...node.ref, tag: undefined, digest: node.descriptor.digest } as ImageReference));
+          return copy(formatReference({ ...node.ref, tag: undefined, digest: node.layer.descriptor.digest } as ImageReference));
         default:
           return;
       }
@@ -32,7 +32,8 @@ export function imageCommands(services: Services) {
 
     async copyDigest(node?: Node): Promise<void> {
       if (!node) return;
-      if (node.kind === 'platform' || node.kind === 'layer') return copy(node.descriptor.digest);
+      if (node.kind === 'platform') return copy(node.descriptor.digest);
+      if (node.kind === 'layer') return copy(node.layer.descriptor.digest);
       if (node.kind !== 'image') return;
       try {
         const store = await services.stores.open(node.ref);

@@ -37,13 +37,8 @@ export function sociCommands(services: Services, jobs: JobManager, tree: LazyIma
     },
 
     async openLazyFile(node?: Node): Promise<void> {
-      let uri: vscode.Uri | undefined;
-      if (node?.kind === 'ztocEntry') uri = LazyFiles.uri(node.ztoc.layer, node.item.path);
-      if (node?.kind === 'tocEntry') {
-        const { ref, descriptor, index, count } = node.layer;
-        uri = LazyFiles.uri({ ref, layer: descriptor, index: index + 1, count }, node.item.path);
-      }
-      if (uri) await vscode.commands.executeCommand('vscode.open', uri, { preview: true });
+      if (node?.kind !== 'layerFile') return;
+      await vscode.commands.executeCommand('vscode.open', LazyFiles.uri(node.source, node.entry.path), { preview: true });
     },
   };
 }

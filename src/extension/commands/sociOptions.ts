@@ -2,8 +2,7 @@
 // span size, minimum layer size, platforms) where Enter builds and picking an option changes it.
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.js';
-import { DEFAULT_SPAN_SIZE } from '../../core/soci/build.js';
-import { DEFAULT_MIN_LAYER_SIZE, type SociVersion } from '../../core/soci/manifest.js';
+import { DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, type SociVersion } from '../../core/soci/index.js';
 import { parseDigest, type ImageReference } from '../../core/oci/index.js';
 import { askSize, tagProblem } from './convertOptions.js';
 import { shortName } from './jobParams.js';

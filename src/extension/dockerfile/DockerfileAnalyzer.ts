@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { analyzeDockerfile, mapLayers, smallLayerFindings, type Analysis, type Finding, type LayerMapping, type Range, type RuleGroup, type TextEdit } from '../../core/dockerfile/index.js';
-import { detectLaziness } from '../../core/lazy/index.js';
+import { imageLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { Services } from '../Services.js';
 
@@ -70,7 +70,7 @@ export class DockerfileAnalyzer implements vscode.Disposable {
       report = (async () => {
         const store = await this.services.stores.open(ref);
         this.services.log.info(`Layer report of ${document.uri.fsPath} from ${formatReference(ref)}`);
-        return mapLayers(model, await detectLaziness(store, ref.digest ?? ref.tag));
+        return mapLayers(model, await imageLaziness(store, ref.digest ?? ref.tag));
       })();
       this.reports.set(key, report);
       report.catch(() => this.reports.delete(key));

@@ -6,6 +6,7 @@ import { formatBytes } from '../../core/format.js';
 import type { InstructionLayer } from '../../core/dockerfile/index.js';
 import { createsLayer } from '../../core/dockerfile/index.js';
 import { describeError } from '../../core/errors.js';
+import { describeLaziness } from '../../core/image/index.js';
 import { type DockerfileAnalyzer, toRange } from './DockerfileAnalyzer.js';
 
 class LayerLens extends vscode.CodeLens {
@@ -51,17 +52,9 @@ export class DockerfileLenses implements vscode.CodeLensProvider {
   }
 }
 
-/** How the layer will be pulled, in words: `lazy (eStargz)`, or why it is pulled whole. */
-export function howPulled({ layer }: InstructionLayer): string {
-  const l = layer.laziness;
-  if (l.format === 'estargz') return 'lazy (eStargz)';
-  if (l.format === 'soci') return `lazy (SOCI ${l.version})`;
-  return l.reason;
-}
-
 export function layerTitle(entry: InstructionLayer): string {
-  const icon = entry.layer.laziness.format === 'none' ? '$(package)' : '$(cloud-download)';
-  return `${icon} ${formatBytes(entry.layer.descriptor.size)} · ${howPulled(entry)}`;
+  const icon = entry.layer.reason ? '$(package)' : '$(cloud-download)';
+  return `${icon} ${formatBytes(entry.layer.descriptor.size)} · ${describeLaziness(entry.layer)}`;
 }
 
 function shorten(text: string): string {

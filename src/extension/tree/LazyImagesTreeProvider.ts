@@ -5,21 +5,18 @@
 // retry or log-in action.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
-import { findSociIndexes, layoutImages, type ResolvedImage } from '../../core/jobs/index.js';
-import { listRepositories, listTags } from '../../core/registry/index.js';
-import { formatBytes } from '../../core/format.js';
-import { ANNOTATION_REF_NAME, OciLayoutStore, formatReference, parseDigest, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
-import { SOCI_INDEX_V2 } from '../../core/soci/manifest.js';
+import { laziness, listImages, type FoundSociIndex, type LayerLaziness } from '../../core/image/index.js';
+import type { LayerFiles } from '../../core/lazy/index.js';
+import { ANNOTATION_REF_NAME, formatReference, parseDigest, type ImageDocument, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
+import { isSociIndexConfig, SOCI_INDEX_V2 } from '../../core/soci/index.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
 import { childPath } from './FileTree.js';
-import { readTocTree, readZtocTree, type LoadedToc, type LoadedZtoc, type TocLayer, type ZtocLayer } from './layerTrees.js';
-import { isEstargz, nodeId, type LayerNode, type Node, type PagedNode, type ZtocNode } from './nodes.js';
+import { loadLayer, type LayerSource } from './layerTrees.js';
+import { nodeId, tocSource, type Node, type PagedNode } from './nodes.js';
 import { Pager } from './Pager.js';
 import { renderNode } from './render.js';
 import { TreeCache } from './TreeCache.js';
-import type { TocTree } from './TocTree.js';
-import type { ZtocTree } from './ZtocTree.js';
 
 export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -27,14 +24,11 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   private readonly pager = new Pager();
   /** The node objects VS Code holds, by id: it matches refreshed elements by identity. */
   private readonly shown = new Map<string, Node>();
-  /** eStargz TOCs and zTOCs by digest; "Open File (lazy)" reads through the same ones. */
-  readonly tocs: TreeCache<TocLayer, LoadedToc>;
-  readonly ztocs: TreeCache<ZtocLayer, LoadedZtoc>;
+  /** Lazy layers opened through their TOC or zTOC; "Open File (lazy)" reads through the same ones. */
+  readonly layers: TreeCache;
 
   constructor(private readonly services: Services, private readonly jobs: JobManager) {
-    const log = (line: string): void => services.log.info(line);
-    this.tocs = new TreeCache((l) => l.descriptor.digest, (l) => readTocTree(services.stores, l, log));
-    this.ztocs = new TreeCache((l) => l.ztoc.digest, (l) => readZtocTree(services.stores, l, log));
+    this.layers = new TreeCache((l) => loadLayer(services.stores, l, (line) => services.log.info(line)));
   }
 
   /** Reloads a node (or an equal one, or the node with that id) and everything below it, or the whole tree. */
@@ -105,30 +99,27 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       case 'platform':
         return this.imageChildren(node);
       case 'layer': {
-        if (!isEstargz(node)) return [];
-        const { tree, problem } = await this.tocs.load(node);
-        const entries = await this.page(node, (name) => tocNode(node, tree, '', name));
-        return problem ? [{ kind: 'info', message: problem, parentId: nodeId(node) }, ...entries] : entries;
+        const source = tocSource(node);
+        if (!source) return [];
+        const { layer } = await this.layers.load(source);
+        const problems = layer.problems.map((p): Node => ({ kind: 'info', message: `The snapshotter refuses this layer: ${p}`, parentId: nodeId(node) }));
+        return [...problems, ...await this.page(node, (name) => fileNode(source, nodeId(node), layer, name))];
       }
-      case 'tocEntry': {
-        if (node.item.type !== 'dir') return [];
-        const { tree } = await this.tocs.load(node.layer);
-        return this.page(node, (name) => tocNode(node.layer, tree, node.item.path, name));
-      }
-      case 'sociIndex':
-        return node.layers.flatMap((layer, i): Node[] => {
-          const ztoc = node.index.ztocs.get(layer.digest);
-          return ztoc ? [{ kind: 'ztoc', layer: { ref: node.ref, layer, ztoc, index: i + 1, count: node.layers.length }, parentId: nodeId(node) }] : [];
+      case 'sociIndex': {
+        const { index } = node.found;
+        return node.layers.flatMap((layer): Node[] => {
+          const ztoc = index?.ztocs.get(layer.descriptor.digest);
+          return ztoc ? [{ kind: 'ztoc', source: { ref: node.ref, layer: layer.descriptor, index: layer.index, count: node.layers.length, lazy: { via: 'soci', ztoc } }, parentId: nodeId(node) }] : [];
         });
-      case 'ztoc': {
-        const { tree, ztoc, spans } = await this.ztocs.load(node.layer);
-        const summary = `${spans.spans.length} span${spans.spans.length === 1 ? '' : 's'} of ${formatBytes(spans.spanSize)} · ${ztoc.entries.length} entries · ${ztoc.buildToolIdentifier}`;
-        return [{ kind: 'info', message: summary, parentId: nodeId(node) }, ...await this.page(node, (name) => ztocNode(node, tree, '', name))];
       }
-      case 'ztocEntry': {
-        if (node.item.type !== 'dir') return [];
-        const { tree } = await this.ztocs.load(node.ztoc.layer);
-        return this.page(node, (name) => ztocNode(node.ztoc, tree, node.item.path, name));
+      case 'ztoc': {
+        const { layer } = await this.layers.load(node.source);
+        return [{ kind: 'info', message: layer.summary, parentId: nodeId(node) }, ...await this.page(node, (name) => fileNode(node.source, nodeId(node), layer, name))];
+      }
+      case 'layerFile': {
+        if (node.entry.type !== 'dir') return [];
+        const { layer } = await this.layers.load(node.source);
+        return this.page(node, (name) => fileNode(node.source, node.rootId, layer, childPath(node.entry.path, name)));
       }
       default:
         return [];
@@ -158,16 +149,25 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     return nodes;
   }
 
-  private pages(node: PagedNode, last: string | undefined): AsyncIterable<NamePage> {
+  private async *pages(node: PagedNode, last: string | undefined): AsyncGenerator<NamePage> {
     const pageSize = this.services.settings.pageSize();
-    if (node.kind === 'layer') return this.tocs.pages(node, '', pageSize, last);
-    if (node.kind === 'tocEntry') return this.tocs.pages(node.layer, node.item.path, pageSize, last);
-    if (node.kind === 'ztoc') return this.ztocs.pages(node.layer, '', pageSize, last);
-    if (node.kind === 'ztocEntry') return this.ztocs.pages(node.ztoc.layer, node.item.path, pageSize, last);
-    const client = this.services.stores.client(node.host);
-    const options = { pageSize, ...(last !== undefined ? { last } : {}) };
-    this.services.log.info(node.kind === 'registry' ? `Listing repositories of ${node.host}` : `Listing tags of ${node.host}/${node.repository}`);
-    return node.kind === 'registry' ? listRepositories(client, options) : listTags(client, node.repository, options);
+    const { stores, log } = this.services;
+    switch (node.kind) {
+      case 'layer':
+        return yield* this.layers.pages(tocSource(node)!, '', pageSize, last);
+      case 'ztoc':
+        return yield* this.layers.pages(node.source, '', pageSize, last);
+      case 'layerFile':
+        return yield* this.layers.pages(node.source, node.entry.path, pageSize, last);
+      case 'registry':
+        log.info(`Listing repositories of ${node.host}`);
+        return yield* stores.repositories(node.host, { pageSize, last });
+      case 'repository': {
+        log.info(`Listing tags of ${node.host}/${node.repository}`);
+        const store = await stores.open({ kind: 'registry', registry: node.host, repository: node.repository });
+        return yield* store.listTags({ pageSize, last });
+      }
+    }
   }
 
   private errorNode(parent: Node, e: unknown, retry: 'refresh' | 'loadMore'): Node {
@@ -178,17 +178,17 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   private async layoutChildren(node: Extract<Node, { kind: 'layout' }>): Promise<Node[]> {
-    const manifests = await layoutImages(await OciLayoutStore.open(node.path));
+    const images = await listImages(await this.services.stores.open({ kind: 'oci-layout', path: node.path }));
     const parentId = nodeId(node);
-    if (manifests.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
-    return manifests.map((m): Node => {
+    if (images.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
+    return images.map((m): Node => {
       const tag = m.annotations?.[ANNOTATION_REF_NAME];
       const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };
       return { kind: 'image', ref, label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, parentId };
     });
   }
 
-  /** An index lists its platforms; a manifest its layers. */
+  /** An index lists its platforms; a manifest its layers, then the SOCI indexes found for it. */
   private async imageChildren(node: Extract<Node, { kind: 'image' | 'platform' }>): Promise<Node[]> {
     const store = await this.services.stores.open(node.ref);
     const doc = node.kind === 'platform'
@@ -199,28 +199,26 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       // SOCI v2 index descriptors show under the image manifest they describe, not as platforms.
       return doc.index.manifests.filter((d) => d.artifactType !== SOCI_INDEX_V2).map((descriptor): Node => ({ kind: 'platform', ref: { ...node.ref, digest: descriptor.digest }, descriptor, parentId }));
     }
-    const { layers } = doc.manifest;
-    if (layers.length === 0) return [{ kind: 'info', message: 'No layers', parentId }];
+    if (doc.manifest.layers.length === 0) return [{ kind: 'info', message: 'No layers', parentId }];
     const ref = { ...node.ref, digest: doc.descriptor.digest };
     this.services.log.info(`Read manifest of ${formatReference(ref)}`);
-    const soci = await this.sociIndexes(store, node, ref, doc);
-    const ztocs = new Map(soci.flatMap((n) => (n.kind === 'sociIndex' ? [...n.index.ztocs] : [])));
+    if (isSociIndexConfig(doc.manifest.config.mediaType)) return [{ kind: 'info', message: 'A SOCI index: it shows under the image it describes', parentId }];
+    const { layers, extra } = await this.layersOf(node, store, doc);
+    const count = layers.length;
     return [
-      ...layers.map((descriptor, index): Node => {
-        const ztoc = ztocs.get(descriptor.digest);
-        return { kind: 'layer', ref, descriptor, index, count: layers.length, parentId, ...(ztoc ? { ztoc } : {}) };
-      }),
-      ...soci,
+      ...layers.map((layer): Node => ({ kind: 'layer', ref, layer, count, parentId })),
+      ...extra.map((found): Node => ('kind' in found ? found : { kind: 'sociIndex', ref, found, layers, parentId })),
     ];
   }
 
-  /** The image's SOCI indexes after its layers; failing to find them spoils nothing else. */
-  private async sociIndexes(store: ImageStore, node: Extract<Node, { kind: 'image' | 'platform' }>, ref: ImageReference, image: ResolvedImage['image']): Promise<Node[]> {
+  /** The image's layers with how each is lazy, and its SOCI indexes; failing to tell spoils neither the layers nor the tree. */
+  private async layersOf(node: Node, store: ImageStore, doc: ImageDocument): Promise<{ layers: LayerLaziness[]; extra: Array<Node | FoundSociIndex> }> {
     try {
-      const found = await findSociIndexes(store, { root: image, image });
-      return found.indexes.map((index): Node => ({ kind: 'sociIndex', ref, index, layers: image.manifest.layers, parentId: nodeId(node) }));
+      const lazy = await laziness(store, doc);
+      return { layers: lazy.layers, extra: lazy.sociIndexes };
     } catch (e) {
-      return [this.errorNode(node, e, 'refresh')];
+      const layers = doc.manifest.layers.map((descriptor, i): LayerLaziness => ({ descriptor, index: i + 1, reason: `unknown: ${describeError(e)}` }));
+      return { layers, extra: [this.errorNode(node, e, 'refresh')] };
     }
   }
 
@@ -240,25 +238,16 @@ function hostOf(node: Node): string | undefined {
     case 'layer':
     case 'sociIndex':
       return node.ref.kind === 'registry' ? node.ref.registry : undefined;
-    case 'tocEntry':
-      return hostOf(node.layer);
     case 'ztoc':
-      return node.layer.ref.kind === 'registry' ? node.layer.ref.registry : undefined;
-    case 'ztocEntry':
-      return hostOf(node.ztoc);
+    case 'layerFile':
+      return node.source.ref.kind === 'registry' ? node.source.ref.registry : undefined;
     default:
       return undefined;
   }
 }
 
-function tocNode(layer: LayerNode, tree: TocTree, dir: string, name: string): Node {
-  const path = childPath(dir, name);
-  return { kind: 'tocEntry', layer, item: tree.get(path) ?? { path, name, type: 'other', chunks: 0, prefetched: false } };
+function fileNode(source: LayerSource, rootId: string, files: LayerFiles, path: string): Node {
+  return { kind: 'layerFile', source, rootId, entry: files.entry(path)! };
 }
 
-function ztocNode(ztoc: ZtocNode, tree: ZtocTree, dir: string, name: string): Node {
-  const path = childPath(dir, name);
-  return { kind: 'ztocEntry', ztoc, item: tree.get(path) ?? { path, name, type: 'other' } };
-}
-
-const EMPTY: Record<PagedNode['kind'], string> = { registry: 'No repositories', repository: 'No tags', layer: 'Empty layer', tocEntry: 'Empty directory', ztoc: 'Empty layer', ztocEntry: 'Empty directory' };
+const EMPTY: Record<PagedNode['kind'], string> = { registry: 'No repositories', repository: 'No tags', layer: 'Empty layer', ztoc: 'Empty layer', layerFile: 'Empty directory' };

@@ -1,18 +1,18 @@
-// Layer file trees for the view (eStargz TOCs, SOCI zTOCs), read when a node expands and kept for
-// the few looked at last, since a large layer's index holds tens of thousands of entries. A
-// directory's children are handed out in pages, as registry listings are.
+// Lazy layers for the view, opened when a node expands and kept for the few looked at last, since
+// a large layer's index holds tens of thousands of entries. A folder's children are handed out in
+// pages, as registry listings are.
 import type { NamePage } from '../../core/oci/index.js';
-import type { FileItem, FileTree } from './FileTree.js';
+import { sourceKey, type LayerSource, type LoadedLayer } from './layerTrees.js';
 
 const KEEP = 4;
 
-export class TreeCache<L, V extends { tree: FileTree<FileItem> }> {
-  private readonly loaded = new Map<string, Promise<V>>();
+export class TreeCache {
+  private readonly loaded = new Map<string, Promise<LoadedLayer>>();
 
-  constructor(private readonly key: (layer: L) => string, private readonly read: (layer: L) => Promise<V>) {}
+  constructor(private readonly read: (layer: LayerSource) => Promise<LoadedLayer>) {}
 
-  load(layer: L): Promise<V> {
-    const key = this.key(layer);
+  load(layer: LayerSource): Promise<LoadedLayer> {
+    const key = sourceKey(layer);
     let value = this.loaded.get(key);
     if (value) {
       this.loaded.delete(key); // most recently used goes last
@@ -25,8 +25,8 @@ export class TreeCache<L, V extends { tree: FileTree<FileItem> }> {
     return value;
   }
 
-  /** A directory's child names, `pageSize` at a time, after `last` when given. */
-  async *pages(layer: L, dir: string, pageSize: number, last?: string): AsyncGenerator<NamePage> {
+  /** A folder's child names, `pageSize` at a time, after `last` when given. */
+  async *pages(layer: LayerSource, dir: string, pageSize: number, last?: string): AsyncGenerator<NamePage> {
     yield* (await this.load(layer)).tree.pages(dir, pageSize, last);
   }
 }

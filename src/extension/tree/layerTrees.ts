@@ -1,55 +1,36 @@
-// Reading the index a layer's file tree comes from: its eStargz TOC (footer and TOC: two range
-// reads), or its zTOC from a SOCI index (one blob), checked as the snapshotters check them.
-import { readLayerToc, readZtoc, type Stores } from '../../core/jobs/index.js';
-import type { TocLayout } from '../../core/estargz/layout.js';
-import type { Descriptor, ImageReference } from '../../core/oci/index.js';
-import type { SpanTable } from '../../core/soci/spans.js';
-import type { Ztoc } from '../../core/soci/ztoc.js';
-import { TocTree } from './TocTree.js';
-import { ZtocTree } from './ZtocTree.js';
+// The lazy layers the view shows as folders, opened through their index (an eStargz TOC: two range
+// reads; a SOCI zTOC: one blob) when a node first expands, and shared with Open File (lazy).
+import { openLazyLayer, type LazyIndex, type LazyLayer } from '../../core/lazy/index.js';
+import { formatReference, type Descriptor, type ImageReference } from '../../core/oci/index.js';
+import type { Stores } from '../../core/image/index.js';
+import { FileTree } from './FileTree.js';
 
-/** An eStargz layer: its image manifest (`ref` by digest) and its place in it. */
-export interface TocLayer {
-  ref: ImageReference;
-  descriptor: Descriptor;
-  index: number;
-}
-
-export interface LoadedToc {
-  tree: TocTree;
-  /** Which gzip members hold which chunks: what reading a file fetches. */
-  layout: TocLayout;
-  /** Why the snapshotter would refuse the layer, when its TOC contradicts its annotation. */
-  problem?: string;
-}
-
-export async function readTocTree(stores: Stores, { ref, descriptor, index }: TocLayer, log: (line: string) => void): Promise<LoadedToc> {
-  const store = await stores.open(ref);
-  const toc = await readLayerToc(store, ref.digest ?? ref.tag, String(index + 1));
-  log(`Read the eStargz TOC of ${descriptor.digest}: ${toc.toc.entries.length} entries`);
-  const mismatch = toc.annotation !== undefined && toc.annotation !== toc.tocDigest;
-  return { tree: new TocTree(toc.toc), layout: toc.layout, ...(mismatch ? { problem: `The TOC digest is ${toc.tocDigest}, not ${toc.annotation} as annotated: the snapshotter refuses this layer` } : {}) };
-}
-
-/** A layer with a zTOC in a SOCI index. */
-export interface ZtocLayer {
+/** A layer of an image manifest (`ref` by digest), and the index its files come from. */
+export interface LayerSource {
   ref: ImageReference;
   layer: Descriptor;
-  ztoc: Descriptor;
   /** 1-based, for messages. */
   index: number;
   count: number;
+  lazy: LazyIndex;
 }
 
-export interface LoadedZtoc {
-  tree: ZtocTree;
-  ztoc: Ztoc;
-  spans: SpanTable;
+export interface LoadedLayer {
+  layer: LazyLayer;
+  tree: FileTree;
 }
 
-export async function readZtocTree(stores: Stores, l: ZtocLayer, log: (line: string) => void): Promise<LoadedZtoc> {
-  const store = await stores.open(l.ref);
-  const { ztoc, spans } = await readZtoc(store, l.ztoc, l.layer, `${store.name} layer ${l.index}/${l.count}`, {});
-  log(`Read the zTOC ${l.ztoc.digest} of layer ${l.layer.digest}: ${ztoc.entries.length} entries, ${spans.spans.length} spans`);
-  return { tree: new ZtocTree(ztoc, spans), ztoc, spans };
+/** One key per layer and index: a layer can have a TOC and zTOCs in several SOCI indexes. */
+export function sourceKey(s: LayerSource): string {
+  return `${s.layer.digest}:${s.lazy.via === 'soci' ? s.lazy.ztoc.digest : 'toc'}`;
+}
+
+export function sourceName(s: LayerSource): string {
+  return `${formatReference(s.ref)} layer ${s.index}/${s.count}`;
+}
+
+export async function loadLayer(stores: Stores, s: LayerSource, log: (line: string) => void): Promise<LoadedLayer> {
+  const layer = await openLazyLayer(await stores.open(s.ref), s.layer, s.lazy, sourceName(s));
+  log(`Read the ${s.lazy.via === 'soci' ? `zTOC ${s.lazy.ztoc.digest}` : 'eStargz TOC'} of ${s.layer.digest}: ${layer.summary}`);
+  return { layer, tree: new FileTree(layer) };
 }

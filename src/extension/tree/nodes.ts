@@ -1,11 +1,9 @@
 // The Lazy Images tree's elements: plain data with a `kind`, rendered by the tree provider.
-import { TOC_DIGEST_ANNOTATION } from '../../core/estargz/verify.js';
+import type { FoundSociIndex, LayerLaziness } from '../../core/image/index.js';
+import type { LayerEntry } from '../../core/lazy/index.js';
 import type { Descriptor, ImageReference } from '../../core/oci/index.js';
-import type { SociIndex } from '../../core/soci/manifest.js';
 import type { JobRecord } from '../jobs/JobManager.js';
-import type { ZtocLayer } from './layerTrees.js';
-import type { TocItem } from './TocTree.js';
-import type { ZtocItem } from './ZtocTree.js';
+import type { LayerSource } from './layerTrees.js';
 
 export type Node =
   | { kind: 'registriesRoot' }
@@ -19,13 +17,11 @@ export type Node =
   | { kind: 'image'; ref: ImageReference; label: string; parentId: string }
   | { kind: 'platform'; ref: ImageReference; descriptor: Descriptor; parentId: string }
   | LayerNode
-  /** A file, directory or link in an eStargz layer's TOC. */
-  | { kind: 'tocEntry'; layer: LayerNode; item: TocItem }
-  /** A SOCI index of an image manifest (`ref` by digest), found as the snapshotter finds it. */
-  | { kind: 'sociIndex'; ref: ImageReference; index: SociIndex; layers: Descriptor[]; parentId: string }
+  /** A SOCI index found for an image manifest (`ref` by digest) as the snapshotter finds it. */
+  | { kind: 'sociIndex'; ref: ImageReference; found: FoundSociIndex; layers: LayerLaziness[]; parentId: string }
   | ZtocNode
-  /** A file, directory or link in a zTOC. */
-  | { kind: 'ztocEntry'; ztoc: ZtocNode; item: ZtocItem }
+  /** A file, folder or link of a lazy layer, from its TOC or zTOC; `rootId` is the layer's or zTOC's node. */
+  | { kind: 'layerFile'; source: LayerSource; entry: LayerEntry; rootId: string }
   | { kind: 'loadMore'; parent: PagedNode }
   | { kind: 'addRepository'; host: string }
   | { kind: 'info'; message: string; parentId: string }
@@ -36,33 +32,31 @@ export interface LayerNode {
   kind: 'layer';
   /** The image manifest, by digest. */
   ref: ImageReference;
-  descriptor: Descriptor;
-  index: number;
+  layer: LayerLaziness;
   count: number;
   parentId: string;
-  /** Its zTOC, when a SOCI index of the image has one. */
-  ztoc?: Descriptor;
 }
 
 /** A layer's zTOC, listed under its SOCI index; it expands into the zTOC's files. */
 export interface ZtocNode {
   kind: 'ztoc';
-  layer: ZtocLayer;
+  source: LayerSource & { lazy: { via: 'soci' } };
   parentId: string;
 }
 
 /** Nodes whose children come in pages with a "Load more...": listings, and layers' file trees. */
-export type PagedNode = Extract<Node, { kind: 'registry' | 'repository' | 'layer' | 'tocEntry' | 'ztoc' | 'ztocEntry' }>;
+export type PagedNode = Extract<Node, { kind: 'registry' | 'repository' | 'layer' | 'ztoc' | 'layerFile' }>;
 
-const PAGED = new Set<Node['kind']>(['registry', 'repository', 'layer', 'tocEntry', 'ztoc', 'ztocEntry']);
+const PAGED = new Set<Node['kind']>(['registry', 'repository', 'layer', 'ztoc', 'layerFile']);
 
 export function isPaged(node: Node | undefined): node is PagedNode {
   return node !== undefined && PAGED.has(node.kind);
 }
 
-/** The layer's annotations say eStargz: its TOC can be browsed. */
-export function isEstargz(node: LayerNode): boolean {
-  return node.descriptor.annotations?.[TOC_DIGEST_ANNOTATION] !== undefined;
+/** An eStargz layer's files, through its own TOC; none for a layer that is not eStargz. */
+export function tocSource(node: LayerNode): LayerSource | undefined {
+  if (!node.layer.estargz) return undefined;
+  return { ref: node.ref, layer: node.layer.descriptor, index: node.layer.index, count: node.count, lazy: { via: 'estargz' } };
 }
 
 /** A stable id per node, so VS Code keeps expansion state across refreshes. */
@@ -85,15 +79,13 @@ export function nodeId(node: Node): string {
     case 'platform':
       return `${node.parentId}/platform:${node.descriptor.digest}`;
     case 'layer':
-      return `${node.parentId}/layer:${node.index}:${node.descriptor.digest}`;
-    case 'tocEntry':
-      return `${nodeId(node.layer)}/toc:${node.item.path}`;
+      return `${node.parentId}/layer:${node.layer.index}:${node.layer.descriptor.digest}`;
     case 'sociIndex':
-      return `${node.parentId}/soci:${node.index.descriptor.digest}`;
+      return `${node.parentId}/soci:${node.found.digest}`;
     case 'ztoc':
-      return `${node.parentId}/ztoc:${node.layer.ztoc.digest}`;
-    case 'ztocEntry':
-      return `${nodeId(node.ztoc)}/file:${node.item.path}`;
+      return `${node.parentId}/ztoc:${node.source.lazy.ztoc.digest}`;
+    case 'layerFile':
+      return `${node.rootId}/file:${node.entry.path}`;
     case 'loadMore':
       return `${nodeId(node.parent)}/loadMore`;
     case 'addRepository':
@@ -114,8 +106,9 @@ export function contextValue(node: Node): string {
   if (node.kind === 'registry') tokens.push(node.loggedIn ? 'loggedIn' : 'anonymous');
   if (node.kind === 'error' && node.needsLogin) tokens.push('needsLogin');
   if (node.kind === 'job') tokens.push(node.record.status);
-  if (node.kind === 'layer' && isEstargz(node)) tokens.push('estargz');
-  if (node.kind === 'layer' && node.ztoc) tokens.push('soci');
-  if ((node.kind === 'ztocEntry' || node.kind === 'tocEntry') && (node.item.type === 'reg' || node.item.type === 'hardlink')) tokens.push('file');
+  if (node.kind === 'layer' && node.layer.estargz) tokens.push('estargz');
+  if (node.kind === 'layer' && node.layer.soci) tokens.push('soci');
+  if (node.kind === 'layerFile') tokens.push(node.source.lazy.via);
+  if (node.kind === 'layerFile' && (node.entry.type === 'reg' || node.entry.type === 'hardlink')) tokens.push('file');
   return tokens.sort().join(';');
 }

@@ -2,9 +2,10 @@
 import * as vscode from 'vscode';
 import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
 import { formatBytes } from '../../core/format.js';
+import { describeLaziness } from '../../core/image/index.js';
+import type { LayerEntry } from '../../core/lazy/index.js';
 import type { JobRecord } from '../jobs/JobManager.js';
-import { contextValue, isEstargz, nodeId, type Node } from './nodes.js';
-import type { TocItem } from './TocTree.js';
+import { contextValue, nodeId, type Node } from './nodes.js';
 
 const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
 const MAX_LABEL = 120;
@@ -60,36 +61,43 @@ function build(node: Node): vscode.TreeItem {
     case 'layer': {
       // eStargz by its annotation, SOCI by a zTOC in an index of the image; Verify Lazy Pull
       // Readiness checks that the content agrees.
-      const estargz = isEstargz(node);
-      const item = withIcon(new vscode.TreeItem(`layer ${node.index + 1}/${node.count}`, estargz ? Collapsed : None), estargz || node.ztoc ? 'cloud-download' : 'layers');
+      const { layer } = node;
+      const item = withIcon(new vscode.TreeItem(`layer ${layer.index}/${node.count}`, layer.estargz ? Collapsed : None), layer.reason ? 'layers' : 'cloud-download');
       // The badges first: a narrow tree cuts the description's end.
-      const badges = [estargz ? 'eStargz' : '', node.ztoc ? 'SOCI' : ''].filter(Boolean);
-      item.description = [...badges, formatBytes(node.descriptor.size), shortMediaType(node.descriptor.mediaType)].join(' · ');
-      item.tooltip = descriptorTooltip(badges.length ? `${badges.join(' and ')} layer` : 'Layer', node.descriptor, node.ztoc ? { 'zTOC': `\`${node.ztoc.digest}\`` } : {});
+      const badges = [layer.estargz ? 'eStargz' : '', layer.soci ? 'SOCI' : ''].filter(Boolean);
+      item.description = [...badges, formatBytes(layer.descriptor.size), shortMediaType(layer.descriptor.mediaType)].join(' · ');
+      item.tooltip = descriptorTooltip(badges.length ? `${badges.join(' and ')} layer` : 'Layer', layer.descriptor, {
+        pulled: escapeMarkdown(describeLaziness(layer)),
+        ...(layer.soci ? { zTOC: `\`${layer.soci.ztoc.digest}\` (SOCI ${layer.soci.version})` } : {}),
+      });
       return item;
     }
-    case 'tocEntry':
-      return tocItem(node);
     case 'sociIndex': {
-      const { index } = node;
-      const item = withIcon(new vscode.TreeItem(`SOCI index ${index.version}`, Collapsed), index.problems.length ? 'warning' : 'zap');
-      item.description = `${index.ztocs.size} zTOC${index.ztocs.size === 1 ? '' : 's'} · ${shortDigest(index.descriptor.digest)}${index.problems.length ? ' · see tooltip' : ''}`;
-      item.tooltip = descriptorTooltip(`SOCI index ${index.version}`, index.descriptor, {
-        'layers with a zTOC': `${index.ztocs.size} of ${node.layers.length} (the others are pulled whole)`,
-        ...(index.buildTool ? { 'built by': escapeMarkdown(index.buildTool) } : {}),
-        ...Object.fromEntries(index.problems.map((p, i) => [`problem ${i + 1}`, escapeMarkdown(p)])),
+      const { found } = node;
+      const index = found.index;
+      const label = `SOCI index ${index?.version ?? ''}`.trim();
+      const unusable = found.error !== undefined;
+      const item = withIcon(new vscode.TreeItem(label, index ? Collapsed : None), unusable || index?.problems.length ? 'warning' : 'zap');
+      const count = index?.ztocs.size ?? 0;
+      item.description = [index ? `${count} zTOC${count === 1 ? '' : 's'}` : '', shortDigest(found.digest), unusable ? 'not used: see tooltip' : index?.problems.length ? 'see tooltip' : ''].filter(Boolean).join(' · ');
+      const withZtoc = node.layers.filter((l) => index?.ztocs.has(l.descriptor.digest)).length;
+      item.tooltip = descriptorTooltip(label, index?.descriptor ?? { mediaType: 'unknown', digest: found.digest, size: 0 }, {
+        'layers with a zTOC': `${withZtoc} of ${node.layers.length} (the others are pulled whole)`,
+        ...(index?.buildTool ? { 'built by': escapeMarkdown(index.buildTool) } : {}),
+        ...(found.error ? { 'not used': escapeMarkdown(found.error) } : {}),
+        ...Object.fromEntries((index?.problems ?? []).map((p, i) => [`problem ${i + 1}`, escapeMarkdown(p)])),
       });
       return item;
     }
     case 'ztoc': {
-      const { layer, ztoc, index, count } = node.layer;
+      const { layer, lazy, index, count } = node.source;
       const item = withIcon(new vscode.TreeItem(`zTOC of layer ${index}/${count}`, Collapsed), 'list-tree');
-      item.description = `${formatBytes(ztoc.size)} · layer ${formatBytes(layer.size)}`;
-      item.tooltip = descriptorTooltip('zTOC', ztoc, { layer: `\`${layer.digest}\`` });
+      item.description = `${formatBytes(lazy.ztoc.size)} · layer ${formatBytes(layer.size)}`;
+      item.tooltip = descriptorTooltip('zTOC', lazy.ztoc, { layer: `\`${layer.digest}\`` });
       return item;
     }
-    case 'ztocEntry':
-      return ztocItem(node);
+    case 'layerFile':
+      return fileItem(node);
     case 'loadMore': {
       const item = withIcon(new vscode.TreeItem('Load more...', None), 'ellipsis');
       item.command = { command: 'lazyImages.loadMore', title: 'Load More', arguments: [node.parent] };
@@ -118,55 +126,38 @@ function build(node: Node): vscode.TreeItem {
   }
 }
 
-const TOC_ICONS: Record<TocItem['type'], string> = { dir: 'folder', reg: 'file', symlink: 'file-symlink-file', hardlink: 'link', other: 'symbol-misc' };
+const FILE_ICONS: Record<LayerEntry['type'], string> = { dir: 'folder', reg: 'file', symlink: 'file-symlink-file', hardlink: 'link', char: 'symbol-misc', block: 'symbol-misc', fifo: 'symbol-misc' };
 
-/** An eStargz TOC's file: its size, chunks and prefetch; a click reads it through its chunks. */
-function tocItem(node: Extract<Node, { kind: 'tocEntry' }>): vscode.TreeItem {
-  const toc = node.item;
-  const item = withIcon(new vscode.TreeItem(toc.name, toc.type === 'dir' ? Collapsed : None), TOC_ICONS[toc.type]);
-  const e = toc.entry;
+/**
+ * A file of a lazy layer: its size and what reading it fetches (eStargz chunks, SOCI spans), links
+ * with their targets, prefetched files marked; a click reads it through what holds it.
+ */
+function fileItem(node: Extract<Node, { kind: 'layerFile' }>): vscode.TreeItem {
+  const e = node.entry;
+  const name = e.path.slice(e.path.lastIndexOf('/') + 1);
+  const item = withIcon(new vscode.TreeItem(name, e.type === 'dir' ? Collapsed : None), FILE_ICONS[e.type]);
+  const spans = e.spans ? (e.spans[0] === e.spans[1] ? `span ${e.spans[0]}` : `spans ${e.spans[0]}–${e.spans[1]}`) : '';
   const parts: string[] = [];
-  if (toc.type === 'reg') parts.push(formatBytes(e?.size ?? 0), `${toc.chunks} chunk${toc.chunks === 1 ? '' : 's'}`);
-  if (toc.type === 'symlink') parts.push(`→ ${e?.linkName ?? ''}`);
-  if (toc.type === 'hardlink') parts.push(`hard link → ${e?.linkName ?? ''}`);
-  if (toc.type === 'other') parts.push(e?.type ?? 'implied');
-  if (toc.prefetched) parts.push('prefetched');
+  if (e.type === 'reg') parts.push(formatBytes(e.size), e.chunks !== undefined ? `${e.chunks} chunk${e.chunks === 1 ? '' : 's'}` : spans || 'no data');
+  if (e.type === 'symlink') parts.push(`→ ${e.linkname}`);
+  if (e.type === 'hardlink') parts.push(`hard link → ${e.linkname}`);
+  if (e.type === 'char' || e.type === 'block' || e.type === 'fifo') parts.push(e.type);
+  if (e.prefetched) parts.push('prefetched');
   item.description = parts.join(' · ');
-  const rows = [`**${escapeMarkdown(toc.path)}**`, '', '| | |', '|---|---|', `| type | ${e?.type ?? 'dir (implied by its contents)'} |`];
-  if (e?.type === 'reg') rows.push(`| size | ${formatBytes(e.size ?? 0)} (${e.size ?? 0} bytes) |`, `| chunks | ${toc.chunks} |`);
-  if (e?.linkName) rows.push(`| target | \`${e.linkName.replace(/[`|]/g, ' ')}\` |`);
-  if (e) rows.push(`| mode | ${((e.mode ?? 0) & 0o7777).toString(8).padStart(4, '0')} |`, `| owner | ${e.uid ?? 0}:${e.gid ?? 0} |`);
-  if (e?.modtime) rows.push(`| modified | ${e.modtime} |`);
-  if (e?.digest) rows.push(`| digest | \`${e.digest}\` |`);
-  if (toc.prefetched) rows.push('| prefetch | before `.prefetch.landmark`: fetched before the container starts |');
+  const rows = [`**${escapeMarkdown(e.path)}**`, '', '| | |', '|---|---|', `| type | ${e.implied ? 'dir (implied by its contents)' : e.type} |`];
+  if (e.type === 'reg') {
+    rows.push(`| size | ${formatBytes(e.size)} (${e.size} bytes) |`);
+    if (e.chunks !== undefined) rows.push(`| chunks | ${e.chunks} |`);
+    if (e.tarOffset !== undefined) rows.push(`| in the tar | bytes ${e.tarOffset} to ${e.tarOffset + e.size} |`, `| spans | ${spans || 'none'} |`);
+  }
+  if (e.linkname) rows.push(`| target | \`${e.linkname.replace(/[`|]/g, ' ')}\` |`);
+  if (!e.implied) rows.push(`| mode | ${(e.mode & 0o7777).toString(8).padStart(4, '0')} |`, `| owner | ${e.uid}:${e.gid} |`);
+  if (e.modTime) rows.push(`| modified | ${e.modTime} |`);
+  if (e.digest) rows.push(`| digest | \`${e.digest}\` |`);
+  if (e.prefetched) rows.push('| prefetch | before `.prefetch.landmark`: fetched before the container starts |');
   item.tooltip = new vscode.MarkdownString(rows.join('\n'));
-  if (toc.type === 'reg' || toc.type === 'hardlink') item.command = openLazily(node);
+  if (e.type === 'reg' || e.type === 'hardlink') item.command = { command: 'lazyImages.openLazyFile', title: 'Open File (lazy)', arguments: [node] };
   return item;
-}
-
-/** A zTOC's file: its size and the spans its data lies in; a click reads it through them. */
-function ztocItem(node: Extract<Node, { kind: 'ztocEntry' }>): vscode.TreeItem {
-  const { item: z } = node;
-  const e = z.entry;
-  const item = withIcon(new vscode.TreeItem(z.name, z.type === 'dir' ? Collapsed : None), TOC_ICONS[z.type]);
-  const spans = z.spans ? (z.spans[0] === z.spans[1] ? `span ${z.spans[0]}` : `spans ${z.spans[0]}–${z.spans[1]}`) : '';
-  const parts: string[] = [];
-  if (z.type === 'reg') parts.push(formatBytes(e?.uncompressedSize ?? 0), spans || 'no data');
-  if (z.type === 'symlink') parts.push(`→ ${e?.linkname ?? ''}`);
-  if (z.type === 'hardlink') parts.push(`hard link → ${e?.linkname ?? ''}`);
-  if (z.type === 'other') parts.push(e?.type ?? 'implied');
-  item.description = parts.join(' · ');
-  const rows = [`**${escapeMarkdown(z.path)}**`, '', '| | |', '|---|---|', `| type | ${e?.type ?? 'dir (implied by its contents)'} |`];
-  if (e?.type === 'reg') rows.push(`| size | ${formatBytes(e.uncompressedSize)} (${e.uncompressedSize} bytes) |`, `| in the tar | bytes ${e.uncompressedOffset} to ${e.uncompressedOffset + e.uncompressedSize} |`, `| spans | ${spans || 'none'} |`);
-  if (e?.linkname) rows.push(`| target | \`${e.linkname.replace(/[`|]/g, ' ')}\` |`);
-  if (e) rows.push(`| mode | ${(e.mode & 0o7777).toString(8).padStart(4, '0')} |`, `| owner | ${e.uid}:${e.gid} |`, `| modified | ${e.modTime} |`);
-  item.tooltip = new vscode.MarkdownString(rows.join('\n'));
-  if (z.type === 'reg' || z.type === 'hardlink') item.command = openLazily(node);
-  return item;
-}
-
-function openLazily(node: Node): vscode.Command {
-  return { command: 'lazyImages.openLazyFile', title: 'Open File (lazy)', arguments: [node] };
 }
 
 const JOB_ICONS: Record<JobRecord['status'], string> = { running: 'sync~spin', succeeded: 'pass', failed: 'error', cancelled: 'circle-slash' };

@@ -7,11 +7,12 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { describeLayout } from '../../../src/core/estargz/layout.js';
 import { openEstargz } from '../../../src/core/estargz/open.js';
-import { cleanEntryName, type TocEntry } from '../../../src/core/estargz/toc.js';
-import { verifyEstargzLayer } from '../../../src/core/estargz/verify.js';
+import type { TocEntry } from '../../../src/core/estargz/toc.js';
+import { cleanEntryName } from '../../../src/core/tar/index.js';
+import { checkEstargzLayer } from '../../../src/core/lazy/index.js';
 import { assertRejectsCode } from '../helpers/errors.js';
 import { useTempDirs } from '../helpers/tmp.js';
-import { access, convert, dumpTar, makeTar, treeOf, type DumpedEntry } from './helpers.js';
+import { access, convert, dumpTar, layerOf, makeTar, treeOf, type DumpedEntry } from './helpers.js';
 
 const tempDir = useTempDirs('lazyimg-estargz-');
 const MIB = 1024 * 1024;
@@ -95,7 +96,7 @@ describe('eStargz conversion', () => {
 
   for (const fixture of ['edge', 'plain']) it(`passes its own full verification, every chunk checked (${fixture})`, async () => {
     const { blob, built, opened } = await convertAndOpen(await makeTar(fixture));
-    const report = await verifyEstargzLayer(access(blob), { 'containerd.io/snapshot/stargz/toc.digest': built.tocDigest, 'io.containers.estargz.uncompressed-size': String(built.uncompressedSize) }, 'test');
+    const report = await checkEstargzLayer(access(blob), layerOf(blob, { 'containerd.io/snapshot/stargz/toc.digest': built.tocDigest, 'io.containers.estargz.uncompressed-size': String(built.uncompressedSize) }), 'test');
     assert.deepEqual(report.problems, []);
     assert.equal(report.lazy, true);
     assert.equal(report.chunksVerified, describeLayout(opened.toc, opened.footer.tocOffset).chunks);
@@ -136,7 +137,7 @@ describe('eStargz conversion', () => {
   it('converts an empty layer to a landmark and a TOC', async () => {
     const { toc, blob, built } = await convertAndOpen(await makeTar('empty'));
     assert.deepEqual(toc.map((e) => e.name), ['.no.prefetch.landmark']);
-    const report = await verifyEstargzLayer(access(blob), { 'containerd.io/snapshot/stargz/toc.digest': built.tocDigest }, 'test');
+    const report = await checkEstargzLayer(access(blob), layerOf(blob, { 'containerd.io/snapshot/stargz/toc.digest': built.tocDigest }), 'test');
     assert.deepEqual(report.problems, []);
   });
 

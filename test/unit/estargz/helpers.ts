@@ -1,12 +1,13 @@
 // Shared by the eStargz tests: tar fixtures and an independent tar reader (Python's tarfile, in
 // test/helpers/tarfixtures.py), and a conversion into memory.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { buildEstargz, type BuildOptions, type BuiltLayer } from '../../../src/core/estargz/build.js';
-import type { BlobAccess } from '../../../src/core/estargz/open.js';
-import { cleanEntryName } from '../../../src/core/estargz/toc.js';
+import type { BlobAccess, Descriptor } from '../../../src/core/oci/index.js';
+import { cleanEntryName } from '../../../src/core/tar/index.js';
 import { run } from '../helpers/proc.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -56,4 +57,9 @@ export async function convert(tar: Buffer, dir: string, options: BuildOptions = 
 
 export function access(blob: Buffer): BlobAccess {
   return { size: blob.length, read: async (offset, length) => blob.subarray(offset, offset + length) };
+}
+
+/** A gzip layer's descriptor for `blob`, with these annotations. */
+export function layerOf(blob: Buffer, annotations?: Record<string, string>): Descriptor {
+  return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${createHash('sha256').update(blob).digest('hex')}`, size: blob.length, annotations };
 }

@@ -6,12 +6,13 @@ import { before, describe, it } from 'node:test';
 import { FOOTER_SIZE, footerBytes, parseFooter } from '../../../src/core/estargz/footer.js';
 import { openEstargz } from '../../../src/core/estargz/open.js';
 import { parseToc, serializeToc, TOC_TAR_NAME, type TocEntry } from '../../../src/core/estargz/toc.js';
-import { TOC_DIGEST_ANNOTATION, verifyEstargzLayer } from '../../../src/core/estargz/verify.js';
+import { TOC_DIGEST_ANNOTATION } from '../../../src/core/estargz/verify.js';
+import { checkEstargzLayer } from '../../../src/core/lazy/index.js';
 import { sha256 } from '../../../src/core/oci/digest.js';
 import { tarHeaderBlock } from '../../../src/core/tar/writer.js';
 import { assertRejectsCode, assertThrowsCode } from '../helpers/errors.js';
 import { useTempDirs } from '../helpers/tmp.js';
-import { access, convert, makeTar } from './helpers.js';
+import { access, convert, layerOf, makeTar } from './helpers.js';
 
 const tempDir = useTempDirs('lazyimg-estargz-verify-');
 
@@ -109,7 +110,7 @@ describe('eStargz verification', () => {
   }
 
   async function problems(b: Buffer, ann: Record<string, string> | undefined = annotations(), quick = false): Promise<string[]> {
-    const report = await verifyEstargzLayer(access(b), ann, 'layer 2/3', { quick });
+    const report = await checkEstargzLayer(access(b), layerOf(b, ann), 'layer 2/3', { quick });
     assert.equal(report.lazy, report.problems.length === 0);
     return report.problems;
   }
@@ -191,7 +192,7 @@ describe('eStargz verification', () => {
 
   it('treats a plain gzip layer without the annotation as not lazy, not broken', async () => {
     const plain = gzipSync(await makeTar('edge'));
-    const report = await verifyEstargzLayer(access(plain), undefined, 'layer 1/1');
+    const report = await checkEstargzLayer(access(plain), layerOf(plain), 'layer 1/1');
     assert.deepEqual([report.format, report.lazy, report.problems], ['none', false, []]);
     assert.match(report.notes[0]!, /not eStargz .*pulled whole/);
   });

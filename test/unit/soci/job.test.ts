@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildSociIndexes, layoutImages, sociDestination } from '../../../src/core/jobs/index.js';
-import { detectLaziness } from '../../../src/core/lazy/index.js';
+import { imageLaziness, listImages } from '../../../src/core/image/index.js';
+import { buildSociIndexes, sociDestination } from '../../../src/core/jobs/index.js';
 import { formatReference, parseDigest, parseReference, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from '../estargz/helpers.js';
@@ -36,7 +36,7 @@ describe('SOCI index job between layouts', () => {
     for (const layer of layers) assert.ok((await readFile(blobFile(destination, layer))).equals(await readFile(blobFile(source, layer))), layer.digest);
     // What the tree lists: the SOCI-enabled image and the source image copied beside it, not the
     // rewritten platform manifest nor the SOCI index, which show under the image.
-    const listed = (await layoutImages(destination)).map((d) => d.digest);
+    const listed = (await listImages(destination)).map((d) => d.digest);
     const { manifests } = await destination.readIndex();
     assert.equal(manifests.length, 4, JSON.stringify(manifests));
     assert.deepEqual(listed.sort(), [result.image.digest, (await source.resolve('src')).digest].sort());
@@ -66,15 +66,15 @@ describe('SOCI index job between layouts', () => {
     const v2 = await tempLayout('lazyimg-soci-job-dst-');
     destinations.push(v2);
     const built = await buildSociIndexes(source, 'src', v2, 'soci', { spanSize: 256 * 1024, minLayerSize: 0 });
-    const seen = await detectLaziness(v2, 'soci');
-    assert.deepEqual(seen.sociIndexes, [{ digest: built.indexes[0]!.index.digest, version: 'v2' }]);
-    assert.deepEqual(seen.layers.map((l) => l.laziness.format), ['soci', 'soci']);
+    const seen = await imageLaziness(v2, 'soci');
+    assert.deepEqual(seen.sociIndexes.map((f) => [f.digest, f.index?.version]), [[built.indexes[0]!.index.digest, 'v2']]);
+    assert.deepEqual(seen.layers.map((l) => l.soci?.version), ['v2', 'v2']);
     const v1 = await tempLayout('lazyimg-soci-job-dst-');
     destinations.push(v1);
     const attached = await buildSociIndexes(source, 'src', v1, 'src', { version: 'v1', spanSize: 256 * 1024, minLayerSize: 0 });
-    const seen1 = await detectLaziness(v1, 'src');
-    assert.deepEqual(seen1.sociIndexes, [{ digest: attached.indexes[0]!.index.digest, version: 'v1' }]);
-    assert.deepEqual(seen1.layers.map((l) => l.laziness.format), ['soci', 'soci']);
+    const seen1 = await imageLaziness(v1, 'src');
+    assert.deepEqual(seen1.sociIndexes.map((f) => [f.digest, f.index?.version]), [[attached.indexes[0]!.index.digest, 'v1']]);
+    assert.deepEqual(seen1.layers.map((l) => l.soci?.version), ['v1', 'v1']);
   });
 
   it('writes v2 beside the source as <tag>-soci and v1 onto the source, and refuses a v2 destination by digest', () => {

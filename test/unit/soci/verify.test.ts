@@ -7,9 +7,10 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { renderLazyReport } from '../../../src/extension/reports/lazyReport.js';
-import { cleanEntryName } from '../../../src/core/estargz/toc.js';
-import { buildSociIndexes, catFile, inspectImage, readZtoc, readZtocEntry, verifyImage } from '../../../src/core/jobs/index.js';
-import { ZtocTree } from '../../../src/extension/tree/ZtocTree.js';
+import { buildSociIndexes, catFile, inspectImage, verifyImage } from '../../../src/core/jobs/index.js';
+import { openLazyLayer, type SociLayer } from '../../../src/core/lazy/index.js';
+import { cleanEntryName } from '../../../src/core/tar/index.js';
+import { FileTree } from '../../../src/extension/tree/FileTree.js';
 import { MediaType, readBlob, sha256, writeImage, type Descriptor, type ImageManifest, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { goManifest } from '../../../src/core/soci/goJson.js';
 import { INDEX_DIGEST_ANNOTATION, sociIndexManifest } from '../../../src/core/soci/manifest.js';
@@ -100,14 +101,15 @@ describe('SOCI images read back', () => {
   });
 
   it('the zTOC as folders gives each file the spans reading it fetches, and reading it fetches only those', async () => {
-    const table = (await readZtoc(store, ztocDescriptor, layer, 'layer', {})).spans;
-    const tree = new ZtocTree(ztoc, table);
+    const lazy = await openLazyLayer(store, layer, { via: 'soci', ztoc: ztocDescriptor }, 'layer') as SociLayer;
+    const table = lazy.spans;
+    const tree = new FileTree(lazy);
     const files = ztoc.entries.filter((e) => e.type === 'reg');
     const wide = files.find((e) => table.spanOf(e.uncompressedOffset) < table.spanOf(e.uncompressedOffset + e.uncompressedSize - 1))!;
     assert.ok(wide, 'some file crosses a span boundary');
     const item = tree.get(cleanEntryName(wide.name))!;
     assert.ok(item.spans![1] > item.spans![0], JSON.stringify(item.spans));
-    const read = await readZtocEntry(store, layer, table, wide, 'layer');
+    const read = await lazy.read(wide.name);
     assert.ok(read.bytes.equals(tar.subarray(wide.uncompressedOffset, wide.uncompressedOffset + wide.uncompressedSize)));
     assert.deepEqual(read.spans, Array.from({ length: item.spans![1] - item.spans![0] + 1 }, (_, i) => item.spans![0] + i));
     assert.equal(read.fetched, table.spans[item.spans![1]]!.end - table.spans[item.spans![0]]!.start, 'one range, from the first span to the end of the last');

@@ -1,0 +1,58 @@
+// A layer checked the way each snapshotter checks it before and while it mounts it lazily: first
+// what it checks at mount (the index opens, its digest and layout agree with the image), then,
+// unless quick, every chunk or span it would fetch against its digest.
+import { describeError, LazyImageError } from '../errors.js';
+import { notEstargzCheck, type LayerVerification } from '../estargz/index.js';
+import { isContentProblem } from '../image/index.js';
+import type { BlobAccess, CallOptions, Descriptor, ImageStore } from '../oci/index.js';
+import type { SociLayerVerification } from '../soci/index.js';
+import { openEstargzLayer, type EstargzLayer } from './estargz.js';
+import { openLazyLayer } from './open.js';
+import type { SociLayer } from './soci.js';
+
+export interface CheckOptions extends CallOptions {
+  /** Mount-time checks only: no chunk or span is fetched. */
+  quick?: boolean;
+}
+
+/** As stargz-snapshotter would: a layer that is not eStargz is a note, unless its annotation says it is. */
+export async function checkEstargzLayer(blob: BlobAccess, descriptor: Descriptor, where: string, options: CheckOptions = {}): Promise<LayerVerification> {
+  let layer: EstargzLayer;
+  try {
+    layer = await openEstargzLayer(blob, descriptor, where);
+  } catch (e) {
+    if (!(e instanceof LazyImageError) || e.code !== 'INVALID_FORMAT') throw e;
+    return notEstargzCheck(e.message.slice(where.length + 2), descriptor.annotations);
+  }
+  const { format, notes } = layer.mount;
+  const problems = [...layer.mount.problems];
+  let chunksVerified = 0;
+  if (!options.quick && layer.layout.problems.length === 0) {
+    const content = await layer.verify(options);
+    chunksVerified = content.checked;
+    problems.push(...content.problems);
+  }
+  return { format, lazy: problems.length === 0, problems, notes, tocDigest: layer.opened.tocDigest, layout: layer.layout, chunksVerified };
+}
+
+/** As soci-snapshotter would, through the zTOC `index` gives the layer. */
+export async function checkSociLayer(store: ImageStore, descriptor: Descriptor, index: { digest: string; ztoc: Descriptor }, where: string, options: CheckOptions = {}): Promise<SociLayerVerification> {
+  const result: SociLayerVerification = { index: index.digest, ztoc: index.ztoc.digest, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [] };
+  let layer: SociLayer;
+  try {
+    layer = await openLazyLayer(store, descriptor, { via: 'soci', ztoc: index.ztoc }, where, options) as SociLayer;
+  } catch (e) {
+    if (!isContentProblem(e)) throw e;
+    result.problems.push(describeError(e));
+    return result;
+  }
+  result.spans = layer.spans.spans.length;
+  result.files = layer.ztoc.entries.length;
+  if (!options.quick) {
+    const content = await layer.verify(options);
+    result.spansVerified = content.checked;
+    result.problems.push(...content.problems);
+  }
+  result.lazy = result.problems.length === 0;
+  return result;
+}

@@ -1,0 +1,66 @@
+// What every layer reader shares: its entries by clean path, folders implied by deeper names, path
+// resolution inside the layer, and the checks before a file is read. The readers add how to list
+// the entries and how to fetch a file's bytes.
+import { LazyImageError } from '../errors.js';
+import { MAX_FILE_BYTES } from '../limits.js';
+import type { CallOptions, Descriptor } from '../oci/index.js';
+import { cleanEntryName } from '../tar/index.js';
+import type { LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
+import { followLinks } from './links.js';
+
+const IMPLIED_DIR_MODE = 0o755;
+
+export abstract class ListedLayer implements LayerFiles {
+  abstract readonly via: LayerFiles['via'];
+  private readonly byPath = new Map<string, LayerEntry>();
+
+  /** `where` names the layer in messages: `oci:/x:v1 layer 2/3`. */
+  constructor(readonly descriptor: Descriptor, readonly where: string) {}
+
+  /** Adds an entry at its clean path, after the folders that only it implies; a later one replaces an earlier one. */
+  protected add(entry: LayerEntry): void {
+    if (entry.path === '') return; // the root's own entry
+    const slash = entry.path.lastIndexOf('/');
+    if (slash > 0 && !this.byPath.has(entry.path.slice(0, slash))) {
+      this.add({ path: entry.path.slice(0, slash), type: 'dir', size: 0, mode: IMPLIED_DIR_MODE, uid: 0, gid: 0, linkname: '', implied: true });
+    }
+    this.byPath.delete(entry.path);
+    this.byPath.set(entry.path, entry);
+  }
+
+  entries(): Iterable<LayerEntry> {
+    return this.byPath.values();
+  }
+
+  entry(path: string): LayerEntry | undefined {
+    return this.byPath.get(path);
+  }
+
+  async resolve(path: string): Promise<LayerEntry> {
+    const found = await followLinks(path, (p) => this.byPath.get(p), this.where);
+    if (found.path === '') return { path: '', type: 'dir', size: 0, mode: IMPLIED_DIR_MODE, uid: 0, gid: 0, linkname: '', implied: true };
+    const entry = found.entry;
+    if (!entry) throw new LazyImageError('NOT_FOUND', `${this.where} has no /${found.path}${found.path !== cleanEntryName(path) ? ` (from ${path})` : ''}`, { ref: this.where });
+    if (entry.type !== 'hardlink') return entry;
+    // A hard link names a file of the same layer, by its path from the root.
+    const target = this.byPath.get(cleanEntryName(entry.linkname));
+    if (!target || target.type === 'hardlink') throw new LazyImageError('INVALID_FORMAT', `${this.where}: /${found.path} is a hard link to ${entry.linkname}, which is not a file in the layer`, { ref: this.where });
+    return target;
+  }
+
+  async read(path: string, range?: ReadRange, options: CallOptions = {}): Promise<LayerRead> {
+    const entry = await this.resolve(path);
+    if (entry.type === 'dir') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a directory`, { ref: this.where });
+    if (entry.type !== 'reg') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a ${entry.type} device or fifo, not a file`, { ref: this.where });
+    const offset = range?.offset ?? 0;
+    const length = range ? Math.min(range.length, Math.max(entry.size - offset, 0)) : entry.size;
+    if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
+      throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: cannot read ${range?.length} bytes at ${offset} of /${entry.path}`, { ref: this.where });
+    }
+    if (length > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is ${entry.size} bytes; reading more than ${MAX_FILE_BYTES} at once is refused`, { ref: this.where });
+    return length === 0 ? { bytes: Buffer.alloc(0), fetched: 0, via: 'nothing: no data' } : this.readData(entry, { offset, length }, options);
+  }
+
+  /** The bytes of a regular file in `range`, which lies inside it and is not empty. */
+  protected abstract readData(entry: LayerEntry, range: ReadRange, options: CallOptions): Promise<LayerRead>;
+}

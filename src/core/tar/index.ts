@@ -1,0 +1,3 @@
+export * from './names.js';
+export * from './reader.js';
+export * from './writer.js';
