@@ -107,6 +107,7 @@ export const operations: Record<Operation, OperationFactory> = {
     const source = reference(params, 'source');
     const destination = reference(params, 'destination');
     const allPlatforms = params.optionalBoolean('allPlatforms');
+    const referrers = params.optionalBoolean('referrers');
     const only = platform(params);
     return {
       title: `Copy ${formatReference(source)} to ${formatReference(destination)}`,
@@ -114,7 +115,7 @@ export const operations: Record<Operation, OperationFactory> = {
         const from = await stores.open(source);
         const to = await stores.open(destination, { create: true });
         const { tag, expectDigest } = destinationTarget(source, destination);
-        return copyImage(from, source.digest ?? source.tag, to, tag, { signal, onProgress, allPlatforms, platform: only, expectDigest });
+        return copyImage(from, source.digest ?? source.tag, to, tag, { signal, onProgress, allPlatforms, platform: only, expectDigest, referrers });
       }),
     };
   },

@@ -6,7 +6,7 @@ import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
-export const PROTOCOL_VERSION = '1.2';
+export const PROTOCOL_VERSION = '1.3';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -80,6 +80,8 @@ export interface CopyParams extends JobParams {
   allPlatforms?: boolean;
   /** `os/arch[/variant]`, for a multi-platform source when not copying all. */
   platform?: string;
+  /** Since 1.3: also copy the SOCI v1 indexes that refer to the images (default true). */
+  referrers?: boolean;
 }
 
 /** Since 1.1. */

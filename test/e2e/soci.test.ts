@@ -2,7 +2,8 @@
 // SOCI in a real VS Code: build a SOCI index for an image of a workspace OCI layout from the tree
 // (span size changed, a job with progress), see the SOCI-enabled image with its index and the
 // indexed layer badged, browse the zTOC as folders with each file's spans, and open a file lazily:
-// the editor shows its bytes and a notification says how little of the layer that fetched.
+// the editor shows its bytes and a notification says how little of the layer that fetched. Copy
+// Image To... another layout brings the SOCI index along.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -91,5 +92,20 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
     await bench.page.locator('.editor-group-container.active .monaco-editor textarea').focus();
     await bench.page.keyboard.type('x');
     assert.doesNotMatch(await bench.editorText(), /^x/, 'the file is read-only');
+  });
+
+  it('copies the SOCI-enabled image to another layout with its index: the copy is lazy too', async () => {
+    await bench.contextMenu('v1-soci', 'Copy Image To...');
+    await bench.waitForPrompt(/Destination/);
+    await bench.answer(`oci:${join(server.workspace, 'images', 'lazy-copy')}:copied`);
+    await bench.waitForRows((labels) => labels.some((l) => /^Copy app:v1-soci → lazy-copy:copied succeeded · [\d.]+ s$/.test(l)));
+    await bench.collapse('images/app'); // so the copy's rows are the only ones of their kind
+    await bench.expand('images/lazy-copy');
+    await bench.expand('copied');
+    await bench.expand(/^linux\//);
+    const rows = await bench.waitForRows((labels) => labels.some((l) => l.startsWith('SOCI index v2')));
+    assert.ok(rows.some((l) => /^layer 2\/3 SOCI · 24\.0 MiB · tar\+gzip$/.test(l)), rows.join('\n'));
+    assert.ok(rows.some((l) => /^SOCI index v2 1 zTOC · sha256:[0-9a-f]{12}$/.test(l)), rows.join('\n'));
+    await bench.screenshot('copied');
   });
 });

@@ -8,6 +8,8 @@ import { parsePlatformOption } from '../options.js';
 interface CopyCommandOptions {
   allPlatforms?: boolean;
   platform?: Platform;
+  /** Commander's `--no-referrers`: false when given. */
+  referrers: boolean;
   json?: boolean;
 }
 
@@ -19,6 +21,7 @@ export function registerCopy(program: Command): void {
     .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (created if missing)')
     .option('--all-platforms', 'copy every platform of a multi-platform image, and its index')
     .option('--platform <os/arch[/variant]>', 'the platform to copy from a multi-platform image (default: this machine\'s)', parsePlatformOption)
+    .option('--no-referrers', 'leave behind the SOCI v1 indexes that refer to the image (v2 indexes always come along)')
     .option('--json', 'print the result as JSON')
     .action(async (srcInput: string, dstInput: string, options: CopyCommandOptions, command: Command) => {
       const src = parseReference(srcInput);
@@ -28,18 +31,20 @@ export function registerCopy(program: Command): void {
         const destination = await stores.open(dst, { create: true });
         const { tag, expectDigest } = destinationTarget(src, dst);
         const result = await copyImage(source, src.digest ?? src.tag, destination, tag, {
-          signal, expectDigest, allPlatforms: options.allPlatforms, platform: options.platform,
+          signal, expectDigest, allPlatforms: options.allPlatforms, platform: options.platform, referrers: options.referrers,
         });
+        for (const w of result.warnings) process.stderr.write(`lazyimg: warning: ${w}\n`);
         const summary = { source: formatReference(src), destination: formatReference(dst), ...result };
         if (options.json) {
           printJson(summary);
           return;
         }
         const { uploaded, existed, mounted } = result.blobs;
+        const soci = result.sociIndexes.length ? `  SOCI indexes: ${result.sociIndexes.join(', ')}\n` : '';
         process.stdout.write(
           `Copied ${summary.source} to ${summary.destination}\n` +
             `  ${result.descriptor.digest}\n` +
-            `  blobs: ${uploaded} copied (${formatBytes(result.bytesUploaded)}), ${existed} already there, ${mounted} mounted\n`,
+            `  blobs: ${uploaded} copied (${formatBytes(result.bytesUploaded)}), ${existed} already there, ${mounted} mounted\n${soci}`,
         );
       });
     });

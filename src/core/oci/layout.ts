@@ -274,7 +274,12 @@ export class OciLayoutStore implements ImageStore {
     const found: Descriptor[] = [];
     for (const entry of manifests) {
       if (!isManifestMediaType(entry.mediaType) && !isIndexMediaType(entry.mediaType)) continue;
-      const doc = await this.getManifest(entry);
+      // An entry that cannot be read refers to nothing; reading it where it is named says why.
+      const doc = await this.getManifest(entry).catch((e: unknown) => {
+        if (e instanceof LazyImageError && e.code !== 'IO' && e.code !== 'CANCELLED') return undefined;
+        throw e;
+      });
+      if (!doc) continue;
       const body = doc.kind === 'index' ? doc.index : doc.manifest;
       if (body.subject?.digest !== digest) continue;
       const type = body.artifactType ?? (doc.kind === 'manifest' ? doc.manifest.config.mediaType : undefined);

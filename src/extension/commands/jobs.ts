@@ -18,11 +18,16 @@ export function jobCommands(services: Services, jobs: JobManager) {
       const destination = await askReference(`Copy ${formatReference(source)}`, 'Destination: a registry repository, or an OCI layout folder (created if missing)');
       if (!destination) return;
       const names = { title: `Copy ${formatReference(source)} to ${formatReference(destination)}`, label: `Copy ${shortName(source)} → ${shortName(destination)}` };
-      await jobs.run<CopyResult>('copy', names, {
+      const result = await jobs.run<CopyResult>('copy', names, {
         source: formatReference(source),
         destination: formatReference(destination),
         ...(await jobParams(services, [source, destination])),
-      }, (r) => `${r.descriptor.digest}: ${r.blobs.uploaded} blobs copied (${formatBytes(r.bytesUploaded)}), ${r.blobs.existed} already there, ${r.blobs.mounted} mounted`);
+      }, (r) => {
+        // A 1.2 worker does not say which SOCI indexes came along.
+        const soci = r.sociIndexes?.length ? `; ${r.sociIndexes.length} SOCI index${r.sociIndexes.length === 1 ? '' : 'es'} with it` : '';
+        return `${r.descriptor.digest}: ${r.blobs.uploaded} blobs copied (${formatBytes(r.bytesUploaded)}), ${r.blobs.existed} already there, ${r.blobs.mounted} mounted${soci}`;
+      });
+      for (const warning of result?.warnings ?? []) void vscode.window.showWarningMessage(`Copied ${formatReference(source)}, but ${warning}`);
     },
 
     async verifyImage(node?: Node): Promise<void> {

@@ -122,13 +122,22 @@ export class Workbench {
    * is lost, so an unanswered click is repeated.
    */
   async expand(label: string | RegExp): Promise<void> {
+    await this.toggle(label, 'true');
+  }
+
+  /** Collapses an expanded row, the same way. */
+  async collapse(label: string | RegExp): Promise<void> {
+    await this.toggle(label, 'false');
+  }
+
+  private async toggle(label: string | RegExp, wanted: 'true' | 'false'): Promise<void> {
     const deadline = Date.now() + TIMEOUT;
     for (let clicked = 0; ;) {
       const row = this.row(label);
       const state = await row.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => undefined);
-      if (state === 'true') return;
-      if (Date.now() > deadline) throw new Error(`the row ${String(label)} never ${state === undefined ? 'appeared' : 'expanded'}\n${await this.diagnosis()}`);
-      if (state === 'false' && Date.now() - clicked > 2000) {
+      if (state === wanted) return;
+      if (Date.now() > deadline) throw new Error(`the row ${String(label)} never ${state === undefined ? 'appeared' : wanted === 'true' ? 'expanded' : 'collapsed'}\n${await this.diagnosis()}`);
+      if ((state === 'true' || state === 'false') && Date.now() - clicked > 2000) {
         await this.click(row);
         clicked = Date.now();
       }
