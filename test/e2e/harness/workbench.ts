@@ -145,15 +145,28 @@ export class Workbench {
     }
   }
 
-  /** Right-clicks a row and picks a context-menu entry, as a mouse user does. */
+  /**
+   * Right-clicks a row and picks a context-menu entry, as a mouse user does. A menu closes as soon
+   * as an entry takes the click; one still open a few seconds later lost the click (a loaded
+   * machine), and the entry is clicked again.
+   */
   async contextMenu(label: string | RegExp, entry: string): Promise<void> {
     await this.click(this.row(label), 'right');
     const item = this.page.locator('.context-view .action-item', { hasText: entry }).first();
+    const menu = this.page.locator('.context-view .monaco-menu');
     await item.waitFor();
-    // The menu acts on mouse-up after hover has focused the entry; hover first, as a hand would.
-    await item.hover();
-    await item.click();
-    await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'detached' });
+    for (let attempt = 0; ; attempt++) {
+      // The menu acts on mouse-up after hover has focused the entry; hover first, as a hand would.
+      await item.hover();
+      await item.click();
+      try {
+        await menu.waitFor({ state: 'detached', timeout: 5000 });
+        return;
+      } catch (e) {
+        if (!(await menu.isVisible())) return; // it closed after all
+        if (attempt >= 2) throw e;
+      }
+    }
   }
 
   /**
