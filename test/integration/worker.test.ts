@@ -146,6 +146,20 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
     }
   });
 
+  it('ends a conversion whose source is already eStargz: the tail of each layer (TOC, footer) is never read, and no connection waits for it', async () => {
+    const worker = client();
+    try {
+      const esgz = `${registry.host}/multi/layer:twice-esgz`;
+      await worker.request<ConvertResult>(Methods.convert, { source: `${registry.host}/multi/layer:v1`, destination: esgz, format: 'estargz', credentials: credentials() });
+      // The converter stops reading an eStargz source at the end of its tar and reads it again
+      // in a second pass; the answer comes only once the job's registry connections are closed.
+      const again = await worker.request<ConvertResult>(Methods.convert, { source: esgz, destination: `${esgz}-again`, format: 'estargz', credentials: credentials() });
+      assert.equal(again.layers.length, imageBlobs.length - 1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('reports a worker killed mid-job as a failure, and runs the next job on a fresh worker', async () => {
     const exits: string[] = [];
     const worker = new WorkerClient({ worker: { command: process.execPath, args: [WORKER] }, clientName: 'worker-test', onExit: (reason, expected) => exits.push(`${expected}:${reason}`) });

@@ -158,9 +158,11 @@ export class OciLayoutStore implements ImageStore {
       throw ioError(where, e, this.name);
     }
     // 1 MiB reads: a twentieth of the default's calls, hash updates and messages to threads.
-    const file = createReadStream(path, { highWaterMark: READ_CHUNK, ...(options.signal ? { signal: options.signal } : {}) });
+    const file = createReadStream(path, { highWaterMark: READ_CHUNK, signal: options.signal });
     const verify = new VerifyingStream(descriptor, where);
     file.on('error', (e) => verify.destroy(ioError(where, e, this.name)));
+    // A reader that stops early destroys the stream: the file closes with it.
+    verify.on('close', () => file.destroy());
     return file.pipe(verify);
   }
 

@@ -24,6 +24,9 @@ export async function getBlob(client: RegistryClient, repository: string, descri
   if (res.status !== 200) throw await responseError(res, 'GET', action, name);
   const verify = new VerifyingStream(descriptor, action);
   res.body.on('error', (e) => verify.destroy(e));
+  // A reader that stops early (an eStargz layer's TOC after the tar's end is never read) destroys
+  // the stream; the body goes with it, or its connection stays busy and closing the client waits.
+  verify.on('close', () => res.body.destroy());
   return res.body.pipe(verify);
 }
 
