@@ -80,6 +80,27 @@ def edge(fmt, duplicates=True):
     return out.getvalue()
 
 
+def usrmerged():
+    """A usr-merged root as Debian ships it: /bin, /lib and /sbin are links into /usr."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        add(tar, "./", kind=tarfile.DIRTYPE)
+        add(tar, "bin", kind=tarfile.SYMTYPE, linkname="usr/bin", mode=0o777)
+        add(tar, "etc/", kind=tarfile.DIRTYPE)
+        add(tar, "etc/os-release", b"PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n")
+        add(tar, "lib", kind=tarfile.SYMTYPE, linkname="usr/lib", mode=0o777)
+        add(tar, "sbin", kind=tarfile.SYMTYPE, linkname="usr/sbin", mode=0o777)
+        add(tar, "usr/", kind=tarfile.DIRTYPE)
+        add(tar, "usr/bin/", kind=tarfile.DIRTYPE)
+        add(tar, "usr/bin/bash", noise(300000, 3), mode=0o755)
+        add(tar, "usr/bin/sh", kind=tarfile.SYMTYPE, linkname="bash", mode=0o777)
+        add(tar, "usr/lib/", kind=tarfile.DIRTYPE)
+        add(tar, "usr/lib/libc.so.6", noise(200000, 4), mode=0o755)
+        add(tar, "usr/sbin/", kind=tarfile.DIRTYPE)
+        add(tar, "usr/share/doc/readme", b"documentation\n" * 1000)
+    return out.getvalue()
+
+
 def empty():
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT):
@@ -109,6 +130,7 @@ CASES = {
     # No path twice: converted in one pass (duplicates need two).
     "plain": lambda: edge(tarfile.PAX_FORMAT, duplicates=False),
     "empty": empty,
+    "usrmerged": usrmerged,
     "big": lambda: big(int(sys.argv[3]) if len(sys.argv) > 3 else 64),
 }
 

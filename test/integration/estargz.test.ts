@@ -125,6 +125,26 @@ describe('eStargz interop with ctr-remote and the Go library', { timeout: 600_00
     }
   });
 
+  it('prioritizes /bin/bash of a usr-merged root as usr/bin/bash, and the Go library verifies and reads the layer', async () => {
+    const usr = await tempLayout();
+    const tar = await makeTar('usrmerged');
+    await writeImage(usr, [{ tar }], { tag: 'v1' });
+    const out = join(work, 'usrmerged');
+    const result = JSON.parse(await lazyimg('convert', '--format', 'estargz', `oci:${usr.dir}:v1`, `oci:${out}:esgz`, '--prioritize', '/bin/bash', '--json')) as { missing: string[] };
+    assert.deepEqual(result.missing, []);
+    const layer = (await manifestOf(out)).layers[0]!;
+    const { stdout } = await exec(checker, [join(out, 'blobs', 'sha256', layer.digest.slice(7)), layer.annotations![TOC_DIGEST_ANNOTATION]!], { maxBuffer: 16 * 1024 * 1024 });
+    const read = stdout.trim().split('\n').map((l) => JSON.parse(l) as { name?: string; sha256?: string; tocDigest?: string });
+    assert.equal(read.pop()!.tocDigest, layer.annotations![TOC_DIGEST_ANNOTATION]);
+    const bash = treeOf(await dumpTar(tar)).get('usr/bin/bash')!;
+    assert.equal(read.find((l) => l.name === 'usr/bin/bash')?.sha256, bash.sha256);
+    const toc = JSON.parse(await lazyimg('toc', `oci:${out}:esgz`, '--layer', '1', '--json')) as { prefetch: { kind: string; files: number }; entries: Array<{ name: string; type: string }> };
+    assert.equal(toc.prefetch.kind, 'landmark');
+    const files = toc.entries.filter((e) => e.type === 'reg').map((e) => e.name);
+    assert.deepEqual(files.slice(0, 2), ['usr/bin/bash', '.prefetch.landmark']);
+    await rm(usr.dir, { recursive: true, force: true });
+  });
+
   it('converts every platform of an index, once per distinct layer', async () => {
     const { store } = await multiPlatformLayout();
     const out = join(work, 'multi');

@@ -59,7 +59,7 @@ async function buildTwoPass(
 ): Promise<BuiltLayer> {
   const spoolFile = join(workDir, 'spool.tar');
   const spooled = await spoolLayer(source, spoolFile, where, { chunkSize, ...(options.signal ? { signal: options.signal } : {}), onRead });
-  const { order, landmark, missing } = orderEntries(spooled.entries, prioritized);
+  const { order, landmark, missing } = await orderEntries(spooled.entries, prioritized, where);
   const file = join(workDir, 'estargz.blob');
   const spool = await open(spoolFile, 'r');
   const writer = new MemberWriter(file, level, pool, spool, options.signal, where);

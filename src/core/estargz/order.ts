@@ -1,8 +1,10 @@
 // The order entries take in an eStargz blob, as the Go converter decides it: a later entry for the
 // same path replaces the earlier one (and takes the later position); prioritized files come first,
 // each after its parent directories and, for a hard link, after its target; then the landmark;
-// then everything else in tar order.
-import { cleanEntryName } from '../tar/index.js';
+// then everything else in tar order. A prioritized path that goes through a symbolic link of the
+// layer (`/bin/bash` where `bin` links to `usr/bin`) is the file it leads to, as a container
+// opening it would find; the Go converter takes names literally and misses those.
+import { cleanEntryName, followLinks } from '../tar/index.js';
 import { NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, TOC_TAR_NAME } from './toc.js';
 
 export interface Named {
@@ -17,7 +19,7 @@ export interface Ordered<T> {
   missing: string[];
 }
 
-export function orderEntries<T extends Named>(entries: T[], prioritized: string[]): Ordered<T> {
+export async function orderEntries<T extends Named>(entries: T[], prioritized: string[], where: string): Promise<Ordered<T>> {
   // Last one wins; a Map keeps first-insertion order, so re-insert to take the later position.
   const byName = new Map<string, T>();
   for (const e of entries) {
@@ -53,7 +55,13 @@ export function orderEntries<T extends Named>(entries: T[], prioritized: string[
     }
     return true;
   };
-  for (const path of prioritized) if (!move(path, 0)) missing.push(path);
+  const lookup = (name: string): { type: string; linkname: string } | undefined => byName.get(name)?.header;
+  for (const path of prioritized) {
+    if (move(path, 0)) continue;
+    // A link loop leads nowhere: the path is missing, as any other that leads nowhere.
+    const resolved = await followLinks(path, lookup, where).catch(() => undefined);
+    if (!resolved?.entry || !move(resolved.path, 0)) missing.push(path);
+  }
 
   const landmark = prioritized.length ? PREFETCH_LANDMARK : NO_PREFETCH_LANDMARK;
   order.push('landmark');

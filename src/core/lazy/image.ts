@@ -5,8 +5,8 @@
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import type { ImageLaziness, LayerLaziness } from '../image/index.js';
 import type { CallOptions, ImageStore } from '../oci/index.js';
+import { followLinks } from '../tar/index.js';
 import type { LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
-import { followLinks } from './links.js';
 import { openLayerFiles } from './open.js';
 
 const WHITEOUT = '.wh.';

@@ -2,6 +2,5 @@ export * from './check.js';
 export * from './estargz.js';
 export * from './image.js';
 export type * from './layer.js';
-export * from './links.js';
 export * from './open.js';
 export * from './soci.js';

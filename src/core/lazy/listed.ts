@@ -4,9 +4,8 @@
 import { LazyImageError } from '../errors.js';
 import { MAX_FILE_BYTES } from '../limits.js';
 import type { CallOptions, Descriptor } from '../oci/index.js';
-import { cleanEntryName } from '../tar/index.js';
+import { cleanEntryName, followLinks } from '../tar/index.js';
 import type { LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
-import { followLinks } from './links.js';
 
 const IMPLIED_DIR_MODE = 0o755;
 

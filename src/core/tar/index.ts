@@ -1,3 +1,4 @@
+export * from './links.js';
 export * from './names.js';
 export * from './reader.js';
 export * from './writer.js';

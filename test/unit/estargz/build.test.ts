@@ -114,6 +114,15 @@ describe('eStargz conversion', () => {
     });
   }
 
+  it('resolves a prioritized path through symbolic links of the layer (/bin/bash on a usr-merged root) and puts the file first', async () => {
+    const { toc, built } = await convertAndOpen(await makeTar('usrmerged'), { prioritized: ['/bin/bash', '/lib/libc.so.6', '/bin/sh', '/sbin/nothing'] });
+    const names = toc.filter((e) => e.type !== 'chunk').map((e) => e.name);
+    const landmark = names.indexOf('.prefetch.landmark');
+    assert.deepEqual(names.slice(0, landmark), ['./', 'usr/', 'usr/bin/', 'usr/bin/bash', 'usr/lib/', 'usr/lib/libc.so.6']);
+    assert.deepEqual(built.missing, ['/sbin/nothing'], 'a path that leads nowhere is missing; /bin/sh leads to bash, already first');
+    assert.ok(names.indexOf('bin') > landmark, 'the links themselves keep their place');
+  });
+
   it('puts prioritized files first, after their parents and hard-link targets, then the prefetch landmark', async () => {
     const { toc, built } = await convertAndOpen(await makeTar('edge'), { prioritized: ['app/bin/server-link', '/app/text', 'not/there'] });
     const names = toc.filter((e) => e.type !== 'chunk').map((e) => e.name);

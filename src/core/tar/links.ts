@@ -1,4 +1,4 @@
-// Resolving a path the way the kernel does inside a container's root: symbolic links in any
+// Resolving a path the way the kernel does inside a container's root (or a layer's): symbolic links in any
 // component are followed (absolute ones from the root, relative ones from their folder, `..`
 // after a link climbing from its target), never above the root and at most MAX_LINK_HOPS times.
 import { LazyImageError } from '../errors.js';
