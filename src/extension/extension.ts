@@ -47,7 +47,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...imageCommands(services),
     ...viewCommands(services, tree),
     ...jobCommands(services, jobs),
-    ...dockerfileCommands(analyzer),
+    ...dockerfileCommands(analyzer, reports),
     ...estargzCommands({ services, jobs, tree, analyzer, reports }),
     ...sociCommands(services, jobs, tree),
   };

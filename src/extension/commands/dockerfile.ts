@@ -9,17 +9,32 @@ import { describeLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import { type DockerfileAnalyzer, toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
 import type { Node } from '../tree/nodes.js';
+import type { ReportDocuments } from '../reports/ReportDocuments.js';
 import { askReference } from './prompts.js';
 
-async function dockerfile(uri: vscode.Uri | undefined): Promise<vscode.TextDocument | undefined> {
+/**
+ * The Dockerfile a command is about: the one it was run on, the one being edited, or the one the
+ * user picks among those open and those in the workspace.
+ */
+async function dockerfile(uri: vscode.Uri | undefined, title: string): Promise<vscode.TextDocument | undefined> {
   if (uri) return vscode.workspace.openTextDocument(uri);
   const active = vscode.window.activeTextEditor?.document;
   if (active?.languageId === 'dockerfile') return active;
-  void vscode.window.showInformationMessage('Open a Dockerfile first.');
-  return undefined;
+  const open = vscode.workspace.textDocuments.filter((d) => d.languageId === 'dockerfile').map((d) => d.uri);
+  const found = await vscode.workspace.findFiles('**/{Dockerfile,Dockerfile.*,*.Dockerfile,*.dockerfile,Containerfile}', '**/{node_modules,.git}/**', 50);
+  const candidates = [...new Map([...open, ...found].map((u) => [u.toString(), u])).values()];
+  if (candidates.length === 0) {
+    void vscode.window.showInformationMessage('Open the Dockerfile this is about first.');
+    return undefined;
+  }
+  const picked = candidates.length === 1 ? { uri: candidates[0]! } : await vscode.window.showQuickPick(
+    candidates.map((u) => ({ label: vscode.workspace.asRelativePath(u), uri: u })),
+    { title, placeHolder: 'Which Dockerfile?' },
+  );
+  return picked && vscode.workspace.openTextDocument(picked.uri);
 }
 
-export function dockerfileCommands(analyzer: DockerfileAnalyzer) {
+export function dockerfileCommands(analyzer: DockerfileAnalyzer, reports: ReportDocuments) {
   /** Remembers the image for the document, and opens the report beside it. */
   async function showReport(document: vscode.TextDocument, ref: ImageReference): Promise<void> {
     await analyzer.setImage(document, ref);
@@ -37,8 +52,7 @@ export function dockerfileCommands(analyzer: DockerfileAnalyzer) {
       '|---:|---|---:|---|',
       ...rows,
     ].join('\n');
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-    await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });
+    await reports.show(`${basename(document.uri.fsPath)} layers`, document.uri.toString(), content, vscode.ViewColumn.Beside);
   }
 
   return {
@@ -55,30 +69,48 @@ export function dockerfileCommands(analyzer: DockerfileAnalyzer) {
       void vscode.window.showInformationMessage(`${finding.message}. ${finding.rationale} (${finding.source})`);
     },
 
+    /** Writes the lens's paths beside the Dockerfile, once the user said yes (or copies them instead). */
     async writePrioritizeList(uri: vscode.Uri, files: string[]): Promise<void> {
       const target = vscode.Uri.file(join(dirname(uri.fsPath), `${basename(uri.fsPath)}.prioritize`));
-      await writeFile(target.fsPath, `${files.join('\n')}\n`);
-      await vscode.window.showTextDocument(target);
-      void vscode.window.showInformationMessage(`Wrote ${files.length} path(s) to ${basename(target.fsPath)}, for converting to eStargz with --prioritize-file.`);
-    },
-
-    /** From the tree: the image node becomes the active Dockerfile's built image. */
-    async useForLayerReport(node?: Node): Promise<void> {
-      if (node?.kind !== 'image' && node?.kind !== 'platform') return;
-      const document = vscode.window.visibleTextEditors.map((e) => e.document).find((d) => d.languageId === 'dockerfile');
-      if (!document) {
-        void vscode.window.showInformationMessage('Open the Dockerfile this image was built from, then use this again.');
+      const exists = await vscode.workspace.fs.stat(target).then(() => true, () => false);
+      const write = exists ? 'Replace File' : 'Write File';
+      const choice = await vscode.window.showInformationMessage(
+        `${exists ? 'Replace' : 'Create'} ${basename(target.fsPath)} with ${files.length} path${files.length === 1 ? '' : 's'} to prefetch?`,
+        { modal: true, detail: `${files.join('\n')}\n\nConvert to eStargz... offers these paths, and lazyimg convert reads them with --prioritize-file.` },
+        write, 'Copy Paths',
+      );
+      if (choice === 'Copy Paths') {
+        await vscode.env.clipboard.writeText(`${files.join('\n')}\n`);
+        vscode.window.setStatusBarMessage(`$(check) Copied ${files.length} path${files.length === 1 ? '' : 's'}`, 3000);
         return;
       }
-      await showReport(document, node.ref);
+      if (choice !== write) return;
+      await writeFile(target.fsPath, `${files.join('\n')}\n`);
+      await vscode.window.showTextDocument(target);
+    },
+
+    /** From the tree: the image becomes the built image of the Dockerfile being edited (or picked). */
+    async useForLayerReport(node?: Node): Promise<void> {
+      if (node?.kind !== 'image' && node?.kind !== 'platform') return;
+      const document = await dockerfile(undefined, `Use ${formatReference(node.ref)} for the layer report of`);
+      if (document) await showReport(document, node.ref);
     },
 
     async showLayerReport(uri?: vscode.Uri): Promise<void> {
-      const document = await dockerfile(uri);
+      const document = await dockerfile(uri, 'Show Layer Report');
       if (!document) return;
       const current = analyzer.image(document);
       const ref = await askReference('Layer Report', 'The image built from this Dockerfile', current ? formatReference(current) : undefined);
       if (ref) await showReport(document, ref);
+    },
+
+    /** Unties the image from the Dockerfile: its layer lenses and image findings go. */
+    async clearLayerReport(uri?: vscode.Uri): Promise<void> {
+      const document = await dockerfile(uri, 'Clear Dockerfile Layer Report');
+      if (!document) return;
+      const current = analyzer.image(document);
+      await analyzer.setImage(document, undefined);
+      void vscode.window.showInformationMessage(current ? `${basename(document.uri.fsPath)} no longer shows the layers of ${formatReference(current)}.` : `${basename(document.uri.fsPath)} had no layer report.`);
     },
   };
 }

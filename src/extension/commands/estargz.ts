@@ -7,7 +7,7 @@ import { formatReference } from '../../core/oci/index.js';
 import type { ConvertResult, VerifyResult } from '../../worker/protocol.js';
 import type { DockerfileAnalyzer } from '../dockerfile/DockerfileAnalyzer.js';
 import type { JobManager } from '../jobs/JobManager.js';
-import { isLazy } from '../reports/lazyReport.js';
+import { isLazy, renderLazyReport } from '../reports/lazyReport.js';
 import type { ReportDocuments } from '../reports/ReportDocuments.js';
 import type { Services } from '../Services.js';
 import type { LazyImagesTreeProvider } from '../tree/LazyImagesTreeProvider.js';
@@ -65,7 +65,7 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports }: Est
         const layers = r.layers ?? [];
         return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${layers.length} layers lazy${r.ok ? '' : `; ${verifyProblemLines(r).length} problem(s)`}`;
       });
-      if (result) await reports.show(ref, result);
+      if (result) await reports.show(`${shortName(ref)} lazy pull`, formatReference(ref), renderLazyReport(formatReference(ref), result));
     },
   };
 }

@@ -33,8 +33,10 @@ export function registryCommands(services: Services, tree: LazyImagesTreeProvide
         if (!login) return;
         await credentials.set(host, login.username, login.password);
       }
-      await settings.addRegistry(host);
-      log.info(`Added registry ${host}${how.login ? ' (credentials in secret storage)' : ''}`);
+      const scope = await settings.addRegistry(host);
+      const message = `Added registry ${host} to the ${scope} settings${how.login ? '; its credentials are in VS Code\'s secret storage' : ''}.`;
+      log.info(message);
+      void vscode.window.showInformationMessage(message);
       await relogin(host);
       tree.refresh();
     },
@@ -42,10 +44,12 @@ export function registryCommands(services: Services, tree: LazyImagesTreeProvide
     async removeRegistry(node?: Node): Promise<void> {
       const host = await pickRegistry(services, node, 'Remove Registry');
       if (!host) return;
-      await settings.removeRegistry(host);
+      const scope = await settings.removeRegistry(host);
       await credentials.delete(host);
       await services.stores.forget(host);
-      log.info(`Removed registry ${host}`);
+      const message = `Removed registry ${host} from the ${scope} settings.`;
+      log.info(message);
+      void vscode.window.showInformationMessage(message);
       tree.refresh();
     },
 
@@ -55,7 +59,7 @@ export function registryCommands(services: Services, tree: LazyImagesTreeProvide
       const login = await askLogin(host);
       if (!login) return;
       await credentials.set(host, login.username, login.password);
-      if (!settings.registries().includes(host)) await settings.addRegistry(host);
+      if (!settings.registries().includes(host)) log.info(`Added registry ${host} to the ${await settings.addRegistry(host)} settings`);
       log.info(`Logged in to ${host} as ${login.username}`);
       await relogin(host);
     },

@@ -1,19 +1,13 @@
 // Code lenses on Dockerfiles: a fix to apply, or a suggestion to read, on the line it is about;
 // with an image chosen, each layer-creating line also says its layer's size and how it is pulled
-// (fetched in resolveCodeLens, never while the lenses are first drawn).
+// (first "reading the layers...", then redrawn when they arrive: the analyzer says when).
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format.js';
 import type { InstructionLayer } from '../../core/dockerfile/index.js';
 import { createsLayer } from '../../core/dockerfile/index.js';
 import { describeError } from '../../core/errors.js';
 import { describeLaziness } from '../../core/image/index.js';
-import { type DockerfileAnalyzer, toRange } from './DockerfileAnalyzer.js';
-
-class LayerLens extends vscode.CodeLens {
-  constructor(range: vscode.Range, readonly document: vscode.TextDocument, readonly line: number) {
-    super(range);
-  }
-}
+import { type DockerfileAnalyzer, type LayerState, toRange } from './DockerfileAnalyzer.js';
 
 export class DockerfileLenses implements vscode.CodeLensProvider {
   readonly onDidChangeCodeLenses: vscode.Event<void>;
@@ -30,29 +24,26 @@ export class DockerfileLenses implements vscode.CodeLensProvider {
       if (f.files?.length) return new vscode.CodeLens(range, { title: `$(rocket) Prioritize ${f.files.length} file${f.files.length > 1 ? 's' : ''} for eStargz`, tooltip: f.message, command: 'lazyImages.writePrioritizeList', arguments: [document.uri, f.files] });
       return new vscode.CodeLens(range, { title: `$(info) ${shorten(f.message)}`, tooltip: f.rationale, command: 'lazyImages.explainFinding', arguments: [f] });
     });
-    if (this.analyzer.image(document)) {
+    const state = this.analyzer.layerState(document);
+    if (state) {
       const final = model.stages.at(-1);
       for (const ins of final?.instructions.filter(createsLayer) ?? []) {
-        lenses.push(new LayerLens(new vscode.Range(ins.range.start.line, 0, ins.range.start.line, 0), document, ins.range.start.line));
+        const line = ins.range.start.line;
+        lenses.push(new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title: layerLensTitle(state, line), command: 'lazyImages.showLayerReport', arguments: [document.uri] }));
       }
     }
     return lenses;
   }
-
-  async resolveCodeLens(lens: vscode.CodeLens): Promise<vscode.CodeLens> {
-    if (!(lens instanceof LayerLens)) return lens;
-    try {
-      const report = await this.analyzer.layerReport(lens.document);
-      const layer = report?.layers.find((l) => l.instruction.range.start.line === lens.line);
-      lens.command = { title: layer ? layerTitle(layer) : `$(warning) ${report?.problem ?? 'no layer found for this line'}`, command: 'lazyImages.showLayerReport', arguments: [lens.document.uri] };
-    } catch (e) {
-      lens.command = { title: `$(error) Layer report failed: ${shorten(describeError(e))}`, command: 'lazyImages.showLayerReport', arguments: [lens.document.uri] };
-    }
-    return lens;
-  }
 }
 
-export function layerTitle(entry: InstructionLayer): string {
+function layerLensTitle(state: LayerState, line: number): string {
+  if (state.loading) return '$(sync~spin) Reading the image\'s layers...';
+  if (state.error !== undefined) return `$(error) Layer report failed: ${shorten(describeError(state.error))}`;
+  const layer = state.mapping?.layers.find((l) => l.instruction.range.start.line === line);
+  return layer ? layerTitle(layer) : `$(warning) ${state.mapping?.problem ?? 'no layer found for this line'}`;
+}
+
+function layerTitle(entry: InstructionLayer): string {
   const icon = entry.layer.reason ? '$(package)' : '$(cloud-download)';
   return `${icon} ${formatBytes(entry.layer.descriptor.size)} · ${describeLaziness(entry.layer)}`;
 }

@@ -1,10 +1,7 @@
-// Read-only Markdown documents of lazy pull readiness reports (`lazyimg-report:` URIs). The report
-// is made by a job on the worker; the document shows the last one for its image.
+// Read-only Markdown reports (`lazyimg-report:` URIs): lazy pull readiness (made by a job on the
+// worker) and Dockerfile layer reports. A document shows the last report of its kind for its
+// subject, so showing it again updates it in place; nothing is ever an unsaved Untitled file.
 import * as vscode from 'vscode';
-import { formatReference, type ImageReference } from '../../core/oci/index.js';
-import type { VerifyResult } from '../../worker/protocol.js';
-import { shortName } from '../commands/jobParams.js';
-import { renderLazyReport } from './lazyReport.js';
 
 export const REPORT_SCHEME = 'lazyimg-report';
 /** Reports kept for their open documents; the oldest go first. */
@@ -15,20 +12,22 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  /** Stores the report and opens (or updates) its document. */
-  async show(ref: ImageReference, result: VerifyResult): Promise<void> {
-    const reference = formatReference(ref);
-    const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${shortName(ref).replace(/[\\/?#]/g, '_')} lazy pull.md`, query: reference });
+  /**
+   * Stores a report and opens (or updates) its document. `title` is the tab's name, `subject`
+   * what it is about (an image reference, a Dockerfile's URI): one document per title and subject.
+   */
+  async show(title: string, subject: string, markdown: string, column?: vscode.ViewColumn): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${title.replace(/[\\/?#]/g, '_')}.md`, query: subject });
     const key = uri.toString();
     this.reports.delete(key);
-    this.reports.set(key, renderLazyReport(reference, result));
+    this.reports.set(key, markdown);
     for (const old of [...this.reports.keys()].slice(0, -KEEP)) this.reports.delete(old);
     this.changed.fire(uri);
-    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true, viewColumn: column });
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.reports.get(uri.toString()) ?? 'This report is no longer kept: run Verify Lazy Pull Readiness again.\n';
+    return this.reports.get(uri.toString()) ?? 'This report is no longer kept: run its command again.\n';
   }
 
   dispose(): void {

@@ -207,6 +207,24 @@ export class Workbench {
     await this.view().locator('.monaco-list').first().focus();
   }
 
+  /** Polls until `check` holds; `what` says in a failure what never happened. */
+  async until(check: () => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + TIMEOUT;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`${what}\n${await this.diagnosis()}`);
+      await this.page.waitForTimeout(200);
+    }
+  }
+
+  /** Runs a command from the Command Palette, by its title as the palette lists it. */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await this.pick(title);
+  }
+
   /** Opens a workspace file with Quick Open, as a keyboard user does. */
   async openFile(name: string): Promise<void> {
     await this.page.keyboard.press('Control+P');
