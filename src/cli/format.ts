@@ -1,5 +1,5 @@
 // Output helpers for the CLI.
-export { formatBytes } from '../core/format.js';
+export { count, formatBytes } from '../core/format.js';
 
 /** Writes a JSON document on its own line (what `--json` prints). */
 export function printJson(value: unknown): void {

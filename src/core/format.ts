@@ -12,3 +12,8 @@ export function formatBytes(n: number): string {
   }
   return `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
 }
+
+/** `1 layer`, `3 layers`, `2 entries` (with `many` for irregular plurals). */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}

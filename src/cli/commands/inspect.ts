@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { inspectImage, type InspectResult } from '../../core/jobs/index.js';
 import { formatPlatform, formatReference, parseReference } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
-import { formatBytes, printJson } from '../format.js';
+import { count, formatBytes, printJson } from '../format.js';
 
 interface InspectOptions {
   json?: boolean;
@@ -45,8 +45,8 @@ function renderInspect(r: InspectResult): string {
       for (const [k, v] of Object.entries(l.annotations)) lines.push(`             ${k}=${v}`);
       if (l.soci) lines.push(`             SOCI zTOC ${l.soci.ztoc}`);
     });
-    lines.push(`  ${m.layers.length} layers, ${formatBytes(total)} compressed`);
-    for (const s of m.soci ?? []) lines.push(`  SOCI ${s.version} index ${s.index}: ${s.ztocs} zTOC(s)`);
+    lines.push(`  ${count(m.layers.length, 'layer')}, ${formatBytes(total)} compressed`);
+    for (const s of m.soci ?? []) lines.push(`  SOCI ${s.version} index ${s.index}: ${count(s.ztocs, 'zTOC')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -3,7 +3,7 @@ import { readLayerToc, type LayerToc } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import type { TocEntry } from '../../core/estargz/index.js';
 import { withStores } from '../context.js';
-import { formatBytes, printJson } from '../format.js';
+import { count, formatBytes, printJson } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
 interface TocOptions {
@@ -51,7 +51,7 @@ function tocJson(reference: string, r: LayerToc): unknown {
 function renderToc(reference: string, r: LayerToc): string {
   const l = r.layout;
   const verdict = r.annotation === undefined ? 'no toc.digest annotation on the layer' : r.annotation === r.tocDigest ? 'matches the layer annotation' : `DOES NOT MATCH the annotation ${r.annotation}`;
-  const prefetch = l.prefetch.kind === 'landmark' ? `the first ${l.prefetch.files} file(s), ${formatBytes(l.prefetch.bytes)} compressed (.prefetch.landmark)`
+  const prefetch = l.prefetch.kind === 'landmark' ? `the first ${count(l.prefetch.files, 'file')}, ${formatBytes(l.prefetch.bytes)} compressed (.prefetch.landmark)`
     : l.prefetch.kind === 'none' ? 'nothing (.no.prefetch.landmark)' : 'the snapshotter\'s default size (no landmark)';
   const lines = [
     `${reference} layer ${r.index}/${r.count} ${r.layer.digest} (${formatBytes(r.layer.size)})`,

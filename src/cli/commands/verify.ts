@@ -3,7 +3,7 @@ import { LazyImageError } from '../../core/errors.js';
 import { verifyImage, verifyProblemLines, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
-import { formatBytes, printJson } from '../format.js';
+import { count, formatBytes, printJson } from '../format.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -21,7 +21,7 @@ export function registerVerify(program: Command): void {
         // A failed check is a failed command, whatever the output format.
         if (!report.ok) {
           const lines = verifyProblemLines(report);
-          throw new LazyImageError(report.problems[0]?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${lines.length} problem(s), first ${lines[0]!}`, { ref: formatReference(ref) });
+          throw new LazyImageError(report.problems[0]?.code ?? 'INVALID_FORMAT', `${formatReference(ref)} failed verification: ${count(lines.length, 'problem')}, first ${lines[0]!}`, { ref: formatReference(ref) });
         }
       });
     });
@@ -35,8 +35,8 @@ function renderReport(reference: string, report: VerifyReport, quick: boolean): 
   const lines = [
     `${report.ok ? 'OK' : 'FAILED'}: ${reference} ${report.digest}, ${read}`,
     ...report.problems.map((p) => `  ${p.digest}: ${p.message}`),
-    `Lazy pull: ${lazyCount} of ${report.layers.length} layer(s) ready for stargz-snapshotter, ${report.layers.filter((l) => l.soci?.lazy).length} for soci-snapshotter`,
-    ...report.soci.map((s) => `  SOCI ${s.version ?? ''} index ${s.index} for ${s.image}: ${s.ztocs} zTOC(s)${s.problems.length ? '' : ', found as the snapshotter finds it'}${s.version === 'v1' ? V1_NOTE : ''}`),
+    `Lazy pull: ${lazyCount} of ${count(report.layers.length, 'layer')} ready for stargz-snapshotter, ${report.layers.filter((l) => l.soci?.lazy).length} for soci-snapshotter`,
+    ...report.soci.map((s) => `  SOCI ${s.version ?? ''} index ${s.index} for ${s.image}: ${count(s.ztocs, 'zTOC')}${s.problems.length ? '' : ', found as the snapshotter finds it'}${s.version === 'v1' ? V1_NOTE : ''}`),
     ...report.soci.flatMap((s) => s.problems.map((p) => `      problem: ${p}`)),
     ...report.layers.flatMap(renderLayer),
   ];

@@ -1,6 +1,6 @@
 // The lazy pull readiness report as Markdown: the verdict, then per layer whether stargz-snapshotter
 // or soci-snapshotter would pull it lazily and why (not), with its TOC's or zTOC's counts. No vscode.
-import { formatBytes } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
 import type { LayerLazyReport, VerifyResult } from '../../worker/protocol.js';
 
 /** Lazily pullable by either snapshotter. */
@@ -22,7 +22,7 @@ export function renderLazyReport(reference: string, result: VerifyResult): strin
     '',
     verdict,
     '',
-    `Read back ${result.blobs} blobs (${formatBytes(result.bytes)}), each against its digest and size${result.problems.length ? `: ${result.problems.length} problem(s)` : ': all match'}.`,
+    `Read back ${count(result.blobs, 'blob')} (${formatBytes(result.bytes)}), each against its digest and size${result.problems.length ? `: ${count(result.problems.length, 'problem')}` : ': all match'}.`,
     ...result.problems.map((p) => `- \`${p.digest}\`: ${escape(p.message)}`),
     ...(result.soci ?? []).flatMap((s) => [
       '',
@@ -77,10 +77,6 @@ function layerSection(l: LayerLazyReport): string[] {
       ...soci.problems.map((p) => `- SOCI problem: ${escape(p)}`),
     ] : []),
   ];
-}
-
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** Text from image content is shown as text, never as Markdown or HTML. */
