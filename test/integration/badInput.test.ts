@@ -123,7 +123,11 @@ describe('TLS', () => {
   before(async () => {
     const cert = await selfSignedCertificate(await mkdtemp(join(tmpdir(), 'lazyimg-tls-')));
     certPath = cert.certPath;
-    server = await startFakeServer((_req, res) => res.writeHead(404, { 'content-type': 'text/plain' }).end('nothing here'), cert);
+    // A registry with no images: the API root answers, every manifest is unknown.
+    server = await startFakeServer((req, res) => {
+      if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+    }, cert);
   });
   after(() => server.close());
 
@@ -308,6 +312,16 @@ describe('usage errors exit 2', () => {
 });
 
 describe('registries that send garbage', () => {
+  it('a web server that is no registry says so, for a listing and for an image', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const server = await startFakeServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>Not Found</body></html>'));
+    try {
+      await expectFailure(['ls', server.host], { mentions: [server.host, /does not speak the registry API: GET http:\/\/.*\/v2\/ answered 404/], never: [/catalog/] });
+      await expectFailure(['inspect', `${server.host}/app:v1`], { mentions: [server.host, /does not speak the registry API/] });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('random bytes as a manifest', { timeout: TEST_TIMEOUT_MS }, async () => {
     const server = await startFakeServer((req, res) => {
       if (req.url === '/v2/') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');

@@ -119,24 +119,26 @@ export class RegistryClient {
     const https = new URL(`https://${this.endpoint}/`);
     const mayUseHttp = this.insecure || isLoopbackHost(hostnameOf(this.endpoint));
     try {
-      await this.probe(https, signal);
+      this.checkRegistry(await this.probe(https, signal), https);
       return https;
     } catch (e) {
       if (!mayUseHttp || !(e instanceof LazyImageError) || e.code === 'CANCELLED') throw e;
       // A loopback port that fails a certificate check does speak TLS: report that, do not downgrade.
       if (!this.insecure && (e.code !== 'TLS' || /CERT|SELF_SIGNED|UNABLE_TO|ALTNAME|HOSTNAME/.test(e.message))) throw e;
       const http = new URL(`http://${this.endpoint}/`);
+      let status: number;
       try {
-        await this.probe(http, signal);
+        status = await this.probe(http, signal);
       } catch (e2) {
         throw new LazyImageError((e2 as LazyImageError).code ?? 'UNREACHABLE', `${(e2 as Error).message} (HTTPS failed too: ${(e as Error).message})`, { ref: this.registry, cause: e2 });
       }
+      this.checkRegistry(status, http);
       return http;
     }
   }
 
-  /** Any HTTP answer from `/v2/` proves the scheme works; a 401 also tells us how to log in. */
-  private async probe(base: URL, signal?: AbortSignal): Promise<void> {
+  /** Any HTTP answer from `/v2/` proves the scheme works; its status says whether it is a registry. */
+  private async probe(base: URL, signal?: AbortSignal): Promise<number> {
     const res = await this.transport.send({
       method: 'GET',
       url: new URL('/v2/', base),
@@ -145,5 +147,12 @@ export class RegistryClient {
       ...(signal ? { signal } : {}),
     });
     await res.body.dump();
+    return res.status;
+  }
+
+  /** A registry answers `/v2/` (200, or 401/403 until it knows who asks); a web server that is none answers 404. */
+  private checkRegistry(status: number, base: URL): void {
+    if (status !== 404) return;
+    throw new LazyImageError('UNREACHABLE', `${this.registry} does not speak the registry API: GET ${new URL('/v2/', base).href} answered 404`, { ref: this.registry });
   }
 }
