@@ -11,6 +11,7 @@ import { registerLs } from './commands/ls.js';
 import { registerIndex } from './commands/sociIndex.js';
 import { registerZtoc } from './commands/ztoc.js';
 import { registerToc } from './commands/toc.js';
+import { registerUntag } from './commands/untag.js';
 import { registerVerify } from './commands/verify.js';
 import { registerWorker } from './commands/worker.js';
 import { collect } from './options.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerLs(program);
   registerInspect(program);
   registerCopy(program);
+  registerUntag(program);
   registerConvert(program);
   registerVerify(program);
   registerToc(program);

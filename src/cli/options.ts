@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parsePlatform, type Platform } from '../core/oci/index.js';
+import { parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -24,4 +24,18 @@ export function parsePlatformOption(value: string): Platform {
 /** Repeatable options: `--insecure a --insecure b`. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** A reference that names its tag: for deleting, where the implied `latest` would surprise. */
+export function parseTaggedReference(value: string): ImageReference & { tag: string } {
+  let ref: ImageReference;
+  try {
+    ref = parseReference(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  if (ref.digest !== undefined || ref.tag === undefined || (ref.tag === 'latest' && !value.endsWith(':latest'))) {
+    throw new InvalidArgumentError('expected a reference with an explicit tag, such as registry/repo:tag or oci:<dir>:tag');
+  }
+  return { ...ref, tag: ref.tag };
 }

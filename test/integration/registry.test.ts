@@ -160,3 +160,61 @@ for (const auth of ['none', 'basic', 'token'] as RegistryAuth[]) {
   });
 }
 
+
+// Deleting a tag by name is distribution 3's; 2.x deletes only whole manifests and says the tag
+// is an invalid digest. Either way, the other tag on the same manifest must survive.
+for (const flavor of ['2.8', '3'] as const) {
+  describe(`lazyimg untag, distribution ${flavor}`, () => {
+    let registry: RegistryFixture;
+    let source: OciLayoutStore;
+
+    before(async () => {
+      registry = await startRegistry({ flavor });
+      source = await sampleLayout();
+    });
+    after(() => registry.stop());
+
+    it(flavor === '3' ? 'removes the tag and keeps the manifest for the other tag' : 'says the registry cannot delete tags, and deletes nothing', async () => {
+      await runCli(['copy', `oci:${source.dir}:sample`, `${registry.host}/untag/app:old`]);
+      await runCli(['copy', `oci:${source.dir}:sample`, `${registry.host}/untag/app:kept`]);
+      const result = await runCli(['untag', `${registry.host}/untag/app:old`]);
+      const tags = await runCli(['ls', '--json', `${registry.host}/untag/app`]);
+      if (flavor === '3') {
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(result.stdout, `Removed the tag ${registry.host}/untag/app:old\n`);
+        assert.deepEqual(JSON.parse(tags.stdout), ['kept']);
+      } else {
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, new RegExp(`Cannot delete tag ${registry.host}/untag/app:old: this registry does not delete tags \\(HTTP 400\\)`));
+        assert.deepEqual((JSON.parse(tags.stdout) as string[]).sort(), ['kept', 'old']);
+      }
+      const kept = await runCli(['inspect', '--json', `${registry.host}/untag/app:kept`]);
+      assert.equal(kept.code, 0, kept.stderr);
+    });
+
+    it('a tag that is not there is an error naming it; a reference without a tag is a usage error', async () => {
+      const missing = await runCli(['untag', `${registry.host}/untag/app:never`]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /untag\/app:never/);
+      const untagged = await runCli(['untag', `${registry.host}/untag/app`]);
+      assert.equal(untagged.code, 2);
+      assert.match(untagged.stderr, /explicit tag/);
+    });
+  });
+}
+
+describe('lazyimg untag on an OCI layout', () => {
+  it('drops the tag from index.json and keeps the blobs', async () => {
+    const layout = await sampleLayout();
+    const before = await layout.resolve('sample');
+    await copyImage(layout, 'sample', layout, 'second');
+    const result = await runCli(['untag', `oci:${layout.dir}:sample`]);
+    assert.equal(result.code, 0, result.stderr);
+    const index = JSON.parse(await readFile(`${layout.dir}/index.json`, 'utf8')) as { manifests: Descriptor[] };
+    assert.deepEqual(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']), ['second']);
+    assert.equal((await readFile(`${layout.dir}/blobs/sha256/${before.digest.slice(7)}`)).length, before.size);
+    const again = await runCli(['untag', `oci:${layout.dir}:sample`]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no such tag/);
+  });
+});

@@ -149,6 +149,15 @@ export class OciLayoutStore implements ImageStore {
     return descriptor;
   }
 
+  /** Drops the tag from index.json; the blobs stay (a layout has no garbage collector). */
+  async deleteTag(tag: string): Promise<void> {
+    await this.updateIndex((index) => {
+      const kept = index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag);
+      if (kept.length === index.manifests.length) throw new LazyImageError('NOT_FOUND', `Cannot delete ${this.name}:${tag}: no such tag`, { ref: `${this.name}:${tag}` });
+      return { ...index, manifests: kept };
+    });
+  }
+
   async getBlob(descriptor: Descriptor, options: CallOptions = {}): Promise<Readable> {
     const path = this.blobPath(descriptor.digest);
     const where = `Cannot read blob ${descriptor.digest} in ${this.name}`;

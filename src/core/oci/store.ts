@@ -62,6 +62,8 @@ export interface ImageStore {
   getManifest(descriptor: Descriptor | Digest, options?: CallOptions): Promise<ManifestDocument>;
   /** Stores a manifest or index, tagging it when `tag` is given. Call after its blobs are in. */
   putManifest(bytes: Buffer, mediaType: string, tag?: string, options?: CallOptions): Promise<Descriptor>;
+  /** Removes a tag; the manifest stays for other tags and indexes that use it. */
+  deleteTag(tag: string, options?: CallOptions): Promise<void>;
 
   /** A stream of the blob that fails instead of ending if size or digest do not match. */
   getBlob(descriptor: Descriptor, options?: CallOptions): Promise<Readable>;

@@ -94,3 +94,23 @@ export async function putManifest(client: RegistryClient, repository: string, by
   }
   return { descriptor: { mediaType, digest, size: bytes.length }, subjectHandled: header(res, 'oci-subject') !== undefined };
 }
+
+/**
+ * Removes a tag (the distribution spec's DELETE of a manifest by tag), leaving the manifest and
+ * any other tag on it. Registries that can only delete whole manifests (distribution 2.x answers
+ * 400 DIGEST_INVALID), or have deletion turned off (405), refuse: UNSUPPORTED.
+ */
+export async function deleteTag(client: RegistryClient, repository: string, tag: string, signal?: AbortSignal): Promise<void> {
+  const name = ref(client, repository, tag);
+  const action = `Cannot delete tag ${name}`;
+  const res = await client.request({ method: 'DELETE', path: `/v2/${repository}/manifests/${tag}`, scopes: [repositoryScope(repository, 'pull,push')], signal });
+  if (res.status === 202 || res.status === 200) {
+    await res.body.dump();
+    return;
+  }
+  const error = await responseError(res, 'DELETE', action, name);
+  if (res.status === 405 || (res.status === 400 && error.diagnostics.some((d) => d.code === 'DIGEST_INVALID' || d.code === 'UNSUPPORTED'))) {
+    throw new LazyImageError('UNSUPPORTED', `${action}: this registry does not delete tags (HTTP ${res.status}); it can only delete whole manifests, or has deletion turned off`, { ref: name, cause: error });
+  }
+  throw error;
+}

@@ -4,7 +4,7 @@ import { isDigest, type CallOptions, type Descriptor, type Digest, type ImageSto
 import { getBlob, readBlobRange, statBlob } from './blobs.js';
 import type { RegistryClient } from './client.js';
 import { listTags } from './listing.js';
-import { getManifest, putManifest, resolveManifest } from './manifests.js';
+import { deleteTag, getManifest, putManifest, resolveManifest } from './manifests.js';
 import { addFallbackReferrer, listReferrers } from './referrers.js';
 import { uploadBlob } from './upload.js';
 
@@ -39,6 +39,10 @@ export class RegistryStore implements ImageStore {
       }, options.signal);
     }
     return descriptor;
+  }
+
+  deleteTag(tag: string, options: CallOptions = {}): Promise<void> {
+    return deleteTag(this.client, this.repository, tag, options.signal);
   }
 
   getBlob(descriptor: Descriptor, options: CallOptions = {}): Promise<Readable> {
