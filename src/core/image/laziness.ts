@@ -92,6 +92,26 @@ export function describeLaziness(layer: LayerLaziness): string {
   return formats.length ? `lazy (${formats.join(', ')})` : layer.reason ?? 'pulled whole';
 }
 
+export interface LazinessSummary {
+  /** Every layer lazy, some, or none. */
+  level: 'lazy' | 'partly' | 'none';
+  /** `eStargz`, `SOCI v2`, `partly lazy (1/3 layers, SOCI v2)`, `not lazy`. */
+  text: string;
+}
+
+/** The image in a few words, for a row or a status line. */
+export function summarizeLaziness(image: ImageLaziness): LazinessSummary {
+  const layers = image.layers;
+  const lazy = layers.filter((l) => !l.reason);
+  const formats = [
+    layers.some((l) => l.estargz) ? 'eStargz' : '',
+    ...new Set(layers.flatMap((l) => (l.soci ? [`SOCI ${l.soci.version}`] : []))),
+  ].filter(Boolean).join(', ');
+  if (layers.length === 0 || lazy.length === 0) return { level: 'none', text: 'not lazy' };
+  if (lazy.length === layers.length) return { level: 'lazy', text: formats };
+  return { level: 'partly', text: `partly lazy (${lazy.length}/${layers.length} layers, ${formats})` };
+}
+
 function estargzLaziness(layer: Descriptor): EstargzLaziness | undefined {
   const tocDigest = layer.annotations?.[TOC_DIGEST_ANNOTATION];
   if (!tocDigest) return undefined;
