@@ -12,6 +12,8 @@ export interface LayoutFolder {
   path: string;
   /** Workspace-relative when inside the workspace. */
   label: string;
+  /** Listed in the layoutFolders setting (so Remove Layout Folder can take it out again). */
+  configured: boolean;
 }
 
 export class LayoutFinder implements vscode.Disposable {
@@ -48,11 +50,13 @@ export class LayoutFinder implements vscode.Disposable {
       const multiRoot = (vscode.workspace.workspaceFolders?.length ?? 0) > 1;
       for (const uri of markers) {
         const path = dirname(uri.fsPath);
-        found.set(path, { path, label: vscode.workspace.asRelativePath(path, multiRoot) });
+        found.set(path, { path, label: vscode.workspace.asRelativePath(path, multiRoot), configured: false });
       }
     }
     for (const path of this.settings.layoutFolders()) {
-      if (!found.has(path) && (await isLayout(path))) found.set(path, { path, label: path });
+      const inWorkspace = found.get(path);
+      if (inWorkspace) inWorkspace.configured = true;
+      else if (await isLayout(path)) found.set(path, { path, label: path, configured: true });
     }
     return [...found.values()].sort((a, b) => a.label.localeCompare(b.label));
   }

@@ -37,6 +37,12 @@ export class RegistrySettings {
     return this.config.get<string[]>('layoutFolders', []);
   }
 
+  /** Image rows per listing whose lazy status is read without being expanded (0: none). */
+  lazyStatusRows(): number {
+    const n = this.config.get<number>('lazyStatusRows', 25);
+    return Number.isSafeInteger(n) && n >= 0 ? Math.min(n, 1000) : 25;
+  }
+
   pageSize(): number {
     const n = this.config.get<number>('pageSize', 100);
     return Number.isSafeInteger(n) && n > 0 ? Math.min(n, 1000) : 100;
@@ -44,29 +50,39 @@ export class RegistrySettings {
 
   /** Adds a registry to the list in effect (a workspace's own list hides the user's); says which. */
   async addRegistry(host: string): Promise<SettingsScope> {
-    const { scope, target, list } = this.registriesInEffect();
+    const { scope, target, list } = this.listInEffect('registries');
     if (!list.some((h) => normalized(h) === host)) await this.config.update('registries', [...list, host], target);
     return scope;
   }
 
   /** Removes a registry from the list in effect, leaving other scopes' lists alone; says which. */
   async removeRegistry(host: string): Promise<SettingsScope> {
-    const { scope, target, list } = this.registriesInEffect();
+    const { scope, target, list } = this.listInEffect('registries');
     await this.config.update('registries', list.filter((h) => normalized(h) !== host), target);
     await this.state.update(`${REPOSITORIES_KEY}.${host}`, undefined);
     return scope;
   }
 
-  /** VS Code shows the most specific scope's list; the registries setting has no folder scope. */
-  private registriesInEffect(): { scope: SettingsScope; target: vscode.ConfigurationTarget; list: string[] } {
-    const inspected = this.config.inspect<string[]>('registries');
-    if (inspected?.workspaceValue !== undefined) return { scope: 'workspace', target: vscode.ConfigurationTarget.Workspace, list: inspected.workspaceValue };
-    return { scope: 'user', target: vscode.ConfigurationTarget.Global, list: inspected?.globalValue ?? [] };
+  /** Adds a layout folder to the list in effect; says which. */
+  async addLayoutFolder(path: string): Promise<SettingsScope> {
+    const { scope, target, list } = this.listInEffect('layoutFolders');
+    if (!list.includes(path)) await this.config.update('layoutFolders', [...list, path], target);
+    return scope;
   }
 
-  async addLayoutFolder(path: string): Promise<void> {
-    const list = this.layoutFolders();
-    if (!list.includes(path)) await this.config.update('layoutFolders', [...list, path], vscode.ConfigurationTarget.Global);
+  /** Takes a folder out of the list in effect; undefined when it is not listed (the workspace holds it). */
+  async removeLayoutFolder(path: string): Promise<SettingsScope | undefined> {
+    const { scope, target, list } = this.listInEffect('layoutFolders');
+    if (!list.includes(path)) return undefined;
+    await this.config.update('layoutFolders', list.filter((p) => p !== path), target);
+    return scope;
+  }
+
+  /** VS Code shows the most specific scope's list; these settings have no folder scope. */
+  private listInEffect(key: 'registries' | 'layoutFolders'): { scope: SettingsScope; target: vscode.ConfigurationTarget; list: string[] } {
+    const inspected = this.config.inspect<string[]>(key);
+    if (inspected?.workspaceValue !== undefined) return { scope: 'workspace', target: vscode.ConfigurationTarget.Workspace, list: inspected.workspaceValue };
+    return { scope: 'user', target: vscode.ConfigurationTarget.Global, list: inspected?.globalValue ?? [] };
   }
 
   repositories(host: string): string[] {

@@ -8,6 +8,8 @@ import { jobCommands } from './commands/jobs.js';
 import { registryCommands } from './commands/registries.js';
 import { sociCommands } from './commands/soci.js';
 import { viewCommands } from './commands/view.js';
+import type { CommandDeps } from './commands/deps.js';
+import { WizardMemory } from './commands/wizard.js';
 import { CredentialStore } from './CredentialStore.js';
 import { DockerfileAnalyzer } from './dockerfile/DockerfileAnalyzer.js';
 import { DockerfileDiagnostics } from './dockerfile/DockerfileDiagnostics.js';
@@ -21,8 +23,10 @@ import { RegistrySettings } from './RegistrySettings.js';
 import { REPORT_SCHEME, ReportDocuments } from './reports/ReportDocuments.js';
 import { Services } from './Services.js';
 import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
+import type { Node } from './tree/nodes.js';
 
-const VIEW_ID = 'lazyImages.explorer';
+/** One tree, in two places: a section of the Explorer, and a container of its own in the activity bar. */
+const VIEW_IDS = ['lazyImages.explorer', 'lazyImages.images'];
 
 export function activate(context: vscode.ExtensionContext): void {
   const started = Date.now();
@@ -34,7 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const worker = new WorkerHost(context.extensionUri, log);
   const jobs = new JobManager(worker, log);
   const tree = new LazyImagesTreeProvider(services, jobs);
-  const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const views = VIEW_IDS.map((id) => vscode.window.createTreeView(id, { treeDataProvider: tree, showCollapseAll: true }));
 
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
@@ -42,20 +46,25 @@ export function activate(context: vscode.ExtensionContext): void {
   const files = new LazyFiles(services, tree.layers);
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
+  const deps: CommandDeps = { services, jobs, tree, analyzer, reports, memory: new WizardMemory(context.globalState) };
+  /** Shows a node in whichever of the two views is open (the Explorer's by default). */
+  const reveal = async (node: Node): Promise<void> => {
+    await (views.find((v) => v.visible) ?? views[0]!).reveal(node, { select: true, focus: true, expand: false });
+  };
   const commands: Record<string, (...args: never[]) => unknown> = {
-    ...registryCommands(services, tree),
-    ...imageCommands(services),
-    ...viewCommands(services, tree),
-    ...jobCommands(services, jobs),
-    ...dockerfileCommands(analyzer, reports),
-    ...estargzCommands({ services, jobs, tree, analyzer, reports }),
-    ...sociCommands(services, jobs, tree),
+    ...registryCommands(deps),
+    ...imageCommands(deps),
+    ...viewCommands(deps),
+    ...jobCommands(deps, reveal),
+    ...dockerfileCommands(deps),
+    ...estargzCommands(deps),
+    ...sociCommands(deps),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, tree, view, analyzer, diagnostics, reports, files,
+    log, layouts, services, worker, jobs, tree, ...views, analyzer, diagnostics, reports, files,
     vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
-    jobs.onDidChange(() => tree.refresh({ kind: 'jobsRoot' })),
+    jobs.onDidChange(() => tree.jobsChanged()),
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     vscode.workspace.registerFileSystemProvider(LAZY_FILE_SCHEME, files, { isReadonly: true, isCaseSensitive: true }),

@@ -36,20 +36,19 @@ describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeo
   it('converts the image from its context menu, with progress in a notification and in the Jobs node', async () => {
     await bench.expand('images/app');
     await bench.contextMenu('v1', 'Convert to eStargz...');
-    await bench.waitForPrompt(/Tag of the converted image/);
-    assert.equal(await bench.page.locator('.quick-input-box input').inputValue(), 'v1-esgz', 'the default tag');
-    await bench.answer('v1-esgz');
-    await bench.waitForPrompt(/Enter converts with these options/);
+    await bench.waitForPrompt(/Enter starts with these options/);
+    const defaults = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
+    assert.ok(defaults.some((o) => /Tag\s*v1-esgz/.test(o)), `the default tag: ${defaults.join('\n')}`);
     await bench.pick('Chunk size');
     await bench.waitForPrompt(/chunk size/);
     await bench.answer('1 MiB');
-    await bench.waitForPrompt(/Enter converts with these options/);
+    await bench.waitForPrompt(/Enter starts with these options/);
     await bench.pick('Prioritized files');
     await bench.waitForPrompt(/files to put first and prefetch/);
     await bench.pick('Enter paths...');
     await bench.waitForPrompt(/Paths in the image/);
     await bench.answer('/bin/hello');
-    await bench.waitForPrompt(/Enter converts with these options/);
+    await bench.waitForPrompt(/Enter starts with these options/);
     const options = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
     assert.ok(options.some((o) => /Chunk size\s*1\.00 MiB/.test(o)) && options.some((o) => /Prioritized files\s*1: \/bin\/hello/.test(o)), options.join('\n'));
     await bench.pick('Convert');
@@ -58,7 +57,7 @@ describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeo
     await toast.locator('.notification-list-item-message', { hasText: /layer \d\/3: .* of / }).waitFor();
     await bench.page.waitForTimeout(300); // the toast slides in: let the screenshot show it whole
     await bench.screenshot('progress');
-    await bench.waitForRows((labels) => labels.some((l) => /^eStargz app:v1 → app:v1-esgz succeeded · [\d.]+ s$/.test(l)));
+    await bench.waitForRows((labels) => labels.some((l) => /^eStargz app:v1 → v1-esgz succeeded · [\d.]+ s · images\/app$/.test(l)));
     await bench.notification(/Converted to eStargz: .*images\/app:v1-esgz \(3 layers\)/);
     await bench.row('v1-esgz').waitFor();
     await bench.screenshot('converted');
@@ -117,6 +116,6 @@ describe('eStargz: convert, browse the TOC, verify lazy pull readiness', { timeo
     await bench.page.locator('.editor-group-container.active .monaco-editor textarea').focus();
     await bench.page.keyboard.type('x');
     assert.doesNotMatch(await bench.editorText(), /^x/, 'the report is read-only');
-    await bench.waitForRows((labels) => labels.some((l) => /^Lazy pull app:v1-esgz succeeded · [\d.]+ s$/.test(l)));
+    await bench.waitForRows((labels) => labels.some((l) => /^Lazy pull app:v1-esgz succeeded · [\d.]+ s · images\/app$/.test(l)));
   });
 });

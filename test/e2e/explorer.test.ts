@@ -68,8 +68,8 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
 
   it('copies the digest of an image from its context menu', async () => {
     await bench.contextMenu('v1', 'Copy Digest');
-    const toast = await bench.notification(/Copied sha256:/);
-    assert.ok(toast.includes(digest), toast);
+    const said = await bench.statusBar(/Copied sha256:/);
+    assert.ok(said.includes(digest), said);
     assert.equal(await bench.clipboard(), digest);
     await bench.screenshot('copied-digest');
   });
@@ -88,6 +88,26 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
     await bench.screenshot('manifest');
   });
 
+  it('opens the image config: entrypoint, environment and history', async () => {
+    await bench.contextMenu('v1', 'Inspect Config');
+    await bench.page.waitForFunction(() => document.querySelector('.editor-group-container.active .tab.active')?.textContent?.includes('v1 config.json'));
+    const text = await bench.waitForEditorText(/Entrypoint/);
+    assert.match(text, /"Entrypoint": \[/);
+    assert.match(text, /"Env": \[/);
+    assert.match(text, /"history": \[/);
+    assert.match(text, /"created_by": "COPY base\/ \/"/);
+    await bench.screenshot('config');
+  });
+
+  it('copies a repository\'s reference, and offers the roots and the repository their own entries', async () => {
+    await bench.contextMenu('demo/app', 'Copy Reference');
+    assert.match(await bench.statusBar(/Copied/), new RegExp(`${registry.host}/demo/app`));
+    assert.equal(await bench.clipboard(), `${registry.host}/demo/app`);
+    assert.deepEqual(await bench.menuEntries('demo/app'), ['Refresh', 'Copy Reference']);
+    assert.ok((await bench.menuEntries('Registries')).includes('Add Registry...'));
+    assert.ok((await bench.menuEntries('Local OCI Layouts')).includes('Add OCI Layout Folder...'));
+  });
+
   it('lists an OCI layout that appears in the workspace', async () => {
     const layout = await OciLayoutStore.open(join(server.workspace, 'images', 'sample'), { create: true });
     await writeSampleImage(layout, 'sample', 256 * 1024);
@@ -96,6 +116,16 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
     await bench.expand('sample');
     await bench.row('layer 2/3').waitFor();
     await bench.screenshot('layout');
+  });
+
+  it('reveals a layout in the Explorer; one the workspace holds cannot be removed from the settings', async () => {
+    const entries = await bench.menuEntries('images/sample');
+    assert.ok(entries.includes('Reveal in Explorer'), entries.join(', '));
+    assert.ok(!entries.includes('Remove Layout Folder'), entries.join(', '));
+    await bench.contextMenu('images/sample', 'Reveal in Explorer');
+    // The Explorer shows the lone folder compacted with its parent.
+    await bench.page.locator('.explorer-folders-view .monaco-list-row.selected', { hasText: /^images\/sample$/ }).waitFor();
+    await bench.screenshot('revealed');
   });
 
   it('never writes the password to settings, logs or any file of the server', async (t) => {

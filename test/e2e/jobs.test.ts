@@ -60,7 +60,7 @@ describe('copy jobs on the worker, from the Lazy Images view', { timeout: 300_00
     await toast.locator('.notification-list-item-message', { hasText: /layer 1\/1: .* of 40\.\d MiB/ }).waitFor();
     await bench.screenshot('progress');
     await toast.locator('a.monaco-button', { hasText: 'Cancel' }).click();
-    const rows = await bench.waitForRows((labels) => labels.some((l) => /^Copy .* cancelled · [\d.]+ s$/.test(l)));
+    const rows = await bench.waitForRows((labels) => labels.some((l) => /^Copy .* cancelled · [\d.]+ s · 127\.0\.0\.1:\d+$/.test(l)));
     assert.ok(rows.includes('Jobs'));
     await bench.screenshot('cancelled');
     const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: unknown[] };
@@ -70,7 +70,7 @@ describe('copy jobs on the worker, from the Lazy Images view', { timeout: 300_00
 
   it('runs the copy again to completion', async () => {
     await startCopy();
-    await bench.waitForRows((labels) => labels.some((l) => /^Copy .* succeeded · [\d.]+ s$/.test(l)));
+    await bench.waitForRows((labels) => labels.some((l) => /^Copy .* succeeded · [\d.]+ s · 127\.0\.0\.1:\d+$/.test(l)));
     await bench.screenshot('succeeded');
     const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: Array<{ annotations?: Record<string, string> }> };
     assert.deepEqual(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']), ['v1']);

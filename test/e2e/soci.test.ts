@@ -35,7 +35,7 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
   it('builds a SOCI index from the image\'s context menu, as a job, and says which layers got a zTOC', async () => {
     await bench.expand('images/app');
     await bench.contextMenu('v1', 'Build SOCI Index...');
-    await bench.waitForPrompt(/Build a SOCI index for app:v1 \| .*Enter builds with these options/);
+    await bench.waitForPrompt(/Build a SOCI index for app:v1 \| .*Enter starts with these options/);
     const defaults = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
     for (const expected of [/Build\s*a SOCI-enabled image at app:v1-soci/, /SOCI version\s*v2 \(default/, /Tag\s*v1-soci/, /Span size\s*4\.00 MiB \(default\)/, /Minimum layer size\s*10\.0 MiB \(default\)/]) {
       assert.ok(defaults.some((o) => expected.test(o)), `${expected} in\n${defaults.join('\n')}`);
@@ -43,13 +43,13 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
     await bench.pick('Span size');
     await bench.waitForPrompt(/span size/);
     await bench.answer('1 MiB');
-    await bench.waitForPrompt(/Enter builds with these options/);
+    await bench.waitForPrompt(/Enter starts with these options/);
     const options = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
     assert.ok(options.some((o) => /Span size\s*1\.00 MiB$/.test(o)), options.join('\n'));
     await bench.screenshot('options');
     await bench.pick('Build');
 
-    await bench.waitForRows((labels) => labels.some((l) => /^SOCI v2 app:v1 → app:v1-soci succeeded · [\d.]+ s$/.test(l)));
+    await bench.waitForRows((labels) => labels.some((l) => /^SOCI v2 app:v1 → v1-soci succeeded · [\d.]+ s · images\/app$/.test(l)));
     const done = await bench.notification(/Built SOCI index v2 for /);
     assert.match(done, /Built SOCI index v2 for oci:.*images\/app:v1 at oci:.*images\/app:v1-soci: 1 zTOC \([\d.]+ KiB\); 2 layers pulled whole: smaller than the minimum layer size \(10485760 bytes\)/);
     await bench.row('v1-soci').waitFor();
@@ -98,7 +98,7 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
     await bench.contextMenu('v1-soci', 'Copy Image To...');
     await bench.waitForPrompt(/Destination/);
     await bench.answer(`oci:${join(server.workspace, 'images', 'lazy-copy')}:copied`);
-    await bench.waitForRows((labels) => labels.some((l) => /^Copy app:v1-soci → lazy-copy:copied succeeded · [\d.]+ s$/.test(l)));
+    await bench.waitForRows((labels) => labels.some((l) => /^Copy app:v1-soci → lazy-copy:copied succeeded · [\d.]+ s · images\/app$/.test(l)));
     await bench.collapse('images/app'); // so the copy's rows are the only ones of their kind
     await bench.expand('images/lazy-copy');
     await bench.expand('copied');

@@ -1,10 +1,11 @@
-// The questions before a conversion to eStargz: the new tag, then one list of options (gzip level,
-// chunk size, files to prioritize, platforms) where Enter converts and picking an option changes it.
+// The questions before a conversion to eStargz, in the shared wizard: the new tag, gzip level,
+// chunk size, files to prioritize and platforms; level, chunk size and platforms are remembered.
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
-import { formatBytes } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
 import { formatReference, parseDigest, parseReference, type ImageReference } from '../../core/oci/index.js';
 import { shortName } from './jobParams.js';
+import { askSize, askTag, runWizard, type WizardMemory } from './wizard.js';
 
 export interface ConvertChoices {
   /** The converted image: the source's repository or layout, with the new tag. */
@@ -23,39 +24,38 @@ export interface PathList {
 }
 
 const DEFAULT_LEVEL = 9;
+const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+type Remembered = Pick<ConvertChoices, 'level' | 'chunkSize' | 'allPlatforms'>;
 
-export async function askConvertOptions(source: ImageReference, suggestions: PathList[]): Promise<ConvertChoices | undefined> {
+/** `again` when the source is eStargz already, so the proposed tag says it is a re-conversion. */
+export async function askConvertOptions(source: ImageReference, suggestions: PathList[], memory: WizardMemory, again = false): Promise<ConvertChoices | undefined> {
   const title = `Convert ${shortName(source)} to eStargz`;
-  const tag = await vscode.window.showInputBox({
-    title: `${title} (1/2)`,
-    prompt: 'Tag of the converted image, in the same repository',
-    value: `${source.tag ?? (source.digest ? parseDigest(source.digest).hex.slice(0, 12) : 'image')}-esgz`,
-    ignoreFocusOut: true,
-    validateInput: (text) => tagProblem(source, text.trim()),
-  });
-  if (tag === undefined) return undefined;
-  const choices: ConvertChoices = { destination: { ...source, tag: tag.trim(), digest: undefined }, level: DEFAULT_LEVEL, prioritized: [], allPlatforms: false };
-  for (;;) {
-    const picked = await vscode.window.showQuickPick(optionItems(choices), { title: `${title} (2/2)`, placeHolder: 'Enter converts with these options; pick one to change it', ignoreFocusOut: true });
-    switch (picked?.id) {
-      case undefined:
-        return undefined;
-      case 'convert':
-        return choices;
-      case 'level':
-        choices.level = (await askLevel(title)) ?? choices.level;
-        break;
-      case 'chunkSize':
-        choices.chunkSize = await askSize(title, { name: 'chunk size', prompt: 'Files larger than this are split into chunks fetched separately. Empty: 4 MiB.' }, choices.chunkSize);
-        break;
-      case 'prioritized':
-        choices.prioritized = (await askPrioritized(title, choices.prioritized, suggestions)) ?? choices.prioritized;
-        break;
-      case 'platforms':
-        choices.allPlatforms = !choices.allPlatforms;
-        break;
-    }
-  }
+  const base = source.tag ?? (source.digest ? parseDigest(source.digest).hex.slice(0, 12) : 'image');
+  const remembered = memory.recall<Remembered>('convert', { level: DEFAULT_LEVEL, chunkSize: undefined, allPlatforms: false });
+  const choices: ConvertChoices = { destination: { ...source, tag: `${base}-${again ? 'reconverted' : 'esgz'}`, digest: undefined }, prioritized: [], ...remembered };
+  const done = await runWizard<ConvertChoices>({
+    title,
+    go: { label: '$(play) Convert', describe: (c) => `to ${shortName(c.destination)}` },
+    options: [
+      { id: 'tag', label: 'Tag', describe: (c) => c.destination.tag ?? '', change: async (c, t) => {
+        c.destination = { ...c.destination, tag: await askTag(t, 'Tag of the converted image, in the same repository', c.destination.tag ?? '', (tag) => tagProblem(source, tag)) };
+      } },
+      { id: 'level', label: 'Compression level', describe: (c) => `${c.level}${c.level === DEFAULT_LEVEL ? ' (default: smallest, slowest)' : ''}`, change: async (c, t) => {
+        c.level = (await askLevel(t)) ?? c.level;
+      } },
+      { id: 'chunkSize', label: 'Chunk size', describe: (c) => (c.chunkSize === undefined ? `${formatBytes(DEFAULT_CHUNK_SIZE)} (default)` : formatBytes(c.chunkSize)), change: async (c, t) => {
+        c.chunkSize = await askSize(t, { name: 'chunk size', prompt: `Files larger than this are split into chunks fetched separately. Empty: ${formatBytes(DEFAULT_CHUNK_SIZE)}.` }, c.chunkSize);
+      } },
+      { id: 'prioritized', label: 'Prioritized files', describe: (c) => (c.prioritized.length ? `${c.prioritized.length}: ${c.prioritized.join(', ')}` : 'none (nothing is prefetched)'), change: async (c, t) => {
+        c.prioritized = (await askPrioritized(t, c.prioritized, suggestions)) ?? c.prioritized;
+      } },
+      { id: 'platforms', label: 'Platforms', describe: (c) => (c.allPlatforms ? 'every platform of an index' : 'this machine\'s, from an index (default)'), change: async (c) => {
+        c.allPlatforms = !c.allPlatforms;
+      } },
+    ],
+  }, choices);
+  if (done) await memory.remember<Remembered>('convert', { level: done.level, chunkSize: done.chunkSize, allPlatforms: done.allPlatforms });
+  return done;
 }
 
 /** Why a tag cannot name the new image beside the source, if it cannot. */
@@ -70,52 +70,16 @@ export function tagProblem(source: ImageReference, tag: string): string | undefi
   return `${tag} is not a valid tag`;
 }
 
-type OptionItem = vscode.QuickPickItem & { id: 'convert' | 'level' | 'chunkSize' | 'prioritized' | 'platforms' };
-
-function optionItems(c: ConvertChoices): OptionItem[] {
-  const prioritized = c.prioritized.length ? `${c.prioritized.length}: ${c.prioritized.join(', ')}` : 'none (nothing is prefetched)';
-  return [
-    { id: 'convert', label: '$(play) Convert', description: `to ${shortName(c.destination)}` },
-    { id: 'level', label: 'Compression level', description: `${c.level}${c.level === DEFAULT_LEVEL ? ' (default: smallest, slowest)' : ''}` },
-    { id: 'chunkSize', label: 'Chunk size', description: c.chunkSize === undefined ? '4 MiB (default)' : formatBytes(c.chunkSize) },
-    { id: 'prioritized', label: 'Prioritized files', description: prioritized },
-    { id: 'platforms', label: 'Platforms', description: c.allPlatforms ? 'every platform of an index' : 'this machine\'s, from an index (default)' },
-  ];
-}
-
 async function askLevel(title: string): Promise<number | undefined> {
   const levels = [9, 8, 7, 6, 5, 4, 3, 2, 1].map((n) => ({ label: String(n), description: n === 9 ? 'smallest layers, slowest (default, as ctr-remote)' : n === 1 ? 'fastest, largest layers' : undefined }));
   const picked = await vscode.window.showQuickPick(levels, { title: `${title}: gzip level`, ignoreFocusOut: true });
   return picked ? Number(picked.label) : undefined;
 }
 
-/** `262144`, `256 KiB`, `4M`: bytes (0 when `zero` allows it). */
-function parseSize(text: string, zero = false): number | undefined {
-  const m = /^(\d+)\s*(k|kib|m|mib)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const unit = m[2]?.toLowerCase().startsWith('k') ? 1024 : m[2] ? 1024 * 1024 : 1;
-  const bytes = Number(m[1]) * unit;
-  return Number.isSafeInteger(bytes) && (bytes > 0 || (zero && bytes === 0)) ? bytes : undefined;
-}
-
-/** Asks for a size; empty means the default (undefined), Escape keeps `current`. */
-export async function askSize(title: string, what: { name: string; prompt: string; zero?: boolean }, current: number | undefined): Promise<number | undefined> {
-  const text = await vscode.window.showInputBox({
-    title: `${title}: ${what.name}`,
-    prompt: what.prompt,
-    value: current === undefined ? '' : String(current),
-    placeHolder: '4194304, 256 KiB, 1 MiB',
-    ignoreFocusOut: true,
-    validateInput: (t) => (!t.trim() || parseSize(t, what.zero) !== undefined ? undefined : 'A size in bytes, KiB or MiB'),
-  });
-  if (text === undefined) return current;
-  return text.trim() ? parseSize(text, what.zero) : undefined;
-}
-
 async function askPrioritized(title: string, current: string[], suggestions: PathList[]): Promise<string[] | undefined> {
   const items: Array<vscode.QuickPickItem & { paths?: string[] }> = [
     { label: 'None', description: 'nothing is prefetched', paths: [] },
-    ...suggestions.map((s) => ({ label: `From ${s.label}`, description: s.paths.join(', '), paths: s.paths })),
+    ...suggestions.map((s) => ({ label: `From ${s.label}`, description: `${count(s.paths.length, 'path')}: ${s.paths.join(', ')}`, paths: s.paths })),
     { label: 'Enter paths...', description: 'comma-separated, e.g. /app/server.js' },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: `${title}: files to put first and prefetch`, ignoreFocusOut: true });

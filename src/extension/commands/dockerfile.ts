@@ -7,9 +7,10 @@ import type { Finding, TextEdit } from '../../core/dockerfile/index.js';
 import { formatBytes } from '../../core/format.js';
 import { describeLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
-import { type DockerfileAnalyzer, toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
+import { toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
 import type { Node } from '../tree/nodes.js';
-import type { ReportDocuments } from '../reports/ReportDocuments.js';
+import type { CommandDeps } from './deps.js';
+import { imageOrPick } from './pickImage.js';
 import { askReference } from './prompts.js';
 
 /**
@@ -34,7 +35,7 @@ async function dockerfile(uri: vscode.Uri | undefined, title: string): Promise<v
   return picked && vscode.workspace.openTextDocument(picked.uri);
 }
 
-export function dockerfileCommands(analyzer: DockerfileAnalyzer, reports: ReportDocuments) {
+export function dockerfileCommands({ services, analyzer, reports }: CommandDeps) {
   /** Remembers the image for the document, and opens the report beside it. */
   async function showReport(document: vscode.TextDocument, ref: ImageReference): Promise<void> {
     await analyzer.setImage(document, ref);
@@ -91,9 +92,9 @@ export function dockerfileCommands(analyzer: DockerfileAnalyzer, reports: Report
 
     /** From the tree: the image becomes the built image of the Dockerfile being edited (or picked). */
     async useForLayerReport(node?: Node): Promise<void> {
-      if (node?.kind !== 'image' && node?.kind !== 'platform') return;
-      const document = await dockerfile(undefined, `Use ${formatReference(node.ref)} for the layer report of`);
-      if (document) await showReport(document, node.ref);
+      const document = await dockerfile(undefined, 'Use for Dockerfile Layer Report');
+      const ref = document && await imageOrPick(services, node, `The image built from ${basename(document.uri.fsPath)}`);
+      if (document && ref) await showReport(document, ref);
     },
 
     async showLayerReport(uri?: vscode.Uri): Promise<void> {

@@ -1,71 +1,81 @@
 // eStargz commands on the worker: Convert to eStargz... (then the new tag appears in the tree) and
-// Verify Lazy Pull Readiness (then the per-layer report opens).
+// Verify Lazy Pull Readiness (then the per-layer report opens). From a tree node or the palette.
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
+import { imageLaziness } from '../../core/image/index.js';
 import { verifyProblemLines } from '../../core/jobs/index.js';
-import { formatReference } from '../../core/oci/index.js';
+import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { ConvertResult, VerifyResult } from '../../worker/protocol.js';
-import type { DockerfileAnalyzer } from '../dockerfile/DockerfileAnalyzer.js';
-import type { JobManager } from '../jobs/JobManager.js';
 import { isLazy, renderLazyReport } from '../reports/lazyReport.js';
-import type { ReportDocuments } from '../reports/ReportDocuments.js';
-import type { Services } from '../Services.js';
-import type { LazyImagesTreeProvider } from '../tree/LazyImagesTreeProvider.js';
-import type { Node } from '../tree/nodes.js';
+import { imageParentId, type Node } from '../tree/nodes.js';
 import { askConvertOptions, type PathList } from './convertOptions.js';
-import { imageRef, jobParams, shortName } from './jobParams.js';
+import type { CommandDeps } from './deps.js';
+import { jobParams, jobSpec, shortName } from './jobParams.js';
+import { imageOrPick } from './pickImage.js';
 
-export interface EstargzDeps {
-  services: Services;
-  jobs: JobManager;
-  tree: LazyImagesTreeProvider;
-  analyzer: DockerfileAnalyzer;
-  reports: ReportDocuments;
-}
-
-export function estargzCommands({ services, jobs, tree, analyzer, reports }: EstargzDeps) {
+export function estargzCommands({ services, jobs, tree, analyzer, reports, memory }: CommandDeps) {
   /** What the open Dockerfiles' lenses would prioritize. */
   const suggestions = (): PathList[] => vscode.workspace.textDocuments
     .filter((d) => d.languageId === 'dockerfile')
     .map((d) => ({ label: vscode.workspace.asRelativePath(d.uri), paths: [...new Set(analyzer.analyze(d).findings.flatMap((f) => f.files ?? []))] }))
     .filter((s) => s.paths.length > 0);
 
+  /** Whether converting again is what the user wants, for an image that is eStargz already. */
+  const alreadyEstargz = async (source: ImageReference): Promise<boolean | undefined> => {
+    const image = await imageLaziness(await services.stores.open(source), source.digest ?? source.tag).catch(() => undefined);
+    if (!image || image.layers.length === 0 || !image.layers.every((l) => l.estargz)) return false;
+    const again = await vscode.window.showWarningMessage(
+      `${shortName(source)} is eStargz already. Convert it again?`,
+      { modal: true, detail: 'A second conversion makes a new image with the options you choose (level, chunk size, prioritized files); the layers stay eStargz.' },
+      'Convert Again',
+    );
+    return again ? true : undefined;
+  };
+
   return {
     async convertToEstargz(node?: Node): Promise<void> {
-      if (node?.kind !== 'image') return;
-      const source = node.ref;
-      const choices = await askConvertOptions(source, suggestions());
+      const source = await imageOrPick(services, node, 'Convert to eStargz');
+      if (!source) return;
+      const again = await alreadyEstargz(source);
+      if (again === undefined) return;
+      const choices = await askConvertOptions(source, suggestions(), memory, again);
       if (!choices) return;
       const { destination } = choices;
-      const names = { title: `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`, label: `eStargz ${shortName(source)} → ${shortName(destination)}` };
-      const result = await jobs.run<ConvertResult>('convert', names, {
+      const result = await jobs.run<ConvertResult>('convert', {
+        ...jobSpec('eStargz', `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`, source, destination),
+        summarize: (r) => `${r.descriptor.digest}: ${count(r.layers.length, 'layer')}, ${formatBytes(sum(r.layers, 'sourceSize'))} → ${formatBytes(sum(r.layers, 'size'))}`,
+      }, {
         source: formatReference(source),
         destination: formatReference(destination),
         format: 'estargz',
         level: choices.level,
-        ...(choices.chunkSize !== undefined ? { chunkSize: choices.chunkSize } : {}),
+        chunkSize: choices.chunkSize,
         prioritized: choices.prioritized,
         allPlatforms: choices.allPlatforms,
         ...(await jobParams(services, [source, destination])),
-      }, (r) => `${r.descriptor.digest}: ${r.layers.length} layers, ${formatBytes(sum(r.layers, 'sourceSize'))} → ${formatBytes(sum(r.layers, 'size'))}`);
+      });
       if (!result) return;
-      tree.refresh(node.parentId); // the new tag sits beside the source
+      tree.refresh(imageParentId(destination)); // the new tag sits beside the source
       if (result.missing.length) {
         void vscode.window.showWarningMessage(`${formatReference(destination)} is written, but no layer has these prioritized files: ${result.missing.join(', ')}`);
       } else {
-        void vscode.window.showInformationMessage(`Converted to eStargz: ${formatReference(destination)} (${result.layers.length} layers).`);
+        void vscode.window.showInformationMessage(`Converted to eStargz: ${formatReference(destination)} (${count(result.layers.length, 'layer')}).`);
       }
     },
 
     async verifyLazyPull(node?: Node): Promise<void> {
-      const ref = imageRef(node);
+      const ref = await imageOrPick(services, node, 'Verify Lazy Pull Readiness');
       if (!ref) return;
-      const names = { title: `Verify lazy pull readiness of ${formatReference(ref)}`, label: `Lazy pull ${shortName(ref)}` };
-      const result = await jobs.run<VerifyResult>('verify', names, { reference: formatReference(ref), ...(await jobParams(services, [ref])) }, (r) => {
-        const layers = r.layers ?? [];
-        return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${layers.length} layers lazy${r.ok ? '' : `; ${verifyProblemLines(r).length} problem(s)`}`;
-      });
-      if (result) await reports.show(`${shortName(ref)} lazy pull`, formatReference(ref), renderLazyReport(formatReference(ref), result));
+      const reference = formatReference(ref);
+      const result = await jobs.run<VerifyResult>('verify', {
+        ...jobSpec('Lazy pull', `Verify lazy pull readiness of ${reference}`, ref),
+        summarize: (r) => {
+          const layers = r.layers ?? [];
+          return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${count(layers.length, 'layer')} lazy${r.ok ? '' : `; ${count(verifyProblemLines(r).length, 'problem')}`}`;
+        },
+        report: (r) => ({ title: `${shortName(ref)} lazy pull`, subject: reference, markdown: renderLazyReport(reference, r) }),
+      }, { reference, ...(await jobParams(services, [ref])) });
+      if (result) await reports.show(`${shortName(ref)} lazy pull`, reference, renderLazyReport(reference, result));
     },
   };
 }

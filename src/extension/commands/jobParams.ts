@@ -1,8 +1,9 @@
 // What every worker job request carries besides its own params, and the short names jobs go by.
+import * as vscode from 'vscode';
 import type { ImageReference } from '../../core/oci/index.js';
 import type { RegistryCredential } from '../../worker/protocol.js';
+import type { JobSpec } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
-import type { Node } from '../tree/nodes.js';
 
 /** The credentials a job needs, for the registries it touches; they go in the request only. */
 async function credentialsFor(services: Services, refs: ImageReference[]): Promise<RegistryCredential[]> {
@@ -27,7 +28,17 @@ export function shortName(ref: ImageReference): string {
   return `${name}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined && ref.tag === undefined ? `@${ref.digest.slice(7, 19)}` : ''}`;
 }
 
-/** The image a job command was run on: a tag, or one platform of it. */
-export function imageRef(node: Node | undefined): ImageReference | undefined {
-  return node?.kind === 'image' || node?.kind === 'platform' ? node.ref : undefined;
+/** Where an image lives, in a few words: its registry, or its layout folder (workspace-relative). */
+export function storeName(ref: ImageReference): string {
+  return ref.kind === 'registry' ? ref.registry : vscode.workspace.asRelativePath(ref.path);
+}
+
+/**
+ * A job's names: `<verb> app:v1 → v1-esgz` (the destination's name alone when it sits beside the
+ * source), the source's store, and the full title.
+ */
+export function jobSpec(verb: string, title: string, source: ImageReference, destination?: ImageReference): JobSpec {
+  const beside = destination && storeName(destination) === storeName(source) && shortName(destination).split(':')[0] === shortName(source).split(':')[0];
+  const to = destination ? ` → ${beside && destination.tag ? destination.tag : shortName(destination)}` : '';
+  return { title, label: `${verb} ${shortName(source)}${to}`, where: storeName(source), reveals: destination };
 }

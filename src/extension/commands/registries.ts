@@ -2,12 +2,11 @@
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
 import { parseRegistryReference } from '../../core/oci/index.js';
-import type { Services } from '../Services.js';
-import type { LazyImagesTreeProvider } from '../tree/LazyImagesTreeProvider.js';
 import type { Node } from '../tree/nodes.js';
+import type { CommandDeps } from './deps.js';
 import { askHost, askLogin, pickRegistry } from './prompts.js';
 
-export function registryCommands(services: Services, tree: LazyImagesTreeProvider) {
+export function registryCommands({ services, tree }: CommandDeps) {
   const { settings, credentials, log } = services;
 
   /** New credentials for a host: drop its client, so the next request uses them. */

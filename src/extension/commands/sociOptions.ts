@@ -1,11 +1,11 @@
-// The questions before building a SOCI index: one list of options (version, the new tag for v2,
-// span size, minimum layer size, platforms) where Enter builds and picking an option changes it.
-import * as vscode from 'vscode';
+// The questions before building a SOCI index, in the shared wizard: version, the new tag for v2,
+// span size, minimum layer size and platforms; all but the tag are remembered.
 import { formatBytes } from '../../core/format.js';
 import { DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, type SociVersion } from '../../core/soci/index.js';
 import { parseDigest, type ImageReference } from '../../core/oci/index.js';
-import { askSize, tagProblem } from './convertOptions.js';
+import { tagProblem } from './convertOptions.js';
 import { shortName } from './jobParams.js';
+import { askSize, askTag, runWizard, type WizardMemory } from './wizard.js';
 
 export interface SociChoices {
   version: SociVersion;
@@ -17,51 +17,33 @@ export interface SociChoices {
   allPlatforms: boolean;
 }
 
-type OptionItem = vscode.QuickPickItem & { id: 'build' | 'version' | 'tag' | 'spanSize' | 'minLayerSize' | 'platforms' };
+type Remembered = Pick<SociChoices, 'version' | 'spanSize' | 'minLayerSize' | 'allPlatforms'>;
 
-export async function askSociOptions(source: ImageReference): Promise<SociChoices | undefined> {
-  const title = `Build a SOCI index for ${shortName(source)}`;
+export async function askSociOptions(source: ImageReference, memory: WizardMemory): Promise<SociChoices | undefined> {
   const tag = `${source.tag ?? (source.digest ? parseDigest(source.digest).hex.slice(0, 12) : 'image')}-soci`;
-  const choices: SociChoices = { version: 'v2', destination: { ...source, tag, digest: undefined }, allPlatforms: false };
-  for (;;) {
-    const picked = await vscode.window.showQuickPick(optionItems(choices, source), { title, placeHolder: 'Enter builds with these options; pick one to change it', ignoreFocusOut: true });
-    switch (picked?.id) {
-      case undefined:
-        return undefined;
-      case 'build':
-        return choices.version === 'v1' ? { ...choices, destination: source } : choices;
-      case 'version':
-        choices.version = choices.version === 'v2' ? 'v1' : 'v2';
-        break;
-      case 'tag': {
-        const text = await vscode.window.showInputBox({
-          title: `${title}: tag`, prompt: 'Tag of the SOCI-enabled image, in the same repository', value: choices.destination.tag, ignoreFocusOut: true,
-          validateInput: (t) => tagProblem(source, t.trim()),
-        });
-        if (text !== undefined) choices.destination = { ...choices.destination, tag: text.trim() };
-        break;
-      }
-      case 'spanSize':
-        choices.spanSize = await askSize(title, { name: 'span size', prompt: 'Uncompressed bytes between checkpoints: a lazy read fetches whole spans. Empty: 4 MiB.' }, choices.spanSize);
-        break;
-      case 'minLayerSize':
-        choices.minLayerSize = await askSize(title, { name: 'minimum layer size', prompt: 'Smaller layers get no zTOC and are pulled whole. Empty: 10 MiB.', zero: true }, choices.minLayerSize);
-        break;
-      case 'platforms':
-        choices.allPlatforms = !choices.allPlatforms;
-        break;
-    }
-  }
-}
-
-function optionItems(c: SociChoices, source: ImageReference): OptionItem[] {
-  const v2 = c.version === 'v2';
-  return [
-    { id: 'build', label: '$(play) Build', description: v2 ? `a SOCI-enabled image at ${shortName(c.destination)}` : `an index referring to ${shortName(source)}` },
-    { id: 'version', label: 'SOCI version', description: v2 ? 'v2 (default: a new image that carries its index)' : 'v1 (a referrer; soci-snapshotter ignores v1 unless configured)' },
-    ...(v2 ? [{ id: 'tag', label: 'Tag', description: c.destination.tag } satisfies OptionItem] : []),
-    { id: 'spanSize', label: 'Span size', description: c.spanSize === undefined ? `${formatBytes(DEFAULT_SPAN_SIZE)} (default)` : formatBytes(c.spanSize) },
-    { id: 'minLayerSize', label: 'Minimum layer size', description: c.minLayerSize === undefined ? `${formatBytes(DEFAULT_MIN_LAYER_SIZE)} (default)` : formatBytes(c.minLayerSize) },
-    { id: 'platforms', label: 'Platforms', description: c.allPlatforms ? 'every platform of an index' : 'this machine\'s, from an index (default)' },
-  ];
+  const remembered = memory.recall<Remembered>('index', { version: 'v2', spanSize: undefined, minLayerSize: undefined, allPlatforms: false });
+  const done = await runWizard<SociChoices>({
+    title: `Build a SOCI index for ${shortName(source)}`,
+    go: { label: '$(play) Build', describe: (c) => (c.version === 'v2' ? `a SOCI-enabled image at ${shortName(c.destination)}` : `an index referring to ${shortName(source)}`) },
+    options: [
+      { id: 'version', label: 'SOCI version', describe: (c) => (c.version === 'v2' ? 'v2 (default: a new image that carries its index)' : 'v1 (a referrer; soci-snapshotter ignores v1 unless configured)'), change: async (c) => {
+        c.version = c.version === 'v2' ? 'v1' : 'v2';
+      } },
+      { id: 'tag', label: 'Tag', when: (c) => c.version === 'v2', describe: (c) => c.destination.tag ?? '', change: async (c, t) => {
+        c.destination = { ...c.destination, tag: await askTag(t, 'Tag of the SOCI-enabled image, in the same repository', c.destination.tag ?? '', (value) => tagProblem(source, value)) };
+      } },
+      { id: 'spanSize', label: 'Span size', describe: (c) => (c.spanSize === undefined ? `${formatBytes(DEFAULT_SPAN_SIZE)} (default)` : formatBytes(c.spanSize)), change: async (c, t) => {
+        c.spanSize = await askSize(t, { name: 'span size', prompt: `Uncompressed bytes between checkpoints: a lazy read fetches whole spans. Empty: ${formatBytes(DEFAULT_SPAN_SIZE)}.` }, c.spanSize);
+      } },
+      { id: 'minLayerSize', label: 'Minimum layer size', describe: (c) => (c.minLayerSize === undefined ? `${formatBytes(DEFAULT_MIN_LAYER_SIZE)} (default)` : formatBytes(c.minLayerSize)), change: async (c, t) => {
+        c.minLayerSize = await askSize(t, { name: 'minimum layer size', prompt: `Smaller layers get no zTOC and are pulled whole. Empty: ${formatBytes(DEFAULT_MIN_LAYER_SIZE)}.`, zero: true }, c.minLayerSize);
+      } },
+      { id: 'platforms', label: 'Platforms', describe: (c) => (c.allPlatforms ? 'every platform of an index' : 'this machine\'s, from an index (default)'), change: async (c) => {
+        c.allPlatforms = !c.allPlatforms;
+      } },
+    ],
+  }, { destination: { ...source, tag, digest: undefined }, ...remembered });
+  if (!done) return undefined;
+  await memory.remember<Remembered>('index', { version: done.version, spanSize: done.spanSize, minLayerSize: done.minLayerSize, allPlatforms: done.allPlatforms });
+  return done.version === 'v1' ? { ...done, destination: source } : done;
 }

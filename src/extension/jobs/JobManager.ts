@@ -3,22 +3,47 @@
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import { formatBytes } from '../../core/format.js';
+import type { ImageReference } from '../../core/oci/index.js';
 import type { Operation, ProgressValue } from '../../worker/protocol.js';
 import type { WorkerHost } from './WorkerHost.js';
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-export interface JobRecord {
-  id: number;
+/** What a job is, in words, and what it leaves behind to show. */
+export interface JobSpec {
   /** In full, for the notification and the tooltip. */
   title: string;
   /** Short enough for a narrow tree. */
   label: string;
+  /** The source's store: its registry, or its layout folder. */
+  where: string;
+  /** The image the job writes, for Reveal the New Tag. */
+  reveals?: ImageReference;
+}
+
+/** A report a job made, which Show Result opens again. */
+export interface JobReport {
+  title: string;
+  subject: string;
+  markdown: string;
+}
+
+/** What a job's result means: in words, and as a report when it makes one. */
+export interface JobOutcome<R> {
+  summarize(result: R): string;
+  report?(result: R): JobReport;
+}
+
+export interface JobRecord extends JobSpec {
+  id: number;
   status: JobStatus;
   started: number;
   ended?: number;
   /** The outcome in words: a summary on success, the reason otherwise. */
   detail?: string;
+  /** What the worker answered, for Show Result. */
+  result?: unknown;
+  report?: JobReport;
 }
 
 const KEEP = 20;
@@ -36,17 +61,28 @@ export class JobManager implements vscode.Disposable {
     return this.records;
   }
 
+  /** Forgets the jobs that have ended. */
+  clearFinished(): void {
+    const running = this.records.filter((r) => r.status === 'running');
+    this.records.splice(0, this.records.length, ...running);
+    this.changed.fire();
+  }
+
+
+
   /**
    * Runs one operation on the worker. Resolves with its result, or undefined when it failed or was
-   * cancelled (the user has been told; the Jobs list has the outcome).
+   * cancelled (the user has been told; the Jobs list has the outcome, and Show Result its result
+   * or report).
    */
-  async run<R>(operation: Operation, names: { title: string; label: string }, params: object, summarize: (result: R) => string): Promise<R | undefined> {
-    const { title, label } = names;
+  async run<R>(operation: Operation, job: JobSpec & JobOutcome<R>, params: object): Promise<R | undefined> {
+    const { summarize, report, ...spec } = job;
+    const { title } = spec;
     if (!(await this.worker.supports(operation))) {
       void vscode.window.showErrorMessage(`The configured Lazy Images worker does not offer "${operation}".`);
       return undefined;
     }
-    const record: JobRecord = { id: this.nextId++, title, label, status: 'running', started: Date.now() };
+    const record: JobRecord = { ...spec, id: this.nextId++, status: 'running', started: Date.now() };
     this.records.unshift(record);
     this.records.splice(KEEP);
     this.changed.fire();
@@ -67,6 +103,8 @@ export class JobManager implements vscode.Disposable {
       };
       try {
         const result = await this.worker.request<R>(`lazyimg/${operation}`, params, { signal: controller.signal, onProgress });
+        record.result = result;
+        record.report = report?.(result);
         this.finish(record, 'succeeded', summarize(result));
         return result;
       } catch (e) {

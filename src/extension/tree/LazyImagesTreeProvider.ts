@@ -17,6 +17,7 @@ import { nodeId, tocSource, type Node, type PagedNode } from './nodes.js';
 import { Pager } from './Pager.js';
 import { renderNode } from './render.js';
 import { TreeCache } from './TreeCache.js';
+import { LazyStatuses } from './LazyStatuses.js';
 
 export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -26,16 +27,27 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   private readonly shown = new Map<string, Node>();
   /** Lazy layers opened through their TOC or zTOC; "Open File (lazy)" reads through the same ones. */
   readonly layers: TreeCache;
+  /** Whether each image row is lazy, read in the background for the rows drawn. */
+  private readonly statuses: LazyStatuses;
 
   constructor(private readonly services: Services, private readonly jobs: JobManager) {
     this.layers = new TreeCache((l) => loadLayer(services.stores, l, (line) => services.log.info(line)));
+    this.statuses = new LazyStatuses(() => services.stores, (id) => this.changed.fire(this.shown.get(id)));
   }
 
   /** Reloads a node (or an equal one, or the node with that id) and everything below it, or the whole tree. */
   refresh(node?: Node | string): void {
     const id = typeof node === 'string' ? node : node && nodeId(node);
     this.pager.reset(id);
+    this.statuses.forget(id);
     this.changed.fire(id === undefined ? undefined : this.shown.get(id));
+  }
+
+  /** Redraws the Jobs node, or the top level when the node comes or goes; nothing is read again. */
+  jobsChanged(): void {
+    const shown = this.jobs.jobs.length > 0 ? this.shown.get('jobsRoot') : undefined;
+    if (!shown) this.shown.delete('jobsRoot'); // gone, or not drawn yet: the top level changes
+    this.changed.fire(shown);
   }
 
   /** Fetches one more page of a registry's repositories or a repository's tags. */
@@ -45,9 +57,43 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   getTreeItem(node: Node): vscode.TreeItem {
-    const item = renderNode(node);
+    const read = node.kind === 'image' && (node.row ?? 0) < this.services.settings.lazyStatusRows();
+    const item = renderNode(node, node.kind === 'image' ? this.statuses.get(nodeId(node), node.ref, read) : undefined);
     this.shown.set(item.id as string, node);
     return item;
+  }
+
+  /** Each node's parent, for reveal: the one drawn, or one made from what the node knows. */
+  getParent(node: Node): Node | undefined {
+    const shown = (id: string): Node | undefined => this.shown.get(id);
+    switch (node.kind) {
+      case 'registriesRoot':
+      case 'layoutsRoot':
+      case 'jobsRoot':
+        return undefined;
+      case 'registry':
+        return { kind: 'registriesRoot' };
+      case 'layout':
+        return { kind: 'layoutsRoot' };
+      case 'job':
+        return { kind: 'jobsRoot' };
+      case 'repository':
+      case 'addRepository':
+        return shown(`registry:${node.host}`) ?? { kind: 'registry', host: node.host, loggedIn: false };
+      case 'image': {
+        const { ref } = node;
+        return shown(node.parentId) ?? (ref.kind === 'registry' ? { kind: 'repository', host: ref.registry, repository: ref.repository } : { kind: 'layout', path: ref.path, label: ref.path });
+      }
+      case 'layerFile': {
+        const slash = node.entry.path.lastIndexOf('/');
+        return shown(slash < 0 ? node.rootId : `${node.rootId}/file:${node.entry.path.slice(0, slash)}`);
+      }
+      case 'loadMore':
+      case 'error':
+        return node.parent;
+      default:
+        return shown(node.parentId);
+    }
   }
 
   async getChildren(node?: Node): Promise<Node[]> {
@@ -79,7 +125,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       case 'layoutsRoot': {
         const found = await layouts.list();
         if (found.length === 0) return [{ kind: 'info', message: 'No OCI layout in this workspace', parentId: nodeId(node) }];
-        return found.map((l) => ({ kind: 'layout', path: l.path, label: l.label }));
+        return found.map((l) => ({ kind: 'layout', path: l.path, label: l.label, configured: l.configured }));
       }
       case 'registry': {
         const listed = await this.page(node, (repository) => ({ kind: 'repository', host: node.host, repository }));
@@ -89,7 +135,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       }
       case 'repository': {
         const parentId = nodeId(node);
-        return this.page(node, (tag) => ({ kind: 'image', ref: { kind: 'registry', registry: node.host, repository: node.repository, tag }, label: tag, parentId }));
+        return this.page(node, (tag, row) => ({ kind: 'image', ref: { kind: 'registry', registry: node.host, repository: node.repository, tag }, label: tag, parentId, row }));
       }
       case 'layout':
         return this.layoutChildren(node);
@@ -134,7 +180,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
    * The names fetched so far, then "Load more..." or, if the last page failed, an error node.
    * The first page is fetched on first expansion; a failed first page fails the whole node.
    */
-  private async page(node: PagedNode, toNode: (name: string) => Node): Promise<Node[]> {
+  private async page(node: PagedNode, toNode: (name: string, row: number) => Node): Promise<Node[]> {
     const id = nodeId(node);
     const list = this.pager.list(id, (last) => this.pages(node, last));
     if (!list.started) await list.loadNext();
@@ -181,10 +227,10 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const images = await listImages(await this.services.stores.open({ kind: 'oci-layout', path: node.path }));
     const parentId = nodeId(node);
     if (images.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
-    return images.map((m): Node => {
+    return images.map((m, row): Node => {
       const tag = m.annotations?.[ANNOTATION_REF_NAME];
       const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };
-      return { kind: 'image', ref, label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, parentId };
+      return { kind: 'image', ref, label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, parentId, row };
     });
   }
 
@@ -215,6 +261,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   private async layersOf(node: Node, store: ImageStore, doc: ImageDocument): Promise<{ layers: LayerLaziness[]; extra: Array<Node | FoundSociIndex> }> {
     try {
       const lazy = await laziness(store, doc);
+      if (node.kind === 'image') this.statuses.set(nodeId(node), lazy); // its row's tooltip lists the layers now
       return { layers: lazy.layers, extra: lazy.sociIndexes };
     } catch (e) {
       const layers = doc.manifest.layers.map((descriptor, i): LayerLaziness => ({ descriptor, index: i + 1, reason: `unknown: ${describeError(e)}` }));

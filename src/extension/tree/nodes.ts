@@ -12,9 +12,9 @@ export type Node =
   | { kind: 'job'; record: JobRecord }
   | { kind: 'registry'; host: string; loggedIn: boolean }
   | { kind: 'repository'; host: string; repository: string }
-  | { kind: 'layout'; path: string; label: string }
+  | { kind: 'layout'; path: string; label: string; configured?: boolean }
   /** A tag (or untagged digest) of a repository or layout: the image itself. */
-  | { kind: 'image'; ref: ImageReference; label: string; parentId: string }
+  | { kind: 'image'; ref: ImageReference; label: string; parentId: string; row?: number }
   | { kind: 'platform'; ref: ImageReference; descriptor: Descriptor; parentId: string }
   | LayerNode
   /** A SOCI index found for an image manifest (`ref` by digest) as the snapshotter finds it. */
@@ -57,6 +57,11 @@ export function isPaged(node: Node | undefined): node is PagedNode {
 export function tocSource(node: LayerNode): LayerSource | undefined {
   if (!node.layer.estargz) return undefined;
   return { ref: node.ref, layer: node.layer.descriptor, index: node.layer.index, count: node.count, lazy: { via: 'estargz' } };
+}
+
+/** The id of the node that lists an image: its repository, or its layout. */
+export function imageParentId(ref: ImageReference): string {
+  return ref.kind === 'registry' ? nodeId({ kind: 'repository', host: ref.registry, repository: ref.repository }) : nodeId({ kind: 'layout', path: ref.path, label: ref.path });
 }
 
 /** A stable id per node, so VS Code keeps expansion state across refreshes. */
@@ -109,6 +114,9 @@ export function contextValue(node: Node): string {
   if (node.kind === 'layer' && node.layer.estargz) tokens.push('estargz');
   if (node.kind === 'layer' && node.layer.soci) tokens.push('soci');
   if (node.kind === 'layerFile') tokens.push(node.source.lazy.via);
+  if (node.kind === 'layout' && node.configured) tokens.push('configured');
+  if (node.kind === 'image' && node.ref.tag !== undefined) tokens.push('tagged');
+  if (node.kind === 'job' && node.record.status === 'succeeded' && node.record.reveals?.tag !== undefined) tokens.push('revealable');
   if (node.kind === 'layerFile' && (node.entry.type === 'reg' || node.entry.type === 'hardlink')) tokens.push('file');
   return tokens.sort().join(';');
 }

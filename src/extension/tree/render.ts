@@ -2,22 +2,24 @@
 import * as vscode from 'vscode';
 import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
 import { formatBytes } from '../../core/format.js';
-import { describeLaziness } from '../../core/image/index.js';
+import { describeLaziness, type LazinessSummary } from '../../core/image/index.js';
 import type { LayerEntry } from '../../core/lazy/index.js';
 import type { JobRecord } from '../jobs/JobManager.js';
+import type { LazyStatus } from './LazyStatuses.js';
 import { contextValue, nodeId, type Node } from './nodes.js';
 
 const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
 const MAX_LABEL = 120;
 
-export function renderNode(node: Node): vscode.TreeItem {
-  const item = build(node);
+/** `status` is the image row's lazy status, when the node is an image. */
+export function renderNode(node: Node, status?: LazyStatus): vscode.TreeItem {
+  const item = build(node, status);
   item.id = nodeId(node);
   item.contextValue = contextValue(node);
   return item;
 }
 
-function build(node: Node): vscode.TreeItem {
+function build(node: Node, status: LazyStatus | undefined): vscode.TreeItem {
   switch (node.kind) {
     case 'registriesRoot':
       return withIcon(new vscode.TreeItem('Registries', Expanded), 'cloud');
@@ -27,10 +29,14 @@ function build(node: Node): vscode.TreeItem {
       return withIcon(new vscode.TreeItem('Jobs', Expanded), 'tasklist');
     case 'job': {
       const { record } = node;
-      const item = withIcon(new vscode.TreeItem(record.label, None), JOB_ICONS[record.status]);
+      const [icon, color] = JOB_ICONS[record.status];
+      const item = new vscode.TreeItem(record.label, None);
+      item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
       const seconds = record.ended === undefined ? undefined : ((record.ended - record.started) / 1000).toFixed(1);
-      item.description = seconds === undefined ? 'running' : `${record.status} · ${seconds} s`;
-      item.tooltip = markdown(`**${record.title}**`, `${record.status}${seconds === undefined ? '' : ` after ${seconds} s`}`, record.detail ? escapeMarkdown(record.detail) : '');
+      // Status and duration first: a narrow tree cuts the description's end.
+      item.description = `${seconds === undefined ? 'running' : `${record.status} · ${seconds} s`} · ${record.where}`;
+      item.tooltip = markdown(`**${escapeMarkdown(record.title)}**`, `${record.status}${seconds === undefined ? '' : ` after ${seconds} s`}, in ${escapeMarkdown(record.where)}`, record.detail ? escapeMarkdown(record.detail) : '');
+      if (record.status !== 'running') item.command = { command: 'lazyImages.showJobResult', title: 'Show Result', arguments: [node] };
       return item;
     }
     case 'registry': {
@@ -47,11 +53,8 @@ function build(node: Node): vscode.TreeItem {
       item.resourceUri = vscode.Uri.file(node.path);
       return item;
     }
-    case 'image': {
-      const item = withIcon(new vscode.TreeItem(node.label, Collapsed), 'tag');
-      item.tooltip = markdown(`**Image** \`${formatReference(node.ref)}\``, 'Expand to read its manifest.');
-      return item;
-    }
+    case 'image':
+      return imageItem(node, status);
     case 'platform': {
       const item = withIcon(new vscode.TreeItem(node.descriptor.platform ? formatPlatform(node.descriptor.platform) : node.descriptor.artifactType ?? 'unknown platform', Collapsed), 'vm');
       item.description = shortDigest(node.descriptor.digest);
@@ -126,6 +129,27 @@ function build(node: Node): vscode.TreeItem {
   }
 }
 
+const STATUS_ICONS: Record<LazinessSummary['level'], [string, string | undefined]> = { lazy: ['cloud-download', 'charts.green'], partly: ['cloud', 'charts.yellow'], none: ['tag', undefined] };
+
+/** A tag or image: whether it is lazy, in its description and icon, and per layer in its tooltip once known. */
+function imageItem(node: Extract<Node, { kind: 'image' }>, status: LazyStatus | undefined): vscode.TreeItem {
+  const item = new vscode.TreeItem(node.label, Collapsed);
+  const head = `**Image** \`${formatReference(node.ref)}\``;
+  if (status?.kind !== 'known') {
+    item.iconPath = new vscode.ThemeIcon('tag');
+    const why = status === undefined ? 'Expand it to see which layers are lazy.' : status.kind === 'loading' ? 'Reading whether it is lazy...' : `Whether it is lazy is unknown: ${escapeMarkdown(status.message)}`;
+    item.tooltip = markdown(head, why);
+    return item;
+  }
+  const { summary, image } = status;
+  const [icon, color] = STATUS_ICONS[summary.level];
+  item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+  item.description = summary.text;
+  const layers = image.layers.map((l) => `| ${l.index} | ${formatBytes(l.descriptor.size)} | ${escapeMarkdown(describeLaziness(l))} |`);
+  item.tooltip = markdown(head, `${summary.text}${image.platform ? ` (${formatPlatform(image.platform)})` : ''}`, ['| layer | size | pulled |', '|---:|---:|---|', ...layers].join('\n'));
+  return item;
+}
+
 const FILE_ICONS: Record<LayerEntry['type'], string> = { dir: 'folder', reg: 'file', symlink: 'file-symlink-file', hardlink: 'link', char: 'symbol-misc', block: 'symbol-misc', fifo: 'symbol-misc' };
 
 /**
@@ -160,7 +184,13 @@ function fileItem(node: Extract<Node, { kind: 'layerFile' }>): vscode.TreeItem {
   return item;
 }
 
-const JOB_ICONS: Record<JobRecord['status'], string> = { running: 'sync~spin', succeeded: 'pass', failed: 'error', cancelled: 'circle-slash' };
+/** Distinct shapes and theme colours, so the outcome reads at a glance in any theme. */
+const JOB_ICONS: Record<JobRecord['status'], [string, string | undefined]> = {
+  running: ['sync~spin', undefined],
+  succeeded: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  cancelled: ['circle-slash', 'disabledForeground'],
+};
 
 function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');

@@ -150,6 +150,17 @@ export class Workbench {
    * as an entry takes the click; one still open a few seconds later lost the click (a loaded
    * machine), and the entry is clicked again.
    */
+  /** The entries of a row's context menu, which is closed again. */
+  async menuEntries(label: string | RegExp): Promise<string[]> {
+    await this.click(this.row(label), 'right');
+    const items = this.page.locator('.context-view .action-item .action-label');
+    await items.first().waitFor();
+    const entries = await items.allTextContents();
+    await this.escape();
+    await this.page.locator('.context-view .monaco-menu').waitFor({ state: 'detached' });
+    return entries.filter(Boolean);
+  }
+
   async contextMenu(label: string | RegExp, entry: string): Promise<void> {
     await this.click(this.row(label), 'right');
     const item = this.page.locator('.context-view .action-item', { hasText: entry }).first();
@@ -199,7 +210,10 @@ export class Workbench {
   /** Clicks a row that opens an editor, and waits for its tab to be the active one. */
   async openRow(label: string): Promise<void> {
     await this.click(this.row(label));
-    await this.page.locator('.editor-group-container.active .tab.active', { hasText: label }).waitFor();
+    await this.page.locator('.editor-group-container.active .tab.active', { hasText: label }).waitFor().catch(async (e: Error) => {
+      await this.screenshot('open-row-failed');
+      throw new Error(`${e.message}\n${await this.diagnosis()}`);
+    });
   }
 
   /** Puts keyboard focus in the tree without clicking (a click would toggle a row). */
@@ -279,6 +293,21 @@ export class Workbench {
 
   async escape(): Promise<void> {
     await this.page.keyboard.press('Escape');
+  }
+
+  /** Waits for a modal dialog whose message matches, and presses one of its buttons. */
+  async dialog(message: RegExp, button: string): Promise<void> {
+    const box = this.page.locator('.monaco-dialog-box', { hasText: message });
+    await box.waitFor();
+    await box.locator('.monaco-button', { hasText: button }).first().click();
+    await box.waitFor({ state: 'detached' });
+  }
+
+  /** Waits for a status bar message that matches, and returns the status bar's text. */
+  async statusBar(text: RegExp): Promise<string> {
+    const item = this.page.locator('.part.statusbar .statusbar-item', { hasText: text }).first();
+    await item.waitFor();
+    return (await item.textContent()) ?? '';
   }
 
   /** Waits for a notification toast whose text matches, and returns its text. */
