@@ -1,4 +1,4 @@
-// LazyStatuses, the tree's background reads of whether each image row is lazy: a few at a time,
+// LazyStatuses, the tree's background reads of whether each image row is lazy: three at a time,
 // top row first, each row read once; and what an expansion reads replaces a status without
 // redrawing the row unless it changed (a redraw lists the row's children, which sets it again).
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { imageLaziness, Stores } from '../../../src/core/image/index.js';
 import { convertImage } from '../../../src/core/jobs/index.js';
-import { parseReference, type OciLayoutStore } from '../../../src/core/oci/index.js';
+import { parseReference, type ImageReference, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { LazyStatuses } from '../../../src/extension/tree/LazyStatuses.js';
 import { writeSampleImage } from '../../../scripts/sampleImage.js';
 import { tempLayout } from '../../helpers/images.js';
@@ -25,27 +25,30 @@ describe('LazyStatuses', () => {
     await rm(layout.dir, { recursive: true, force: true });
   });
 
-  /** Statuses whose `changed` calls resolve `arrived` once `n` rows are known. */
+  /** Statuses whose `changed` calls resolve `arrived` once `n` rows are known; `opened` lists the reads in the order they started. */
   const watch = (n: number) => {
     const changed: string[] = [];
+    const opened: string[] = [];
     let done!: () => void;
     const arrived = new Promise<void>((resolve) => (done = resolve));
-    const statuses = new LazyStatuses(() => stores, (id) => {
+    const recording = { open: (r: ImageReference) => (opened.push(r.tag ?? ''), stores.open(r)) } as Stores;
+    const statuses = new LazyStatuses(() => recording, (id) => {
       changed.push(id);
       if (changed.length === n) done();
     });
-    return { statuses, changed, arrived };
+    return { statuses, changed, opened, arrived };
   };
   const ref = (tag: string) => parseReference(`oci:${layout.dir}:${tag}`);
 
-  it('reads each row once, top first, and tells which row arrived', async () => {
-    const { statuses, changed, arrived } = watch(2);
+  it('reads each row once, top first, three at a time, and tells which row arrived', async () => {
+    const { statuses, changed, opened, arrived } = watch(5);
     assert.equal(statuses.get('a', ref('plain'), false), undefined, 'a row not to be read stays unknown');
     assert.deepEqual(statuses.get('a', ref('plain'), true), { kind: 'loading' });
-    statuses.get('b', ref('esgz'), true);
-    statuses.get('a', ref('plain'), true); // drawn again while loading: not queued twice
+    for (const [id, tag] of [['b', 'esgz'], ['a', 'plain'], ['c', 'plain'], ['d', 'esgz'], ['e', 'plain']] as const) statuses.get(id, ref(tag), true);
+    assert.deepEqual(opened, ['plain', 'esgz', 'plain'], 'the first three rows start at once; a row drawn again while loading is not queued twice');
     await arrived;
-    assert.deepEqual(changed, ['a', 'b']);
+    assert.deepEqual(opened, ['plain', 'esgz', 'plain', 'esgz', 'plain']);
+    assert.deepEqual([...changed].sort(), ['a', 'b', 'c', 'd', 'e']);
     const a = statuses.get('a', ref('plain'), true);
     const b = statuses.get('b', ref('esgz'), true);
     assert.equal(a?.kind === 'known' && a.summary.text, 'not lazy');
