@@ -69,7 +69,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     vscode.workspace.registerFileSystemProvider(LAZY_FILE_SCHEME, files, { isReadonly: true, isCaseSensitive: true }),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
-    layouts.onDidChange(() => tree.refresh({ kind: 'layoutsRoot' })),
+    layouts.onDidChange(({ list, layouts: changed }) => {
+      if (changed.length) log.info(`Changed on disk: ${changed.join(', ')}`);
+      if (list) tree.refresh({ kind: 'layoutsRoot' });
+      for (const path of changed) tree.refresh(`layout:${path}`);
+    }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('lazyImages.insecureRegistries')) services.rebuildStores();
       if (e.affectsConfiguration('lazyImages')) tree.refresh();

@@ -90,8 +90,15 @@ describe('commands where VS Code users look for them', { timeout: 300_000 }, () 
     await bench.waitForRows((labels) => !labels.some((l) => l.startsWith('from-palette')) && labels.some((l) => l.startsWith('v1-esgz')));
   });
 
+  it('shows a tag written into a layout folder outside the workspace', async () => {
+    await bench.expand(outside.dir);
+    await bench.row('kept').waitFor();
+    await writeSampleImage(outside, 'added-later', 64 * 1024);
+    await bench.waitForRows((labels) => labels.some((l) => l.startsWith('added-later')));
+    await bench.collapse(outside.dir);
+  });
+
   it('removes a layout folder from the settings that list it; the folder stays on disk', async () => {
-    await bench.row(outside.dir).waitFor();
     await bench.contextMenu(outside.dir, 'Remove Layout Folder');
     assert.match(await bench.statusBar(/Removed/), /from the layout folders of the user settings/);
     await bench.waitForRows((labels) => !labels.includes(outside.dir) && labels.includes('images/app'));

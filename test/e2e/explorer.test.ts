@@ -101,7 +101,7 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
 
   it('copies a repository\'s reference, and offers the roots and the repository their own entries', async () => {
     await bench.contextMenu('demo/app', 'Copy Reference');
-    assert.match(await bench.statusBar(/Copied/), new RegExp(`${registry.host}/demo/app`));
+    await bench.statusBar(new RegExp(`Copied ${registry.host.replace(/\./g, '\\.')}/demo/app`));
     assert.equal(await bench.clipboard(), `${registry.host}/demo/app`);
     assert.deepEqual(await bench.menuEntries('demo/app'), ['Refresh', 'Copy Reference']);
     assert.ok((await bench.menuEntries('Registries')).includes('Add Registry...'));
@@ -116,6 +116,12 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
     await bench.expand('sample');
     await bench.row('layer 2/3').waitFor();
     await bench.screenshot('layout');
+  });
+
+  it('shows a tag another tool writes into an expanded layout', async () => {
+    const layout = await OciLayoutStore.open(join(server.workspace, 'images', 'sample'));
+    await writeSampleImage(layout, 'written-outside', 64 * 1024);
+    await bench.waitForRows((labels) => labels.some((l) => l.startsWith('written-outside')) && labels.some((l) => l.startsWith('layer 2/3')));
   });
 
   it('reveals a layout in the Explorer; one the workspace holds cannot be removed from the settings', async () => {

@@ -224,6 +224,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   private async layoutChildren(node: Extract<Node, { kind: 'layout' }>): Promise<Node[]> {
+    await this.services.layouts.listing(node.path);
     const images = await listImages(await this.services.stores.open({ kind: 'oci-layout', path: node.path }));
     const parentId = nodeId(node);
     if (images.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
