@@ -56,6 +56,16 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
     await bench.screenshot('built');
   });
 
+  it('remembers the last choices for the next index, except the tag', async () => {
+    await bench.contextMenu('v1', 'Build SOCI Index...');
+    await bench.waitForPrompt(/Build a SOCI index for app:v1 \| .*Enter starts with these options/);
+    const options = await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents();
+    assert.ok(options.some((o) => /Span size\s*1\.00 MiB$/.test(o)), options.join('\n'));
+    assert.ok(options.some((o) => /Tag\s*v1-soci$/.test(o)), options.join('\n'));
+    await bench.escape();
+    await bench.page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+  });
+
   it('shows the SOCI-enabled image with its index after the layers, the indexed layer badged', async () => {
     const images = await bench.waitForRows((labels) => labels.some((l) => l.startsWith('v1-soci')));
     assert.ok(!images.some((l) => l.startsWith('@')), `the platform manifest and the index of v1-soci are not listed as images of their own:\n${images.join('\n')}`);
