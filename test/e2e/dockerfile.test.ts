@@ -1,7 +1,8 @@
 // Dockerfile suggestions in a real VS Code: the lens on the line that copies the sources too
-// early, applying its fix, undo; and the same fix as a quick fix from the light bulb.
+// early, applying its fix, undo; the same fix as a quick fix from the light bulb; and the
+// prioritize lens, which asks before it writes a file.
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCodeServer, type CodeServer } from './harness/codeServer.js';
@@ -57,5 +58,18 @@ describe('Dockerfile lenses and quick fixes', { timeout: 180_000 }, () => {
     await bench.screenshot('quick-fix');
     await bench.page.keyboard.press('Enter'); // the preferred fix is selected: Enter applies it
     await bench.waitForEditorText(/COPY package\*\.json \.\//);
+  });
+
+  it('asks before it writes the prioritize list: Copy Paths copies them, Write File writes them', async () => {
+    const list = join(server.workspace, 'Dockerfile.prioritize');
+    await bench.click(lens('Prioritize 1 file for eStargz'));
+    await bench.dialog(/Create Dockerfile\.prioritize with 1 path to prefetch\?/, 'Copy Paths');
+    await bench.statusBar(/Copied 1 path/);
+    assert.equal(await bench.clipboard(), '/app/server.js\n');
+    await assert.rejects(access(list), 'no file before the user says so');
+    await bench.click(lens('Prioritize 1 file for eStargz'));
+    await bench.dialog(/Create Dockerfile\.prioritize/, 'Write File');
+    await bench.page.locator('.tab.active', { hasText: 'Dockerfile.prioritize' }).waitFor();
+    assert.equal(await readFile(list, 'utf8'), '/app/server.js\n');
   });
 });

@@ -24,7 +24,7 @@ export function registerCat(program: Command): void {
         const r = await catFile(await stores.open(ref), ref.digest ?? ref.tag, path, { signal, platform: options.platform });
         process.stdout.write(r.bytes);
         if (options.stats) {
-          const spans = r.spans ? `, span${r.spans.length === 1 ? '' : 's'} ${r.spans.join(', ')}` : '';
+          const spans = r.spans ? `, ${r.spans.length === 1 ? 'span' : 'spans'} ${r.spans.join(', ')}` : '';
           const size = r.layer.descriptor.size;
           process.stderr.write(`/${r.path}: ${formatBytes(r.bytes.length)} from layer ${r.layer.index} (${formatBytes(size)}) via ${r.via}${spans}; fetched ${formatBytes(r.fetched)} (${r.fetched} bytes, ${((r.fetched / size) * 100).toFixed(2)}% of the layer)\n`);
         }

@@ -1,5 +1,6 @@
 // Ties the final stage's layer-creating instructions to the layers of an image built from the
 // Dockerfile, so each line can say how big its layer is and whether it will be pulled lazily.
+import { count } from '../format.js';
 import type { ImageLaziness, LayerLaziness } from '../image/index.js';
 import { DEFAULT_MIN_LAYER_SIZE } from '../soci/index.js';
 import { firstLineRange, type Finding } from './findings.js';
@@ -21,7 +22,7 @@ export interface LayerMapping {
 export function mapLayers(model: DockerfileModel, image: ImageLaziness): LayerMapping {
   const instructions = (model.stages.at(-1)?.instructions ?? []).filter(createsLayer);
   if (instructions.length > image.layers.length) {
-    return { layers: [], problem: `the image has ${image.layers.length} layers, fewer than the ${instructions.length} this Dockerfile's final stage creates` };
+    return { layers: [], problem: `the image has ${count(image.layers.length, 'layer')}, fewer than the ${instructions.length} this Dockerfile's final stage creates` };
   }
   const layers = image.layers.slice(image.layers.length - instructions.length);
   const history = (image.config?.history ?? []).filter((h) => !h.empty_layer).slice(-instructions.length);

@@ -3,7 +3,7 @@
 // digest and inflated from its checkpoint.
 import { createHash } from 'node:crypto';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { formatBytes } from '../format.js';
+import { count, formatBytes } from '../format.js';
 import type { BlobAccess, CallOptions, Descriptor } from '../oci/index.js';
 import { decodeZtoc, entrySpans, inflateFromCheckpoint, spanTable, verifySpans, type SpanTable, type Ztoc, type ZtocEntry } from '../soci/index.js';
 import { cleanEntryName } from '../tar/index.js';
@@ -69,7 +69,7 @@ export class SociLayer extends ListedLayer implements LazyLayer {
 
   get summary(): string {
     const spans = this.spans.spans.length;
-    return `${spans} span${spans === 1 ? '' : 's'} of ${formatBytes(this.spans.spanSize)} · ${this.ztoc.entries.length} entries · ${this.ztoc.buildToolIdentifier}`;
+    return `${count(spans, 'span')} of ${formatBytes(this.spans.spanSize)} · ${this.ztoc.entries.length} entries · ${this.ztoc.buildToolIdentifier}`;
   }
 
   /** Opening checked what the snapshotter checks at mount, and refused what failed. */

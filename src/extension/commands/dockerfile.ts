@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding, TextEdit } from '../../core/dockerfile/index.js';
-import { formatBytes } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
 import { describeLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import { toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
@@ -76,13 +76,13 @@ export function dockerfileCommands({ services, analyzer, reports }: CommandDeps)
       const exists = await vscode.workspace.fs.stat(target).then(() => true, () => false);
       const write = exists ? 'Replace File' : 'Write File';
       const choice = await vscode.window.showInformationMessage(
-        `${exists ? 'Replace' : 'Create'} ${basename(target.fsPath)} with ${files.length} path${files.length === 1 ? '' : 's'} to prefetch?`,
+        `${exists ? 'Replace' : 'Create'} ${basename(target.fsPath)} with ${count(files.length, 'path')} to prefetch?`,
         { modal: true, detail: `${files.join('\n')}\n\nConvert to eStargz... offers these paths, and lazyimg convert reads them with --prioritize-file.` },
         write, 'Copy Paths',
       );
       if (choice === 'Copy Paths') {
         await vscode.env.clipboard.writeText(`${files.join('\n')}\n`);
-        vscode.window.setStatusBarMessage(`$(check) Copied ${files.length} path${files.length === 1 ? '' : 's'}`, 3000);
+        vscode.window.setStatusBarMessage(`$(check) Copied ${count(files.length, 'path')}`, 3000);
         return;
       }
       if (choice !== write) return;

@@ -2,7 +2,7 @@
 // with an image chosen, each layer-creating line also says its layer's size and how it is pulled
 // (first "reading the layers...", then redrawn when they arrive: the analyzer says when).
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
 import type { InstructionLayer } from '../../core/dockerfile/index.js';
 import { createsLayer } from '../../core/dockerfile/index.js';
 import { describeError } from '../../core/errors.js';
@@ -21,7 +21,7 @@ export class DockerfileLenses implements vscode.CodeLensProvider {
     const lenses = findings.map((f) => {
       const range = toRange(f.range);
       if (f.fix) return new vscode.CodeLens(range, { title: `$(lightbulb) ${f.fix.title}`, tooltip: f.message, command: 'lazyImages.applyDockerfileFix', arguments: [document.uri, document.version, f.fix.edits] });
-      if (f.files?.length) return new vscode.CodeLens(range, { title: `$(rocket) Prioritize ${f.files.length} file${f.files.length > 1 ? 's' : ''} for eStargz`, tooltip: f.message, command: 'lazyImages.writePrioritizeList', arguments: [document.uri, f.files] });
+      if (f.files?.length) return new vscode.CodeLens(range, { title: `$(rocket) Prioritize ${count(f.files.length, 'file')} for eStargz`, tooltip: f.message, command: 'lazyImages.writePrioritizeList', arguments: [document.uri, f.files] });
       return new vscode.CodeLens(range, { title: `$(info) ${shorten(f.message)}`, tooltip: f.rationale, command: 'lazyImages.explainFinding', arguments: [f] });
     });
     const state = this.analyzer.layerState(document);

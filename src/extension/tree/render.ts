@@ -1,7 +1,7 @@
 // How each kind of node looks: label, icon, description, Markdown tooltip and click action.
 import * as vscode from 'vscode';
 import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
-import { formatBytes } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
 import { describeLaziness, type LazinessSummary } from '../../core/image/index.js';
 import type { LayerEntry } from '../../core/lazy/index.js';
 import type { JobRecord } from '../jobs/JobManager.js';
@@ -81,8 +81,7 @@ function build(node: Node, status: LazyStatus | undefined): vscode.TreeItem {
       const label = `SOCI index ${index?.version ?? ''}`.trim();
       const unusable = found.error !== undefined;
       const item = withIcon(new vscode.TreeItem(label, index ? Collapsed : None), unusable || index?.problems.length ? 'warning' : 'zap');
-      const count = index?.ztocs.size ?? 0;
-      item.description = [index ? `${count} zTOC${count === 1 ? '' : 's'}` : '', shortDigest(found.digest), unusable ? 'not used: see tooltip' : index?.problems.length ? 'see tooltip' : ''].filter(Boolean).join(' · ');
+      item.description = [index ? count(index.ztocs.size, 'zTOC') : '', shortDigest(found.digest), unusable ? 'not used: see tooltip' : index?.problems.length ? 'see tooltip' : ''].filter(Boolean).join(' · ');
       const withZtoc = node.layers.filter((l) => index?.ztocs.has(l.descriptor.digest)).length;
       item.tooltip = descriptorTooltip(label, index?.descriptor ?? { mediaType: 'unknown', digest: found.digest, size: 0 }, {
         'layers with a zTOC': `${withZtoc} of ${node.layers.length} (the others are pulled whole)`,
@@ -162,7 +161,7 @@ function fileItem(node: Extract<Node, { kind: 'layerFile' }>): vscode.TreeItem {
   const item = withIcon(new vscode.TreeItem(name, e.type === 'dir' ? Collapsed : None), FILE_ICONS[e.type]);
   const spans = e.spans ? (e.spans[0] === e.spans[1] ? `span ${e.spans[0]}` : `spans ${e.spans[0]}–${e.spans[1]}`) : '';
   const parts: string[] = [];
-  if (e.type === 'reg') parts.push(formatBytes(e.size), e.chunks !== undefined ? `${e.chunks} chunk${e.chunks === 1 ? '' : 's'}` : spans || 'no data');
+  if (e.type === 'reg') parts.push(formatBytes(e.size), e.chunks !== undefined ? count(e.chunks, 'chunk') : spans || 'no data');
   if (e.type === 'symlink') parts.push(`→ ${e.linkname}`);
   if (e.type === 'hardlink') parts.push(`hard link → ${e.linkname}`);
   if (e.type === 'char' || e.type === 'block' || e.type === 'fifo') parts.push(e.type);
