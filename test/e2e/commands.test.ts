@@ -49,6 +49,7 @@ describe('commands where VS Code users look for them', { timeout: 300_000 }, () 
     assert.ok(rows.includes('v1-esgz eStargz'), rows.join('\n'));
     assert.ok(rows.includes('v1-soci partly lazy (1/3 layers, SOCI v2)'), rows.join('\n'));
     for (const tag of ['v1', 'v1-esgz', 'v1-soci']) assert.equal(await bench.row(tag).getAttribute('aria-expanded'), 'false', `${tag} was not expanded`);
+    assert.deepEqual([await bench.rowIcon('v1'), await bench.rowIcon('v1-esgz'), await bench.rowIcon('v1-soci')], ['tag', 'cloud-download', 'cloud']);
     // Convert, index and readiness are one click away on the row itself.
     await bench.row('v1').hover();
     const inline = await bench.row('v1').locator('.actions .action-label').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));

@@ -76,5 +76,9 @@ describe('copy jobs on the worker, from the Lazy Images view', { timeout: 300_00
     assert.deepEqual(index.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']), ['v1']);
     const labels = await bench.rowLabels();
     assert.ok(labels.some((l) => /cancelled/.test(l)) && labels.some((l) => /succeeded/.test(l)), 'both runs stay listed');
+    // Each ending has its own themed icon.
+    const icon = (status: string) => bench.view().locator('.monaco-list-row', { hasText: status }).locator('.custom-view-tree-node-item-icon').getAttribute('class');
+    assert.match(await icon('succeeded') ?? '', /codicon-pass\b/);
+    assert.match(await icon('cancelled') ?? '', /codicon-circle-slash\b/);
   });
 });

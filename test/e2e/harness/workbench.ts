@@ -78,6 +78,12 @@ export class Workbench {
     return this.view().locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: pattern }) }).first();
   }
 
+  /** The codicon a row shows, e.g. `cloud-download` (VS Code renders ThemeIcons as `codicon-<id>`). */
+  async rowIcon(label: string | RegExp): Promise<string> {
+    const classes = await this.row(label).locator('.custom-view-tree-node-item-icon').first().getAttribute('class') ?? '';
+    return /\bcodicon-([\w-]+)/.exec(classes)?.[1] ?? '';
+  }
+
   async rowLabels(): Promise<string[]> {
     return this.view().locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''));
   }
