@@ -23,7 +23,7 @@ import { RegistrySettings } from './RegistrySettings.js';
 import { REPORT_SCHEME, ReportDocuments } from './reports/ReportDocuments.js';
 import { Services } from './Services.js';
 import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
-import type { Node } from './tree/nodes.js';
+import { nodeId, type Node } from './tree/nodes.js';
 
 /** One tree, in two places: a section of the Explorer, and a container of its own in the activity bar. */
 const VIEW_IDS = ['lazyImages.explorer', 'lazyImages.images'];
@@ -72,7 +72,7 @@ export function activate(context: vscode.ExtensionContext): void {
     layouts.onDidChange(({ list, layouts: changed }) => {
       if (changed.length) log.info(`Changed on disk: ${changed.join(', ')}`);
       if (list) tree.refresh({ kind: 'layoutsRoot' });
-      for (const path of changed) tree.refresh(`layout:${path}`);
+      for (const path of changed) tree.refresh(nodeId({ kind: 'layout', path, label: path }));
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('lazyImages.insecureRegistries')) services.rebuildStores();

@@ -1,6 +1,7 @@
 // What a TOC says about the blob's layout: the gzip members and the chunks in each, the prefetch
 // range, counts, and everything that would make the snapshotter fail (offsets outside the blob or
 // going backwards, chunks that do not tile their file, missing digests, dangling hard links).
+import { count } from '../format.js';
 import { cleanEntryName } from '../tar/index.js';
 import { NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK, type Toc, type TocEntry } from './toc.js';
 
@@ -111,7 +112,7 @@ export function describeLayout(toc: Toc, tocOffset: number): TocLayout {
   // every file has its whole-file digest.
   const unchunkedWithDigests = toc.entries.every((e) => e.type !== 'chunk' && (e.type !== 'reg' || !e.size || e.digest));
   if (missingDigests.length && !unchunkedWithDigests) {
-    problems.push(`${missingDigests.length} chunk(s) have no chunkDigest (first: ${missingDigests[0]}): the snapshotter cannot verify them`);
+    problems.push(`${count(missingDigests.length, 'chunk')} without a chunkDigest (first: ${missingDigests[0]}): the snapshotter cannot verify them`);
   }
   for (const e of toc.entries) {
     if (e.type !== 'hardlink') continue;

@@ -1,7 +1,8 @@
 // The images a store lists at its top (an OCI layout's index.json), as a person looks for them,
 // and a layer of an image picked by number or digest.
 import { LazyImageError } from '../errors.js';
-import { ANNOTATION_REF_NAME, isIndexMediaType, MediaType, type CallOptions, type Descriptor, type ImageDocument, type ImageStore } from '../oci/index.js';
+import { count } from '../format.js';
+import { ANNOTATION_REF_NAME, isIndexMediaType, MediaType, parseDigest, type CallOptions, type Descriptor, type ImageDocument, type ImageStore, type LayoutReference } from '../oci/index.js';
 import { SOCI_INDEX_V1, SOCI_INDEX_V2 } from '../soci/index.js';
 
 /**
@@ -33,13 +34,20 @@ export async function listImages(store: ImageStore, options: CallOptions = {}): 
   return images;
 }
 
+/** An image `listImages` found in the layout at `path`: its reference (by tag when it has one) and its name, the tag or `@` and 12 hex digits. */
+export function layoutImage(path: string, listed: Descriptor): { ref: LayoutReference; label: string } {
+  const tag = listed.annotations?.[ANNOTATION_REF_NAME];
+  if (tag !== undefined) return { ref: { kind: 'oci-layout', path, tag }, label: tag };
+  return { ref: { kind: 'oci-layout', path, digest: listed.digest }, label: `@${parseDigest(listed.digest).hex.slice(0, 12)}` };
+}
+
 /** A layer by 1-based number or by digest (a unique prefix of the hex is enough). */
 export function selectLayer(image: ImageDocument, selector: string, where: string): { layer: Descriptor; index: number } {
   const layers = image.manifest.layers;
   let index: number;
   if (/^\d+$/.test(selector)) {
     index = Number(selector);
-    if (index < 1 || index > layers.length) throw new LazyImageError('NOT_FOUND', `${where} has ${layers.length} layer(s); there is no layer ${selector}`, { ref: where });
+    if (index < 1 || index > layers.length) throw new LazyImageError('NOT_FOUND', `${where} has ${count(layers.length, 'layer')}; there is no layer ${selector}`, { ref: where });
   } else {
     const hex = selector.replace(/^sha256:/, '');
     const matches = layers.map((l, i) => ({ l, i })).filter(({ l }) => l.digest.startsWith(`sha256:${hex}`));

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { describeLayout, inflatePrefix, mountCheck, openEstargz, PREFETCH_LANDMARK, verifyChunks, type ChunkRef, type Member, type OpenedEstargz, type TocEntry, type TocLayout } from '../estargz/index.js';
-import { formatBytes } from '../format.js';
+import { count, formatBytes } from '../format.js';
 import type { BlobAccess, CallOptions, Descriptor } from '../oci/index.js';
 import { cleanEntryName } from '../tar/index.js';
 import type { ContentCheck, LayerEntry, LayerRead, LazyLayer, ReadRange } from './layer.js';
@@ -53,7 +53,7 @@ export class EstargzLayer extends ListedLayer implements LazyLayer {
 
   get summary(): string {
     const { files, chunks } = this.layout;
-    return `${files} file${files === 1 ? '' : 's'} in ${chunks} chunk${chunks === 1 ? '' : 's'} · TOC ${formatBytes(this.opened.tocSize)}`;
+    return `${count(files, 'file')} in ${count(chunks, 'chunk')} · TOC ${formatBytes(this.opened.tocSize)}`;
   }
 
   get problems(): string[] {
@@ -88,7 +88,7 @@ export class EstargzLayer extends ListedLayer implements LazyLayer {
         data.copy(out, chunk.chunkOffset + from - range.offset, from, Math.min(chunk.length, end - chunk.chunkOffset));
       }
     }
-    return { bytes: out, fetched: fetched.length, via: `${pieces.length} eStargz chunk${pieces.length === 1 ? '' : 's'}` };
+    return { bytes: out, fetched: fetched.length, via: count(pieces.length, 'eStargz chunk') };
   }
 
   verify(options: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<ContentCheck> {

@@ -3,9 +3,9 @@
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
 import { count, formatBytes } from '../../core/format.js';
-import { formatReference, parseDigest, parseReference, type ImageReference } from '../../core/oci/index.js';
+import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
 import { shortName } from './jobParams.js';
-import { askSize, askTag, runWizard, type WizardMemory } from './wizard.js';
+import { askSize, askTag, proposedTag, runWizard, type WizardMemory } from './wizard.js';
 
 export interface ConvertChoices {
   /** The converted image: the source's repository or layout, with the new tag. */
@@ -30,9 +30,8 @@ type Remembered = Pick<ConvertChoices, 'level' | 'chunkSize' | 'allPlatforms'>;
 /** `again` when the source is eStargz already, so the proposed tag says it is a re-conversion. */
 export async function askConvertOptions(source: ImageReference, suggestions: PathList[], memory: WizardMemory, again = false): Promise<ConvertChoices | undefined> {
   const title = `Convert ${shortName(source)} to eStargz`;
-  const base = source.tag ?? (source.digest ? parseDigest(source.digest).hex.slice(0, 12) : 'image');
   const remembered = memory.recall<Remembered>('convert', { level: DEFAULT_LEVEL, chunkSize: undefined, allPlatforms: false });
-  const choices: ConvertChoices = { destination: { ...source, tag: `${base}-${again ? 'reconverted' : 'esgz'}`, digest: undefined }, prioritized: [], ...remembered };
+  const choices: ConvertChoices = { destination: { ...source, tag: proposedTag(source, again ? 'reconverted' : 'esgz'), digest: undefined }, prioritized: [], ...remembered };
   const done = await runWizard<ConvertChoices>({
     title,
     go: { label: '$(play) Convert', describe: (c) => `to ${shortName(c.destination)}` },

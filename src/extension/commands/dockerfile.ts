@@ -53,7 +53,7 @@ export function dockerfileCommands({ services, analyzer, reports }: CommandDeps)
       '|---:|---|---:|---|',
       ...rows,
     ].join('\n');
-    await reports.show(`${basename(document.uri.fsPath)} layers`, document.uri.toString(), content, vscode.ViewColumn.Beside);
+    await reports.show({ title: `${basename(document.uri.fsPath)} layers`, subject: document.uri.toString(), markdown: content }, vscode.ViewColumn.Beside);
   }
 
   return {

@@ -7,6 +7,7 @@ import { verifyProblemLines } from '../../core/jobs/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { ConvertResult, VerifyResult } from '../../worker/protocol.js';
 import { isLazy, renderLazyReport } from '../reports/lazyReport.js';
+import type { Report } from '../reports/ReportDocuments.js';
 import { imageParentId, type Node } from '../tree/nodes.js';
 import { askConvertOptions, type PathList } from './convertOptions.js';
 import type { CommandDeps } from './deps.js';
@@ -67,15 +68,16 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports, memor
       const ref = await imageOrPick(services, node, 'Verify Lazy Pull Readiness');
       if (!ref) return;
       const reference = formatReference(ref);
-      const result = await jobs.run<VerifyResult>('verify', {
+      let report: Report | undefined; // made once, for the Jobs list and for the editor
+      await jobs.run<VerifyResult>('verify', {
         ...jobSpec('Lazy pull', `Verify lazy pull readiness of ${reference}`, ref),
         summarize: (r) => {
           const layers = r.layers ?? [];
           return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${count(layers.length, 'layer')} lazy${r.ok ? '' : `; ${count(verifyProblemLines(r).length, 'problem')}`}`;
         },
-        report: (r) => ({ title: `${shortName(ref)} lazy pull`, subject: reference, markdown: renderLazyReport(reference, r) }),
+        report: (r) => (report = { title: `${shortName(ref)} lazy pull`, subject: reference, markdown: renderLazyReport(reference, r) }),
       }, { reference, ...(await jobParams(services, [ref])) });
-      if (result) await reports.show(`${shortName(ref)} lazy pull`, reference, renderLazyReport(reference, result));
+      if (report) await reports.show(report);
     },
   };
 }

@@ -62,7 +62,7 @@ export function jobCommands({ services, jobs, tree, reports }: CommandDeps, reve
       const record = await jobOf(node, 'Show Result');
       if (!record) return;
       if (record.report) {
-        await reports.show(record.report.title, record.report.subject, record.report.markdown);
+        await reports.show(record.report);
         return;
       }
       const seconds = record.ended === undefined ? '' : ` after ${((record.ended - record.started) / 1000).toFixed(1)} s`;
@@ -70,7 +70,7 @@ export function jobCommands({ services, jobs, tree, reports }: CommandDeps, reve
         `# ${record.title}`, '', `**${record.status}**${seconds}, in ${record.where}.`, '', record.detail ?? '',
         ...(record.result === undefined ? [] : ['', '```json', JSON.stringify(record.result, null, 2), '```']),
       ].join('\n');
-      await reports.show(`job ${record.id} ${record.label.replace(/\s+/g, ' ')}`, String(record.id), `${markdown}\n`);
+      await reports.show({ title: `job ${record.id} ${record.label.replace(/\s+/g, ' ')}`, subject: String(record.id), markdown: `${markdown}\n` });
     },
 
     async revealJobTag(node?: Node): Promise<void> {

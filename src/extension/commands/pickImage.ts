@@ -3,8 +3,8 @@
 // typed in. Lists come a page at a time, as in the tree.
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
-import { listImages } from '../../core/image/index.js';
-import { ANNOTATION_REF_NAME, formatReference, parseDigest, type ImageReference, type NamePage } from '../../core/oci/index.js';
+import { layoutImage, listImages } from '../../core/image/index.js';
+import { formatReference, type ImageReference, type NamePage } from '../../core/oci/index.js';
 import type { Services } from '../Services.js';
 import type { Node } from '../tree/nodes.js';
 import { askReference } from './prompts.js';
@@ -33,9 +33,8 @@ export async function pickImage(services: Services, title: string): Promise<Imag
 
 async function fromLayout(services: Services, title: string, path: string): Promise<ImageReference | undefined> {
   const images = async (): Promise<Item[]> => (await listImages(await services.stores.open({ kind: 'oci-layout', path }))).map((m): Item => {
-    const tag = m.annotations?.[ANNOTATION_REF_NAME];
-    const ref: ImageReference = tag ? { kind: 'oci-layout', path, tag } : { kind: 'oci-layout', path, digest: m.digest };
-    return { label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, description: formatReference(ref), pick: async () => ref };
+    const { ref, label } = layoutImage(path, m);
+    return { label, description: formatReference(ref), pick: async () => ref };
   });
   return choose(title, 'Which image?', images());
 }

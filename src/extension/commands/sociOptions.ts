@@ -2,10 +2,10 @@
 // span size, minimum layer size and platforms; all but the tag are remembered.
 import { formatBytes } from '../../core/format.js';
 import { DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, type SociVersion } from '../../core/soci/index.js';
-import { parseDigest, type ImageReference } from '../../core/oci/index.js';
+import type { ImageReference } from '../../core/oci/index.js';
 import { tagProblem } from './convertOptions.js';
 import { shortName } from './jobParams.js';
-import { askSize, askTag, runWizard, type WizardMemory } from './wizard.js';
+import { askSize, askTag, proposedTag, runWizard, type WizardMemory } from './wizard.js';
 
 export interface SociChoices {
   version: SociVersion;
@@ -20,7 +20,6 @@ export interface SociChoices {
 type Remembered = Pick<SociChoices, 'version' | 'spanSize' | 'minLayerSize' | 'allPlatforms'>;
 
 export async function askSociOptions(source: ImageReference, memory: WizardMemory): Promise<SociChoices | undefined> {
-  const tag = `${source.tag ?? (source.digest ? parseDigest(source.digest).hex.slice(0, 12) : 'image')}-soci`;
   const remembered = memory.recall<Remembered>('index', { version: 'v2', spanSize: undefined, minLayerSize: undefined, allPlatforms: false });
   const done = await runWizard<SociChoices>({
     title: `Build a SOCI index for ${shortName(source)}`,
@@ -42,7 +41,7 @@ export async function askSociOptions(source: ImageReference, memory: WizardMemor
         c.allPlatforms = !c.allPlatforms;
       } },
     ],
-  }, { destination: { ...source, tag, digest: undefined }, ...remembered });
+  }, { destination: { ...source, tag: proposedTag(source, 'soci'), digest: undefined }, ...remembered });
   if (!done) return undefined;
   await memory.remember<Remembered>('index', { version: done.version, spanSize: done.spanSize, minLayerSize: done.minLayerSize, allPlatforms: done.allPlatforms });
   return done.version === 'v1' ? { ...done, destination: source } : done;

@@ -2,6 +2,7 @@
 // changes it, sizes in one format, and the last choices remembered for the next run (per wizard,
 // for this user).
 import * as vscode from 'vscode';
+import { parseDigest, type ImageReference } from '../../core/oci/index.js';
 
 export interface WizardOption<C> {
   id: string;
@@ -70,6 +71,11 @@ export async function askSize(title: string, what: { name: string; prompt: strin
   });
   if (text === undefined) return current;
   return text.trim() ? parseSize(text, what.zero) : undefined;
+}
+
+/** The tag proposed for a new image beside `source`: `v1-esgz`, or `<12 hex digits>-esgz` for an untagged one. */
+export function proposedTag(source: ImageReference, suffix: string): string {
+  return `${source.tag ?? (source.digest ? parseDigest(source.digest).hex.slice(0, 12) : 'image')}-${suffix}`;
 }
 
 /** Asks for a tag for a new image beside `source`; leaving keeps `current`. */

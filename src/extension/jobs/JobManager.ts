@@ -5,6 +5,7 @@ import { describeError, LazyImageError } from '../../core/errors.js';
 import { formatBytes } from '../../core/format.js';
 import type { ImageReference } from '../../core/oci/index.js';
 import type { Operation, ProgressValue } from '../../worker/protocol.js';
+import type { Report } from '../reports/ReportDocuments.js';
 import type { WorkerHost } from './WorkerHost.js';
 
 export type JobStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -21,17 +22,10 @@ export interface JobSpec {
   reveals?: ImageReference;
 }
 
-/** A report a job made, which Show Result opens again. */
-export interface JobReport {
-  title: string;
-  subject: string;
-  markdown: string;
-}
-
 /** What a job's result means: in words, and as a report when it makes one. */
 export interface JobOutcome<R> {
   summarize(result: R): string;
-  report?(result: R): JobReport;
+  report?(result: R): Report;
 }
 
 export interface JobRecord extends JobSpec {
@@ -43,7 +37,8 @@ export interface JobRecord extends JobSpec {
   detail?: string;
   /** What the worker answered, for Show Result. */
   result?: unknown;
-  report?: JobReport;
+  /** The report the job made, which Show Result opens again. */
+  report?: Report;
 }
 
 const KEEP = 20;
@@ -67,8 +62,6 @@ export class JobManager implements vscode.Disposable {
     this.records.splice(0, this.records.length, ...running);
     this.changed.fire();
   }
-
-
 
   /**
    * Runs one operation on the worker. Resolves with its result, or undefined when it failed or was

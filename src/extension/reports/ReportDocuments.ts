@@ -7,16 +7,20 @@ export const REPORT_SCHEME = 'lazyimg-report';
 /** Reports kept for their open documents; the oldest go first. */
 const KEEP = 20;
 
+/** A report: the tab's name, what it is about (an image reference, a Dockerfile's URI), its text. */
+export interface Report {
+  title: string;
+  subject: string;
+  markdown: string;
+}
+
 export class ReportDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly reports = new Map<string, string>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   readonly onDidChange = this.changed.event;
 
-  /**
-   * Stores a report and opens (or updates) its document. `title` is the tab's name, `subject`
-   * what it is about (an image reference, a Dockerfile's URI): one document per title and subject.
-   */
-  async show(title: string, subject: string, markdown: string, column?: vscode.ViewColumn): Promise<void> {
+  /** Stores a report and opens (or updates) its document: one document per title and subject. */
+  async show({ title, subject, markdown }: Report, column?: vscode.ViewColumn): Promise<void> {
     const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${title.replace(/[\\/?#]/g, '_')}.md`, query: subject });
     const key = uri.toString();
     this.reports.delete(key);

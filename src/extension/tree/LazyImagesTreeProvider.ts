@@ -5,9 +5,9 @@
 // retry or log-in action.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
-import { laziness, listImages, type FoundSociIndex, type LayerLaziness } from '../../core/image/index.js';
+import { laziness, layoutImage, listImages, type FoundSociIndex, type LayerLaziness } from '../../core/image/index.js';
 import type { LayerFiles } from '../../core/lazy/index.js';
-import { ANNOTATION_REF_NAME, formatReference, parseDigest, type ImageDocument, type ImageReference, type ImageStore, type NamePage } from '../../core/oci/index.js';
+import { formatReference, type ImageDocument, type ImageStore, type NamePage } from '../../core/oci/index.js';
 import { isSociIndexConfig, SOCI_INDEX_V2 } from '../../core/soci/index.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { Services } from '../Services.js';
@@ -228,11 +228,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     const images = await listImages(await this.services.stores.open({ kind: 'oci-layout', path: node.path }));
     const parentId = nodeId(node);
     if (images.length === 0) return [{ kind: 'info', message: 'No images', parentId }];
-    return images.map((m, row): Node => {
-      const tag = m.annotations?.[ANNOTATION_REF_NAME];
-      const ref: ImageReference = tag ? { kind: 'oci-layout', path: node.path, tag } : { kind: 'oci-layout', path: node.path, digest: m.digest };
-      return { kind: 'image', ref, label: tag ?? `@${parseDigest(m.digest).hex.slice(0, 12)}`, parentId, row };
-    });
+    return images.map((m, row): Node => ({ kind: 'image', ...layoutImage(node.path, m), parentId, row }));
   }
 
   /** An index lists its platforms; a manifest its layers, then the SOCI indexes found for it. */

@@ -29,9 +29,7 @@ function build(node: Node, status: LazyStatus | undefined): vscode.TreeItem {
       return withIcon(new vscode.TreeItem('Jobs', Expanded), 'tasklist');
     case 'job': {
       const { record } = node;
-      const [icon, color] = JOB_ICONS[record.status];
-      const item = new vscode.TreeItem(record.label, None);
-      item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+      const item = withIcon(new vscode.TreeItem(record.label, None), ...JOB_ICONS[record.status]);
       const seconds = record.ended === undefined ? undefined : ((record.ended - record.started) / 1000).toFixed(1);
       // Status and duration first: a narrow tree cuts the description's end.
       item.description = `${seconds === undefined ? 'running' : `${record.status} · ${seconds} s`} · ${record.where}`;
@@ -141,8 +139,7 @@ function imageItem(node: Extract<Node, { kind: 'image' }>, status: LazyStatus | 
     return item;
   }
   const { summary, image } = status;
-  const [icon, color] = STATUS_ICONS[summary.level];
-  item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+  withIcon(item, ...STATUS_ICONS[summary.level]);
   item.description = summary.text;
   const layers = image.layers.map((l) => `| ${l.index} | ${formatBytes(l.descriptor.size)} | ${escapeMarkdown(describeLaziness(l))} |`);
   item.tooltip = markdown(head, `${summary.text}${image.platform ? ` (${formatPlatform(image.platform)})` : ''}`, ['| layer | size | pulled |', '|---:|---:|---|', ...layers].join('\n'));
@@ -195,8 +192,8 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
-function withIcon(item: vscode.TreeItem, icon: string): vscode.TreeItem {
-  item.iconPath = new vscode.ThemeIcon(icon);
+function withIcon(item: vscode.TreeItem, icon: string, color?: string): vscode.TreeItem {
+  item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
   return item;
 }
 
