@@ -146,6 +146,31 @@ describe('TLS', () => {
     });
     assert.ok(server.requests.includes('GET /v2/'), server.requests.join(', '));
   });
+
+  it('--insecure vouches for its host only: a redirect to another host has its TLS checked', { timeout: TEST_TIMEOUT_MS }, async () => {
+    // Another self-signed server; the registry sends its manifest requests there.
+    const other = await startFakeServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
+    }, await selfSignedCertificate(await mkdtemp(join(tmpdir(), 'lazyimg-tls-'))));
+    const redirecting = await startFakeServer((req, res) => {
+      if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else res.writeHead(307, { location: `https://${other.host}${req.url ?? '/'}` }).end();
+    }, await selfSignedCertificate(await mkdtemp(join(tmpdir(), 'lazyimg-tls-'))));
+    try {
+      await expectFailure(['--insecure', redirecting.host, 'inspect', `${redirecting.host}/x:1`], {
+        mentions: [other.host, /TLS/, /self-signed certificate/],
+      });
+      assert.deepEqual(other.requests, [], 'no request may reach the other host over unchecked TLS');
+      await expectFailure(['--insecure', redirecting.host, '--insecure', other.host, 'inspect', `${redirecting.host}/x:1`], {
+        mentions: [/manifest unknown/],
+        never: [/TLS|certificate/i],
+      });
+      assert.ok(other.requests.length > 0, 'listed as insecure too, the other host is reached');
+    } finally {
+      await other.close();
+      await redirecting.close();
+    }
+  });
 });
 
 for (const auth of ['basic', 'token'] as RegistryAuth[]) {

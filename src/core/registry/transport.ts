@@ -96,13 +96,17 @@ export class Transport {
     let url = req.url;
     let method = req.method;
     let headers = { 'user-agent': this.options.userAgent, ...req.headers };
+    let insecureTls = req.insecureTls;
     for (let hop = 0; ; hop++) {
       const res = await undici().request(url, {
         method,
         headers,
         body: method === 'GET' || method === 'HEAD' ? undefined : req.body,
-        dispatcher: this.dispatcher(req.insecureTls),
+        dispatcher: this.dispatcher(insecureTls),
         signal: req.signal,
+      }).catch((e: unknown) => {
+        // After a redirect, the error is about the host redirected to: name that one.
+        throw hop === 0 ? e : toNetworkError(e, { method, url, signal: req.signal });
       });
       const location = header({ headers: res.headers }, 'location');
       if (!REDIRECTS.has(res.statusCode) || !location) return { status: res.statusCode, headers: res.headers, body: res.body, url };
@@ -124,6 +128,8 @@ export class Transport {
         // Credentials are for the registry only, never for a CDN or storage host it redirects to.
         headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization')) as typeof headers;
       }
+      // A host the user marked insecure vouches for nobody else: another host's TLS is checked.
+      insecureTls = next.host === req.url.host ? req.insecureTls : this.options.insecure.includes(next.host);
       if (res.statusCode === 303) method = 'GET';
       url = next;
     }
