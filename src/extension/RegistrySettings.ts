@@ -2,6 +2,7 @@
 // added by hand (for registries without a catalog) in global state. No secret is ever kept here.
 import * as vscode from 'vscode';
 import { normalizeRegistry } from '../core/oci/index.js';
+import { restrictedSetting } from './restrictedSetting.js';
 
 const SECTION = 'lazyImages';
 const REPOSITORIES_KEY = 'lazyImages.repositories';
@@ -29,12 +30,14 @@ export class RegistrySettings {
     return [...new Set(this.config.get<string[]>('registries', []).flatMap((h) => normalized(h) ?? []))];
   }
 
+  /** Hosts whose TLS is not checked: an untrusted workspace cannot add any. */
   insecureRegistries(): string[] {
-    return this.config.get<string[]>('insecureRegistries', []);
+    return restrictedSetting<string[]>(SECTION, 'insecureRegistries', []).value;
   }
 
+  /** Layout folders to read besides the workspace's: an untrusted workspace cannot add any. */
   layoutFolders(): string[] {
-    return this.config.get<string[]>('layoutFolders', []);
+    return restrictedSetting<string[]>(SECTION, 'layoutFolders', []).value;
   }
 
   /** Image rows per listing whose lazy status is read without being expanded (0: none). */

@@ -16,6 +16,7 @@ import { DockerfileDiagnostics } from './dockerfile/DockerfileDiagnostics.js';
 import { DockerfileLenses } from './dockerfile/DockerfileLenses.js';
 import { JobManager } from './jobs/JobManager.js';
 import { LAZY_FILE_SCHEME, LazyFiles } from './LazyFiles.js';
+import { WorkerConsent } from './jobs/WorkerConsent.js';
 import { WorkerHost } from './jobs/WorkerHost.js';
 import { LayoutFinder } from './LayoutFinder.js';
 import { MANIFEST_SCHEME, ManifestDocuments } from './ManifestDocuments.js';
@@ -35,7 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const credentials = new CredentialStore(context.secrets);
   const layouts = new LayoutFinder(settings);
   const services = new Services(log, settings, credentials, layouts);
-  const worker = new WorkerHost(context.extensionUri, log);
+  const worker = new WorkerHost(context.extensionUri, log, new WorkerConsent(context.globalState));
   const jobs = new JobManager(worker, log);
   const tree = new LazyImagesTreeProvider(services, jobs);
   const views = VIEW_IDS.map((id) => vscode.window.createTreeView(id, { treeDataProvider: tree, showCollapseAll: true }));
@@ -77,6 +78,11 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('lazyImages.insecureRegistries')) services.rebuildStores();
       if (e.affectsConfiguration('lazyImages')) tree.refresh();
+    }),
+    // The workspace's own insecure registries count from now on.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      services.rebuildStores();
+      tree.refresh();
     }),
   );
   log.info(`Lazy Images activated in ${Date.now() - started} ms`);

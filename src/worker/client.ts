@@ -45,6 +45,7 @@ export class WorkerClient {
   private nextToken = 1;
   private readonly progress = new Map<string, (value: ProgressValue) => void>();
   private info: InitializeResult | undefined;
+  private active = 0;
 
   constructor(private readonly options: WorkerClientOptions) {}
 
@@ -112,17 +113,24 @@ export class WorkerClient {
     }
   }
 
+  /** Requests sent and not yet settled. */
+  get activeRequests(): number {
+    return this.active;
+  }
+
   /** Sends an operation request; progress arrives through `onProgress` until it settles. */
   async request<R>(method: string, params: object, options: RequestOptions = {}): Promise<R> {
-    await this.start();
-    const running = this.running;
-    if (!running) throw new LazyImageError('INTERNAL', `Cannot run ${method}: the worker stopped while starting`);
+    this.active++;
     const token = `${process.pid}-${this.nextToken++}`;
-    if (options.onProgress) this.progress.set(token, options.onProgress);
     try {
+      await this.start();
+      const running = this.running;
+      if (!running) throw new LazyImageError('INTERNAL', `Cannot run ${method}: the worker stopped while starting`);
+      if (options.onProgress) this.progress.set(token, options.onProgress);
       return await this.send<R>(running, method, { ...params, workDoneToken: token }, options.signal);
     } finally {
       this.progress.delete(token);
+      this.active--;
     }
   }
 

@@ -45,6 +45,9 @@ describe('a configured worker with fewer capabilities', { timeout: 240_000 }, ()
     const before = await menu();
     assert.ok(before.includes('Copy Image To...') && before.includes('Convert to eStargz...'), 'before the worker has started, its commands show');
     await bench.contextMenu('v1', 'Check Digests');
+    const asked = await bench.dialog(/Run a custom Lazy Images worker/, 'Allow');
+    assert.ok(asked.includes(`${process.execPath} ${join(__dirname, 'fixtures', 'limitedWorker.js')}`), `the whole command line is shown: ${asked}`);
+    assert.match(asked, /your user settings/);
     const toast = await bench.notification(/is valid/);
     assert.match(toast, /4 blobs/);
     await bench.screenshot('verified');

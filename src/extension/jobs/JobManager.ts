@@ -71,7 +71,15 @@ export class JobManager implements vscode.Disposable {
   async run<R>(operation: Operation, job: JobSpec & JobOutcome<R>, params: object): Promise<R | undefined> {
     const { summarize, report, ...spec } = job;
     const { title } = spec;
-    if (!(await this.worker.supports(operation))) {
+    let supported: boolean;
+    try {
+      supported = await this.worker.supports(operation);
+    } catch (e) {
+      // The user refused to run the custom worker: nothing ran, nothing to report.
+      if (e instanceof LazyImageError && e.code === 'CANCELLED') return undefined;
+      throw e;
+    }
+    if (!supported) {
       void vscode.window.showErrorMessage(`The configured Lazy Images worker does not offer "${operation}".`);
       return undefined;
     }

@@ -29,6 +29,8 @@ export interface CodeServerOptions {
   /** Files to create in the workspace folder before the server starts. */
   prepareWorkspace?: (dir: string) => Promise<void>;
   settings?: Record<string, unknown>;
+  /** false: the workspace opens in Restricted Mode, as an unknown clone does. */
+  trusted?: boolean;
 }
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
@@ -44,7 +46,9 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     'workbench.startupEditor': 'none',
     'workbench.tips.enabled': false,
     'telemetry.telemetryLevel': 'off',
-    'security.workspace.trust.enabled': false,
+    // Untrusted: trust is on, and the workspace opens restricted without the startup question.
+    'security.workspace.trust.enabled': options.trusted === false,
+    'security.workspace.trust.startupPrompt': 'never',
     'extensions.autoCheckUpdates': false,
     'update.mode': 'none',
     ...options.settings,
@@ -56,7 +60,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   let output = '';
   const child: ChildProcess = spawn(CODE_SERVER, [
     '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', workspace,
+    '--disable-telemetry', '--disable-update-check', ...(options.trusted === false ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', workspace,
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') } });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

@@ -301,12 +301,19 @@ export class Workbench {
     await this.page.keyboard.press('Escape');
   }
 
-  /** Waits for a modal dialog whose message matches, and presses one of its buttons. */
-  async dialog(message: RegExp, button: string): Promise<void> {
+  /** Waits for a modal dialog whose message matches, presses one of its buttons, and returns its text. */
+  async dialog(message: RegExp, button: string): Promise<string> {
     const box = this.page.locator('.monaco-dialog-box', { hasText: message });
     await box.waitFor();
+    const text = (await box.textContent()) ?? '';
     await box.locator('.monaco-button', { hasText: button }).first().click();
     await box.waitFor({ state: 'detached' });
+    return text;
+  }
+
+  /** How many modal dialogs are open. */
+  async dialogs(): Promise<number> {
+    return this.page.locator('.monaco-dialog-box').count();
   }
 
   /** Waits for a status bar message that matches, and returns the status bar's text. */
