@@ -101,6 +101,7 @@ export class WorkerHost implements vscode.Disposable {
     const old = this.client;
     this.client = undefined;
     if (!old) return;
+    this.log.info(`Worker settings changed; ${count(old.activeRequests, 'job')} running on the old worker`);
     if (old.activeRequests === 0) return old.stop();
     const running = count(old.activeRequests, 'job');
     const choice = await vscode.window.showWarningMessage(
