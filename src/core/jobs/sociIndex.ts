@@ -6,6 +6,7 @@
 // found through the referrers API, or the `sha256-<hex>` tag the store keeps where there is none.
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
+import { MAX_SPAN_BYTES } from '../limits.js';
 import { imagePlatform, pickPlatform, readImageConfig } from '../image/index.js';
 import { formatReference, MediaType, sha256, type CallOptions, type Descriptor, type ImageDocument, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import {
@@ -83,6 +84,8 @@ export async function buildSociIndexes(
   const spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
   const minLayerSize = options.minLayerSize ?? DEFAULT_MIN_LAYER_SIZE;
   if (!Number.isSafeInteger(spanSize) || spanSize < 1) throw new LazyImageError('INVALID_ARGUMENT', `span size ${spanSize} is not a positive number of bytes`);
+  // Readers, ours and the snapshotter's, hold a whole span: past this a zTOC is refused.
+  if (spanSize > MAX_SPAN_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `span size ${spanSize} is over the ${MAX_SPAN_BYTES}-byte limit`);
   if (!Number.isSafeInteger(minLayerSize) || minLayerSize < 0) throw new LazyImageError('INVALID_ARGUMENT', `minimum layer size ${minLayerSize} is not a number of bytes`);
   const call = options.signal ? { signal: options.signal } : {};
   // The zTOC threads start now, so their start-up overlaps reading the manifests.

@@ -10,6 +10,8 @@ import { cleanEntryName } from '../tar/index.js';
 import type { ContentCheck, EntryType, LayerEntry, LayerRead, LazyLayer, ReadRange } from './layer.js';
 import { ListedLayer } from './listed.js';
 
+/** Compressed bytes fetched per Range request; a span bigger than this (up to its limit) is fetched alone. */
+const READ_SPAN = 8 * 1024 * 1024;
 const TYPES = new Set<string>(['dir', 'reg', 'symlink', 'hardlink', 'char', 'block', 'fifo']);
 
 export class SociLayer extends ListedLayer implements LazyLayer {
@@ -33,30 +35,38 @@ export class SociLayer extends ListedLayer implements LazyLayer {
   }
 
   /**
-   * Fetches the spans holding the range with one range read (a file's spans are contiguous),
-   * checks each against its digest, and inflates each from its checkpoint only as far as needed.
+   * Fetches the spans holding the range, consecutive ones together up to READ_SPAN compressed
+   * bytes a request (a file's spans are contiguous), checks each against its digest, and inflates
+   * each from its checkpoint only as far as needed.
    */
   protected async readData(entry: LayerEntry, range: ReadRange, options: CallOptions): Promise<LayerRead> {
     const e = this.ztocEntries.get(entry)!;
     const from = e.uncompressedOffset + range.offset;
     const to = from + range.length;
     const [firstId, lastId] = [this.spans.spanOf(from), this.spans.spanOf(to - 1)];
-    const [first, last] = [this.spans.spans[firstId]!, this.spans.spans[lastId]!];
-    const fetched = await this.blob.read(first.start, last.end - first.start);
-    const pieces: Buffer[] = [];
+    const out = Buffer.alloc(range.length);
     const ids: number[] = [];
+    let fetched = 0;
+    let batch: { start: number; bytes: Buffer } | undefined;
     for (let id = firstId; id <= lastId; id++) {
       throwIfAborted(options.signal, this.where);
       const span = this.spans.spans[id]!;
-      const compressed = fetched.subarray(span.start - first.start, span.end - first.start);
+      if (!batch || span.end > batch.start + batch.bytes.length) {
+        let last = id;
+        while (last < lastId && this.spans.spans[last + 1]!.end - span.start <= READ_SPAN) last++;
+        batch = { start: span.start, bytes: await this.blob.read(span.start, this.spans.spans[last]!.end - span.start) };
+        fetched += batch.bytes.length;
+      }
+      const compressed = batch.bytes.subarray(span.start - batch.start, span.end - batch.start);
       const digest = `sha256:${createHash('sha256').update(compressed).digest('hex')}`;
       if (digest !== span.digest) throw new LazyImageError('DIGEST_MISMATCH', `${this.where}: span ${id} (bytes ${span.start}-${span.end - 1}) has digest ${digest}, but the zTOC says ${span.digest}`, { ref: this.where });
       const end = Math.min(to, span.outEnd) - span.outStart;
       const plain = span.checkpoint ? inflateFromCheckpoint(span.checkpoint, compressed, end, `${this.where} span ${id}`) : compressed;
-      pieces.push(plain.subarray(Math.max(from, span.outStart) - span.outStart, end));
+      const start = Math.max(from, span.outStart);
+      plain.copy(out, start - from, start - span.outStart, end);
       ids.push(id);
     }
-    return { bytes: Buffer.concat(pieces), fetched: fetched.length, spans: ids, via: `SOCI ${ids.length === 1 ? `span ${ids[0]}` : `spans ${ids[0]}–${ids.at(-1)}`}` };
+    return { bytes: out, fetched, spans: ids, via: `SOCI ${ids.length === 1 ? `span ${ids[0]}` : `spans ${ids[0]}–${ids.at(-1)}`}` };
   }
 
   verify(options: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<ContentCheck> {

@@ -1,6 +1,7 @@
 // A zTOC's spans: checked the way the snapshotter checks them at mount, and mapped to the
 // compressed and uncompressed ranges a reader fetches and inflates.
 import { LazyImageError } from '../errors.js';
+import { MAX_SPAN_BYTES, MAX_SPAN_OVERRUN } from '../limits.js';
 import { decodeGzipZinfo, type Checkpoint } from './zinfo.js';
 import { decodeTarZinfo, TAR_ZINFO_VERSION, type Ztoc, type ZtocEntry } from './ztoc.js';
 
@@ -45,12 +46,13 @@ export function spanTable(z: Ztoc, layerSize: number | undefined, where: string)
       id: i, start: c.in - (c.bits ? 1 : 0), end: checkpoints[i + 1]?.in ?? z.compressedArchiveSize,
       outStart: c.out, outEnd: checkpoints[i + 1]?.out ?? z.uncompressedArchiveSize, digest: z.spanDigests[i]!, checkpoint: c,
     }));
+    checkSpanSizes(spanSize, spans, fail);
     const starts = checkpoints.map((c) => c.out);
     table = { spanSize, spans, spanOf: (offset) => lastAtOrBefore(starts, offset) };
   } else {
     const tar = decodeTarZinfo(z.checkpoints, where);
     if (tar.version !== TAR_ZINFO_VERSION) throw fail(`has tar checkpoints of version ${tar.version}, not ${TAR_ZINFO_VERSION}`);
-    if (tar.spanSize < 1) throw fail(`has a span size of ${tar.spanSize}`);
+    if (tar.spanSize < 1 || tar.spanSize > MAX_SPAN_BYTES) throw fail(`has a span size of ${tar.spanSize} bytes (at most ${MAX_SPAN_BYTES})`);
     if (tar.size !== z.compressedArchiveSize) throw fail(`says the tar is ${tar.size} bytes in one place and ${z.compressedArchiveSize} in another`);
     const expected = Math.ceil(tar.size / tar.spanSize);
     if (count !== expected) throw fail(`has ${count} spans where a ${tar.size}-byte tar in ${tar.spanSize}-byte spans has ${expected}`);
@@ -63,6 +65,21 @@ export function spanTable(z: Ztoc, layerSize: number | undefined, where: string)
   }
   z.entries.forEach((e, i) => checkEntry(e, i, z.uncompressedArchiveSize, fail));
   return table;
+}
+
+/**
+ * A reader holds a whole span, so its size is checked before anything is fetched: the declared
+ * span size, and each span against it (a span ends at the first block boundary past that size).
+ */
+function checkSpanSizes(spanSize: number, spans: Span[], fail: (why: string) => LazyImageError): void {
+  if (spanSize > MAX_SPAN_BYTES) throw fail(`declares ${spanSize}-byte spans (at most ${MAX_SPAN_BYTES})`);
+  const most = Math.max(spanSize, 0) + MAX_SPAN_OVERRUN;
+  for (const s of spans) {
+    const [plain, compressed] = [s.outEnd - s.outStart, s.end - s.start];
+    if (plain > most || compressed > most) {
+      throw fail(`has span ${s.id} of ${plain} bytes (${compressed} compressed), more than ${most} for ${spanSize}-byte spans`);
+    }
+  }
 }
 
 function checkEntry(e: ZtocEntry, i: number, tarSize: number, fail: (why: string) => LazyImageError): void {
