@@ -1,16 +1,13 @@
 // Opens an eStargz blob the way the snapshotter does, with two ranged reads: the footer, then the
 // TOC member it points at. Sizes are checked before anything is buffered, so a hostile blob cannot
 // make us allocate what its footer or TOC header claims.
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { LazyImageError } from '../errors.js';
 import { MAX_TOC_BYTES } from '../limits.js';
 import { sha256, type BlobAccess } from '../oci/index.js';
 import { TarParser } from '../tar/index.js';
 import { FOOTER_SIZE, LEGACY_FOOTER_SIZE, parseFooter, type Footer } from './footer.js';
 import { parseToc, TOC_TAR_NAME, type Toc } from './toc.js';
-
-const gunzip = promisify(gunzipCallback);
 
 export interface OpenedEstargz {
   footer: Footer;
@@ -40,20 +37,16 @@ export async function openEstargz(blob: BlobAccess, where: string): Promise<Open
   return { footer, tocSize, json, toc: parseToc(json, where), tocDigest: sha256(json) };
 }
 
-/** The JSON inside the TOC member: a tar whose first entry must be `stargz.index.json`. */
+/**
+ * The JSON inside the TOC member: a tar whose first entry must be `stargz.index.json`. The member
+ * is inflated as a stream and only until that entry's data is in, so its output is bounded by the
+ * size the entry declares (itself at most MAX_TOC_BYTES), not by what the member would inflate to.
+ */
 async function readTocMember(member: Buffer, where: string): Promise<Buffer> {
-  let tar: Buffer;
-  try {
-    tar = await gunzip(member, { maxOutputLength: MAX_TOC_BYTES + 4096 });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    const why = code === 'ERR_BUFFER_TOO_LARGE' ? `decompresses to more than ${MAX_TOC_BYTES} bytes`
-      : code === 'Z_BUF_ERROR' ? 'is truncated' : `is not valid gzip (${(e as Error).message})`;
-    throw notEstargz(where, `the TOC member at the footer's offset ${why}`);
-  }
   const parts: Buffer[] = [];
   let seen = false;
   let expected = 0;
+  let have = 0;
   let collecting = false;
   let problem: string | undefined;
   const parser = new TarParser({
@@ -69,18 +62,47 @@ async function readTocMember(member: Buffer, where: string): Promise<Buffer> {
       }
     },
     data(chunk) {
-      if (collecting) parts.push(chunk);
+      if (!collecting) return;
+      parts.push(chunk);
+      have += chunk.length;
     },
   }, `${where} (TOC)`);
-  const complete = (): boolean => seen && !problem && parts.reduce((n, p) => n + p.length, 0) === expected;
-  try {
-    parser.push(tar);
-    parser.finish();
-  } catch (e) {
-    // Like the Go reader, only the first entry counts: damage after it does not matter.
-    if (!problem && !complete()) throw notEstargz(where, `the TOC tar is damaged: ${(e as Error).message.replace(/^.*?: /, '')}`);
-  }
+  const complete = (): boolean => seen && !problem && have === expected;
+  // Like the Go reader, only the first entry counts: damage after it does not matter.
+  const damaged = await inflateUntil(member, (chunk) => {
+    parser.push(chunk);
+    return problem !== undefined || complete() || parser.ended;
+  }).catch((e: unknown) => {
+    if (e instanceof LazyImageError) return e.message.replace(/^.*?: /, '');
+    const code = (e as { code?: string }).code;
+    throw notEstargz(where, `the TOC member at the footer's offset ${code === 'Z_BUF_ERROR' ? 'is truncated' : `is not valid gzip (${(e as Error).message})`}`);
+  });
   if (problem) throw notEstargz(where, problem);
+  if (!complete() && typeof damaged === 'string') throw notEstargz(where, `the TOC tar is damaged: ${damaged}`);
   if (!complete()) throw notEstargz(where, seen ? 'the TOC JSON is cut short' : 'the TOC member holds no tar entry');
-  return Buffer.concat(parts);
+  return Buffer.concat(parts, have);
+}
+
+/** Inflates gzip data, handing over its output until `enough` says so (or it ends); nothing more is inflated. */
+function inflateUntil(gzip: Buffer, enough: (chunk: Buffer) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const z = createGunzip({ chunkSize: 64 * 1024 });
+    z.on('data', (chunk: Buffer) => {
+      let stop: boolean;
+      try {
+        stop = enough(chunk);
+      } catch (e) {
+        z.destroy();
+        reject(e);
+        return;
+      }
+      if (stop) {
+        z.destroy();
+        resolve();
+      }
+    });
+    z.on('error', reject);
+    z.on('end', resolve);
+    z.end(gzip);
+  });
 }

@@ -40,6 +40,8 @@ export interface TarEvents {
 const BLOCK = 512;
 /** Go's limit for PAX and GNU long-name bodies; larger ones are an attack or garbage. */
 const MAX_SPECIAL_SIZE = 1 << 20;
+/** Extension headers kept for one entry: room for a PAX header, a long name and a long link. */
+const MAX_SPECIAL_TOTAL = 4 * MAX_SPECIAL_SIZE;
 const TYPES: Record<string, TarType> = { '0': 'reg', '\0': 'reg', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
 const HEADER_ONLY = new Set<TarType>(['hardlink', 'symlink', 'char', 'block', 'dir', 'fifo']);
 
@@ -137,6 +139,8 @@ export class TarParser {
       if (size === undefined || size < 0 || size > MAX_SPECIAL_SIZE) throw this.error(`tar extension header at byte ${blockOffset} declares ${size ?? 'an unreadable'} bytes (limit ${MAX_SPECIAL_SIZE})`);
       this.raw.push(block);
       const padded = Math.ceil(size / BLOCK) * BLOCK;
+      const kept = this.offset + padded - this.headerStart;
+      if (kept > MAX_SPECIAL_TOTAL) throw this.error(`the extension headers from byte ${this.headerStart} run past ${MAX_SPECIAL_TOTAL} bytes without an entry`);
       if (padded === 0) return;
       this.state = { kind: 'special', flag, remaining: size, padded };
       return;
