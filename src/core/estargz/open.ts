@@ -1,11 +1,11 @@
 // Opens an eStargz blob the way the snapshotter does, with two ranged reads: the footer, then the
 // TOC member it points at. Sizes are checked before anything is buffered, so a hostile blob cannot
 // make us allocate what its footer or TOC header claims.
-import { createGunzip } from 'node:zlib';
 import { LazyImageError } from '../errors.js';
 import { MAX_TOC_BYTES } from '../limits.js';
 import { sha256, type BlobAccess } from '../oci/index.js';
 import { TarParser } from '../tar/index.js';
+import { inflateUntil } from './inflate.js';
 import { FOOTER_SIZE, LEGACY_FOOTER_SIZE, parseFooter, type Footer } from './footer.js';
 import { parseToc, TOC_TAR_NAME, type Toc } from './toc.js';
 
@@ -81,28 +81,4 @@ async function readTocMember(member: Buffer, where: string): Promise<Buffer> {
   if (!complete() && typeof damaged === 'string') throw notEstargz(where, `the TOC tar is damaged: ${damaged}`);
   if (!complete()) throw notEstargz(where, seen ? 'the TOC JSON is cut short' : 'the TOC member holds no tar entry');
   return Buffer.concat(parts, have);
-}
-
-/** Inflates gzip data, handing over its output until `enough` says so (or it ends); nothing more is inflated. */
-function inflateUntil(gzip: Buffer, enough: (chunk: Buffer) => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const z = createGunzip({ chunkSize: 64 * 1024 });
-    z.on('data', (chunk: Buffer) => {
-      let stop: boolean;
-      try {
-        stop = enough(chunk);
-      } catch (e) {
-        z.destroy();
-        reject(e);
-        return;
-      }
-      if (stop) {
-        z.destroy();
-        resolve();
-      }
-    });
-    z.on('error', reject);
-    z.on('end', resolve);
-    z.end(gzip);
-  });
 }

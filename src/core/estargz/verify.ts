@@ -1,10 +1,9 @@
 // Checks a layer the way stargz-snapshotter will at mount and on read: footer, TOC, the TOC digest
 // against the layer's annotation, the layout of every entry, and every chunk against its digest.
 // Everything found is collected, so a report says all that is wrong at once.
-import { createGunzip } from 'node:zlib';
-import { createHash } from 'node:crypto';
 import { throwIfAborted } from '../errors.js';
-import type { TocLayout } from './layout.js';
+import { inflateChunks, memberProblem } from './inflate.js';
+import type { Member, TocLayout } from './layout.js';
 import type { BlobAccess } from '../oci/index.js';
 import type { OpenedEstargz } from './open.js';
 
@@ -56,35 +55,40 @@ export function notEstargzCheck(reason: string, annotations: Record<string, stri
 
 /**
  * Fetches the blob up to the TOC in large Range reads, cuts it at member boundaries, inflates
- * each member and hashes exactly the bytes each chunk entry covers.
+ * each member as a stream and hashes exactly the bytes each chunk entry covers. A member refused
+ * before inflating (too big, or claiming more than it could hold) is a problem, not fetched.
  */
 export async function verifyChunks(blob: BlobAccess, layout: TocLayout, where: string, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<{ checked: number; problems: string[] }> {
   const members = layout.members;
   const problems: string[] = [];
+  const memberAt = (m: Member): string => `the gzip member at byte ${m.offset} (${m.chunks[0]!.name})`;
   let verified = 0;
   let i = 0;
   while (i < members.length) {
     throwIfAborted(options.signal, where);
+    const refused = memberProblem(members[i]!);
+    if (refused) {
+      problems.push(`${memberAt(members[i]!)} ${refused}`);
+      options.onProgress?.(members[i++]!.end, layout.tocOffset);
+      continue;
+    }
     // Take consecutive members until the span is big enough (always at least one).
     const start = members[i]!.offset;
-    let j = i;
-    while (j < members.length && (j === i || members[j]!.end - start <= READ_SPAN)) j++;
+    let j = i + 1;
+    while (j < members.length && members[j]!.end - start <= READ_SPAN && !memberProblem(members[j]!)) j++;
     const end = members[j - 1]!.end;
     const span = await blob.read(start, end - start);
     await Promise.all(members.slice(i, j).map(async (m) => {
-      const need = Math.max(...m.chunks.map((c) => c.innerOffset + c.length));
-      let data: Buffer;
+      let chunks;
       try {
-        data = await inflatePrefix(span.subarray(m.offset - start, m.end - start), need);
+        chunks = await inflateChunks(m, span.subarray(m.offset - start, m.end - start));
       } catch (e) {
-        problems.push(`the gzip member at byte ${m.offset} (${m.chunks[0]!.name}) cannot be decompressed: ${(e as Error).message}`);
+        problems.push(`${memberAt(m)} ${(e as Error).message}`);
         return;
       }
-      for (const c of m.chunks) {
-        const bytes = data.subarray(c.innerOffset, c.innerOffset + c.length);
-        const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      for (const { chunk: c, length, digest } of chunks) {
         if (!c.digest) continue;
-        if (bytes.length !== c.length) problems.push(`${c.name} at file offset ${c.chunkOffset}: the member holds ${bytes.length} of the chunk's ${c.length} bytes`);
+        if (length !== c.length) problems.push(`${c.name} at file offset ${c.chunkOffset}: the member holds ${length} of the chunk's ${c.length} bytes`);
         else if (digest !== c.digest) problems.push(`${c.name} at file offset ${c.chunkOffset}: chunk digest ${digest} does not match the TOC's ${c.digest}`);
         else verified++;
       }
@@ -93,24 +97,4 @@ export async function verifyChunks(blob: BlobAccess, layout: TocLayout, where: s
     i = j;
   }
   return { checked: verified, problems };
-}
-
-/** The first `need` bytes a gzip member inflates to (fewer if it is shorter); never more in memory. */
-export function inflatePrefix(member: Buffer, need: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const out: Buffer[] = [];
-    let have = 0;
-    const z = createGunzip();
-    z.on('data', (chunk: Buffer) => {
-      out.push(chunk);
-      have += chunk.length;
-      if (have >= need) {
-        z.destroy();
-        resolve(Buffer.concat(out).subarray(0, need));
-      }
-    });
-    z.on('error', reject);
-    z.on('end', () => resolve(Buffer.concat(out)));
-    z.end(member);
-  });
 }

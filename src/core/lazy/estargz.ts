@@ -1,13 +1,15 @@
 // An eStargz layer's files: listed from its TOC (read with two range reads: footer, then TOC), and
 // read through the gzip members that hold a file's chunks, each chunk checked against its digest.
-import { createHash } from 'node:crypto';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { describeLayout, inflatePrefix, mountCheck, openEstargz, PREFETCH_LANDMARK, verifyChunks, type ChunkRef, type Member, type OpenedEstargz, type TocEntry, type TocLayout } from '../estargz/index.js';
+import { describeLayout, inflateChunks, memberProblem, mountCheck, openEstargz, PREFETCH_LANDMARK, verifyChunks, type ChunkRef, type InflatedChunk, type Member, type OpenedEstargz, type TocEntry, type TocLayout } from '../estargz/index.js';
 import { count, formatBytes } from '../format.js';
 import type { BlobAccess, CallOptions, Descriptor } from '../oci/index.js';
 import { cleanEntryName } from '../tar/index.js';
 import type { ContentCheck, LayerEntry, LayerRead, LazyLayer, ReadRange } from './layer.js';
 import { ListedLayer } from './listed.js';
+
+/** Compressed bytes fetched per Range request; a bigger member (up to its limit) is fetched alone. */
+const READ_SPAN = 8 * 1024 * 1024;
 
 /** Where one chunk of a file lies: its gzip member and its place inside the member's output. */
 interface Piece {
@@ -60,35 +62,51 @@ export class EstargzLayer extends ListedLayer implements LazyLayer {
     return this.mount.problems;
   }
 
+  /**
+   * Fetches the members holding the range, consecutive ones together up to READ_SPAN compressed
+   * bytes a request, inflates each as a stream, checks every chunk it needs against its digest and
+   * keeps only the bytes of the range.
+   */
   protected async readData(entry: LayerEntry, range: ReadRange, options: CallOptions): Promise<LayerRead> {
     const end = range.offset + range.length;
     const pieces = (this.pieces.get(this.tocEntries.get(entry)!) ?? []).filter(({ chunk }) => chunk.chunkOffset < end && chunk.chunkOffset + chunk.length > range.offset);
     const out = Buffer.alloc(range.length);
     if (!pieces.length) return { bytes: out, fetched: 0, via: 'no eStargz chunk' };
-    // A file's members follow one another: one range read fetches them all.
-    const start = pieces[0]!.member.offset;
-    const fetched = await this.blob.read(start, pieces.at(-1)!.member.end - start);
     const members = [...new Set(pieces.map((p) => p.member))];
-    for (const member of members) {
+    const wanted = new Set(pieces.map((p) => p.chunk));
+    const memberAt = (m: Member): string => `${this.where}: the gzip member at byte ${m.offset} (/${entry.path})`;
+    let fetched = 0;
+    let batch: { start: number; bytes: Buffer } | undefined;
+    for (const [i, member] of members.entries()) {
       throwIfAborted(options.signal, this.where);
-      // Only as much output as the member's chunks cover, however much it claims to inflate to.
-      const need = Math.max(...member.chunks.map((c) => c.innerOffset + c.length));
-      let plain: Buffer;
-      try {
-        plain = await inflatePrefix(fetched.subarray(member.offset - start, member.end - start), need);
-      } catch (e) {
-        throw new LazyImageError('INVALID_FORMAT', `${this.where}: the gzip member at byte ${member.offset} (/${entry.path}) cannot be decompressed: ${(e as Error).message}`, { ref: this.where });
+      const refused = memberProblem(member);
+      if (refused) throw new LazyImageError('INVALID_FORMAT', `${memberAt(member)} ${refused}`, { ref: this.where });
+      if (!batch || member.end > batch.start + batch.bytes.length) {
+        // A file's members follow one another: one range read fetches several.
+        let last = i;
+        while (last + 1 < members.length && members[last + 1]!.end - member.offset <= READ_SPAN) last++;
+        batch = { start: member.offset, bytes: await this.blob.read(member.offset, members[last]!.end - member.offset) };
+        fetched += batch.bytes.length;
       }
-      for (const { chunk } of pieces.filter((p) => p.member === member)) {
-        const data = plain.subarray(chunk.innerOffset, chunk.innerOffset + chunk.length);
-        if (data.length !== chunk.length || (chunk.digest && `sha256:${createHash('sha256').update(data).digest('hex')}` !== chunk.digest)) {
+      let chunks: InflatedChunk[];
+      try {
+        chunks = await inflateChunks(member, batch.bytes.subarray(member.offset - batch.start, member.end - batch.start), (chunk, at, bytes) => {
+          if (!wanted.has(chunk)) return;
+          // The part of these bytes inside the range, at its place in the output.
+          const from = Math.max(range.offset - chunk.chunkOffset - at, 0);
+          const to = Math.min(end - chunk.chunkOffset - at, bytes.length);
+          if (to > from) bytes.copy(out, chunk.chunkOffset + at + from - range.offset, from, to);
+        });
+      } catch (e) {
+        throw new LazyImageError('INVALID_FORMAT', `${memberAt(member)} ${(e as Error).message}`, { ref: this.where });
+      }
+      for (const { chunk, length, digest } of chunks) {
+        if (wanted.has(chunk) && (length !== chunk.length || (chunk.digest && digest !== chunk.digest))) {
           throw new LazyImageError('DIGEST_MISMATCH', `${this.where}: the chunk of /${entry.path} at ${chunk.chunkOffset} does not match its digest ${chunk.digest}`, { ref: this.where });
         }
-        const from = Math.max(range.offset - chunk.chunkOffset, 0);
-        data.copy(out, chunk.chunkOffset + from - range.offset, from, Math.min(chunk.length, end - chunk.chunkOffset));
       }
     }
-    return { bytes: out, fetched: fetched.length, via: count(pieces.length, 'eStargz chunk') };
+    return { bytes: out, fetched, via: count(pieces.length, 'eStargz chunk') };
   }
 
   verify(options: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<ContentCheck> {
