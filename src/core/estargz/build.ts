@@ -31,6 +31,8 @@ export interface BuildOptions {
   onProgress?: (progress: { phase: 'read' | 'compress'; done: number; total?: number }) => void;
   /** Compression threads shared with other builds; by default the build starts and stops its own. */
   pool?: GzipPool;
+  /** The source blob's size, which bounds what it may inflate to. */
+  sourceSize?: number;
 }
 
 /** `open` gives the source layer's bytes; it is called again if the one-pass path gives up. */
@@ -44,7 +46,7 @@ export async function buildEstargz(open: () => Promise<Readable>, workDir: strin
   const pool = options.pool ?? new GzipPool();
   try {
     if (prioritized.length === 0) {
-      const built = await buildInOrder(await open(), join(workDir, 'estargz.blob'), where, { level, chunkSize, pool, onRead, ...(options.signal ? { signal: options.signal } : {}) });
+      const built = await buildInOrder(await open(), join(workDir, 'estargz.blob'), where, { level, chunkSize, pool, onRead, size: options.sourceSize, ...(options.signal ? { signal: options.signal } : {}) });
       if (built) return built;
     }
     return await buildTwoPass(await open(), workDir, where, { level, chunkSize, pool, prioritized, onRead, options });
@@ -58,7 +60,7 @@ async function buildTwoPass(
   { level, chunkSize, pool, prioritized, onRead, options }: { level: number; chunkSize: number; pool: GzipPool; prioritized: string[]; onRead: (done: number) => void; options: BuildOptions },
 ): Promise<BuiltLayer> {
   const spoolFile = join(workDir, 'spool.tar');
-  const spooled = await spoolLayer(source, spoolFile, where, { chunkSize, ...(options.signal ? { signal: options.signal } : {}), onRead });
+  const spooled = await spoolLayer(source, spoolFile, where, { chunkSize, size: options.sourceSize, ...(options.signal ? { signal: options.signal } : {}), onRead });
   const { order, landmark, missing } = await orderEntries(spooled.entries, prioritized, where);
   const file = join(workDir, 'estargz.blob');
   const spool = await open(spoolFile, 'r');

@@ -20,6 +20,8 @@ export interface InOrderOptions {
   pool: GzipPool;
   signal?: AbortSignal;
   onRead?: (bytes: number) => void;
+  /** The source blob's size, which bounds what it may inflate to. */
+  size?: number;
 }
 
 export async function buildInOrder(source: Readable, file: string, where: string, options: InOrderOptions): Promise<BuiltLayer | undefined> {
@@ -42,7 +44,7 @@ export async function buildInOrder(source: Readable, file: string, where: string
     },
   }, where);
 
-  const { stream, compression } = await decompressed(source, where, options.onRead ? { onRead: options.onRead } : {});
+  const { stream, compression } = await decompressed(source, where, options);
   try {
     for await (const chunk of stream) {
       throwIfAborted(options.signal, where);

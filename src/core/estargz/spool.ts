@@ -7,6 +7,8 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { FileDigests } from './digests.js';
 import { LazyImageError, throwIfAborted } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { inflateAllowance, MAX_INFLATE_RATIO } from '../limits.js';
 import { TarParser, type TarHeader } from '../tar/index.js';
 
 export interface SpooledEntry {
@@ -22,6 +24,8 @@ export interface SpooledEntry {
 
 export interface SpoolOptions {
   chunkSize: number;
+  /** The source blob's size, which bounds what it may inflate to. */
+  size?: number;
   signal?: AbortSignal;
   /** Compressed bytes read so far. */
   onRead?: (bytes: number) => void;
@@ -78,8 +82,12 @@ export async function spoolLayer(source: Readable, file: string, where: string, 
   return { entries, compression };
 }
 
-/** The tar stream inside a layer blob of any supported compression. */
-export async function decompressed(input: Readable, where: string, options: { onRead?: (bytes: number) => void }): Promise<{ stream: Readable; compression: Compression }> {
+/**
+ * The tar stream inside a layer blob of any supported compression. Its output is bounded by the
+ * blob's `size` (or the bytes read so far, if more): past `inflateAllowance` of it, the stream
+ * fails as a likely gzip bomb instead of inflating on.
+ */
+export async function decompressed(input: Readable, where: string, options: { onRead?: (bytes: number) => void; size?: number }): Promise<{ stream: Readable; compression: Compression }> {
   let read = 0;
   const source = pipeline(input, new Transform({
     transform(c: Buffer, _enc, done) {
@@ -106,10 +114,19 @@ export async function decompressed(input: Readable, where: string, options: { on
   });
   const compression = head.length >= 4 ? sniffCompression(head) : 'none';
   if (compression === 'none') return { stream: source, compression };
-  if (compression === 'gzip') return { stream: pipeline(source, zlib.createGunzip({ chunkSize: 256 * 1024 }), () => undefined), compression };
+  let out = 0;
+  const bounded = new Transform({
+    transform(c: Buffer, _enc, done) {
+      out += c.length;
+      const compressed = Math.max(options.size ?? 0, read);
+      if (out <= inflateAllowance(compressed)) return done(null, c);
+      done(new LazyImageError('INVALID_FORMAT', `${where}: the ${compression} layer inflates past ${formatBytes(inflateAllowance(compressed))}, more than ${MAX_INFLATE_RATIO} times its ${formatBytes(compressed)}: refused as a likely compression bomb`, { ref: where }));
+    },
+  });
+  if (compression === 'gzip') return { stream: pipeline(source, zlib.createGunzip({ chunkSize: 256 * 1024 }), bounded, () => undefined), compression };
   const zstd = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
   if (!zstd) throw new LazyImageError('UNSUPPORTED', `${where}: a zstd layer needs Node.js 22.15 or later to decompress (this is ${process.version})`, { ref: where });
-  return { stream: pipeline(source, zstd(), () => undefined), compression };
+  return { stream: pipeline(source, zstd(), bounded, () => undefined), compression };
 }
 
 export function wrapDecompressError(e: unknown, where: string, compression: Compression): unknown {

@@ -162,6 +162,7 @@ class Converter {
         ...(this.options.chunkSize !== undefined ? { chunkSize: this.options.chunkSize } : {}),
         prioritized: this.options.prioritized ?? [],
         pool: (this.pool ??= new GzipPool()),
+        sourceSize: layer.size,
         ...this.call,
         onProgress: (p) => report(p.phase === 'read' ? Math.min(p.done, layer.size) : layer.size),
       });

@@ -233,7 +233,7 @@ class Indexer {
     }
     const where = `${this.source.name} ${label} (${layer.digest})`;
     const blob = await this.source.getBlob(layer, call);
-    const threadOptions = { spanSize: this.options.spanSize, ...call, onRead: (n: number) => report(Math.min(n, layer.size)) };
+    const threadOptions = { spanSize: this.options.spanSize, size: layer.size, ...call, onRead: (n: number) => report(Math.min(n, layer.size)) };
     const missing = !(await this.destination.hasBlob(layer, call));
     // A file's read stream hands out chunks no one else holds: they can move to the thread.
     const file = await this.source.blobFile?.(layer);

@@ -2,6 +2,9 @@
 // (checkpoints and span digests), its output through the tar parser (one entry per tar entry, in
 // tar order, with Go archive/tar's view of each header). A plain tar layer gets fixed-size spans.
 import { createHash } from 'node:crypto';
+import { LazyImageError } from '../errors.js';
+import { formatBytes } from '../format.js';
+import { inflateAllowance, MAX_INFLATE_RATIO } from '../limits.js';
 import { TarParser, type TarHeader } from '../tar/index.js';
 import { BlockGzipIndexer } from './blockIndexer.js';
 import { encodeGzipZinfo } from './zinfo.js';
@@ -26,10 +29,23 @@ export class ZtocBuilder {
   /** Compressed bytes pushed so far. */
   read = 0;
 
-  constructor(compression: 'gzip' | 'none', where: string, private readonly options: { spanSize?: number; buildToolIdentifier?: string } = {}) {
+  /**
+   * `size` is the layer blob's: the layer may inflate to `inflateAllowance` of it (or of the bytes
+   * pushed, if more), past which the build fails as a likely gzip bomb, before its checkpoints
+   * (a 32 KiB window each) and its time outgrow the layer.
+   */
+  constructor(compression: 'gzip' | 'none', where: string, private readonly options: { spanSize?: number; buildToolIdentifier?: string; size?: number } = {}) {
     this.spanSize = options.spanSize ?? DEFAULT_SPAN_SIZE;
     this.parser = new TarParser({ entry: (h, _raw, dataOffset) => this.entries.push(ztocEntry(h, dataOffset)), data: () => undefined }, where);
-    const output = (out: Buffer): void => this.parser.push(out);
+    let inflated = 0;
+    const output = (out: Buffer): void => {
+      inflated += out.length;
+      const compressed = Math.max(options.size ?? 0, this.read);
+      if (inflated > inflateAllowance(compressed)) {
+        throw new LazyImageError('INVALID_FORMAT', `${where}: the layer inflates past ${formatBytes(inflateAllowance(compressed))}, more than ${MAX_INFLATE_RATIO} times its ${formatBytes(compressed)}: refused as a likely gzip bomb`, { ref: where });
+      }
+      this.parser.push(out);
+    };
     this.gzip = compression === 'gzip' ? BlockGzipIndexer.open(this.spanSize, output, where) : undefined;
     this.plain = compression === 'none' ? new FixedSpans(this.spanSize) : undefined;
   }

@@ -7,7 +7,7 @@ import { LazyImageError, throwIfAborted, type ErrorCode } from '../errors.js';
 import { DEFAULT_SPAN_SIZE } from './build.js';
 
 export type ZtocThreadRequest =
-  | { type: 'start'; compression: 'gzip' | 'none'; where: string; spanSize: number }
+  | { type: 'start'; compression: 'gzip' | 'none'; where: string; spanSize: number; size?: number }
   | { type: 'chunk'; data: ArrayBuffer }
   | { type: 'end' };
 
@@ -25,6 +25,8 @@ export interface ThreadBuiltZtoc {
 
 export interface ZtocThreadOptions {
   spanSize?: number;
+  /** The layer blob's size, which bounds what it may inflate to. */
+  size?: number;
   signal?: AbortSignal;
   onRead?: (bytes: number) => void;
   /** The chunks are the caller's alone: their memory moves to the thread instead of being copied. */
@@ -106,7 +108,7 @@ async function buildOn(worker: Worker, source: Readable, compression: 'gzip' | '
   });
   result.catch(() => undefined);
   try {
-    worker.postMessage({ type: 'start', compression, where, spanSize: options.spanSize ?? DEFAULT_SPAN_SIZE } satisfies ZtocThreadRequest);
+    worker.postMessage({ type: 'start', compression, where, spanSize: options.spanSize ?? DEFAULT_SPAN_SIZE, size: options.size } satisfies ZtocThreadRequest);
     let read = 0;
     for await (const chunk of source) {
       throwIfAborted(options.signal, where);

@@ -12,7 +12,7 @@ parentPort!.on('message', (message: ZtocThreadRequest) => {
   let reply: ZtocThreadReply | undefined;
   try {
     if (message.type === 'start') {
-      builder = new ZtocBuilder(message.compression, message.where, { spanSize: message.spanSize });
+      builder = new ZtocBuilder(message.compression, message.where, { spanSize: message.spanSize, size: message.size });
     } else if (message.type === 'chunk') {
       builder!.push(Buffer.from(message.data));
       reply = { type: 'ack' };
