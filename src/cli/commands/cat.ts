@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { Command } from 'commander';
 import { catFile } from '../../core/jobs/index.js';
 import { parseReference, type Platform } from '../../core/oci/index.js';
@@ -21,12 +22,13 @@ export function registerCat(program: Command): void {
     .action(async (input: string, path: string, options: CatOptions, command: Command) => {
       const ref = parseReference(input);
       await withStores(command, async (stores, signal) => {
-        const r = await catFile(await stores.open(ref), ref.digest ?? ref.tag, path, { signal, platform: options.platform });
-        process.stdout.write(r.bytes);
+        const r = await catFile(await stores.open(ref), ref.digest ?? ref.tag, path, async (chunk) => {
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        }, { signal, platform: options.platform });
         if (options.stats) {
           const spans = r.spans ? `, ${r.spans.length === 1 ? 'span' : 'spans'} ${r.spans.join(', ')}` : '';
           const size = r.layer.descriptor.size;
-          process.stderr.write(`/${r.path}: ${formatBytes(r.bytes.length)} from layer ${r.layer.index} (${formatBytes(size)}) via ${r.via}${spans}; fetched ${formatBytes(r.fetched)} (${r.fetched} bytes, ${((r.fetched / size) * 100).toFixed(2)}% of the layer)\n`);
+          process.stderr.write(`/${r.path}: ${formatBytes(r.length)} from layer ${r.layer.index} (${formatBytes(size)}) via ${r.via}${spans}; fetched ${formatBytes(r.fetched)} (${r.fetched} bytes, ${((r.fetched / size) * 100).toFixed(2)}% of the layer)\n`);
         }
       });
     });

@@ -6,7 +6,8 @@ import { ImageFiles } from '../lazy/index.js';
 import type { ImageStore, ManifestDocument, Platform } from '../oci/index.js';
 
 export interface CatResult {
-  bytes: Buffer;
+  /** Bytes written. */
+  length: number;
   /** The path read, after following symbolic links. */
   path: string;
   layer: LayerLaziness;
@@ -17,13 +18,14 @@ export interface CatResult {
   fetched: number;
 }
 
-export async function catFile(source: ImageStore, tagOrDigest: string | undefined, path: string, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<CatResult> {
+/** Writes the file's bytes to `write` as they come (awaiting each), so a file of any size streams. */
+export async function catFile(source: ImageStore, tagOrDigest: string | undefined, path: string, write: (chunk: Buffer) => Promise<void>, options: { platform?: Platform; signal?: AbortSignal } = {}): Promise<CatResult> {
   const meter = { bytes: 0 };
   const store = metered(source, meter);
   const { root, image } = await resolveImage(store, tagOrDigest, 'Cannot read a file of', options);
   const files = new ImageFiles(store, await laziness(store, image, { root, signal: options.signal }), store.name, { signal: options.signal });
-  const read = await files.read(path);
-  return { bytes: read.bytes, path: read.path, layer: read.layer, via: read.how, spans: read.spans, fetched: meter.bytes };
+  const copied = await files.copy(path, write);
+  return { length: copied.length, path: copied.path, layer: copied.layer, via: copied.how, spans: copied.spans, fetched: meter.bytes };
 }
 
 /** The store, counting the bytes of every manifest, blob and range read through it. */

@@ -6,7 +6,7 @@ import { LazyImageError, throwIfAborted } from '../errors.js';
 import type { ImageLaziness, LayerLaziness } from '../image/index.js';
 import type { CallOptions, ImageStore } from '../oci/index.js';
 import { followLinks } from '../tar/index.js';
-import type { LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
+import type { LayerCopy, LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
 import { openLayerFiles } from './open.js';
 
 const WHITEOUT = '.wh.';
@@ -28,6 +28,12 @@ export interface ImageRead extends LayerRead {
   how: LayerFiles['via'];
 }
 
+export interface ImageCopy extends LayerCopy {
+  path: string;
+  layer: LayerLaziness;
+  how: LayerFiles['via'];
+}
+
 export class ImageFiles {
   private readonly opened = new Map<number, Promise<LayerFiles>>();
   /** Bytes fetched to open layers (TOCs, zTOCs, whole layers). */
@@ -37,11 +43,24 @@ export class ImageFiles {
 
   /** A regular file's bytes (or a range), after links; only what holds them is fetched. */
   async read(path: string, range?: ReadRange): Promise<ImageRead> {
-    const { path: resolved, entry: found } = await followLinks(path, (p) => this.lookup(p), this.where);
-    if (!found) throw new LazyImageError('NOT_FOUND', `${this.where} has no file /${resolved}${resolved !== path.replace(/^\/+/, '') ? ` (from ${path})` : ''}`, { ref: this.where });
-    // A hard link names a file of its own layer.
+    const { resolved, found } = await this.find(path);
     const read = await found.files.read(resolved, range, this.options);
     return { ...read, path: resolved, layer: found.layer, how: found.files.via };
+  }
+
+  /** A regular file's bytes, after links, handed to `write` as they come: of any size, never held whole. */
+  async copy(path: string, write: (chunk: Buffer) => Promise<void>): Promise<ImageCopy> {
+    const { resolved, found } = await this.find(path);
+    const copied = await found.files.copy(resolved, write, this.options);
+    return { ...copied, path: resolved, layer: found.layer, how: found.files.via };
+  }
+
+  /** The layer entry a path leads to, after links. */
+  private async find(path: string): Promise<{ resolved: string; found: Found }> {
+    const { path: resolved, entry: found } = await followLinks(path, (p) => this.lookup(p), this.where);
+    if (!found) throw new LazyImageError('NOT_FOUND', `${this.where} has no file /${resolved}${resolved !== path.replace(/^\/+/, '') ? ` (from ${path})` : ''}`, { ref: this.where });
+    // A hard link names a file of its own layer: the layer resolves it.
+    return { resolved, found };
   }
 
   /** What the container sees at a clean path: the topmost layer's entry, unless a layer above hides it. */

@@ -48,6 +48,12 @@ export interface LayerRead {
   spans?: number[];
 }
 
+/** What copying a file out of a layer did: a read whose bytes went to the caller as they came. */
+export interface LayerCopy extends Omit<LayerRead, 'bytes'> {
+  /** Bytes handed over. */
+  length: number;
+}
+
 /** What a whole verification of a lazy layer's data found: every chunk or span against its digest. */
 export interface ContentCheck {
   checked: number;
@@ -64,8 +70,13 @@ export interface LayerFiles {
   entry(path: string): LayerEntry | undefined;
   /** The entry a path leads to inside this layer: symbolic links in any component, then a hard link. */
   resolve(path: string): Promise<LayerEntry>;
-  /** A regular file's bytes (or a range of them), after resolving `path`; only what holds them is fetched. */
+  /**
+   * A regular file's bytes (or a range of them), after resolving `path`; only what holds them is
+   * fetched. Held in memory, so at most MAX_FILE_BYTES.
+   */
   read(path: string, range?: ReadRange, options?: CallOptions): Promise<LayerRead>;
+  /** A regular file's bytes, after resolving `path`, handed to `write` in order: never held whole, so of any size. */
+  copy(path: string, write: (chunk: Buffer) => Promise<void>, options?: CallOptions): Promise<LayerCopy>;
 }
 
 /** A layer a remote snapshotter mounts lazily: its files come from its index. */

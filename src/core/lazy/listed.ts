@@ -2,12 +2,15 @@
 // resolution inside the layer, and the checks before a file is read. The readers add how to list
 // the entries and how to fetch a file's bytes.
 import { LazyImageError } from '../errors.js';
+import { count } from '../format.js';
 import { MAX_FILE_BYTES } from '../limits.js';
 import type { CallOptions, Descriptor } from '../oci/index.js';
 import { cleanEntryName, followLinks } from '../tar/index.js';
-import type { LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
+import type { LayerCopy, LayerEntry, LayerFiles, LayerRead, ReadRange } from './layer.js';
 
 const IMPLIED_DIR_MODE = 0o755;
+/** What a copy reads at a time from a lazy layer: a few spans or chunks, not a whole file. */
+const COPY_PIECE = 32 * 1024 * 1024;
 
 export abstract class ListedLayer implements LayerFiles {
   abstract readonly via: LayerFiles['via'];
@@ -48,9 +51,7 @@ export abstract class ListedLayer implements LayerFiles {
   }
 
   async read(path: string, range?: ReadRange, options: CallOptions = {}): Promise<LayerRead> {
-    const entry = await this.resolve(path);
-    if (entry.type === 'dir') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a directory`, { ref: this.where });
-    if (entry.type !== 'reg') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a ${entry.type} device or fifo, not a file`, { ref: this.where });
+    const entry = await this.regularFile(path);
     const offset = range?.offset ?? 0;
     const length = range ? Math.min(range.length, Math.max(entry.size - offset, 0)) : entry.size;
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
@@ -58,6 +59,31 @@ export abstract class ListedLayer implements LayerFiles {
     }
     if (length > MAX_FILE_BYTES) throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is ${entry.size} bytes; reading more than ${MAX_FILE_BYTES} at once is refused`, { ref: this.where });
     return length === 0 ? { bytes: Buffer.alloc(0), fetched: 0, via: 'nothing: no data' } : this.readData(entry, { offset, length }, options);
+  }
+
+  async copy(path: string, write: (chunk: Buffer) => Promise<void>, options: CallOptions = {}): Promise<LayerCopy> {
+    const entry = await this.regularFile(path);
+    return entry.size === 0 ? { length: 0, fetched: 0, via: 'nothing: no data' } : this.copyData(entry, write, options);
+  }
+
+  private async regularFile(path: string): Promise<LayerEntry> {
+    const entry = await this.resolve(path);
+    if (entry.type === 'dir') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a directory`, { ref: this.where });
+    if (entry.type !== 'reg') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a ${entry.type} device or fifo, not a file`, { ref: this.where });
+    return entry;
+  }
+
+  /** A non-empty regular file's bytes to `write`: read a piece at a time, each piece through `readData`. */
+  protected async copyData(entry: LayerEntry, write: (chunk: Buffer) => Promise<void>, options: CallOptions): Promise<LayerCopy> {
+    const reads: LayerRead[] = [];
+    for (let offset = 0; offset < entry.size; offset += COPY_PIECE) {
+      const read = await this.readData(entry, { offset, length: Math.min(COPY_PIECE, entry.size - offset) }, options);
+      await write(read.bytes);
+      reads.push({ ...read, bytes: Buffer.alloc(0) });
+    }
+    const spans = [...new Set(reads.flatMap((r) => r.spans ?? []))];
+    const via = reads.length === 1 ? reads[0]!.via : `${count(reads.length, 'read')}: ${reads[0]!.via} … ${reads.at(-1)!.via}`;
+    return { length: entry.size, fetched: reads.reduce((n, r) => n + r.fetched, 0), via, spans: spans.length ? spans : undefined };
   }
 
   /** The bytes of a regular file in `range`, which lies inside it and is not empty. */

@@ -3,11 +3,12 @@
 // digest, and the bytes are the tar's.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { catFile, convertImage } from '../../../src/core/jobs/index.js';
+import { convertImage } from '../../../src/core/jobs/index.js';
 import { writeImage } from '../../../src/core/oci/index.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from './helpers.js';
 import { run } from '../helpers/proc.js';
+import { catBytes } from '../helpers/cat.js';
 
 /** A file's bytes in a tar, as Python's tarfile reads them. */
 async function fromTar(tar: Buffer, name: string): Promise<Buffer> {
@@ -23,13 +24,13 @@ describe('cat through eStargz chunks', () => {
     const store = await tempLayout('lazyimg-estargz-cat-');
     await writeImage(store, [{ tar }], { tag: 'v1' });
     await convertImage(store, 'v1', store, 'esgz', { chunkSize: 1024 * 1024 });
-    const small = await catFile(store, 'esgz', '/app/text');
+    const small = await catBytes(store, 'esgz', '/app/text');
     assert.equal(small.via, 'estargz');
     assert.ok(small.bytes.equals(await fromTar(tar, 'app/text')));
-    const big = await catFile(store, 'esgz', '/app/4mib-plus-1');
+    const big = await catBytes(store, 'esgz', '/app/4mib-plus-1');
     assert.ok(big.bytes.equals(await fromTar(tar, 'app/4mib-plus-1')), 'five 1 MiB chunks, put back together');
     assert.ok(small.fetched < big.fetched / 10, `${small.fetched} bytes for a small file, ${big.fetched} for 4 MiB`);
-    const link = await catFile(store, 'esgz', '/app/link-to-text');
+    const link = await catBytes(store, 'esgz', '/app/link-to-text');
     assert.ok(link.bytes.equals(small.bytes), 'a symbolic link is followed');
   });
 });

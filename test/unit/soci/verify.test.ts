@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { renderLazyReport } from '../../../src/extension/reports/lazyReport.js';
-import { buildSociIndexes, catFile, inspectImage, verifyImage } from '../../../src/core/jobs/index.js';
+import { buildSociIndexes, inspectImage, verifyImage } from '../../../src/core/jobs/index.js';
 import { openLazyLayer, type SociLayer } from '../../../src/core/lazy/index.js';
 import { cleanEntryName } from '../../../src/core/tar/index.js';
 import { FileTree } from '../../../src/extension/tree/FileTree.js';
@@ -17,6 +17,7 @@ import { INDEX_DIGEST_ANNOTATION, sociIndexManifest } from '../../../src/core/so
 import { decodeZtoc, encodeZtoc, type Ztoc } from '../../../src/core/soci/ztoc.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from '../estargz/helpers.js';
+import { catBytes } from '../helpers/cat.js';
 
 const SPAN = 1024 * 1024;
 
@@ -93,7 +94,7 @@ describe('SOCI images read back', () => {
 
   it('cat reads a file through its spans only, the same bytes as the tar', async () => {
     const file = smallFile();
-    const r = await catFile(store, 'soci', `/${file.name}`);
+    const r = await catBytes(store, 'soci', `/${file.name}`);
     assert.ok(r.bytes.equals(tar.subarray(file.uncompressedOffset, file.uncompressedOffset + file.uncompressedSize)));
     assert.equal(r.via, 'soci');
     assert.equal(r.spans!.length, 1);
@@ -121,7 +122,7 @@ describe('SOCI images read back', () => {
 
   it('a span digest that lies fails verify and the read, naming the span', async () => {
     const file = smallFile();
-    const { spans } = await catFile(store, 'soci', `/${file.name}`);
+    const { spans } = await catBytes(store, 'soci', `/${file.name}`);
     const id = spans![0]!;
     const spanDigests = [...ztoc.spanDigests];
     spanDigests[id] = `sha256:${'0'.repeat(64)}`;
@@ -129,14 +130,14 @@ describe('SOCI images read back', () => {
     const report = await verifyImage(store, 'lying');
     assert.equal(report.ok, false);
     assert.match(report.layers[0]!.soci!.problems.join('\n'), new RegExp(`span ${id} \\(bytes \\d+-\\d+\\) has digest sha256:[0-9a-f]{64}, but the zTOC says sha256:0{64}`));
-    await assert.rejects(catFile(store, 'lying', `/${file.name}`), new RegExp(`span ${id} .* has digest .* but the zTOC says sha256:0{64}`));
+    await assert.rejects(catBytes(store, 'lying', `/${file.name}`), new RegExp(`span ${id} .* has digest .* but the zTOC says sha256:0{64}`));
   });
 
   it('a zTOC whose checkpoint count disagrees with max_span_id is refused at "mount"', async () => {
     await withZtoc({ ...ztoc, maxSpanId: ztoc.maxSpanId + 1, spanDigests: [...ztoc.spanDigests, ztoc.spanDigests[0]!] }, 'miscounted');
     const report = await verifyImage(store, 'miscounted', { quick: true });
     assert.match(report.layers[0]!.soci!.problems.join('\n'), /the zTOC has \d+ checkpoints for max_span_id \d+/);
-    await assert.rejects(catFile(store, 'miscounted', '/data/f00001'), /checkpoints for max_span_id/);
+    await assert.rejects(catBytes(store, 'miscounted', '/data/f00001'), /checkpoints for max_span_id/);
   });
 
   it('names with .. are refused', async () => {
