@@ -2,6 +2,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { describeError } from '../core/errors.js';
+import { terminalText } from '../core/format.js';
 import { registerCat } from './commands/cat.js';
 import { registerConvert } from './commands/convert.js';
 import { registerCopy } from './commands/copy.js';
@@ -60,11 +61,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * One line without control characters: messages quote what servers sent (error bodies, bytes that
- * are not JSON), which must not move the cursor or restyle the user's terminal.
+ * One line fit for a terminal: messages quote what servers sent (error bodies, bytes that are not
+ * JSON) and names from images, which must not move the cursor or restyle the user's terminal.
  */
 function oneLine(text: string): string {
-  return text.trim().replace(/\s*[\r\n]\s*/g, ' ').replace(/\t/g, ' ').replace(/\p{Cc}/gu, '?');
+  return terminalText(text.trim().replace(/\s*[\r\n]\s*/g, ' ').replace(/\t/g, ' '));
 }
 
 /** Runs the CLI on this process's arguments and sets its exit code. */

@@ -17,3 +17,20 @@ export function formatBytes(n: number): string {
 export function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/**
+ * ANSI escape sequences: CSI (`ESC [` parameters, final byte), OSC (`ESC ]` up to BEL or ST) and
+ * the two-byte ones, in their 7-bit and C1 forms.
+ */
+const ESCAPE_SEQUENCES = /(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?|\x1b[@-Z\\-_]/g;
+/** What else moves the cursor or reorders what is shown: control characters, bidirectional overrides. */
+const UNSAFE_CHARACTERS = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Untrusted text (names and annotations from registries and layers, server messages) made fit
+ * for a terminal: escape sequences dropped, other control characters (line breaks included) shown
+ * as `?`, so it can neither restyle the terminal nor pass for other lines.
+ */
+export function terminalText(text: string): string {
+  return text.replace(ESCAPE_SEQUENCES, '').replace(UNSAFE_CHARACTERS, '?');
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { copyImage, destinationTarget } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
-import { formatBytes, printJson } from '../format.js';
+import { formatBytes, printJson, terminalLines } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
 interface CopyCommandOptions {
@@ -33,7 +33,7 @@ export function registerCopy(program: Command): void {
         const result = await copyImage(source, src.digest ?? src.tag, destination, tag, {
           signal, expectDigest, allPlatforms: options.allPlatforms, platform: options.platform, referrers: options.referrers,
         });
-        for (const w of result.warnings) process.stderr.write(`lazyimg: warning: ${w}\n`);
+        process.stderr.write(terminalLines(result.warnings.map((w) => `lazyimg: warning: ${w}`)));
         const summary = { source: formatReference(src), destination: formatReference(dst), ...result };
         if (options.json) {
           printJson(summary);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { inspectImage, type InspectResult } from '../../core/jobs/index.js';
 import { formatPlatform, formatReference, parseReference } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
-import { count, formatBytes, printJson } from '../format.js';
+import { count, formatBytes, printJson, terminalLines } from '../format.js';
 
 interface InspectOptions {
   json?: boolean;
@@ -48,5 +48,5 @@ function renderInspect(r: InspectResult): string {
     lines.push(`  ${count(m.layers.length, 'layer')}, ${formatBytes(total)} compressed`);
     for (const s of m.soci ?? []) lines.push(`  SOCI ${s.version} index ${s.index}: ${count(s.ztocs, 'zTOC')}`);
   }
-  return `${lines.join('\n')}\n`;
+  return terminalLines(lines);
 }

@@ -8,7 +8,7 @@ import { describeLaziness, imageLaziness } from '../../core/image/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
 import { collect } from '../options.js';
-import { printJson } from '../format.js';
+import { printJson, terminalLines } from '../format.js';
 
 interface LintOptions {
   json?: boolean;
@@ -43,7 +43,7 @@ export function registerLint(program: Command): void {
         const image = await withStores(command, async (stores, signal) => imageLaziness(await stores.open(ref), ref.digest ?? ref.tag, { signal }));
         mapping = mapLayers(model, image);
         if (!options.disable?.includes('lazy')) findings.push(...smallLayerFindings(model, mapping));
-        if (mapping.problem) process.stderr.write(`lazyimg: layer report for ${formatReference(ref)}: ${mapping.problem}\n`);
+        if (mapping.problem) process.stderr.write(terminalLines([`lazyimg: layer report for ${formatReference(ref)}: ${mapping.problem}`]));
       }
       if (options.json) {
         printJson({ findings, layers: mapping?.layers.map((l) => ({ line: l.instruction.range.start.line + 1, keyword: l.instruction.keyword, ...l.layer })) ?? null });
@@ -54,10 +54,10 @@ export function registerLint(program: Command): void {
 }
 
 function render(path: string, findings: Finding[], mapping: LayerMapping | undefined): string {
-  const lines = findings.map((f) => `${path}:${f.range.start.line + 1}: ${f.severity} ${f.ruleId}: ${f.message}${f.fix ? `\n    fix: ${f.fix.title}` : ''}`);
+  const lines = findings.flatMap((f) => [`${path}:${f.range.start.line + 1}: ${f.severity} ${f.ruleId}: ${f.message}`, ...(f.fix ? [`    fix: ${f.fix.title}`] : [])]);
   if (!findings.length) lines.push(`${path}: no suggestions`);
   for (const { instruction, layer } of mapping?.layers ?? []) {
     lines.push(`${path}:${instruction.range.start.line + 1}: layer ${formatBytes(layer.descriptor.size)}, ${describeLaziness(layer)}`);
   }
-  return `${lines.join('\n')}\n`;
+  return terminalLines(lines);
 }

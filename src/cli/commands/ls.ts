@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { listNames } from '../../core/jobs/index.js';
 import { parseRegistryTarget } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
+import { terminalLines } from '../format.js';
 import { parsePositiveInt } from '../options.js';
 
 interface LsOptions {
@@ -30,7 +31,7 @@ export function registerLs(program: Command): void {
         for await (const page of pages) {
           // Human output streams page by page; JSON needs the whole list.
           if (options.json) names.push(...page.names);
-          else process.stdout.write(page.names.map((n) => `${n}\n`).join(''));
+          else process.stdout.write(terminalLines(page.names));
         }
         if (options.json) process.stdout.write(`${JSON.stringify(names)}\n`);
       });

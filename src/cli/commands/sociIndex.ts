@@ -3,7 +3,7 @@ import { LazyImageError } from '../../core/errors.js';
 import { buildSociIndexes, sociDestination } from '../../core/jobs/index.js';
 import { formatPlatform, formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
-import { formatBytes, printJson } from '../format.js';
+import { formatBytes, printJson, terminalLines } from '../format.js';
 import { parseNonNegativeInt, parsePlatformOption, parsePositiveInt } from '../options.js';
 
 interface IndexCommandOptions {
@@ -50,7 +50,7 @@ export function registerIndex(program: Command): void {
         const how = version === 'v1' ? 'v1 indexes attached as referrers of' : 'a SOCI-enabled image (v2) at';
         process.stdout.write(`Indexed ${formatReference(src)} for SOCI in ${seconds} s: ${how} ${formatReference(dst)}\n  ${result.image.digest}\n`);
         for (const ix of result.indexes) {
-          process.stdout.write(`  ${formatPlatform(ix.platform)}: SOCI index ${ix.index.digest}\n`);
+          process.stdout.write(terminalLines([`  ${formatPlatform(ix.platform)}: SOCI index ${ix.index.digest}`]));
           for (const l of ix.layers) {
             const what = l.ztoc ? `zTOC ${l.ztoc.digest.slice(7, 19)} ${formatBytes(l.ztoc.size)}, ${l.ztoc.spans} spans, ${l.ztoc.files} entries` : `no zTOC: ${l.skipped}`;
             process.stdout.write(`    ${l.digest.slice(7, 19)} ${formatBytes(l.size).padStart(9)}  ${what}\n`);

@@ -3,7 +3,7 @@ import { readLayerToc, type LayerToc } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import type { TocEntry } from '../../core/estargz/index.js';
 import { withStores } from '../context.js';
-import { count, formatBytes, printJson } from '../format.js';
+import { count, formatBytes, printJson, terminalLines } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
 interface TocOptions {
@@ -75,5 +75,5 @@ function renderToc(reference: string, r: LayerToc): string {
     const target = e.linkName ? ` -> ${e.linkName}` : '';
     lines.push(`${e.type.padEnd(8)} ${mode} ${`${e.uid ?? 0}:${e.gid ?? 0}`.padEnd(11)} ${size.padStart(10)} ${chunks.padEnd(10)} ${e.name}${target}`);
   }
-  return `${lines.join('\n')}\n`;
+  return terminalLines(lines);
 }

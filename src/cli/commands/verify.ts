@@ -3,7 +3,7 @@ import { LazyImageError } from '../../core/errors.js';
 import { verifyImage, verifyProblemLines, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
-import { count, formatBytes, printJson } from '../format.js';
+import { count, formatBytes, printJson, terminalLines } from '../format.js';
 
 export function registerVerify(program: Command): void {
   program
@@ -40,7 +40,7 @@ function renderReport(reference: string, report: VerifyReport, quick: boolean): 
     ...report.soci.flatMap((s) => s.problems.map((p) => `      problem: ${p}`)),
     ...report.layers.flatMap(renderLayer),
   ];
-  return `${lines.join('\n')}\n`;
+  return terminalLines(lines);
 }
 
 function renderLayer(l: LayerReport): string[] {

@@ -3,7 +3,7 @@ import { readLayerZtoc, type LayerZtoc } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import { goEscape, ztocInfo, type ZtocInfo } from '../../core/soci/index.js';
 import { withStores } from '../context.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, terminalLines } from '../format.js';
 import { parsePlatformOption } from '../options.js';
 
 interface ZtocOptions {
@@ -47,5 +47,5 @@ function render(reference: string, r: LayerZtoc, info: ZtocInfo): string {
     const spans = f.start_span === f.end_span ? `span ${f.start_span}` : `spans ${f.start_span}-${f.end_span}`;
     lines.push(`${f.type.padEnd(8)} ${(f.type === 'reg' ? formatBytes(f.size) : '').padStart(10)}  ${spans.padEnd(14)} ${f.filename}`);
   }
-  return `${lines.join('\n')}\n`;
+  return terminalLines(lines);
 }
