@@ -66,10 +66,12 @@ export async function verifyChunks(blob: BlobAccess, layout: TocLayout, where: s
   let i = 0;
   while (i < members.length) {
     throwIfAborted(options.signal, where);
-    const refused = memberProblem(members[i]!);
+    const member = members[i]!;
+    const refused = memberProblem(member);
     if (refused) {
-      problems.push(`${memberAt(members[i]!)} ${refused}`);
-      options.onProgress?.(members[i++]!.end, layout.tocOffset);
+      problems.push(`${memberAt(member)} ${refused}`);
+      options.onProgress?.(member.end, layout.tocOffset);
+      i++;
       continue;
     }
     // Take consecutive members until the span is big enough (always at least one).
