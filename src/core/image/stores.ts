@@ -1,6 +1,6 @@
 // The one way to the images a reference names: a registry repository or an OCI layout, opened as
 // an ImageStore, and a registry's repositories. One registry client (and its token cache) per
-// host, one layout store per folder (its index.json updates are serialized in that object).
+// host, one layout store per folder.
 import { resolve } from 'node:path';
 import { LazyImageError } from '../errors.js';
 import { OciLayoutStore, formatReference, type ImageReference, type ImageStore, type NamePage, type PageOptions } from '../oci/index.js';
@@ -12,7 +12,10 @@ export class Stores {
 
   constructor(private readonly registryOptions: RegistryOptions = {}) {}
 
-  /** The store for a reference; `create` makes a missing OCI layout (for a copy's destination). */
+  /**
+   * The store for a reference; `create` opens an OCI layout to write (a job's destination): it
+   * makes one in a new or empty folder, and refuses a folder that holds anything else.
+   */
   async open(ref: ImageReference, options: { create?: boolean } = {}): Promise<ImageStore> {
     if (ref.kind === 'registry') return new RegistryStore(this.client(ref.registry), ref.repository);
     const key = resolve(ref.path);

@@ -1,9 +1,8 @@
 // An OCI image layout directory (image-spec `image-layout.md`) as an ImageStore.
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { copyFile, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FormatError, LazyImageError, throwIfAborted } from '../errors.js';
@@ -11,16 +10,23 @@ import { type Digest, VerifyingStream, parseDigest, sha256, verifyBytes } from '
 import { MAX_MANIFEST_BYTES } from '../limits.js';
 import { parseManifest } from './manifest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from './mediaTypes.js';
+import { OWN_PREFIX, sweepLeftovers, tempPath } from './leftovers.js';
+import { withFileLock } from './lock.js';
 import { checkRange } from './range.js';
+import { syncDir, syncFile, writeNewFile } from './sync.js';
 import type { AdoptBlobOptions, CallOptions, ImageStore, NamePage, PageOptions, PutBlobOptions, PutBlobResult } from './store.js';
 import { ANNOTATION_REF_NAME, type Descriptor, type ImageIndex, type ManifestDocument } from './types.js';
 
 const LAYOUT_FILE = 'oci-layout';
 const LAYOUT_VERSION = '1.0.0';
-const TEMP_PREFIX = '.lazyimg-tmp-';
+/** Taken by every writer of index.json, in this process or another. */
+export const LAYOUT_LOCK = `${OWN_PREFIX}index.lock`;
 
 export interface OpenLayoutOptions {
-  /** Create the directory and its `oci-layout` and `index.json` if they do not exist. */
+  /**
+   * Open to write: make a layout in a new or empty folder (never in a folder holding anything
+   * else), and sweep the temporary files of writers that crashed.
+   */
   create?: boolean;
 }
 
@@ -29,8 +35,6 @@ const READ_CHUNK = 1024 * 1024;
 export class OciLayoutStore implements ImageStore {
   readonly kind = 'oci-layout' as const;
   readonly name: string;
-  /** Serializes index.json updates made through this object. */
-  private indexUpdate: Promise<unknown> = Promise.resolve();
 
   private constructor(readonly dir: string) {
     this.name = `oci:${dir}`;
@@ -47,17 +51,30 @@ export class OciLayoutStore implements ImageStore {
    * a store kept for later use calls this again each time it is handed out.
    */
   async check(options: OpenLayoutOptions = {}): Promise<void> {
-    let marker: string;
-    try {
-      marker = await readFile(join(this.dir, LAYOUT_FILE), 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(`Cannot open OCI layout ${this.name}`, e, this.name);
+    const marker = await this.readMarker();
+    if (marker === undefined) {
       if (!options.create) {
         throw new LazyImageError('NOT_FOUND', `Cannot open OCI layout ${this.name}: no ${LAYOUT_FILE} file in ${this.dir}`, { ref: this.name });
       }
-      await this.initialize();
+      await this.create();
       return;
     }
+    this.checkVersion(marker);
+    if (options.create) await sweepLeftovers(this.dir, LAYOUT_LOCK).catch((e: unknown) => {
+      throw ioError(`Cannot clean up ${this.name}`, e, this.name);
+    });
+  }
+
+  private async readMarker(): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.dir, LAYOUT_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError(`Cannot open OCI layout ${this.name}`, e, this.name);
+    }
+  }
+
+  private checkVersion(marker: string): void {
     let version: unknown;
     try {
       version = (JSON.parse(marker) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
@@ -72,14 +89,35 @@ export class OciLayoutStore implements ImageStore {
     }
   }
 
-  private async initialize(): Promise<void> {
+  /**
+   * Makes the layout, under the lock: writers that start together into a new folder must not
+   * take each other's first files for a folder that holds something else.
+   */
+  private async create(): Promise<void> {
     try {
-      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
-      await this.writeAtomic('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] })));
-      await this.writeAtomic(LAYOUT_FILE, Buffer.from(JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })));
+      await mkdir(this.dir, { recursive: true });
     } catch (e) {
       throw ioError(`Cannot create OCI layout ${this.name}`, e, this.name);
     }
+    await this.locked(async () => {
+      const marker = await this.readMarker();
+      if (marker !== undefined) return this.checkVersion(marker);
+      const entries = await readdir(this.dir).catch((e: unknown) => {
+        throw ioError(`Cannot create OCI layout ${this.name}`, e, this.name);
+      });
+      if (entries.some((n) => !n.startsWith(OWN_PREFIX))) {
+        throw new LazyImageError('INVALID_ARGUMENT', `Cannot create OCI layout ${this.name}: ${this.dir} is not empty and has no ${LAYOUT_FILE} file, so it is not an image layout; name a new or empty folder, or a layout`, { ref: this.name });
+      }
+      try {
+        await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+        await syncDir(join(this.dir, 'blobs'));
+        await this.writeAtomic('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] })));
+        // Last: its presence says the layout is whole.
+        await this.writeAtomic(LAYOUT_FILE, Buffer.from(JSON.stringify({ imageLayoutVersion: LAYOUT_VERSION })));
+      } catch (e) {
+        throw ioError(`Cannot create OCI layout ${this.name}`, e, this.name);
+      }
+    });
   }
 
   /** The layout's `index.json`, validated. */
@@ -134,7 +172,7 @@ export class OciLayoutStore implements ImageStore {
     return doc;
   }
 
-  async putManifest(bytes: Buffer, mediaType: string, tag?: string): Promise<Descriptor> {
+  async putManifest(bytes: Buffer, mediaType: string, tag?: string, options: CallOptions = {}): Promise<Descriptor> {
     const descriptor: Descriptor = { mediaType, digest: sha256(bytes), size: bytes.length };
     parseManifest(bytes, mediaType, `manifest for ${this.name}`);
     const path = this.blobPath(descriptor.digest);
@@ -145,17 +183,17 @@ export class OciLayoutStore implements ImageStore {
       }
       const others = index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag);
       return { ...index, manifests: [...others, { ...descriptor, annotations: { [ANNOTATION_REF_NAME]: tag } }] };
-    });
+    }, options);
     return descriptor;
   }
 
   /** Drops the tag from index.json; the blobs stay (a layout has no garbage collector). */
-  async deleteTag(tag: string): Promise<void> {
+  async deleteTag(tag: string, options: CallOptions = {}): Promise<void> {
     await this.updateIndex((index) => {
       const kept = index.manifests.filter((m) => m.annotations?.[ANNOTATION_REF_NAME] !== tag);
       if (kept.length === index.manifests.length) throw new LazyImageError('NOT_FOUND', `Cannot delete ${this.name}:${tag}: no such tag`, { ref: `${this.name}:${tag}` });
       return { ...index, manifests: kept };
-    });
+    }, options);
   }
 
   async getBlob(descriptor: Descriptor, options: CallOptions = {}): Promise<Readable> {
@@ -205,7 +243,7 @@ export class OciLayoutStore implements ImageStore {
   async putBlob(descriptor: Descriptor, openSource: () => Promise<Readable>, options: PutBlobOptions = {}): Promise<PutBlobResult> {
     if (await this.hasBlob(descriptor)) return 'existed';
     throwIfAborted(options.signal, this.name);
-    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const temp = tempPath(this.dir);
     const where = `Cannot write blob ${descriptor.digest} to ${this.name}`;
     let out: WriteStream | undefined;
     try {
@@ -218,8 +256,7 @@ export class OciLayoutStore implements ImageStore {
       }
       out = createWriteStream(temp, { flags: 'wx' });
       await pipeline(source, verify, out, options.signal ? { signal: options.signal } : {});
-      await mkdir(join(this.dir, 'blobs', parseDigest(descriptor.digest).algorithm), { recursive: true });
-      await rename(temp, this.blobPath(descriptor.digest));
+      await this.publishBlob(temp, descriptor.digest);
       return 'uploaded';
     } catch (e) {
       // A stream destroyed while still opening creates the file after the failure: wait for it.
@@ -237,8 +274,7 @@ export class OciLayoutStore implements ImageStore {
     throwIfAborted(options.signal, this.name);
     const size = (await stat(file)).size;
     if (size !== descriptor.size) throw new LazyImageError('DIGEST_MISMATCH', `Cannot store ${file} as ${descriptor.digest} in ${this.name}: it has ${size} bytes, not ${descriptor.size}`, { ref: this.name });
-    await mkdir(join(this.dir, 'blobs', parseDigest(descriptor.digest).algorithm), { recursive: true });
-    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const temp = tempPath(this.dir);
     try {
       // A rename when the file may go and is on the same file system, else one kernel copy.
       if (options.keep) await copyFile(file, temp);
@@ -249,7 +285,7 @@ export class OciLayoutStore implements ImageStore {
         });
       }
       await options.verified;
-      await rename(temp, this.blobPath(descriptor.digest));
+      await this.publishBlob(temp, descriptor.digest);
       return 'uploaded';
     } catch (e) {
       await rm(temp, { force: true });
@@ -315,22 +351,36 @@ export class OciLayoutStore implements ImageStore {
     return join(this.dir, this.relativeBlobPath(digest));
   }
 
-  private updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
-    const run = this.indexUpdate.then(async () => {
-      const next = change(await this.readIndex());
-      await this.writeAtomic('index.json', Buffer.from(JSON.stringify(next)));
-    });
-    this.indexUpdate = run.catch(() => undefined);
-    return run;
+  /** Moves a complete blob file into place, flushed first, so a crash leaves it whole or absent. */
+  private async publishBlob(temp: string, digest: Digest): Promise<void> {
+    const path = this.blobPath(digest);
+    await syncFile(temp);
+    await mkdir(dirname(path), { recursive: true });
+    await rename(temp, path);
+    await syncDir(dirname(path));
   }
 
-  /** Writes a file so readers see the old or the new content, never a part. */
+  /** Reads index.json, changes it and writes it back, holding the lock against other writers. */
+  private updateIndex(change: (index: ImageIndex) => ImageIndex, options: CallOptions = {}): Promise<void> {
+    return this.locked(async () => {
+      const next = change(await this.readIndex());
+      await this.writeAtomic('index.json', Buffer.from(JSON.stringify(next)));
+    }, options);
+  }
+
+  private locked<T>(work: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+    return withFileLock(join(this.dir, LAYOUT_LOCK), work, { what: `index.json of ${this.name}`, signal: options.signal });
+  }
+
+  /** Writes a file so readers see the old or the new content, never a part, even after a crash. */
   private async writeAtomic(relative: string, data: Buffer): Promise<void> {
-    const temp = join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const temp = tempPath(this.dir);
+    const path = join(this.dir, relative);
     try {
-      await writeFile(temp, data, { flag: 'wx' });
-      await mkdir(join(this.dir, relative, '..'), { recursive: true });
-      await rename(temp, join(this.dir, relative));
+      await writeNewFile(temp, data);
+      await mkdir(dirname(path), { recursive: true });
+      await rename(temp, path);
+      await syncDir(dirname(path));
     } catch (e) {
       await rm(temp, { force: true });
       throw ioError(`Cannot write ${relative} in ${this.name}`, e, this.name);
