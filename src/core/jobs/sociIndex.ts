@@ -257,7 +257,22 @@ class Indexer {
     const indexed = this.threads.build(indexing, compression, where, threadOptions);
     // A failed index stops the read, so the store's copy fails too instead of waiting for bytes.
     indexed.catch((e: Error) => blob.destroy(e));
-    const built = await afterAll(indexed, this.destination.putBlob(layer, async () => stored, call));
+    let handed = false;
+    const open = async (): Promise<Readable> => {
+      if (handed) return this.source.getBlob(layer, call); // a retried upload reads the layer again
+      handed = true;
+      return stored;
+    };
+    const put = this.destination.putBlob(layer, open, call).then((outcome) => {
+      // The store may not have read it all, or at all: the blob appeared since hasBlob (another
+      // writer put it), or a retry read it afresh. Unread, it would hold up the index forever.
+      stored.destroy();
+      return outcome;
+    }, (e: Error) => {
+      blob.destroy(e);
+      throw e;
+    });
+    const built = await afterAll(indexed, put);
     return this.stored(layer, built, base, report);
   }
 

@@ -77,6 +77,30 @@ describe('SOCI index job between layouts', () => {
     assert.deepEqual(seen1.layers.map((l) => l.soci?.version), ['v1', 'v1']);
   });
 
+  it('finishes when the destination gets a layer from another writer between hasBlob and putBlob', async () => {
+    const store = await tempLayout('lazyimg-soci-job-dst-');
+    destinations.push(store);
+    // As a registry, or a layout read through one: no file to adopt, so the layer is read once
+    // for the index and for the store. Each layer arrives "from another writer" as it is asked for.
+    const racing = new Proxy(store, {
+      get(target, key) {
+        if (key === 'adoptBlobFile') return undefined;
+        if (key === 'hasBlob') {
+          return async (d: Descriptor) => {
+            const had = await target.hasBlob(d);
+            await target.putBlob(d, () => source.getBlob(d));
+            return had;
+          };
+        }
+        const value = Reflect.get(target, key) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const result = await within(20_000, buildSociIndexes(source, 'src', racing, 'soci', { spanSize: 256 * 1024, minLayerSize: 0 }));
+    assert.equal(result.indexes[0]!.layers.filter((l) => l.ztoc).length, 2);
+    for (const layer of layers) assert.equal(await store.hasBlob(layer), true);
+  });
+
   it('writes v2 beside the source as <tag>-soci and v1 onto the source, and refuses a v2 destination by digest', () => {
     const src = parseReference('oci:/x/app:v1');
     assert.equal(formatReference(sociDestination(src, undefined, 'v2')), 'oci:/x/app:v1-soci');
@@ -87,3 +111,16 @@ describe('SOCI index job between layouts', () => {
     assert.throws(() => sociDestination(parseReference(`oci:/x/app@${digest}`), undefined, 'v2'), { code: 'INVALID_ARGUMENT', message: /it has no tag, so give one/ });
   });
 });
+
+/** `work`, or a failure if it has not settled after `ms`: a stalled stream never settles. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still running after ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
