@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { LazyImageError } from '../../src/core/errors.js';
-import { OciLayoutStore } from '../../src/core/oci/layout.js';
+import { verifyImage } from '../../src/core/jobs/verify.js';
+import { LAYOUT_LOCK, OciLayoutStore } from '../../src/core/oci/layout.js';
+import { currentOwner, ownerTag } from '../../src/core/oci/owner.js';
 import type { NamePage } from '../../src/core/oci/store.js';
 import { MediaType } from '../../src/core/oci/mediaTypes.js';
 import { ANNOTATION_REF_NAME, type Descriptor } from '../../src/core/oci/types.js';
@@ -384,4 +388,95 @@ describe('OciLayoutStore with skopeo', () => {
     assert.deepEqual((await back.getManifest(image.manifest.digest)).bytes, image.manifestBytes);
     assert.deepEqual(await readAll(await back.getBlob(image.layer)), await readAll(await store.getBlob(image.layer)));
   });
+});
+
+describe('OciLayoutStore beside other writers', () => {
+  it('keeps every tag that two stores of one folder write at once', async () => {
+    const first = await newStore();
+    const second = await OciLayoutStore.open(first.dir, { create: true });
+    const config = configBlob();
+    const tags = Array.from({ length: 16 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    await Promise.all(tags.map((tag, i) => (i % 2 ? first : second).putManifest(manifestBytes({ config: config.descriptor, layers: [], annotations: { tag } }), MediaType.OciManifest, tag)));
+    const pages: string[][] = [];
+    for await (const page of first.listTags()) pages.push(page.names);
+    assert.deepEqual(pages.flat(), tags);
+    assert.deepEqual((await readdir(first.dir)).sort(), ['blobs', 'index.json', 'oci-layout']);
+  });
+
+  it('makes a layout in an empty folder, and refuses a folder that holds other files but no oci-layout', async () => {
+    const empty = await tempDir();
+    assert.deepEqual((await (await OciLayoutStore.open(empty, { create: true })).readIndex()).manifests, []);
+    const other = await tempDir();
+    await writeFile(join(other, 'notes.txt'), 'not an image');
+    await assertRejectsCode(OciLayoutStore.open(other, { create: true }), { code: 'INVALID_ARGUMENT', includes: [other, 'not empty', 'oci-layout'] });
+    assert.deepEqual(await readdir(other), ['notes.txt'], 'nothing written');
+  });
+
+  it('says no to a blob file of the wrong size, and stores the blob over it', async () => {
+    const store = await newStore();
+    const b = blob('the whole content\n');
+    await writeFile(blobPath(store, b.descriptor), 'the whole');
+    assert.equal(await store.hasBlob(b.descriptor), false);
+    assert.equal(await store.putBlob(b.descriptor, async () => streamOf(b.bytes)), 'uploaded');
+    assert.deepEqual(await readFile(blobPath(store, b.descriptor)), b.bytes);
+  });
+
+  it('sweeps the temporary files of dead writers when opened to write, never those of a live one', async () => {
+    const store = await newStore();
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    const dead = { ...currentOwner(), pid: child.pid! };
+    const hours = (n: number): Date => new Date(Date.now() - n * 3600_000);
+    const files = [
+      { name: `.lazyimg-tmp-${ownerTag(dead)}-00ff`, swept: true },
+      { name: `.lazyimg-tmp-${ownerTag()}-00ff`, mtime: hours(48), swept: false }, // alive, however old
+      { name: `.lazyimg-tmp-ffffffff-1-2-00ff`, swept: false }, // another host: cannot tell yet
+      { name: `.lazyimg-tmp-ffffffff-1-2-11ff`, mtime: hours(7), swept: true },
+      { name: '.lazyimg-tmp-0123456789abcdef', swept: false }, // no owner in the name
+      { name: '.lazyimg-tmp-fedcba9876543210', mtime: hours(7), swept: true },
+      { name: `${LAYOUT_LOCK}.broken-0123`, mtime: hours(2), swept: true },
+    ];
+    for (const f of files) {
+      await writeFile(join(store.dir, f.name), 'partial');
+      if (f.mtime) await utimes(join(store.dir, f.name), f.mtime, f.mtime);
+    }
+    // A writer of this process is halfway through a blob meanwhile.
+    const b = blob(Buffer.alloc(256 * 1024, 7));
+    const source = new PassThrough();
+    const writing = store.putBlob(b.descriptor, async () => source);
+    source.write(b.bytes.subarray(0, 1000));
+    while (!(await readdir(store.dir)).some((n) => n.startsWith(`.lazyimg-tmp-${ownerTag()}-`) && !n.endsWith('-00ff'))) await new Promise((r) => setTimeout(r, 5));
+
+    await OciLayoutStore.open(store.dir, { create: true });
+    const left = await readdir(store.dir);
+    for (const f of files) assert.equal(left.includes(f.name), !f.swept, f.name);
+    source.end(b.bytes.subarray(1000));
+    assert.equal(await writing, 'uploaded');
+    assert.deepEqual(await readAll(await store.getBlob(b.descriptor)), b.bytes);
+  });
+});
+
+describe('verify on a layout', () => {
+  const parts: Array<{ name: string; pick: (image: Awaited<ReturnType<typeof storeImage>>) => Descriptor }> = [
+    { name: 'layer', pick: (image) => image.layer },
+    { name: 'config', pick: (image) => image.config },
+    { name: 'manifest', pick: (image) => image.manifest },
+  ];
+  for (const c of parts) {
+    it(`names a ${c.name} blob changed on disk to other bytes of the same size, and the layout`, async () => {
+      const store = await newStore();
+      const image = await storeImage(store, { tag: 'v1' });
+      const bad = c.pick(image);
+      const bytes = await readFile(blobPath(store, bad));
+      bytes[bytes.length - 2]! ^= 0x01;
+      await writeFile(blobPath(store, bad), bytes);
+      assert.equal(await store.hasBlob(bad), true, 'the size alone does not tell');
+      const report = await verifyImage(store, 'v1');
+      assert.equal(report.ok, false);
+      const problem = report.problems.find((p) => p.digest === bad.digest);
+      assert.ok(problem, JSON.stringify(report.problems));
+      assert.equal(problem.code, 'DIGEST_MISMATCH');
+      assert.ok(problem.message.includes(bad.digest) && problem.message.includes(store.dir), problem.message);
+    });
+  }
 });

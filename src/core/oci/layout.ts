@@ -57,9 +57,9 @@ export class OciLayoutStore implements ImageStore {
         throw new LazyImageError('NOT_FOUND', `Cannot open OCI layout ${this.name}: no ${LAYOUT_FILE} file in ${this.dir}`, { ref: this.name });
       }
       await this.create();
-      return;
+    } else {
+      this.checkVersion(marker);
     }
-    this.checkVersion(marker);
     if (options.create) await sweepLeftovers(this.dir, LAYOUT_LOCK).catch((e: unknown) => {
       throw ioError(`Cannot clean up ${this.name}`, e, this.name);
     });
