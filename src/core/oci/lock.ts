@@ -3,7 +3,7 @@
 // died (see owner.ts) is stale and gets removed. Holders keep it for milliseconds (read, write
 // and flush one small file), so waiters poll with backoff.
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { open, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { currentOwner, liveness, type Owner } from './owner.js';
@@ -52,21 +52,20 @@ export async function withFileLock<T>(path: string, work: () => Promise<T>, opti
 }
 
 async function acquire(path: string, options: LockOptions): Promise<Stamp> {
-  const stamp: Stamp = { ...currentOwner(), nonce: randomBytes(8).toString('hex'), since: new Date().toISOString() };
+  const stamp: Stamp = { ...currentOwner(), nonce: randomBytes(8).toString('hex'), since: '' };
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   let delay = 2;
   for (;;) {
     throwIfAborted(options.signal, options.what);
+    let holder: Holder | undefined;
     try {
+      stamp.since = new Date().toISOString();
       if (await create(path, stamp)) return stamp;
+      holder = await readHolder(path);
+      if (!holder) continue; // released meanwhile
+      if (isStale(holder) && (await breakLock(path, holder))) continue;
     } catch (e) {
       throw lockError(`Cannot take the lock ${path}`, e, options);
-    }
-    const holder = await readHolder(path);
-    if (!holder) continue; // released meanwhile
-    if (isStale(holder)) {
-      await breakLock(path, holder);
-      continue;
     }
     if (Date.now() >= deadline) throw timeoutError(path, holder, options);
     // Jitter keeps waiters that started together from polling together.
@@ -102,12 +101,19 @@ async function release(path: string, stamp: Stamp): Promise<void> {
 }
 
 async function readHolder(path: string): Promise<Holder | undefined> {
+  let handle;
   try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { stamp: parseStamp(text), ino: info.ino, mtimeMs: info.mtimeMs };
+    handle = await open(path, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
+  }
+  // Name and inode from one open file: the path may be another lock by the second look.
+  try {
+    const info = await handle.stat();
+    return { stamp: parseStamp(await handle.readFile('utf8')), ino: info.ino, mtimeMs: info.mtimeMs };
+  } finally {
+    await handle.close();
   }
 }
 
@@ -129,13 +135,14 @@ function isStale(holder: Holder): boolean {
 }
 
 /**
- * Removes a stale lock, once. Two waiters may both find it stale; if both removed "the lock",
- * the second could remove a new one a third process has just taken. So the waiters first elect
- * one remover per stale holding with an O_EXCL marker named after it, and the elected one checks
- * again that the file is still that holding before removing it. Once it has looked, that holding
- * is gone for good, so a waiter elected after it finds nothing to remove: the marker can go.
+ * Removes a stale lock, once; false if another waiter is at it. Two waiters may both find it
+ * stale; if both removed "the lock", the second could remove a new one a third process has just
+ * taken. So the waiters first elect one remover per stale holding with an O_EXCL marker named
+ * after it, and the elected one checks again that the file is still that holding before removing
+ * it. Once it has looked, that holding is gone for good, so a waiter elected after it finds
+ * nothing to remove: the marker can go.
  */
-async function breakLock(path: string, stale: Holder): Promise<void> {
+async function breakLock(path: string, stale: Holder): Promise<boolean> {
   const id = stale.stamp?.nonce ?? `i${stale.ino}-${Math.trunc(stale.mtimeMs)}`;
   const marker = `${path}${BREAK_MARKER}${id}`;
   try {
@@ -145,7 +152,7 @@ async function breakLock(path: string, stale: Holder): Promise<void> {
     // Another waiter removes it; one that died at it left its marker behind: let the next try again.
     const info = await stat(marker).catch(() => undefined);
     if (info && Date.now() - info.mtimeMs > BREAKER_STALE_MS) await rm(marker, { force: true });
-    return;
+    return false;
   }
   try {
     const now = await readHolder(path);
@@ -153,6 +160,7 @@ async function breakLock(path: string, stale: Holder): Promise<void> {
   } finally {
     await rm(marker, { force: true });
   }
+  return true;
 }
 
 function timeoutError(path: string, holder: Holder, options: LockOptions): LazyImageError {

@@ -4,8 +4,9 @@ import { open } from 'node:fs/promises';
 
 /** Flushes a file's bytes (written by someone else, or through a stream that has closed). */
 export async function syncFile(path: string): Promise<void> {
-  // Read-write: Windows flushes only handles that may write.
-  const handle = await open(path, 'r+');
+  // Read-only where that is enough: a file copied from a read-only blob keeps its mode. Windows
+  // flushes only handles that may write.
+  const handle = await open(path, process.platform === 'win32' ? 'r+' : 'r');
   try {
     await handle.sync();
   } finally {
