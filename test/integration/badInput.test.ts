@@ -324,6 +324,27 @@ describe('invalid references', () => {
   });
 });
 
+describe('OCI layout folders', () => {
+  it('copy into a folder that holds other files but no oci-layout is refused, and writes nothing there', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lazyimg-not-a-layout-'));
+    await writeFile(join(dir, 'report.pdf'), 'not an image');
+    await expectFailure(['copy', `oci:${sample.dir}:sample`, `oci:${dir}:v1`], { mentions: [dir, /not empty/, /oci-layout/] });
+    assert.deepEqual(await readdir(dir), ['report.pdf']);
+  });
+
+  it('verify names a layer whose bytes changed on disk at the same size, and the layout', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const layout = await sampleLayout(64 * 1024);
+    const doc = await layout.getManifest(await layout.resolve('sample'));
+    assert.equal(doc.kind, 'manifest');
+    const layer = doc.manifest.layers[0]!;
+    const path = join(layout.dir, 'blobs', 'sha256', layer.digest.slice('sha256:'.length));
+    const bytes = await readFile(path);
+    bytes[bytes.length >> 1]! ^= 0x20;
+    await writeFile(path, bytes);
+    await expectFailure(['verify', `oci:${layout.dir}:sample`], { mentions: [layer.digest, layout.dir, /content has digest/] });
+  });
+});
+
 describe('usage errors exit 2', () => {
   for (const { args, mentions } of [
     { args: ['inspect'], mentions: [/missing required argument 'ref'/] },

@@ -23,7 +23,7 @@ export function registerConvert(program: Command): void {
     .command('convert')
     .description('convert an image so remote snapshotters can pull it lazily (eStargz)')
     .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
-    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (created if missing)')
+    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (a layout, or a new or empty folder to make one in)')
     .requiredOption('--format <format>', 'the lazy format to convert to: estargz')
     .option('--level <1-9>', 'gzip compression level (default 9, like ctr-remote)', parseLevel)
     .option('--chunk-size <bytes>', 'split files larger than this into separately compressed chunks (default 4194304)', parsePositiveInt)

@@ -18,7 +18,7 @@ export function registerCopy(program: Command): void {
     .command('copy')
     .description('copy an image between registries and OCI layouts (blobs first, manifest last)')
     .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
-    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (created if missing)')
+    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag] (a layout, or a new or empty folder to make one in)')
     .option('--all-platforms', 'copy every platform of a multi-platform image, and its index')
     .option('--platform <os/arch[/variant]>', 'the platform to copy from a multi-platform image (default: this machine\'s)', parsePlatformOption)
     .option('--no-referrers', 'leave behind the SOCI v1 indexes that refer to the image (v2 indexes always come along)')

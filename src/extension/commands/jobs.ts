@@ -29,7 +29,7 @@ export function jobCommands({ services, jobs, tree, reports }: CommandDeps, reve
     async copyImage(node?: Node): Promise<void> {
       const source = await imageOrPick(services, node, 'Copy Image To');
       if (!source) return;
-      const destination = await askReference(`Copy ${formatReference(source)}`, 'Destination: a registry repository, or an OCI layout folder (created if missing)');
+      const destination = await askReference(`Copy ${formatReference(source)}`, 'Destination: a registry repository, or an OCI layout folder (a new or empty folder becomes one)');
       if (!destination) return;
       const result = await jobs.run<CopyResult>('copy', {
         ...jobSpec('Copy', `Copy ${formatReference(source)} to ${formatReference(destination)}`, source, destination),
