@@ -10,7 +10,7 @@ import { MAX_SPAN_BYTES } from '../limits.js';
 import { imagePlatform, pickPlatform, readImageConfig } from '../image/index.js';
 import { formatReference, MediaType, sha256, type CallOptions, type Descriptor, type ImageDocument, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import {
-  DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, EMPTY_CONFIG, goIndex, goManifest, INDEX_DIGEST_ANNOTATION, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexDescriptor, sociIndexManifest,
+  DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, EMPTY_CONFIG, goIndex, goManifest, INDEX_DIGEST_ANNOTATION, layerCompression, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexDescriptor, sociIndexManifest,
   ZTOC_MEDIA_TYPE, ZtocThreads, type SociVersion, type ThreadBuiltZtoc, type ZtocRef,
 } from '../soci/index.js';
 import { copyImage } from './copy.js';
@@ -18,13 +18,6 @@ import { afterAll, forEachLimit } from './pool.js';
 import type { ProgressSink } from './progress.js';
 
 const LAYERS_AT_ONCE = 2;
-const COMPRESSION: Record<string, 'gzip' | 'none' | 'zstd'> = {
-  [MediaType.OciLayerGzip]: 'gzip',
-  [MediaType.DockerLayerGzip]: 'gzip',
-  [MediaType.OciLayer]: 'none',
-  'application/vnd.docker.image.rootfs.diff.tar': 'none',
-  [MediaType.OciLayerZstd]: 'zstd',
-};
 
 export interface SociIndexOptions {
   /** v2 by default; v1 attaches the indexes to the image in the destination as referrers. */
@@ -202,7 +195,7 @@ class Indexer {
   async layers(image: ImageDocument): Promise<LayerOutcome[]> {
     const layers = image.manifest.layers;
     for (const l of layers) {
-      if (!(l.mediaType in COMPRESSION)) throw new LazyImageError('UNSUPPORTED', `Cannot index ${this.source.name}: layer ${l.digest} has media type ${l.mediaType}, not a tar layer`, { ref: this.source.name });
+      if (!layerCompression(l.mediaType)) throw new LazyImageError('UNSUPPORTED', `Cannot index ${this.source.name}: layer ${l.digest} has media type ${l.mediaType}, not a tar layer`, { ref: this.source.name });
     }
     this.options.onProgress?.({ kind: 'plan', items: layers.map((l, i) => ({ item: l.digest, label: `layer ${i + 1}/${layers.length}`, total: l.size })) });
     const out: LayerOutcome[] = [];
@@ -220,7 +213,7 @@ class Indexer {
   private async layer(layer: Descriptor, label: string): Promise<LayerOutcome> {
     const { signal } = this.options;
     const call = signal ? { signal } : {};
-    const compression = COMPRESSION[layer.mediaType]!;
+    const compression = layerCompression(layer.mediaType)!;
     const base = { digest: layer.digest, size: layer.size };
     const report = (done: number, outcome?: 'uploaded' | 'existed'): void => this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
     if (layer.size < this.options.minLayerSize) {

@@ -1,5 +1,6 @@
 // SOCI: zTOCs (build, encode, decode), their gzip checkpoints and spans, and SOCI index manifests.
 export * from './build.js';
+export * from './compression.js';
 export { goEscape, goIndex, goManifest } from './goJson.js';
 export * from './manifest.js';
 export * from './spans.js';
