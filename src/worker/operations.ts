@@ -152,11 +152,13 @@ export const operations: Record<Operation, OperationFactory> = {
   verify: (params) => {
     const ref = reference(params, 'reference');
     const quick = params.optionalBoolean('quick');
+    const deep = params.optionalBoolean('deep');
+    if (quick && deep) params.fail('params.deep', 'cannot be combined with quick');
     return {
-      title: `Verify ${formatReference(ref)}${quick ? ' (quick)' : ''}`,
+      title: `Verify ${formatReference(ref)}${quick ? ' (quick)' : deep ? ' (deep)' : ''}`,
       run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<VerifyResult> => ({
         reference: formatReference(ref),
-        ...summarize(await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, onProgress, ...(quick ? { quick } : {}) })),
+        ...summarize(await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, onProgress, quick, deep })),
       })),
     };
   },

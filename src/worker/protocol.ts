@@ -6,7 +6,7 @@ import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
-export const PROTOCOL_VERSION = '1.3';
+export const PROTOCOL_VERSION = '1.4';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -121,6 +121,11 @@ export interface VerifyParams extends JobParams {
   reference: string;
   /** Since 1.1: manifests, eStargz footers, TOCs and TOC digests only; no whole blobs, no chunk digests. */
   quick?: boolean;
+  /**
+   * Since 1.4: also each index against its layer's bytes (one more read of every layer): eStargz
+   * TOC entries against the tar headers, zTOCs field by field against one rebuilt from the layer.
+   */
+  deep?: boolean;
 }
 
 /** A layer's TOC layout as the protocol carries it: counts and prefetch, not every gzip member. */
@@ -134,9 +139,10 @@ export interface LayerLazyReport extends Omit<LayerReport, 'lazy'> {
 /**
  * `ok` is true when every manifest and blob read back matched its digest and size, and no layer
  * has a lazy-pull problem; `layers` (since 1.1) says per layer whether it is lazily pullable, and
- * `soci` (since 1.2) lists the SOCI indexes the image manifests name.
+ * `soci` (since 1.2) lists the SOCI indexes the image manifests name; `deep` (since 1.4) says the
+ * deep checks ran.
  */
-export type VerifyResult = Omit<VerifyReport, 'layers'> & { reference: string; layers: LayerLazyReport[] };
+export type VerifyResult = Omit<VerifyReport, 'layers' | 'deep'> & { reference: string; layers: LayerLazyReport[]; deep?: boolean };
 
 export type { ConvertResult, CopyResult, InspectResult, SociIndexResult as IndexResult };
 

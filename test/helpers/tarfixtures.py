@@ -124,6 +124,37 @@ def big(n):
     return out.getvalue()
 
 
+def words(n, seed):
+    """n bytes of lines of words: compressible as prose is, with deflate blocks of tens of KiB."""
+    rng = random.Random(seed)
+    vocabulary = [bytes(rng.choice(b"abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9))) for _ in range(2000)]
+    out = bytearray()
+    while len(out) < n:
+        out += b" ".join(rng.choice(vocabulary) for _ in range(rng.randint(4, 14))) + b"\n"
+    return bytes(out[:n])
+
+
+def mixed(n):
+    """n MiB of files of prose and of noise, with directories, links and owners: a layer as images have."""
+    out = io.BytesIO()
+    rng = random.Random(11)
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        add(tar, "usr/", kind=tarfile.DIRTYPE)
+        add(tar, "usr/bin/", kind=tarfile.DIRTYPE)
+        add(tar, "usr/share/doc/", kind=tarfile.DIRTYPE, mode=0o775, uid=0, gid=50, gname="staff")
+        add(tar, "usr/bin/env", noise(30000, 1), mode=0o755)
+        add(tar, "usr/bin/printenv", kind=tarfile.LNKTYPE, linkname="usr/bin/env", mode=0o755)
+        add(tar, "usr/bin/sh", kind=tarfile.SYMTYPE, linkname="dash", mode=0o777)
+        total, i = 0, 0
+        while total < n * MIB:
+            size = rng.choice([0, 900, 20000, 150000, 400000])
+            data = noise(size, i) if i % 4 == 3 else words(size, i)
+            add(tar, "usr/share/doc/page%03d.txt" % i, data, uid=1000, gid=1000, uname="doc", gname="doc")
+            total += len(data)
+            i += 1
+    return out.getvalue()
+
+
 CASES = {
     "edge": lambda: edge(tarfile.PAX_FORMAT),
     "gnu": lambda: edge(tarfile.GNU_FORMAT),
@@ -132,6 +163,7 @@ CASES = {
     "empty": empty,
     "usrmerged": usrmerged,
     "big": lambda: big(int(sys.argv[3]) if len(sys.argv) > 3 else 64),
+    "mixed": lambda: mixed(int(sys.argv[3]) if len(sys.argv) > 3 else 4),
 }
 
 

@@ -11,11 +11,12 @@ export function registerVerify(program: Command): void {
     .description('check an image: every manifest and blob against its digest, and every layer the way a lazy-pulling snapshotter would')
     .argument('<ref>', 'registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
     .option('--quick', 'only manifests, eStargz footers and TOC digests (no whole blobs, no chunk digests)')
+    .option('--deep', 'also check each index against its layer, reading every layer once more: eStargz TOC entries against the tar headers, zTOCs field by field against a rebuilt one')
     .option('--json', 'print the report as JSON')
-    .action(async (input: string, options: { json?: boolean; quick?: boolean }, command: Command) => {
+    .action(async (input: string, options: { json?: boolean; quick?: boolean; deep?: boolean }, command: Command) => {
       const ref = parseReference(input);
       await withStores(command, async (stores, signal) => {
-        const report = await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, quick: options.quick });
+        const report = await verifyImage(await stores.open(ref), ref.digest ?? ref.tag, { signal, quick: options.quick, deep: options.deep });
         if (options.json) printJson({ reference: formatReference(ref), ...report });
         else process.stdout.write(renderReport(formatReference(ref), report, options.quick === true));
         // A failed check is a failed command, whatever the output format.
@@ -51,7 +52,8 @@ function renderSoci(l: LayerReport): string[] {
   const s = l.soci;
   if (!s) return [];
   const spans = s.spansVerified ? `, ${s.spansVerified}/${s.spans} span digests verified` : `, ${s.spans} spans`;
-  return [`      soci-snapshotter: ${s.lazy ? 'lazy' : 'NOT LAZY'} with zTOC ${s.ztoc} (${s.files} entries${spans})`, ...s.problems.map((p) => `      problem: ${p}`)];
+  const rebuilt = s.rebuilt && s.lazy ? ', the same zTOC as rebuilt from the layer' : '';
+  return [`      soci-snapshotter: ${s.lazy ? 'lazy' : 'NOT LAZY'} with zTOC ${s.ztoc} (${s.files} entries${spans}${rebuilt})`, ...s.problems.map((p) => `      problem: ${p}`)];
 }
 
 function renderEstargz(l: LayerReport): string[] {
@@ -62,8 +64,9 @@ function renderEstargz(l: LayerReport): string[] {
   const prefetch = layout.prefetch.kind === 'landmark' ? `prefetch ${formatBytes(layout.prefetch.bytes)} (${layout.prefetch.files} files)`
     : layout.prefetch.kind === 'none' ? 'no prefetch' : 'default prefetch';
   const chunks = v.chunksVerified ? `, ${v.chunksVerified}/${layout.chunks} chunk digests verified` : '';
+  const headers = v.headersVerified ? `, ${v.headersVerified} tar headers match the TOC` : '';
   return [
-    `${head}${v.lazy ? 'eStargz, lazy' : 'eStargz, NOT LAZY'}: ${layout.files} files, ${layout.chunks} chunks, ${prefetch}${chunks}`,
+    `${head}${v.lazy ? 'eStargz, lazy' : 'eStargz, NOT LAZY'}: ${layout.files} files, ${layout.chunks} chunks, ${prefetch}${chunks}${headers}`,
     `      TOC ${v.tocDigest}`,
     ...v.problems.map((p) => `      problem: ${p}`),
     ...v.notes.map((n) => `      note: ${n}`),

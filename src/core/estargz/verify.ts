@@ -25,6 +25,8 @@ export interface LayerVerification {
   layout?: TocLayout;
   /** Chunks whose digest was checked (0 with `quick`). */
   chunksVerified: number;
+  /** Set by a deep check: TOC entries whose tar header in the layer (and content digest) matched. */
+  headersVerified?: number;
 }
 
 /**

@@ -3,18 +3,25 @@
 // a lazy pull: stargz-snapshotter (footer, TOC, TOC digest against the annotation, layout, each
 // chunk's digest) and soci-snapshotter (the SOCI indexes it would find for the image, the layer's
 // zTOC, each span's digest). Problems are collected rather than stopping at the first one.
-import { describeError, type ErrorCode } from '../errors.js';
+// `deep` also checks each index against the layer's own bytes, with one more read of each layer.
+import { describeError, LazyImageError, type ErrorCode } from '../errors.js';
 import type { LayerVerification } from '../estargz/index.js';
 import { isContentProblem, isImageConfig, laziness, walkIndex, type ImageLaziness } from '../image/index.js';
 import { checkEstargzLayer, checkSociLayer } from '../lazy/index.js';
 import { blobAccess, type Descriptor, type ImageDocument, type ImageStore, type ManifestDocument } from '../oci/index.js';
-import { isSociIndexConfig, type SociLayerVerification, type SociVersion } from '../soci/index.js';
+import { isSociIndexConfig, ZtocThreads, type SociLayerVerification, type SociVersion } from '../soci/index.js';
+import type { CheckOptions } from '../lazy/index.js';
 import { forEachLimit } from './pool.js';
-import type { ProgressSink } from './progress.js';
+import type { ProgressItemPlan, ProgressSink } from './progress.js';
 
 export interface VerifyOptions {
   /** Manifests, eStargz structure and TOC digests only: no whole blobs, no chunk digests. */
   quick?: boolean;
+  /**
+   * Also each eStargz TOC against the tar headers in its layer, and each zTOC field by field
+   * against the one our indexer builds from its layer: one more read of every layer.
+   */
+  deep?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressSink;
   concurrency?: number;
@@ -41,6 +48,8 @@ export interface SociIndexReport {
 export interface VerifyReport {
   digest: string;
   ok: boolean;
+  /** The deep checks ran. */
+  deep: boolean;
   blobs: number;
   bytes: number;
   problems: Array<{ digest: string; code: ErrorCode; message: string }>;
@@ -54,6 +63,16 @@ interface Blob {
 }
 
 export async function verifyImage(store: ImageStore, tagOrDigest: string | undefined, options: VerifyOptions = {}): Promise<VerifyReport> {
+  if (options.quick && options.deep) throw new LazyImageError('INVALID_ARGUMENT', `Cannot verify ${store.name} both quickly and deeply: a deep check reads every layer whole`, { ref: store.name });
+  const threads = options.deep ? new ZtocThreads() : undefined;
+  try {
+    return await verifyWith(store, tagOrDigest, options, threads);
+  } finally {
+    await threads?.close();
+  }
+}
+
+async function verifyWith(store: ImageStore, tagOrDigest: string | undefined, options: VerifyOptions, threads: ZtocThreads | undefined): Promise<VerifyReport> {
   const call = { signal: options.signal };
   const top = await store.resolve(tagOrDigest, call);
   const problems: VerifyReport['problems'] = [];
@@ -89,10 +108,11 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
     });
   }
 
-  const bytes = await readBlobs(store, options.quick ? [] : [...blobs.values()], record, options);
+  const deep = threads ? new DeepProgress([...layers.values()], threads, options.onProgress) : undefined;
+  const bytes = await readBlobs(store, options.quick ? [] : [...blobs.values()], record, options, deep?.plan ?? []);
   const reports: LayerReport[] = [];
   await forEachLimit([...layers.values()], options.concurrency ?? 3, async ({ descriptor, label }) => {
-    const lazy = await checkEstargzLayer(blobAccess(store, descriptor, call), descriptor, `${label} (${descriptor.digest})`, { quick: options.quick, signal: options.signal });
+    const lazy = await checkEstargzLayer(blobAccess(store, descriptor, call), descriptor, `${label} (${descriptor.digest})`, { quick: options.quick, signal: options.signal, deep: deep?.of(descriptor) });
     reports.push({ digest: descriptor.digest, label, size: descriptor.size, lazy });
   });
   const order = [...layers.keys()];
@@ -107,15 +127,16 @@ export async function verifyImage(store: ImageStore, tagOrDigest: string | undef
       if (!record(image.descriptor.digest, e)) throw e;
       continue;
     }
-    soci.push(...await verifySoci(store, lazy, reports, options));
+    soci.push(...await verifySoci(store, lazy, reports, options, deep));
   }
+  deep?.finish(reports);
   const lazyOk = reports.every((r) => r.lazy.problems.length === 0 && (r.soci?.problems.length ?? 0) === 0) && soci.every((s) => s.problems.length === 0);
-  return { digest: top.digest, ok: problems.length === 0 && lazyOk, blobs: blobs.size, bytes, problems, layers: reports, soci };
+  return { digest: top.digest, ok: problems.length === 0 && lazyOk, deep: threads !== undefined, blobs: blobs.size, bytes, problems, layers: reports, soci };
 }
 
-/** Streams every blob through the store's digest and size check; returns the bytes read. */
-async function readBlobs(store: ImageStore, items: Blob[], record: (digest: string, e: unknown) => boolean, options: VerifyOptions): Promise<number> {
-  options.onProgress?.({ kind: 'plan', items: items.map(({ descriptor, label }) => ({ item: descriptor.digest, label, total: descriptor.size })) });
+/** Streams every blob through the store's digest and size check; returns the bytes read. `more` joins the plan. */
+async function readBlobs(store: ImageStore, items: Blob[], record: (digest: string, e: unknown) => boolean, options: VerifyOptions, more: ProgressItemPlan[]): Promise<number> {
+  options.onProgress?.({ kind: 'plan', items: [...items.map(({ descriptor, label }) => ({ item: descriptor.digest, label, total: descriptor.size })), ...more] });
   let bytes = 0;
   await forEachLimit(items, options.concurrency ?? 3, async ({ descriptor, label }) => {
     const report = (done: number, outcome?: 'verified' | 'failed'): void =>
@@ -141,7 +162,7 @@ async function readBlobs(store: ImageStore, items: Blob[], record: (digest: stri
  * Each SOCI index found for an image (added to the result), then each of the image's layers with a
  * zTOC in it, through that zTOC; a layer is checked through the first index that has it.
  */
-async function verifySoci(store: ImageStore, lazy: ImageLaziness, reports: LayerReport[], options: VerifyOptions): Promise<SociIndexReport[]> {
+async function verifySoci(store: ImageStore, lazy: ImageLaziness, reports: LayerReport[], options: VerifyOptions, deep: DeepProgress | undefined): Promise<SociIndexReport[]> {
   const out: SociIndexReport[] = [];
   for (const found of lazy.sociIndexes) {
     const { index } = found;
@@ -153,10 +174,37 @@ async function verifySoci(store: ImageStore, lazy: ImageLaziness, reports: Layer
       const ztoc = index?.ztocs.get(layer.descriptor.digest);
       const report = reports.find((r) => r.digest === layer.descriptor.digest);
       if (!ztoc || !report || report.soci) continue;
-      report.soci = await checkSociLayer(store, layer.descriptor, { digest: found.digest, ztoc }, `${report.label} (${layer.descriptor.digest})`, { quick: options.quick, signal: options.signal });
+      report.soci = await checkSociLayer(store, layer.descriptor, { digest: found.digest, ztoc, buildTool: index?.buildTool }, `${report.label} (${layer.descriptor.digest})`, {
+        quick: options.quick, signal: options.signal, deep: deep?.of(layer.descriptor),
+      });
     }
   }
   return out;
+}
+
+/**
+ * Progress of the deep checks: one item per distinct layer (`deep:<digest>`), announced with the
+ * blobs, advanced as each check reads the layer, and finished once every check of it is done.
+ */
+class DeepProgress {
+  readonly plan: ProgressItemPlan[];
+
+  constructor(layers: Blob[], private readonly threads: ZtocThreads, private readonly sink: ProgressSink | undefined) {
+    this.plan = layers.map(({ descriptor, label }) => ({ item: `deep:${descriptor.digest}`, label: `${label} (deep)`, total: descriptor.size }));
+  }
+
+  of(layer: Descriptor): NonNullable<CheckOptions['deep']> {
+    const item = this.plan.find((p) => p.item === `deep:${layer.digest}`)!;
+    return { threads: this.threads, onProgress: (done, total) => this.sink?.({ kind: 'item', ...item, done: Math.floor((done / Math.max(total, 1)) * item.total) }) };
+  }
+
+  finish(reports: LayerReport[]): void {
+    for (const item of this.plan) {
+      const r = reports.find((l) => `deep:${l.digest}` === item.item);
+      const failed = r !== undefined && (r.lazy.problems.length > 0 || (r.soci?.problems.length ?? 0) > 0);
+      this.sink?.({ kind: 'item', ...item, done: item.total, outcome: failed ? 'failed' : 'verified' });
+    }
+  }
 }
 
 /**
@@ -166,11 +214,11 @@ async function verifySoci(store: ImageStore, lazy: ImageLaziness, reports: Layer
 export function verifyProblemLines(report: {
   problems: Array<{ message: string }>;
   soci?: Array<{ index: string; problems: string[] }>;
-  layers?: Array<{ label: string; lazy: { problems: string[] }; soci?: { problems: string[] } }>;
+  layers?: Array<{ label: string; digest: string; lazy: { problems: string[] }; soci?: { problems: string[] } }>;
 }): string[] {
   return [
     ...report.problems.map((p) => p.message),
     ...(report.soci ?? []).flatMap((s) => s.problems.map((p) => `SOCI index ${s.index}: ${p}`)),
-    ...(report.layers ?? []).flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label}: ${p}`)),
+    ...(report.layers ?? []).flatMap((l) => [...l.lazy.problems, ...(l.soci?.problems ?? [])].map((p) => `${l.label} (${l.digest.slice(0, 19)}…): ${p}`)),
   ];
 }

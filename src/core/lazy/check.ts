@@ -1,11 +1,12 @@
 // A layer checked the way each snapshotter checks it before and while it mounts it lazily: first
 // what it checks at mount (the index opens, its digest and layout agree with the image), then,
-// unless quick, every chunk or span it would fetch against its digest.
+// unless quick, every chunk or span it would fetch against its digest. A deep check goes further,
+// with one more read of the whole layer: the index against what the layer says it should be.
 import { describeError, LazyImageError } from '../errors.js';
 import { notEstargzCheck, type LayerVerification } from '../estargz/index.js';
 import { isContentProblem } from '../image/index.js';
 import type { BlobAccess, CallOptions, Descriptor, ImageStore } from '../oci/index.js';
-import type { SociLayerVerification } from '../soci/index.js';
+import type { SociLayerVerification, ZtocThreads } from '../soci/index.js';
 import { openEstargzLayer, type EstargzLayer } from './estargz.js';
 import { openLazyLayer } from './open.js';
 import type { SociLayer } from './soci.js';
@@ -13,6 +14,11 @@ import type { SociLayer } from './soci.js';
 export interface CheckOptions extends CallOptions {
   /** Mount-time checks only: no chunk or span is fetched. */
   quick?: boolean;
+  /**
+   * Also check the index against the layer's own bytes: an eStargz TOC against the tar headers,
+   * a zTOC against the one our indexer rebuilds (on these threads); it replaces the span reads.
+   */
+  deep?: { threads: ZtocThreads; onProgress?: ((done: number, total: number) => void) | undefined } | undefined;
 }
 
 /** As stargz-snapshotter would: a layer that is not eStargz is a note, unless its annotation says it is. */
@@ -32,11 +38,17 @@ export async function checkEstargzLayer(blob: BlobAccess, descriptor: Descriptor
     chunksVerified = content.checked;
     problems.push(...content.problems);
   }
-  return { format, lazy: problems.length === 0, problems, notes, tocDigest: layer.opened.tocDigest, layout: layer.layout, chunksVerified };
+  let headersVerified: number | undefined;
+  if (options.deep && layer.layout.problems.length === 0) {
+    const headers = await layer.verifyHeaders({ signal: options.signal, onProgress: options.deep.onProgress });
+    headersVerified = headers.checked;
+    problems.push(...headers.problems);
+  }
+  return { format, lazy: problems.length === 0, problems, notes, tocDigest: layer.opened.tocDigest, layout: layer.layout, chunksVerified, ...(headersVerified === undefined ? {} : { headersVerified }) };
 }
 
-/** As soci-snapshotter would, through the zTOC `index` gives the layer. */
-export async function checkSociLayer(store: ImageStore, descriptor: Descriptor, index: { digest: string; ztoc: Descriptor }, where: string, options: CheckOptions = {}): Promise<SociLayerVerification> {
+/** As soci-snapshotter would, through the zTOC `index` gives the layer (`buildTool`: its annotation). */
+export async function checkSociLayer(store: ImageStore, descriptor: Descriptor, index: { digest: string; ztoc: Descriptor; buildTool?: string | undefined }, where: string, options: CheckOptions = {}): Promise<SociLayerVerification> {
   const result: SociLayerVerification = { index: index.digest, ztoc: index.ztoc.digest, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [] };
   let layer: SociLayer;
   try {
@@ -48,7 +60,20 @@ export async function checkSociLayer(store: ImageStore, descriptor: Descriptor, 
   }
   result.spans = layer.spans.spans.length;
   result.files = layer.ztoc.entries.length;
-  if (!options.quick) {
+  if (options.deep) {
+    const { threads, onProgress } = options.deep;
+    try {
+      const content = await layer.verifyDeep(await store.getBlob(descriptor, { signal: options.signal }), index, {
+        threads, signal: options.signal, onRead: (n) => onProgress?.(Math.min(n, descriptor.size), descriptor.size),
+      });
+      result.spansVerified = content.checked;
+      result.rebuilt = true;
+      result.problems.push(...content.problems);
+    } catch (e) {
+      if (!isContentProblem(e)) throw e;
+      result.problems.push(describeError(e));
+    }
+  } else if (!options.quick) {
     const content = await layer.verify(options);
     result.spansVerified = content.checked;
     result.problems.push(...content.problems);

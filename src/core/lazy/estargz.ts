@@ -1,7 +1,7 @@
 // An eStargz layer's files: listed from its TOC (read with two range reads: footer, then TOC), and
 // read through the gzip members that hold a file's chunks, each chunk checked against its digest.
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { describeLayout, inflateChunks, memberProblem, mountCheck, openEstargz, PREFETCH_LANDMARK, verifyChunks, type ChunkRef, type InflatedChunk, type Member, type OpenedEstargz, type TocEntry, type TocLayout } from '../estargz/index.js';
+import { describeLayout, inflateChunks, memberProblem, mountCheck, openEstargz, PREFETCH_LANDMARK, verifyChunks, verifyTarHeaders, type ChunkRef, type InflatedChunk, type Member, type OpenedEstargz, type TocEntry, type TocLayout } from '../estargz/index.js';
 import { count, formatBytes } from '../format.js';
 import type { BlobAccess, CallOptions, Descriptor } from '../oci/index.js';
 import { cleanEntryName } from '../tar/index.js';
@@ -111,6 +111,11 @@ export class EstargzLayer extends ListedLayer implements LazyLayer {
 
   verify(options: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<ContentCheck> {
     return verifyChunks(this.blob, this.layout, this.where, options);
+  }
+
+  /** One read of the blob before the TOC: every tar header against its TOC entry. */
+  verifyHeaders(options: CallOptions & { onProgress?: ((done: number, total: number) => void) | undefined } = {}): Promise<ContentCheck> {
+    return verifyTarHeaders(this.blob, this.opened.toc, this.opened.footer.tocOffset, this.where, options);
   }
 }
 

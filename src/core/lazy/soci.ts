@@ -2,10 +2,11 @@
 // checks it at mount), and read through only the spans that hold a file, each checked against its
 // digest and inflated from its checkpoint.
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { count, formatBytes } from '../format.js';
 import type { BlobAccess, CallOptions, Descriptor } from '../oci/index.js';
-import { decodeZtoc, entrySpans, inflateFromCheckpoint, spanTable, verifySpans, type SpanTable, type Ztoc, type ZtocEntry } from '../soci/index.js';
+import { decodeZtoc, deepCheckZtoc, entrySpans, inflateFromCheckpoint, layerCompression, SPAN_SIZE_ANNOTATION, spanTable, verifySpans, type SpanTable, type Ztoc, type ZtocEntry, type ZtocThreads } from '../soci/index.js';
 import { cleanEntryName } from '../tar/index.js';
 import type { ContentCheck, EntryType, LayerEntry, LayerRead, LazyLayer, ReadRange } from './layer.js';
 import { ListedLayer } from './listed.js';
@@ -71,6 +72,21 @@ export class SociLayer extends ListedLayer implements LazyLayer {
 
   verify(options: CallOptions & { onProgress?: (done: number, total: number) => void } = {}): Promise<ContentCheck> {
     return verifySpans(this.blob, this.spans, ztocWhere(this.ztocDescriptor, this.where), options);
+  }
+
+  /**
+   * Rebuilds the zTOC from the layer's bytes (`source`, one read of the whole layer) and compares
+   * it field by field; the SOCI index's build tool and span size are what it must repeat.
+   */
+  async verifyDeep(source: Readable, index: { buildTool?: string | undefined }, options: CallOptions & { threads: ZtocThreads; onRead?: (bytes: number) => void }): Promise<ContentCheck> {
+    const spanSize = this.ztocDescriptor.annotations?.[SPAN_SIZE_ANNOTATION];
+    if (spanSize !== undefined && !/^[1-9]\d{0,15}$/.test(spanSize)) {
+      source.destroy();
+      return { checked: 0, problems: [`the SOCI index gives the zTOC a span size of ${JSON.stringify(spanSize.slice(0, 40))}, not a positive integer`] };
+    }
+    return deepCheckZtoc(source, layerCompression(this.descriptor.mediaType), this.ztoc, this.spans, this.blob, ztocWhere(this.ztocDescriptor, this.where), {
+      ...options, buildTool: index.buildTool, spanSize: spanSize === undefined ? undefined : Number(spanSize),
+    });
   }
 
   get indexBytes(): number {

@@ -13,6 +13,8 @@ export interface SociLayerVerification {
   spans: number;
   spansVerified: number;
   files: number;
+  /** Set by a deep check: the zTOC was rebuilt from the layer and compared field by field. */
+  rebuilt?: boolean;
   problems: string[];
 }
 
