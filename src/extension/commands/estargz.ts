@@ -1,5 +1,6 @@
-// eStargz commands on the worker: Convert to eStargz... (then the new tag appears in the tree) and
-// Verify Lazy Pull Readiness (then the per-layer report opens). From a tree node or the palette.
+// eStargz commands on the worker: Convert to eStargz... (then the new tag appears in the tree),
+// Verify Lazy Pull Readiness and Verify Deeply (then the per-layer report opens). From a tree node
+// or the palette.
 import * as vscode from 'vscode';
 import { count, formatBytes } from '../../core/format.js';
 import { imageLaziness } from '../../core/image/index.js';
@@ -33,6 +34,26 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports, memor
     return again ? true : undefined;
   };
 
+  /** The verify job, with `deep` also each index against its layer's bytes; then the per-layer report. */
+  const verifyLazyPull = async (node: Node | undefined, deep: boolean): Promise<void> => {
+    const what = deep ? 'Verify Deeply' : 'Verify Lazy Pull Readiness';
+    const ref = await imageOrPick(services, node, what);
+    if (!ref) return;
+    const reference = formatReference(ref);
+    let report: Report | undefined; // made once, for the Jobs list and for the editor
+    const result = await jobs.run<VerifyResult>('verify', {
+      ...jobSpec('Lazy pull', `${deep ? 'Deeply verify' : 'Verify'} lazy pull readiness of ${reference}`, ref),
+      summarize: (r) => {
+        const layers = r.layers ?? [];
+        return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${count(layers.length, 'layer')} lazy${r.ok ? '' : `; ${count(verifyProblemLines(r).length, 'problem')}`}`;
+      },
+      report: (r) => (report = { title: `${shortName(ref)} lazy pull${deep ? ' (deep)' : ''}`, subject: reference, markdown: renderLazyReport(reference, r) }),
+    }, { reference, ...(deep ? { deep } : {}), ...(await jobParams(services, [ref])) });
+    // A worker older than protocol 1.4 ignores `deep` and runs the ordinary checks.
+    if (deep && result && result.deep !== true) void vscode.window.showWarningMessage(`The worker did not check ${reference} deeply (it predates protocol 1.4): the report is that of Verify Lazy Pull Readiness.`);
+    if (report) await reports.show(report);
+  };
+
   return {
     async convertToEstargz(node?: Node): Promise<void> {
       const source = await imageOrPick(services, node, 'Convert to eStargz');
@@ -64,21 +85,8 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports, memor
       }
     },
 
-    async verifyLazyPull(node?: Node): Promise<void> {
-      const ref = await imageOrPick(services, node, 'Verify Lazy Pull Readiness');
-      if (!ref) return;
-      const reference = formatReference(ref);
-      let report: Report | undefined; // made once, for the Jobs list and for the editor
-      await jobs.run<VerifyResult>('verify', {
-        ...jobSpec('Lazy pull', `Verify lazy pull readiness of ${reference}`, ref),
-        summarize: (r) => {
-          const layers = r.layers ?? [];
-          return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${count(layers.length, 'layer')} lazy${r.ok ? '' : `; ${count(verifyProblemLines(r).length, 'problem')}`}`;
-        },
-        report: (r) => (report = { title: `${shortName(ref)} lazy pull`, subject: reference, markdown: renderLazyReport(reference, r) }),
-      }, { reference, ...(await jobParams(services, [ref])) });
-      if (report) await reports.show(report);
-    },
+    verifyLazyPull: (node?: Node): Promise<void> => verifyLazyPull(node, false),
+    verifyDeep: (node?: Node): Promise<void> => verifyLazyPull(node, true),
   };
 }
 

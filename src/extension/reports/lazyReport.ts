@@ -19,6 +19,7 @@ export function renderLazyReport(reference: string, result: VerifyResult): strin
     `# Lazy pull readiness: \`${reference.replace(/`/g, "'")}\``,
     '',
     `Image \`${result.digest}\`. Checked as stargz-snapshotter checks a layer at mount and on read (footer, TOC, TOC digest against the layer annotation, layout, every chunk against its digest), and as soci-snapshotter does (the SOCI index the manifest names, each zTOC, every span against its digest).`,
+    ...(result.deep ? ['', 'Deep check: each TOC entry against the tar header in its layer, and each zTOC field by field against the one rebuilt from its layer (files, offsets, modes, spans, checkpoint windows).'] : []),
     '',
     verdict,
     '',
@@ -68,12 +69,13 @@ function layerSection(l: LayerLazyReport): string[] {
     ...(v.tocDigest ? [`- TOC digest: \`${v.tocDigest}\``] : []),
     ...(layout ? [
       `- ${count(layout.files, 'file')}, ${count(layout.dirs, 'directory', 'directories')}, ${count(layout.links, 'link')}; ${formatBytes(layout.bytes)} of file data in ${count(layout.chunks, 'chunk')}, ${v.chunksVerified} verified against their digests`,
+      ...(v.headersVerified === undefined ? [] : [`- Deep: ${count(v.headersVerified, 'TOC entry', 'TOC entries')} match the tar headers in the layer`]),
       `- Prefetch: ${prefetch(l)}`,
     ] : []),
     ...v.problems.map((p) => `- Problem: ${escape(p)}`),
     ...v.notes.map((n) => `- Note: ${escape(n)}`),
     ...(soci ? [
-      `- SOCI: zTOC \`${soci.ztoc}\`, ${count(soci.files, 'entry', 'entries')}, ${count(soci.spans, 'span')}, ${soci.spansVerified} verified against their digests`,
+      `- SOCI: zTOC \`${soci.ztoc}\`, ${count(soci.files, 'entry', 'entries')}, ${count(soci.spans, 'span')}, ${soci.spansVerified} verified against their digests${soci.rebuilt && soci.lazy ? '; the same zTOC as rebuilt from the layer, field by field' : ''}`,
       ...soci.problems.map((p) => `- SOCI problem: ${escape(p)}`),
     ] : []),
   ];
