@@ -1,17 +1,20 @@
 // The CLI against bad input: hosts it cannot reach, TLS it cannot trust, credentials that do not
 // work, names that do not exist, registries that lie or send garbage, links to other hosts, bad
-// references and bad command lines. Every failure must exit 1 (2 for a wrong command line), in
-// time, with exactly one line on stderr, `lazyimg: ...`, that names what failed and why, and no
-// stack trace. A failed copy must leave its destination layout as it was.
+// references, bad command lines, indexes that lie about their layers. Every failure must exit 1
+// (2 for a wrong command line), in time, with exactly one line on stderr, `lazyimg: ...`, that
+// names what failed and why, and no stack trace. A failed copy must leave its destination layout as it was.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Descriptor, OciLayoutStore } from '../../src/core/oci/index.js';
-import { sampleLayout } from '../helpers/images.js';
+import { decodeZtoc, encodeZtoc } from '../../src/core/soci/index.js';
+import { sampleLayout, tempLayout } from '../helpers/images.js';
+import { sociImage, withZtocBytes } from '../helpers/sociImage.js';
+import { makeTar } from '../unit/estargz/helpers.js';
 import { CLI, dockerConfigFor, runCli, type CliResult } from './fixtures/cli.js';
 import { selfSignedCertificate, startFakeServer, type FakeServer } from './fixtures/fakeServer.js';
 import { startLinkProxy } from './fixtures/linkProxy.js';
@@ -350,11 +353,27 @@ describe('usage errors exit 2', () => {
     { args: ['inspect'], mentions: [/missing required argument 'ref'/] },
     { args: ['ls', '--limit', '0', 'x'], mentions: ['--limit', /positive integer/] },
     { args: ['nope'], mentions: [/unknown command 'nope'/] },
+    { args: ['verify', '--quick', '--deep', 'oci:x'], mentions: [/option '--deep' cannot be used with option '--quick'/] },
   ]) {
     it(`lazyimg ${args.join(' ')}`, { timeout: TEST_TIMEOUT_MS }, async () => {
       await expectFailure(args, { code: 2, mentions: [...mentions, /--help/] });
     });
   }
+});
+
+describe('indexes that lie', () => {
+  it('verify --deep of a SOCI index whose zTOC lies about a mode names the layer, the file and the field', { timeout: TEST_TIMEOUT_MS }, async () => {
+    const store = await tempLayout('lazyimg-bad-ztoc-');
+    const fixture = await sociImage(store, await makeTar('mixed', '1'), 64 * 1024);
+    const ztoc = decodeZtoc(fixture.ztocBytes, 'ztoc');
+    const lie = encodeZtoc({ ...ztoc, entries: ztoc.entries.map((e) => (e.name === 'usr/bin/env' ? { ...e, mode: 0o655 } : e)) });
+    await withZtocBytes(store, fixture, lie, 'lying');
+    await expectFailure(['verify', '--deep', `oci:${store.dir}:lying`], {
+      mentions: [`oci:${store.dir}:lying failed verification: 1 problem, first layer 1/1 (sha256:`, '…): zTOC entry "usr/bin/env": mode is 0655, the layer says 0755'],
+      withinMs: 30_000,
+    });
+    await rm(store.dir, { recursive: true, force: true });
+  });
 });
 
 describe('registries that send garbage', () => {

@@ -1,5 +1,6 @@
 // eStargz interop, both directions, with the real tools: images converted by ctr-remote 0.12 are
-// verified by lazyimg with the same TOC digests; images converted by lazyimg give ctr-remote's
+// verified by lazyimg with the same TOC digests (and with --deep, their TOC entries against Go's
+// tar headers); images converted by lazyimg give ctr-remote's
 // get-toc-digest (Go's footer and TOC parser) our annotation, and pass the Go library's full
 // verification (estargz.Open, VerifyTOC, every file read through verified chunks) with the source
 // layer's contents. Also: through a real registry with Range reads, every platform of an index,
@@ -81,6 +82,10 @@ describe('eStargz interop with ctr-remote and the Go library', { timeout: 600_00
       assert.equal(manifest.layers.find((l) => l.digest === layer.digest)!.annotations![TOC_DIGEST_ANNOTATION], theirs);
       assert.equal(layer.lazy.layout.prefetch.kind, 'landmark', 'the record-in file prioritizes in every layer');
     }
+    // Go's TOC entries say what Go's tar headers say, field for field.
+    const deep = JSON.parse(await lazyimg('verify', '--deep', ref, '--json')) as { ok: boolean; layers: Array<{ lazy: { problems: string[]; headersVerified?: number } }> };
+    assert.equal(deep.ok, true, JSON.stringify(deep.layers.map((l) => l.lazy.problems)));
+    for (const layer of deep.layers) assert.ok((layer.lazy.headersVerified ?? 0) > 10, `${layer.lazy.headersVerified} tar headers checked`);
     const toc = JSON.parse(await lazyimg('toc', ref, '--layer', '1', '--json')) as { tocDigest: string; entries: Array<{ name: string }> };
     assert.equal(toc.tocDigest, report.layers[0]!.lazy.tocDigest);
     assert.ok(toc.entries.some((e) => e.name === 'app/bin/server'));

@@ -2,7 +2,8 @@
 // same layers and span size, the zTOCs we build are byte for byte the ones `soci convert` builds,
 // and decode to the same checkpoints, span digests and file metadata. The layers cover PAX and
 // GNU headers, pigz output, concatenated gzip members, a plain tar, empty files and hard links.
-// `lazyimg index` writes the same SOCI-enabled image as `soci convert` (same digests), and
+// `lazyimg index` writes the same SOCI-enabled image as `soci convert` (same digests), `verify
+// --deep` finds soci's zTOCs equal to the ones it rebuilds, and
 // `lazyimg ztoc --json` prints what `soci ztoc info` prints for the zTOCs `soci create` made in
 // a real containerd.
 import assert from 'node:assert/strict';
@@ -167,6 +168,19 @@ describe('SOCI interop with the soci CLI', { timeout: 600_000 }, () => {
     for (const d of (JSON.parse(theirIndex.toString()) as ImageIndex).manifests) {
       const manifest = JSON.parse((await blobOf(sociImage.dir, d.digest)).toString()) as ImageManifest;
       for (const b of [d, manifest.config, ...manifest.layers]) assert.ok((await blobOf(ours, b.digest)).equals(await blobOf(sociImage.dir, b.digest)), b.digest);
+    }
+  });
+
+  it('verify --deep passes the image soci convert made: each of its zTOCs is, field by field, the one we rebuild from the layer', async () => {
+    const report = JSON.parse(await lazyimg('verify', '--deep', `oci:${sociImage.dir}@${sociImage.top.digest}`, '--json')) as {
+      ok: boolean; deep: boolean; layers: Array<{ label: string; soci?: { lazy: boolean; rebuilt?: boolean; spans: number; spansVerified: number; problems: string[] } }>;
+    };
+    assert.equal(report.ok, true, JSON.stringify(report.layers.map((l) => l.soci?.problems)));
+    assert.equal(report.deep, true);
+    assert.equal(report.layers.length, layers.length);
+    for (const l of report.layers) {
+      assert.equal(l.soci?.rebuilt, true, `${l.label}: rebuilt`);
+      assert.equal(l.soci.spansVerified, l.soci.spans, `${l.label}: every span`);
     }
   });
 

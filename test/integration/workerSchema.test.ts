@@ -471,6 +471,17 @@ describe('worker protocol schema', () => {
       peer.sendInvalid(badVersion);
       expectError(await peer.response(28), ErrorCodes.InvalidParams, 'sociVersion v3');
 
+      // Deep (1.4): each zTOC against one rebuilt from its layer, each TOC entry against its tar header.
+      for (const [id, reference] of [[29, sociRef], [30, esgzRef]] as const) {
+        const deep = await peer.request(id, Methods.verify, { reference, deep: true, workDoneToken: `deep-${id}` });
+        const report = deep.result as { ok: boolean; deep?: boolean; layers: Array<{ lazy: { headersVerified?: number }; soci?: { rebuilt?: boolean } }> } | undefined;
+        assert.ok(report?.ok && report.deep === true, `deep verify of ${reference}: ${JSON.stringify(deep.error ?? deep.result)}`);
+        assert.ok(report.layers.every((l) => (id === 29 ? l.soci?.rebuilt === true : (l.lazy.headersVerified ?? 0) > 0)), JSON.stringify(report.layers));
+        const items = peer.progress(`deep-${id}`).filter((v) => v.kind === 'report').at(-1);
+        assert.ok(items?.kind === 'report' && items.items.filter((i) => i.id.startsWith('deep:')).every((i) => i.done === i.total) && items.done === items.total, `final deep report ${JSON.stringify(items)}`);
+      }
+      expectError(await peer.request(31, Methods.verify, { reference: sociRef, deep: true, quick: true }), ErrorCodes.InvalidParams, 'deep with quick');
+
       expectError(await peer.request(5, 'lazyimg/no-such-method', {}), ErrorCodes.MethodNotFound, 'unknown method');
 
       const badParams = { jsonrpc: '2.0', id: 6, method: Methods.inspect, params: { reference: 42 } };

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { verifyImage, verifyProblemLines, type LayerReport, type VerifyReport } from '../../core/jobs/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
@@ -11,7 +11,7 @@ export function registerVerify(program: Command): void {
     .description('check an image: every manifest and blob against its digest, and every layer the way a lazy-pulling snapshotter would')
     .argument('<ref>', 'registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
     .option('--quick', 'only manifests, eStargz footers and TOC digests (no whole blobs, no chunk digests)')
-    .option('--deep', 'also check each index against its layer, reading every layer once more: eStargz TOC entries against the tar headers, zTOCs field by field against a rebuilt one')
+    .addOption(new Option('--deep', 'also check each index against its layer, reading every layer once more: eStargz TOC entries against the tar headers, zTOCs field by field against a rebuilt one').conflicts('quick'))
     .option('--json', 'print the report as JSON')
     .action(async (input: string, options: { json?: boolean; quick?: boolean; deep?: boolean }, command: Command) => {
       const ref = parseReference(input);

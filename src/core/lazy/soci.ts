@@ -84,7 +84,7 @@ export class SociLayer extends ListedLayer implements LazyLayer {
       source.destroy();
       return { checked: 0, problems: [`the SOCI index gives the zTOC a span size of ${JSON.stringify(spanSize.slice(0, 40))}, not a positive integer`] };
     }
-    return deepCheckZtoc(source, layerCompression(this.descriptor.mediaType), this.ztoc, this.spans, this.blob, ztocWhere(this.ztocDescriptor, this.where), {
+    return deepCheckZtoc(source, layerCompression(this.descriptor.mediaType), this.ztoc, this.spans, this.blob, this.where, {
       ...options, buildTool: index.buildTool, spanSize: spanSize === undefined ? undefined : Number(spanSize),
     });
   }

@@ -41,13 +41,15 @@ describe('verify --deep on eStargz TOCs', () => {
   });
 
   /** The layer with its TOC changed by `change`, in an image tagged `tag` whose digests all match. */
-  async function imageWith(change: (entries: RawEntry[]) => void, tag: string): Promise<void> {
+  async function imageWith(change: (entries: RawEntry[]) => void, tag: string, damage?: (prefix: Buffer) => void): Promise<void> {
     const toc = JSON.parse(json.toString()) as { entries: RawEntry[] };
     change(toc.entries);
     const newJson = Buffer.from(JSON.stringify(toc, null, '\t'));
     const tocTar = Buffer.concat([tarHeaderBlock({ name: TOC_TAR_NAME, size: newJson.length, mode: 0, typeflag: '0' }), newJson, Buffer.alloc((512 - (newJson.length % 512)) % 512 + 1024)]);
-    const layerBlob = Buffer.concat([blob.subarray(0, tocOffset), gzipSync(tocTar), footerBytes(tocOffset)]);
-    const uncompressed = gunzipSync(layerBlob);
+    const prefix = Buffer.from(blob.subarray(0, tocOffset));
+    damage?.(prefix);
+    const layerBlob = Buffer.concat([prefix, gzipSync(tocTar), footerBytes(tocOffset)]);
+    const uncompressed = damage ? Buffer.alloc(0) : gunzipSync(layerBlob); // a damaged layer has no true diff ID
     const layer: Descriptor = {
       mediaType: MediaType.OciLayerGzip, digest: sha256(layerBlob), size: layerBlob.length,
       annotations: { [TOC_DIGEST_ANNOTATION]: sha256(newJson), [UNCOMPRESSED_SIZE_ANNOTATION]: String(uncompressed.length) },
@@ -135,5 +137,14 @@ describe('verify --deep on eStargz TOCs', () => {
     }, 'ghost');
     const deep = await verifyImage(store, 'ghost', { deep: true });
     assert.match(deep.layers[0]!.lazy.problems.at(-1)!, /^TOC entry "app\/bin\/server": digest is sha256:[0-9a-f]{64}, the file's content in the layer hashes to sha256:[0-9a-f]{64} \(and 1 more difference\)$/);
+  });
+
+  it('says where a layer stops reading as gzip members holding a tar, without a crash or a hang', async () => {
+    // The last byte of the first member's CRC: the member inflates, its check fails.
+    const first = (JSON.parse(json.toString()) as { entries: RawEntry[] }).entries.find((e) => typeof e.offset === 'number' && (e.offset as number) > 0)!;
+    await imageWith(() => undefined, 'damaged', (prefix) => (prefix[(first.offset as number) - 5]! ^= 0xff));
+    const deep = await verifyImage(store, 'damaged', { deep: true });
+    assert.equal(deep.ok, false);
+    assert.match(deep.layers[0]!.lazy.problems.at(-1)!, /^the layer before its TOC does not read as gzip members holding a tar: .*incorrect data check/);
   });
 });

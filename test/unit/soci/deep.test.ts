@@ -3,10 +3,13 @@
 // caught by rebuilding the zTOC from the layer, with the field and the file or span named. Each
 // lie here is one flipped bit (or one zeroed window) in the zTOC's bytes.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { verifyImage } from '../../../src/core/jobs/index.js';
-import type { OciLayoutStore } from '../../../src/core/oci/index.js';
+import { sha256, type OciLayoutStore } from '../../../src/core/oci/index.js';
+import { LAYER_DIGEST_ANNOTATION, SPAN_SIZE_ANNOTATION } from '../../../src/core/soci/manifest.js';
 import { decodeGzipZinfo, encodeGzipZinfo, WINDOW_SIZE } from '../../../src/core/soci/zinfo.js';
 import { decodeZtoc, encodeZtoc, type Ztoc, type ZtocEntry } from '../../../src/core/soci/ztoc.js';
 import { tempLayout } from '../../helpers/images.js';
@@ -133,6 +136,22 @@ describe('verify --deep on SOCI zTOCs', () => {
     const zinfo = decodeGzipZinfo(ztoc.checkpoints, 'ztoc');
     const span = await verifyWith({ ...ztoc, checkpoints: encodeGzipZinfo({ ...zinfo, spanSize: SPAN + 1 }) });
     assert.match(span.deep[0]!, /zTOC checkpoints record span size 65537, the SOCI index says 65536$/);
+  });
+
+  it('bad input is a problem naming what and where, never a crash or a hang', async () => {
+    const annotations = fixture.ztoc.annotations!;
+    await withZtocBytes(store, { ...fixture, ztoc: { ...fixture.ztoc, annotations: { ...annotations, [SPAN_SIZE_ANNOTATION]: '4 MiB' } } }, fixture.ztocBytes, 'bad-span-size');
+    const span = await verifyImage(store, 'bad-span-size', { deep: true });
+    assert.deepEqual(span.layers[0]!.soci!.problems, ['the SOCI index gives the zTOC a span size of "4 MiB", not a positive integer']);
+    // Garbage of the layer's size, under the honest zTOC: the rebuild stops at the first bad byte.
+    const garbage = randomBytes(fixture.layer.size);
+    const layer = { ...fixture.layer, digest: sha256(garbage) };
+    await store.putBlob(layer, async () => Readable.from([garbage]));
+    const lying = { ...fixture, image: { ...fixture.image, layers: [layer] }, ztoc: { ...fixture.ztoc, annotations: { ...annotations, [LAYER_DIGEST_ANNOTATION]: layer.digest } } };
+    await withZtocBytes(store, lying, fixture.ztocBytes, 'garbage');
+    const report = await verifyImage(store, 'garbage', { deep: true });
+    assert.equal(report.ok, false);
+    assert.match(report.layers[0]!.soci!.problems[0]!, /^layer 1\/1 \(sha256:[0-9a-f]{64}\): the gzip data is corrupt at compressed byte 0 \(incorrect header check\)$/);
   });
 
   it('counts the differences after the first', async () => {
