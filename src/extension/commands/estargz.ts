@@ -48,7 +48,7 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports, memor
         return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${count(layers.length, 'layer')} lazy${r.ok ? '' : `; ${count(verifyProblemLines(r).length, 'problem')}`}`;
       },
       report: (r) => (report = { title: `${shortName(ref)} lazy pull${deep ? ' (deep)' : ''}`, subject: reference, markdown: renderLazyReport(reference, r) }),
-    }, { reference, ...(deep ? { deep } : {}), ...(await jobParams(services, [ref])) });
+    }, { reference, deep, ...(await jobParams(services, [ref])) });
     // A worker older than protocol 1.4 ignores `deep` and runs the ordinary checks.
     if (deep && result && result.deep !== true) void vscode.window.showWarningMessage(`The worker did not check ${reference} deeply (it predates protocol 1.4): the report is that of Verify Lazy Pull Readiness.`);
     if (report) await reports.show(report);
