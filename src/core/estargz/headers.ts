@@ -6,10 +6,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { describeError, LazyImageError } from '../errors.js';
 import type { BlobAccess } from '../oci/index.js';
 import { TarParser, type TarHeader } from '../tar/index.js';
+import { decompressed } from './spool.js';
 import { formatModtime, type Toc, type TocEntry } from './toc.js';
 
 /** Compressed bytes per Range read. */
@@ -65,7 +65,9 @@ export async function verifyTarHeaders(blob: BlobAccess, toc: Toc, tocOffset: nu
     }
   }
   try {
-    await pipeline(Readable.from(reads()), createGunzip(), async (inflated: AsyncIterable<Buffer>) => {
+    // Bounded like any whole-layer inflate: a bomb before the TOC fails here, not after 10 GB.
+    const { stream } = await decompressed(Readable.from(reads()), where, { size: tocOffset });
+    await pipeline(stream, async (inflated: AsyncIterable<Buffer>) => {
       for await (const chunk of inflated) parser.push(chunk);
     }, { signal: options.signal });
     parser.finish();
