@@ -118,4 +118,14 @@ describe('SOCI: build an index, browse its zTOC, open a file lazily', { timeout:
     assert.ok(rows.some((l) => /^SOCI index v2 1 zTOC · sha256:[0-9a-f]{12}$/.test(l)), rows.join('\n'));
     await bench.screenshot('copied');
   });
+
+  it('verifies the copy deeply: its zTOC equals the one rebuilt from its layer, field by field', async () => {
+    await bench.contextMenu('copied', 'Verify Deeply');
+    await bench.page.waitForFunction(() => document.querySelector('.editor-group-container.active .tab.active')?.textContent?.includes('(deep).md'), undefined, { timeout: 120_000 });
+    assert.equal(await bench.activeTabTitle(), 'lazy-copy:copied lazy pull (deep).md');
+    const text = await bench.waitForEditorText(/the same zTOC as rebuilt from the layer, field by field/);
+    assert.match(text, /Deep check: each TOC entry against the tar header/);
+    assert.match(text, /\*\*Ready\*\*|\*\*Partly lazy\*\*/);
+    await bench.screenshot('verified-deeply');
+  });
 });
