@@ -77,6 +77,10 @@ export interface LayerFiles {
   read(path: string, range?: ReadRange, options?: CallOptions): Promise<LayerRead>;
   /** A regular file's bytes, after resolving `path`, handed to `write` in order: never held whole, so of any size. */
   copy(path: string, write: (chunk: Buffer) => Promise<void>, options?: CallOptions): Promise<LayerCopy>;
+  /** As `read`, of one of this layer's regular file entries (already resolved, e.g. through an image's layers). */
+  readEntry(entry: LayerEntry, range?: ReadRange, options?: CallOptions): Promise<LayerRead>;
+  /** As `copy`, of one of this layer's regular file entries. */
+  copyEntry(entry: LayerEntry, write: (chunk: Buffer) => Promise<void>, options?: CallOptions): Promise<LayerCopy>;
 }
 
 /** A layer a remote snapshotter mounts lazily: its files come from its index. */

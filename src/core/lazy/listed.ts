@@ -43,15 +43,19 @@ export abstract class ListedLayer implements LayerFiles {
     if (found.path === '') return { path: '', type: 'dir', size: 0, mode: IMPLIED_DIR_MODE, uid: 0, gid: 0, linkname: '', implied: true };
     const entry = found.entry;
     if (!entry) throw new LazyImageError('NOT_FOUND', `${this.where} has no /${found.path}${found.path !== cleanEntryName(path) ? ` (from ${path})` : ''}`, { ref: this.where });
-    if (entry.type !== 'hardlink') return entry;
-    // A hard link names a file of the same layer, by its path from the root.
-    const target = this.byPath.get(cleanEntryName(entry.linkname));
-    if (!target || target.type === 'hardlink') throw new LazyImageError('INVALID_FORMAT', `${this.where}: /${found.path} is a hard link to ${entry.linkname}, which is not a file in the layer`, { ref: this.where });
-    return target;
+    return entry.type === 'hardlink' ? hardLinkTarget(this, entry, this.where) : entry;
   }
 
   async read(path: string, range?: ReadRange, options: CallOptions = {}): Promise<LayerRead> {
-    const entry = await this.regularFile(path);
+    return this.readEntry(await this.resolve(path), range, options);
+  }
+
+  async copy(path: string, write: (chunk: Buffer) => Promise<void>, options: CallOptions = {}): Promise<LayerCopy> {
+    return this.copyEntry(await this.resolve(path), write, options);
+  }
+
+  async readEntry(entry: LayerEntry, range?: ReadRange, options: CallOptions = {}): Promise<LayerRead> {
+    this.checkRegular(entry);
     const offset = range?.offset ?? 0;
     const length = range ? Math.min(range.length, Math.max(entry.size - offset, 0)) : entry.size;
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
@@ -61,16 +65,15 @@ export abstract class ListedLayer implements LayerFiles {
     return length === 0 ? { bytes: Buffer.alloc(0), fetched: 0, via: 'nothing: no data' } : this.readData(entry, { offset, length }, options);
   }
 
-  async copy(path: string, write: (chunk: Buffer) => Promise<void>, options: CallOptions = {}): Promise<LayerCopy> {
-    const entry = await this.regularFile(path);
+  async copyEntry(entry: LayerEntry, write: (chunk: Buffer) => Promise<void>, options: CallOptions = {}): Promise<LayerCopy> {
+    this.checkRegular(entry);
     return entry.size === 0 ? { length: 0, fetched: 0, via: 'nothing: no data' } : this.copyData(entry, write, options);
   }
 
-  private async regularFile(path: string): Promise<LayerEntry> {
-    const entry = await this.resolve(path);
+  private checkRegular(entry: LayerEntry): void {
     if (entry.type === 'dir') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a directory`, { ref: this.where });
-    if (entry.type !== 'reg') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a ${entry.type} device or fifo, not a file`, { ref: this.where });
-    return entry;
+    if (entry.type !== 'reg') throw new LazyImageError('INVALID_ARGUMENT', `${this.where}: /${entry.path} is a ${entry.type === 'symlink' || entry.type === 'hardlink' ? 'link' : `${entry.type} device or fifo`}, not a file`, { ref: this.where });
+    if (this.byPath.get(entry.path) !== entry) throw new LazyImageError('INTERNAL', `${this.where}: /${entry.path} is not an entry of this layer`, { ref: this.where });
   }
 
   /** A non-empty regular file's bytes to `write`: read a piece at a time, each piece through `readData`. */
@@ -88,4 +91,17 @@ export abstract class ListedLayer implements LayerFiles {
 
   /** The bytes of a regular file in `range`, which lies inside it and is not empty. */
   protected abstract readData(entry: LayerEntry, range: ReadRange, options: CallOptions): Promise<LayerRead>;
+}
+
+/** The file a hard link names: by its path from the root, in the link's own layer, as tar has it. */
+export function findHardLinkTarget(files: Pick<LayerFiles, 'entry'>, link: LayerEntry): LayerEntry | undefined {
+  const target = files.entry(cleanEntryName(link.linkname));
+  return target?.type === 'reg' ? target : undefined;
+}
+
+/** As `findHardLinkTarget`; INVALID_FORMAT when the link names no file. */
+export function hardLinkTarget(files: Pick<LayerFiles, 'entry'>, link: LayerEntry, where: string): LayerEntry {
+  const target = findHardLinkTarget(files, link);
+  if (!target) throw new LazyImageError('INVALID_FORMAT', `${where}: /${link.path} is a hard link to ${link.linkname}, which is not a file in the layer`, { ref: where });
+  return target;
 }

@@ -18,12 +18,17 @@ export async function openLazyLayer(store: ImageStore, layer: Descriptor, index:
   return openSociLayer(blob, layer, index.ztoc, await readBlob(store, index.ztoc, MAX_ZTOC_BYTES, options), where);
 }
 
+/** The index a snapshotter mounts the layer through: its zTOC (soci-snapshotter), else its eStargz TOC; none when it is pulled whole. */
+export function lazyIndex(layer: LayerLaziness): LazyIndex | undefined {
+  return layer.soci ? { via: 'soci', ztoc: layer.soci.ztoc } : layer.estargz ? { via: 'estargz' } : undefined;
+}
+
 /**
  * A layer's files as a snapshotter gets them: through its zTOC (soci-snapshotter), else its
  * eStargz TOC (stargz-snapshotter), else the whole layer. `fetched` counts what opening read.
  */
 export async function openLayerFiles(store: ImageStore, layer: LayerLaziness, where: string, options: CallOptions = {}): Promise<{ files: LayerFiles; fetched: number }> {
-  const index: LazyIndex | undefined = layer.soci ? { via: 'soci', ztoc: layer.soci.ztoc } : layer.estargz ? { via: 'estargz' } : undefined;
+  const index = lazyIndex(layer);
   if (!index) {
     const { layer: files, fetched } = await WholeLayer.open(store, layer.descriptor, where, options);
     return { files, fetched };
