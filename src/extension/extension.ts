@@ -1,6 +1,9 @@
 // Activation: builds the services, the tree and the commands, and hands every disposable to VS Code.
 import * as vscode from 'vscode';
 import { describeError } from '../core/errors.js';
+import { FetchedStatus } from './browse/FetchedStatus.js';
+import { IMAGE_SCHEME, ImageFileSystem } from './browse/ImageFileSystem.js';
+import { browseCommands, offerToMakeLazy } from './commands/browse.js';
 import { dockerfileCommands } from './commands/dockerfile.js';
 import { estargzCommands } from './commands/estargz.js';
 import { imageCommands } from './commands/images.js';
@@ -45,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const diagnostics = new DockerfileDiagnostics(analyzer);
   const reports = new ReportDocuments();
   const files = new LazyFiles(services, tree.layers);
+  const images = new ImageFileSystem(services, context.globalState, (ref, merged) => void offerToMakeLazy(ref, merged));
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
   const deps: CommandDeps = { services, jobs, tree, analyzer, reports, memory: new WizardMemory(context.globalState) };
@@ -60,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...dockerfileCommands(deps),
     ...estargzCommands(deps),
     ...sociCommands(deps),
+    ...browseCommands(deps, images),
   };
   context.subscriptions.push(
     log, layouts, services, worker, jobs, tree, ...views, analyzer, diagnostics, reports, files,
@@ -69,6 +74,8 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
     vscode.workspace.registerFileSystemProvider(LAZY_FILE_SCHEME, files, { isReadonly: true, isCaseSensitive: true }),
+    vscode.workspace.registerFileSystemProvider(IMAGE_SCHEME, images, { isReadonly: true, isCaseSensitive: true }),
+    images, new FetchedStatus(images),
     ...Object.entries(commands).map(([name, handler]) => vscode.commands.registerCommand(`lazyImages.${name}`, reportErrors(log, name, handler))),
     layouts.onDidChange(({ list, layouts: changed }) => {
       if (changed.length) log.info(`Changed on disk: ${changed.join(', ')}`);

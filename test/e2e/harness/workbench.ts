@@ -43,7 +43,7 @@ export class Workbench {
    * view opening is what activates the extension. A click lost while the workbench is still
    * laying itself out is repeated.
    */
-  private async showView(): Promise<void> {
+  async showView(): Promise<void> {
     const header = this.page.locator('.pane-header', { hasText: 'Lazy Images' });
     await header.waitFor();
     for (const other of await this.page.locator('.pane-header[aria-expanded="true"]').all()) {
@@ -120,6 +120,28 @@ export class Workbench {
       `Lazy Images log (tail):\n${tail(await this.server.extensionLog())}`,
       `extension host log (tail):\n${tail(host)}`,
     ].join('\n--\n');
+  }
+
+  /** The Explorer's folders section (workspace folders and their files), expanded if it was not. */
+  async folders(): Promise<Locator> {
+    // Its title is the workspace's name: "workspace" here, "Untitled (Workspace)" once it has two folders.
+    const header = this.page.locator('.pane-header', { hasText: /workspace/i }).first();
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    return this.page.locator('.explorer-folders-view');
+  }
+
+  /** Labels of the Explorer's file rows, polled until `ok` holds; a row named `expand` is opened on the way. */
+  async waitForFiles(ok: (labels: string[]) => boolean, expand?: string): Promise<string[]> {
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      const view = await this.folders();
+      const labels = (await view.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''))).map((l) => l.trim());
+      if (ok(labels)) return labels;
+      const row = expand ? view.locator(`.monaco-list-row[aria-label="${expand}"][aria-expanded="false"]`) : undefined;
+      if (row && (await row.count())) await row.first().click();
+      if (Date.now() > deadline) throw new Error(`the Explorer never showed the expected files:\n${labels.join('\n')}\n--\n${await this.diagnosis()}`);
+      await this.page.waitForTimeout(200);
+    }
   }
 
   /**
