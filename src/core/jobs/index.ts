@@ -1,6 +1,7 @@
 export * from './cat.js';
 export * from './convert.js';
 export * from './copy.js';
+export * from './files.js';
 export * from './inspect.js';
 export * from './list.js';
 export * from './progress.js';
