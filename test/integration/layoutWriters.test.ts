@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { forEachLimit } from '../../src/core/jobs/pool.js';
+import { forEachLimit } from '../../src/core/pool.js';
 import { ANNOTATION_REF_NAME, LAYOUT_LOCK, OciLayoutStore } from '../../src/core/oci/index.js';
 import { WorkerClient } from '../../src/worker/client.js';
 import { Methods } from '../../src/worker/protocol.js';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Stores } from '../../src/core/image/index.js';
 import { parseReference } from '../../src/core/oci/index.js';
-import { forEachLimit } from '../../src/core/jobs/pool.js';
+import { forEachLimit } from '../../src/core/pool.js';
 import { copyImage, listNames } from '../../src/core/jobs/index.js';
 import { sampleLayout } from '../helpers/images.js';
 import { pushManyTags } from './fixtures/tags.js';

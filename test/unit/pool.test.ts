@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { forEachLimit } from '../../src/core/jobs/pool.js';
+import { forEachLimit } from '../../src/core/pool.js';
 
 /** Runs forEachLimit over `n` items, each taking `delay(i)` ms, and records what happened. */
 async function trace(n: number, limit: number, delay: (i: number) => number, fail: (i: number) => unknown = () => undefined) {

@@ -16,7 +16,7 @@ import {
   MediaType, parseImageConfig, readBlob, sha256,
   type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type IndexDocument, type ManifestDocument, type Platform,
 } from '../oci/index.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../pool.js';
 import type { ProgressSink } from './progress.js';
 
 export interface ConvertOptions {

@@ -12,7 +12,7 @@ import { describeError, LazyImageError, throwIfAborted } from '../errors.js';
 import { isContentProblem, pickPlatform, walkIndex } from '../image/index.js';
 import { MediaType, parseManifest, type Descriptor, type ImageDocument, type ImageReference, type ImageStore, type IndexDocument, type ManifestDocument, type Platform } from '../oci/index.js';
 import { describesSociIndexOf, goIndex, INDEX_DIGEST_ANNOTATION, isSociIndexConfig, SOCI_INDEX_V1, sociIndexDescriptor } from '../soci/index.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../pool.js';
 import type { ProgressSink } from './progress.js';
 
 export interface CopyOptions {

@@ -14,7 +14,7 @@ import {
   ZTOC_MEDIA_TYPE, ZtocThreads, type SociVersion, type ThreadBuiltZtoc, type ZtocRef,
 } from '../soci/index.js';
 import { copyImage } from './copy.js';
-import { afterAll, forEachLimit } from './pool.js';
+import { afterAll, forEachLimit } from '../pool.js';
 import type { ProgressSink } from './progress.js';
 
 const LAYERS_AT_ONCE = 2;

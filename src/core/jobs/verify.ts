@@ -11,7 +11,7 @@ import { checkEstargzLayer, checkSociLayer } from '../lazy/index.js';
 import { blobAccess, type Descriptor, type ImageDocument, type ImageStore, type ManifestDocument } from '../oci/index.js';
 import { isSociIndexConfig, ZtocThreads, type SociLayerVerification, type SociVersion } from '../soci/index.js';
 import type { CheckOptions } from '../lazy/index.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../pool.js';
 import type { ProgressItemPlan, ProgressSink } from './progress.js';
 
 export interface VerifyOptions {

@@ -4,7 +4,7 @@
 // not read whole: it is a gap the caller can name (and offer to convert or index).
 import { describeError, LazyImageError } from '../errors.js';
 import { isContentProblem, type ImageLaziness } from '../image/index.js';
-import { forEachLimit } from '../jobs/pool.js';
+import { forEachLimit } from '../pool.js';
 import type { CallOptions, ImageStore } from '../oci/index.js';
 import { cleanEntryName } from '../tar/index.js';
 import { globMatcher } from './glob.js';

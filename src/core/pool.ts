@@ -1,4 +1,4 @@
-import { LazyImageError } from '../errors.js';
+import { LazyImageError } from './errors.js';
 
 /**
  * Runs `work` over `items` with at most `limit` in flight. On the first failure no new item is
