@@ -28,7 +28,10 @@ interface Stop {
   out: number;
   /** The byte at `in - 1`, whose top bits belong to the next block when bits are unused. */
   lastByte: number;
-  /** The 32 KiB of output before `out` (a view: output buffers are never reused). */
+  /**
+   * The 32 KiB of output before `out`: a view of the output buffer then filling, which is kept
+   * from reuse until it ends before the anchor (no stop in use is before the anchor).
+   */
   window: Buffer;
 }
 
@@ -88,8 +91,15 @@ export class BlockGzipIndexer {
   private readonly input = new ByteLog();
   private readonly output = new ByteLog();
   /** Output goes after a copy of the last 32 KiB, so a window is one slice. */
-  private out = Buffer.alloc(WINDOW_SIZE + OUTPUT_CHUNK);
+  private out: Buffer = Buffer.alloc(WINDOW_SIZE + OUTPUT_CHUNK);
   private at = WINDOW_SIZE;
+  /**
+   * Filled output buffers the output log may still hold, with the stream position each ends at,
+   * and those it no longer holds. Reusing them keeps memory flat: fresh ones per megabyte would
+   * pile up as garbage between collections (tens of megabytes while a bomb inflates).
+   */
+  private readonly filled: Array<{ buffer: Buffer; end: number }> = [];
+  private readonly spare: Buffer[] = [];
 
   private constructor(private readonly inflater: BlockInflater, private readonly spanSize: number, private readonly onOutput: (chunk: Buffer) => void, private readonly where: string) {}
 
@@ -117,8 +127,9 @@ export class BlockGzipIndexer {
 
   private inflate(chunk: Buffer): Buffer {
     if (this.at === this.out.length) {
-      const next = Buffer.allocUnsafe(WINDOW_SIZE + OUTPUT_CHUNK);
+      const next = this.spare.pop() ?? Buffer.allocUnsafe(WINDOW_SIZE + OUTPUT_CHUNK);
       this.out.copy(next, 0, this.at - WINDOW_SIZE, this.at);
+      this.filled.push({ buffer: this.out, end: this.totalOut });
       this.out = next;
       this.at = WINDOW_SIZE;
     }
@@ -172,6 +183,7 @@ export class BlockGzipIndexer {
     this.anchor = stop;
     this.input.drop(stop.in, (b) => this.span?.update(b));
     this.output.drop(stop.out);
+    while (this.filled.length && this.filled[0]!.end < stop.out) this.spare.push(this.filled.shift()!.buffer);
   }
 
   /**

@@ -101,7 +101,9 @@ export class TarParser {
       }
       const need = state.kind === 'special' ? state.padded : BLOCK;
       const take = Math.min(need - this.pendingLength, chunk.length - at);
-      this.pending.push(chunk.subarray(at, at + take));
+      const piece = chunk.subarray(at, at + take);
+      // A piece kept for a later push is copied: the caller may reuse its buffer (the zTOC builder does).
+      this.pending.push(this.pendingLength + take < need ? Buffer.from(piece) : piece);
       this.pendingLength += take;
       at += take;
       if (this.pendingLength < need) continue;
