@@ -217,7 +217,10 @@ export class BlockGzipIndexer {
    */
   private trials(s: Stop & { bits?: number | undefined }, upTo: number, all: boolean): Array<{ bits: number; passed: Boundary[] }> {
     const input = this.input.slice(s.in, this.totalIn);
-    const expected = this.output.slice(s.out, this.totalOut);
+    // Only as far as boundariesFrom reads (one byte past its limit) and one more, which tells it
+    // the output goes on: from a candidate, a view of one output buffer rather than a copy of
+    // megabytes (blocks of a bomb's zeros run to several).
+    const expected = this.output.slice(s.out, Math.min(this.totalOut, upTo + 2));
     const fits: Array<{ bits: number; passed: Boundary[] }> = [];
     for (const bits of s.bits === undefined ? ANY_BITS : [s.bits]) {
       const passed = boundariesFrom(s.lastByte, bits, s.window, input, expected, upTo - s.out);

@@ -101,7 +101,8 @@ const PROBE_STEP = 4096;
  * Inflates from a block boundary whose last byte `lastByte` has `bits` unused bits (primed with
  * them and with `window`) over `input`, checking the output against `expected`; returns the
  * boundaries passed, or undefined when the output differs, or when the input ends short of a
- * boundary or the stream's end. With `limit`, stops once that much output has matched.
+ * boundary or the stream's end. With `limit`, stops once that much output has matched: it reads
+ * `expected` only up to one byte past `limit`, and needs only to know whether it goes on further.
  * node:zlib finds boundaries but not their unused bits: this is how they are learned.
  */
 export function boundariesFrom(lastByte: number, bits: number, window: Buffer, input: Buffer, expected: Buffer, limit = Infinity): Boundary[] | undefined {
