@@ -10,7 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { LazyImageError } from '../errors.js';
 import { BlockInflater } from './blockInflater.js';
-import { boundariesFrom, WINDOW_SIZE, type Boundary, type Checkpoint, type IndexedGzip } from './zinfo.js';
+import { BoundaryProbe, WINDOW_SIZE, type Boundary, type Checkpoint, type IndexedGzip } from './zinfo.js';
 
 const OUTPUT_CHUNK = 1024 * 1024;
 const TRAILER_SIZE = 8;
@@ -100,6 +100,8 @@ export class BlockGzipIndexer {
    */
   private readonly filled: Array<{ buffer: Buffer; end: number }> = [];
   private readonly spare: Buffer[] = [];
+  /** Room for CHECKED bytes and the one past them that tells an overshoot. */
+  private readonly probe = new BoundaryProbe(CHECKED + 1);
 
   private constructor(private readonly inflater: BlockInflater, private readonly spanSize: number, private readonly onOutput: (chunk: Buffer) => void, private readonly where: string) {}
 
@@ -223,7 +225,7 @@ export class BlockGzipIndexer {
     const expected = this.output.slice(s.out, Math.min(this.totalOut, upTo + 2));
     const fits: Array<{ bits: number; passed: Boundary[] }> = [];
     for (const bits of s.bits === undefined ? ANY_BITS : [s.bits]) {
-      const passed = boundariesFrom(s.lastByte, bits, s.window, input, expected, upTo - s.out);
+      const passed = this.probe.boundariesFrom(s.lastByte, bits, s.window, input, expected, upTo - s.out);
       if (passed) fits.push({ bits, passed });
       if (fits.length && !all) break;
     }

@@ -98,39 +98,56 @@ export interface Boundary {
 const PROBE_STEP = 4096;
 
 /**
- * Inflates from a block boundary whose last byte `lastByte` has `bits` unused bits (primed with
- * them and with `window`) over `input`, checking the output against `expected`; returns the
- * boundaries passed, or undefined when the output differs, or when the input ends short of a
- * boundary or the stream's end. With `limit`, stops once that much output has matched: it reads
- * `expected` only up to one byte past `limit`, and needs only to know whether it goes on further.
- * node:zlib finds boundaries but not their unused bits: this is how they are learned.
+ * Trial inflates from block boundaries: node:zlib finds boundaries but not their unused bits, and
+ * this is how they are learned. A probe keeps its pako stream (with its window) and its output
+ * room from trial to trial: an indexer runs one per guess of the bits, eight at every candidate,
+ * most failing within a few bytes.
  */
-export function boundariesFrom(lastByte: number, bits: number, window: Buffer, input: Buffer, expected: Buffer, limit = Infinity): Boundary[] | undefined {
-  const strm = new ZStream();
-  inflateInit2(strm, RAW);
-  prime(strm, lastByte, bits);
-  inflateSetDictionary(strm, window);
-  const want = Math.min(limit, expected.length);
-  const out = Buffer.allocUnsafe(want + 1); // room for one byte too many, to see an overshoot; only what inflate wrote is read
-  strm.input = input;
-  strm.next_in = 0;
-  strm.avail_in = input.length;
-  strm.output = out;
-  strm.next_out = 0;
-  const passed: Boundary[] = [];
-  for (;;) {
-    const from = strm.next_out;
-    // A little output at a time, so a wrong guess is caught by its first bytes.
-    strm.avail_out = Math.min(PROBE_STEP, out.length - from);
-    const ret = inflate(strm, Z_BLOCK);
-    if ((ret !== Z_OK && ret !== Z_STREAM_END) || strm.next_out > expected.length) return undefined;
-    if (!out.subarray(from, strm.next_out).equals(expected.subarray(from, strm.next_out))) return undefined;
-    const boundary = ret === Z_STREAM_END || (strm.data_type & 128) !== 0;
-    if (boundary && ret !== Z_STREAM_END) passed.push({ in: strm.next_in, out: strm.next_out, bits: strm.data_type & 7, final: (strm.data_type & 64) !== 0 });
-    // Spent input with full output may still owe a match's copy: go round again for it.
-    if (strm.avail_in === 0 && (boundary || strm.avail_out > 0)) return strm.next_out === expected.length && boundary ? passed : undefined;
-    if (ret === Z_STREAM_END) return undefined;
-    if (strm.next_out >= limit) return passed;
+export class BoundaryProbe {
+  private readonly strm = new ZStream();
+  private readonly room: Buffer;
+
+  /** Trials that check up to `room` bytes of output write into the probe's; longer ones have their own. */
+  constructor(room: number) {
+    inflateInit2(this.strm, RAW);
+    this.room = Buffer.allocUnsafe(room);
+  }
+
+  /**
+   * Inflates from a block boundary whose last byte `lastByte` has `bits` unused bits (primed with
+   * them and with `window`) over `input`, checking the output against `expected`; returns the
+   * boundaries passed, or undefined when the output differs, or when the input ends short of a
+   * boundary or the stream's end. With `limit`, stops once that much output has matched: it reads
+   * `expected` only up to one byte past `limit`, and needs only to know whether it goes on further.
+   */
+  boundariesFrom(lastByte: number, bits: number, window: Buffer, input: Buffer, expected: Buffer, limit = Infinity): Boundary[] | undefined {
+    const strm = this.strm;
+    inflateReset2(strm, RAW);
+    prime(strm, lastByte, bits);
+    inflateSetDictionary(strm, window);
+    // Room for one byte too many, to see an overshoot; only what inflate wrote is read.
+    const room = Math.min(limit, expected.length) + 1;
+    const out = room <= this.room.length ? this.room : Buffer.allocUnsafe(room);
+    strm.input = input;
+    strm.next_in = 0;
+    strm.avail_in = input.length;
+    strm.output = out;
+    strm.next_out = 0;
+    const passed: Boundary[] = [];
+    for (;;) {
+      const from = strm.next_out;
+      // A little output at a time, so a wrong guess is caught by its first bytes.
+      strm.avail_out = Math.min(PROBE_STEP, room - from);
+      const ret = inflate(strm, Z_BLOCK);
+      if ((ret !== Z_OK && ret !== Z_STREAM_END) || strm.next_out > expected.length) return undefined;
+      if (!out.subarray(from, strm.next_out).equals(expected.subarray(from, strm.next_out))) return undefined;
+      const boundary = ret === Z_STREAM_END || (strm.data_type & 128) !== 0;
+      if (boundary && ret !== Z_STREAM_END) passed.push({ in: strm.next_in, out: strm.next_out, bits: strm.data_type & 7, final: (strm.data_type & 64) !== 0 });
+      // Spent input with full output may still owe a match's copy: go round again for it.
+      if (strm.avail_in === 0 && (boundary || strm.avail_out > 0)) return strm.next_out === expected.length && boundary ? passed : undefined;
+      if (ret === Z_STREAM_END) return undefined;
+      if (strm.next_out >= limit) return passed;
+    }
   }
 }
 
