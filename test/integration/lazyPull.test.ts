@@ -5,16 +5,19 @@
 // pull must be lazy by every sign the snapshotters give (their log, one FUSE mount per layer,
 // containerd's remote label, a sliver of the layer fetched), and the mounted layer, read through
 // FUSE, must equal the source layer's tar file for file. An unconverted image pulled through the
-// stargz daemon shows that a fallback to a full download would be seen.
+// stargz daemon shows that a fallback to a full download would be seen. The reference tools' output
+// goes the same way: ctr-remote's eStargz through a fresh stack; soci convert's is byte for byte ours.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { requireTool } from '../helpers/tools.js';
+import { requireCachedTool, requireTool } from '../helpers/tools.js';
 import { runCli } from './fixtures/cli.js';
+import { startContainerd } from './fixtures/containerd.js';
 import type { FakeServer } from './fixtures/fakeServer.js';
 import { startRegistry, type RegistryFixture } from './fixtures/registry.js';
 import { startRegistryProxy } from './fixtures/registryProxy.js';
@@ -115,46 +118,75 @@ describe('lazy pulls of our images through the real snapshotters', { timeout: 42
     await registry?.stop();
   });
 
-  const cases: Array<{ name: string; tag: string; kind: DaemonKind }> = [
-    { name: 'eStargz from lazyimg convert, through containerd-stargz-grpc', tag: 'esgz', kind: 'stargz' },
-    { name: 'SOCI v2 from lazyimg index, through soci-snapshotter-grpc', tag: 'soci', kind: 'soci' },
-  ];
-  for (const c of cases) {
-    it(`${c.name}: mounted lazily, and the mount equals the source layer`, async (t) => {
-      const { layer, diffId } = await layerOf(registry.host, c.tag);
-      const daemon = stack.daemons[c.kind]!;
-      const blob = `/v2/${REPO}/blobs/${layer.digest}`;
-      const mountedBefore = new Set(stack.fuseMounts().map((m) => m.mountPoint));
-      fetched.clear();
-      const started = performance.now();
-      await stack.pull(`${proxy.host}/${REPO}:${c.tag}`, c.kind);
-      const pullMs = performance.now() - started;
-      const layerAtMount = fetched.get(blob) ?? 0;
-      const otherAtMount = total() - layerAtMount;
+  /** Pulls `tag` through `kind`'s daemon of `stack`, checks every sign of laziness and the mounted tree. */
+  async function lazyPull(t: { diagnostic(message: string): void }, on: SnapshotterStack, tag: string, kind: DaemonKind): Promise<void> {
+    const { layer, diffId } = await layerOf(registry.host, tag);
+    const daemon = on.daemons[kind]!;
+    const blob = `/v2/${REPO}/blobs/${layer.digest}`;
+    const mountedBefore = new Set(on.fuseMounts().map((m) => m.mountPoint));
+    fetched.clear();
+    const started = performance.now();
+    await on.pull(`${proxy.host}/${REPO}:${tag}`, kind);
+    const pullMs = performance.now() - started;
+    const layerAtMount = fetched.get(blob) ?? 0;
+    const otherAtMount = total() - layerAtMount;
 
-      // Every sign of a lazy pull the snapshotters give.
-      assert.deepEqual(prepared(daemon, diffId), ['true'], `${c.kind} logs one remote snapshot prepared for ${diffId}:\n${daemon.log().slice(-3000)}`);
-      const mounts = stack.fuseMounts().filter((m) => !mountedBefore.has(m.mountPoint));
-      assert.equal(mounts.length, 1, `one FUSE mount for the one layer: ${JSON.stringify(mounts)}`);
-      assert.ok(mounts[0]!.mountPoint.startsWith(`${daemon.root}/`), `${mounts[0]!.mountPoint} is under ${daemon.root}`);
-      const labels = await stack.snapshotLabels(c.kind, diffId);
-      assert.ok('containerd.io/snapshot/remote' in labels, `containerd marks the snapshot remote: ${JSON.stringify(labels)}`);
-      // eStargz fetches its TOC from the end of the layer; SOCI only probes the layer (its zTOC is a blob of its own).
-      assert.ok(layerAtMount < layer.size / 50, `${layerAtMount} of ${layer.size} layer bytes fetched at mount`);
+    // Every sign of a lazy pull the snapshotters give.
+    assert.deepEqual(prepared(daemon, diffId), ['true'], `${kind} logs one remote snapshot prepared for ${diffId}:\n${daemon.log().slice(-3000)}`);
+    const mounts = on.fuseMounts().filter((m) => !mountedBefore.has(m.mountPoint));
+    assert.equal(mounts.length, 1, `one FUSE mount for the one layer: ${JSON.stringify(mounts)}`);
+    assert.ok(mounts[0]!.mountPoint.startsWith(`${daemon.root}/`), `${mounts[0]!.mountPoint} is under ${daemon.root}`);
+    const labels = await on.snapshotLabels(kind, diffId);
+    assert.ok('containerd.io/snapshot/remote' in labels, `containerd marks the snapshot remote: ${JSON.stringify(labels)}`);
+    // eStargz fetches its TOC from the end of the layer; SOCI only probes the layer (its zTOC is a blob of its own).
+    assert.ok(layerAtMount < layer.size / 50, `${layerAtMount} of ${layer.size} layer bytes fetched at mount`);
 
-      // Reading every file through FUSE fetches the rest; the tree must be the source layer's.
-      const reading = performance.now();
-      const mounted = await layerTree('dir', mounts[0]!.mountPoint);
-      const readMs = performance.now() - reading;
-      const diff = differences(mounted, source);
-      assert.deepEqual(diff.slice(0, 20), [], `${diff.length} paths differ`);
-      const files = Object.values(source).filter((e) => e[0] === 'reg').length;
-      t.diagnostic(`${c.tag}: layer ${layer.size} bytes; at mount ${layerAtMount} bytes of the layer `
-        + `(${((100 * layerAtMount) / layer.size).toFixed(3)}%) + ${otherAtMount} bytes else (manifests, config${c.kind === 'soci' ? ', SOCI index, zTOC' : ''}); `
-        + `pull ${(pullMs / 1000).toFixed(1)} s; read ${Object.keys(mounted).length} paths (${files} files) in ${(readMs / 1000).toFixed(1)} s, `
-        + `${kb(fetched.get(blob) ?? 0)} of the layer fetched by then`);
-    });
+    // Reading every file through FUSE fetches the rest; the tree must be the source layer's.
+    const reading = performance.now();
+    const mounted = await layerTree('dir', mounts[0]!.mountPoint);
+    const readMs = performance.now() - reading;
+    const diff = differences(mounted, source);
+    assert.deepEqual(diff.slice(0, 20), [], `${diff.length} paths differ`);
+    const files = Object.values(source).filter((e) => e[0] === 'reg').length;
+    t.diagnostic(`${tag}: layer ${layer.size} bytes; at mount ${layerAtMount} bytes of the layer `
+      + `(${((100 * layerAtMount) / layer.size).toFixed(3)}%) + ${otherAtMount} bytes else (manifests, config${kind === 'soci' ? ', SOCI index, zTOC' : ''}); `
+      + `pull ${(pullMs / 1000).toFixed(1)} s; read ${Object.keys(mounted).length} paths (${files} files) in ${(readMs / 1000).toFixed(1)} s, `
+      + `${kb(fetched.get(blob) ?? 0)} of the layer fetched by then`);
   }
+
+  it('eStargz from lazyimg convert, through containerd-stargz-grpc: mounted lazily, and the mount equals the source layer', (t) => lazyPull(t, stack, 'esgz', 'stargz'));
+  it('SOCI v2 from lazyimg index, through soci-snapshotter-grpc: mounted lazily, and the mount equals the source layer', (t) => lazyPull(t, stack, 'soci', 'soci'));
+
+  it('the reference: eStargz from ctr-remote (Debian containerd 1.6), the same way through a fresh stack', async (t) => {
+    const converter = await startContainerd();
+    try {
+      await converter.importLayout(BASE, 'src');
+      await converter.ctr('images', 'convert', '--estargz', '--oci', 'src:bookworm', 'src:esgz');
+      await converter.ctr('images', 'push', '--plain-http', `${registry.host}/${REPO}:ref-esgz`, 'src:esgz');
+    } finally {
+      await converter.stop();
+    }
+    // Its own containerd and daemon: this layer's snapshot must be made, not found.
+    const fresh = await startSnapshotters({ proxies: ['stargz'] });
+    try {
+      await lazyPull(t, fresh, 'ref-esgz', 'stargz');
+    } finally {
+      await fresh.stop();
+    }
+  });
+
+  it('the reference: soci convert writes the very SOCI-enabled image the SOCI case pulled', async () => {
+    const soci = requireCachedTool('soci-v0.16.1/soci');
+    const work = await mkdtemp(join(tmpdir(), 'lazyimg-lazypull-soci-'));
+    try {
+      await run(soci, ['--root', join(work, 'root'), 'convert', '--standalone', '--format', 'oci-dir', BASE, join(work, 'out')]);
+      const theirs = (JSON.parse(readFileSync(join(work, 'out', 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!.digest;
+      const res = await fetch(`http://${registry.host}/v2/${REPO}/manifests/soci`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
+      assert.equal(res.headers.get('docker-content-digest'), theirs, 'a pull of soci\'s output would pull the same bytes');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
 
   it('the unconverted image through containerd-stargz-grpc: no remote snapshot, containerd downloads the layer', async (t) => {
     const { layer, diffId } = await layerOf(registry.host, 'src');
