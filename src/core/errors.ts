@@ -95,6 +95,44 @@ export class FormatError extends LazyImageError {
   }
 }
 
+/** Why a snapshotter daemon could not be started, stopped or reached. */
+export type DaemonState =
+  | 'binary-missing'
+  | 'config-invalid'
+  | 'socket-taken'
+  | 'already-running'
+  | 'died'
+  | 'start-timeout'
+  | 'not-running'
+  | 'stop-failed'
+  | 'needs-root';
+
+export interface SnapshotterErrorDetails extends ErrorDetails {
+  state: DaemonState;
+  /** What the user can do about it, e.g. the exact command to run. */
+  action: string;
+  /** The last lines of the daemon's log, when it died. */
+  logTail?: string;
+  /** The config line at fault. */
+  line?: number;
+}
+
+export class SnapshotterError extends LazyImageError {
+  override readonly name: string = 'SnapshotterError';
+  readonly state: DaemonState;
+  readonly action: string;
+  readonly logTail: string | undefined;
+  readonly line: number | undefined;
+
+  constructor(code: ErrorCode, message: string, details: SnapshotterErrorDetails) {
+    super(code, message, details);
+    this.state = details.state;
+    this.action = details.action;
+    this.logTail = details.logTail;
+    this.line = details.line;
+  }
+}
+
 /** Error codes of the distribution spec that mean "it does not exist". */
 const NOT_FOUND_CODES = new Set(['BLOB_UNKNOWN', 'MANIFEST_UNKNOWN', 'NAME_UNKNOWN', 'NOT_FOUND']);
 

@@ -1,0 +1,165 @@
+// The daemon's Prometheus endpoint, scraped with a deadline and summarized: what was read on
+// demand, what that cost in registry fetches and time, the background fetch, and per layer.
+import { request } from 'node:http';
+import { LazyImageError } from '../errors.js';
+import { MAX_METRICS_BYTES, parsePrometheusText, type MetricFamily } from './prometheus.js';
+import type { SnapshotterProfile } from './profiles.js';
+
+export const METRICS_TIMEOUT_MS = 3000;
+
+export interface ScrapeOptions {
+  /** `host:port`, or a socket path with `network: 'unix'`. */
+  address: string;
+  network?: 'tcp' | 'unix';
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** GET /metrics; fails with UNREACHABLE or TIMEOUT, never waits past the deadline. */
+export function scrapeMetrics(options: ScrapeOptions): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? METRICS_TIMEOUT_MS;
+  const unix = options.network === 'unix';
+  const where = unix ? `unix:${options.address}` : `http://${options.address}/metrics`;
+  const url = unix ? 'http://localhost/metrics' : `http://${options.address}/metrics`;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { socketPath: unix ? options.address : undefined, signal: options.signal, headers: { accept: 'text/plain' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        reject(new LazyImageError('UNREACHABLE', `Cannot read metrics at ${where}: HTTP ${res.statusCode}`, { ref: where }));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_METRICS_BYTES) req.destroy(new Error(`more than ${MAX_METRICS_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+      res.on('error', () => undefined); // reported through req
+    });
+    // One deadline for the whole exchange: a server that trickles bytes cannot hold us either.
+    const timer = setTimeout(() => req.destroy(new LazyImageError('TIMEOUT', `Cannot read metrics at ${where}: no answer within ${timeoutMs} ms`, { ref: where, temporary: true })), timeoutMs);
+    req.on('error', (e) => {
+      clearTimeout(timer);
+      if (e instanceof LazyImageError) reject(e);
+      else reject(new LazyImageError(options.signal?.aborted ? 'CANCELLED' : 'UNREACHABLE', `Cannot read metrics at ${where}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { ref: where, temporary: true, cause: e }));
+    });
+    req.end();
+  });
+}
+
+export interface Latency {
+  operation: string;
+  count: number;
+  meanMs: number;
+  /** The upper bound of the bucket holding the 95th percentile; undefined past the last bucket. */
+  p95Ms: number | undefined;
+}
+
+export interface LayerFigures {
+  layer: string;
+  bytesFetched: number;
+  bytesServed: number;
+  reads: number;
+  registryFetches: number;
+}
+
+export interface MetricsSummary {
+  /** False when the daemon serves none of its filesystem metrics yet (nothing mounted). */
+  hasSnapshotterMetrics: boolean;
+  bytesFetched: number;
+  bytesServed: number;
+  reads: number;
+  registryFetches: number;
+  backgroundFetches: number | undefined;
+  backgroundFetchFailures: number | undefined;
+  /** Mounted layers, as the mount latency counts them. */
+  mounts: number;
+  /** FUSE operations that failed, by operation (soci counts them). */
+  fuseFailures: Record<string, number>;
+  /** Every timed operation, FUSE ones (readdir, reads) included. */
+  latencies: Latency[];
+  layers: LayerFigures[];
+}
+
+function byOperation(family: MetricFamily | undefined): Map<string, Map<string, number>> {
+  // operation -> layer -> value
+  const out = new Map<string, Map<string, number>>();
+  for (const s of family?.samples ?? []) {
+    const op = s.labels.operation_type ?? '';
+    const layers = out.get(op) ?? new Map<string, number>();
+    out.set(op, layers);
+    const layer = s.labels.layer ?? '';
+    layers.set(layer, (layers.get(layer) ?? 0) + s.value);
+  }
+  return out;
+}
+
+function total(values: Map<string, number> | undefined): number {
+  let sum = 0;
+  for (const v of values?.values() ?? []) sum += v;
+  return sum;
+}
+
+function latencies(family: MetricFamily | undefined, toMs: number): Latency[] {
+  const ops = new Map<string, { count: number; sum: number; buckets: Map<number, number> }>();
+  for (const s of family?.samples ?? []) {
+    const op = s.labels.operation_type ?? '';
+    const entry = ops.get(op) ?? { count: 0, sum: 0, buckets: new Map<number, number>() };
+    ops.set(op, entry);
+    if (s.name.endsWith('_count')) entry.count += s.value;
+    else if (s.name.endsWith('_sum')) entry.sum += s.value;
+    else if (s.name.endsWith('_bucket') && s.labels.le !== undefined) {
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      entry.buckets.set(le, (entry.buckets.get(le) ?? 0) + s.value);
+    }
+  }
+  return [...ops].filter(([, e]) => e.count > 0).map(([operation, e]) => {
+    const rank = 0.95 * e.count;
+    const bound = [...e.buckets].sort((a, b) => a[0] - b[0]).find(([, cumulative]) => cumulative >= rank)?.[0];
+    return { operation, count: e.count, meanMs: (e.sum / e.count) * toMs, p95Ms: bound === undefined || bound === Infinity ? undefined : bound * toMs };
+  });
+}
+
+/** The figures that say how lazy loading went, from one scrape. */
+export function summarizeMetrics(profile: SnapshotterProfile, families: Map<string, MetricFamily>): MetricsSummary {
+  const p = profile.metricsPrefix;
+  const counts = byOperation(families.get(`${p}_operation_count`));
+  const bytes = byOperation(families.get(`${p}_bytes_served`));
+  const names = profile.metrics;
+  const lat = [...latencies(families.get(`${p}_operation_duration_milliseconds`), 1), ...latencies(families.get(`${p}_operation_duration_microseconds`), 0.001)];
+  const layerNames = new Set<string>();
+  for (const m of [bytes.get(names.bytesFetched), bytes.get(names.bytesServed), counts.get(names.reads), counts.get(names.registryFetches)]) {
+    for (const layer of m?.keys() ?? []) if (layer !== '') layerNames.add(layer);
+  }
+  const fuseFailures: Record<string, number> = {};
+  for (const [op, values] of counts) if (/^fuse_.*failure_count$/.test(op) && total(values) > 0) fuseFailures[op] = total(values);
+  return {
+    hasSnapshotterMetrics: [...families.keys()].some((n) => n.startsWith(`${p}_`)),
+    bytesFetched: total(bytes.get(names.bytesFetched)),
+    bytesServed: total(bytes.get(names.bytesServed)),
+    reads: total(counts.get(names.reads)),
+    registryFetches: total(counts.get(names.registryFetches)),
+    backgroundFetches: names.backgroundFetches === undefined ? undefined : total(counts.get(names.backgroundFetches)),
+    backgroundFetchFailures: names.backgroundFetchFailures === undefined ? undefined : total(counts.get(names.backgroundFetchFailures)),
+    mounts: lat.find((l) => l.operation === 'mount')?.count ?? 0,
+    fuseFailures,
+    latencies: lat,
+    layers: [...layerNames].sort().map((layer) => ({
+      layer,
+      bytesFetched: bytes.get(names.bytesFetched)?.get(layer) ?? 0,
+      bytesServed: bytes.get(names.bytesServed)?.get(layer) ?? 0,
+      reads: counts.get(names.reads)?.get(layer) ?? 0,
+      registryFetches: counts.get(names.registryFetches)?.get(layer) ?? 0,
+    })),
+  };
+}
+
+/** Scrapes and summarizes in one step. */
+export async function readMetrics(profile: SnapshotterProfile, options: ScrapeOptions): Promise<MetricsSummary> {
+  return summarizeMetrics(profile, parsePrometheusText(await scrapeMetrics(options)));
+}

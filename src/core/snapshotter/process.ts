@@ -1,0 +1,43 @@
+// Processes we know only by PID (the daemon may have been started by another lazyimg): alive?,
+// ours?, and waiting for one to end without fixed sleeps.
+import { readFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** False once the process is gone or a zombie (exited, not yet reaped by its parent). */
+export async function isAlive(pid: number): Promise<boolean> {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The process's argv, or undefined when it is gone. */
+export async function commandLine(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((a) => a !== '');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Waits until the process has ended or the time is up; polls with a growing interval, since an
+ * unrelated process gives no exit event. True when it ended.
+ */
+export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let interval = 10; ; interval = Math.min(interval * 2, 200)) {
+    if (!(await isAlive(pid))) return true;
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await delay(Math.min(interval, left));
+  }
+}
