@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PROFILES, managedPaths, parseMountInfo, parseVersionOutput, lastLoggedError } from '../../../src/core/snapshotter/index.js';
+
+describe('parseVersionOutput', () => {
+  const cases = [
+    { name: 'stargz', binary: 'containerd-stargz-grpc', out: 'containerd-stargz-grpc v0.19.1 0a1b2c3d\n', version: 'v0.19.1', revision: '0a1b2c3d' },
+    { name: 'soci (urfave/cli)', binary: 'soci-snapshotter-grpc', out: 'soci-snapshotter-grpc version v0.16.1 61147fe7\n', version: 'v0.16.1', revision: '61147fe7' },
+    { name: 'a go install build', binary: 'soci-snapshotter-grpc', out: 'soci-snapshotter-grpc version <unknown> <unknown>\n', version: undefined, revision: undefined },
+    { name: 'a path as the name', binary: 'containerd-stargz-grpc', out: '/usr/local/bin/containerd-stargz-grpc v0.18.2 abc', version: 'v0.18.2', revision: 'abc' },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const v = parseVersionOutput(c.binary, c.out);
+      assert.deepEqual([v.version, v.revision, v.raw], [c.version, c.revision, c.out.trim()]);
+    });
+  }
+});
+
+describe('parseMountInfo', () => {
+  it('reads mount points with escapes and the filesystem type after the separator', () => {
+    const text = [
+      '36 35 98:0 / / rw,relatime master:1 - ext4 /dev/root rw',
+      '120 36 0:55 / /tmp/d\\040x/root/snapshotter/snapshots/1/fs rw,nosuid,nodev,relatime shared:7 - fuse.rawBridge soci rw,user_id=0,group_id=0',
+      'garbage',
+    ].join('\n');
+    assert.deepEqual(parseMountInfo(text), [
+      { mountPoint: '/', fsType: 'ext4', source: '/dev/root' },
+      { mountPoint: '/tmp/d x/root/snapshotter/snapshots/1/fs', fsType: 'fuse.rawBridge', source: 'soci' },
+    ]);
+  });
+});
+
+describe('managedPaths', () => {
+  it('keeps everything of a managed daemon in its folder', () => {
+    assert.deepEqual(managedPaths({ profile: PROFILES.soci, dir: '/tmp/d' }), {
+      socket: '/tmp/d/soci.sock', root: '/tmp/d/root', config: '/tmp/d/config.toml', logFile: '/tmp/d/soci.log', pidFile: '/tmp/d/soci.pid',
+    });
+  });
+  it('uses the daemon defaults otherwise, with the log and pid beside the socket', () => {
+    const p = managedPaths({ profile: PROFILES.stargz });
+    assert.deepEqual([p.socket, p.root, p.config, p.pidFile], [PROFILES.stargz.socket, PROFILES.stargz.root, PROFILES.stargz.config, '/run/containerd-stargz-grpc/stargz.pid']);
+  });
+});
+
+describe('lastLoggedError', () => {
+  it("takes the error of the last fatal line of the daemons' JSON log", () => {
+    const tail = [
+      '{"level":"info","msg":"starting soci-snapshotter-grpc"}',
+      '{"error":"failed to get listener for metrics endpoint: listen tcp 127.0.0.1:1: bind: address already in use","level":"fatal","msg":"failed to serve snapshotter"}',
+    ].join('\n');
+    assert.equal(lastLoggedError(tail), 'failed to get listener for metrics endpoint: listen tcp 127.0.0.1:1: bind: address already in use');
+    assert.equal(lastLoggedError('panic: oops\n'), undefined);
+  });
+});
