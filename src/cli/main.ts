@@ -1,7 +1,7 @@
 // `lazyimg`: the command line, on the same core jobs as the worker and the extension.
 import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
-import { describeError } from '../core/errors.js';
+import { describeError, SnapshotterError } from '../core/errors.js';
 import { terminalText } from '../core/format.js';
 import { registerCat } from './commands/cat.js';
 import { registerConvert } from './commands/convert.js';
@@ -11,6 +11,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
 import { registerLsFiles } from './commands/lsFiles.js';
+import { registerSnapshotter } from './commands/snapshotter.js';
 import { registerIndex } from './commands/sociIndex.js';
 import { registerZtoc } from './commands/ztoc.js';
 import { registerToc } from './commands/toc.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerLsFiles(program);
   registerFind(program);
   registerLint(program);
+  registerSnapshotter(program);
   registerWorker(program);
   for (const command of program.commands) command.exitOverride();
   return program;
@@ -60,6 +62,11 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : EXIT_USAGE;
     }
     process.stderr.write(`lazyimg: ${oneLine(describeError(e))}\n`);
+    // A daemon that would not start: what to do about it, and what its log said.
+    if (e instanceof SnapshotterError) {
+      process.stderr.write(`lazyimg: what to do: ${oneLine(e.action)}\n`);
+      if (e.logTail) process.stderr.write(e.logTail.split('\n').map((l) => `  | ${oneLine(l)}\n`).join(''));
+    }
     return EXIT_FAILURE;
   }
 }
