@@ -46,7 +46,8 @@ export function readVersion(binary: string, path: string): Promise<DaemonVersion
   return new Promise((resolve) => {
     execFile(path, ['--version'], { timeout: VERSION_TIMEOUT_MS }, (error, stdout, stderr) => {
       const output = `${stdout}`.trim() || `${stderr}`.trim();
-      if (error && output === '') resolve({ version: undefined, revision: undefined, raw: `--version failed: ${error.message}` });
+      // A build without the flag (a test build of the stargz daemon) exits 2 with its usage.
+      if (error) resolve({ version: undefined, revision: undefined, raw: `--version failed: ${output.split('\n')[0] || error.message}` });
       else resolve(parseVersionOutput(binary, output));
     });
   });

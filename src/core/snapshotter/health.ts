@@ -20,7 +20,7 @@ export interface SnapshotSummary {
   remote: boolean;
 }
 
-export type UnhealthyReason = 'no-socket' | 'not-a-socket' | 'refused' | 'timeout' | 'grpc';
+export type UnhealthyReason = 'no-socket' | 'not-a-socket' | 'refused' | 'unavailable' | 'timeout' | 'grpc';
 
 export type Health =
   | { healthy: true; socket: string; latencyMs: number; snapshots: SnapshotSummary[] }
@@ -71,6 +71,9 @@ export async function checkHealth(socket: string, options: { timeoutMs?: number 
     if (err.code === status.DEADLINE_EXCEEDED) return { healthy: false, socket, reason: 'timeout', message: `${SNAPSHOTS_SERVICE}/List did not answer within ${timeoutMs} ms` };
     if (err.code === status.UNAVAILABLE && /ECONNREFUSED|ENOENT/.test(err.details ?? '')) {
       return { healthy: false, socket, reason: 'refused', message: `${socket}: connection refused: nothing listens on the socket (a daemon that died leaves it behind)` };
+    }
+    if (err.code === status.UNAVAILABLE) {
+      return { healthy: false, socket, reason: 'unavailable', message: `${socket}: the daemon dropped the connection: ${err.details ?? err.message}` };
     }
     return { healthy: false, socket, reason: 'grpc', message: `${SNAPSHOTS_SERVICE}/List failed: ${status[err.code] ?? err.code}: ${err.details ?? err.message}` };
   } finally {
