@@ -4,6 +4,10 @@ import { count, formatBytes } from '../format.js';
 
 const SHOWN_SNAPSHOTS = 20;
 
+function percent(part: number, whole: number): string {
+  return whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : 'size unknown';
+}
+
 export function statusLines(s: SnapshotterStatus): string[] {
   const lines = [`${s.kind}:`];
   const i = s.installed;
@@ -21,12 +25,12 @@ export function statusLines(s: SnapshotterStatus): string[] {
     const x = m.summary;
     lines.push(`  metrics     http://${m.address}/metrics${x.hasSnapshotterMetrics ? '' : ': nothing mounted yet'}`);
     if (x.hasSnapshotterMetrics) {
-      lines.push(`    on demand: ${formatBytes(x.bytesFetched)} fetched, ${formatBytes(x.bytesServed)} served, ${count(x.reads, 'read')}, ${count(x.registryFetches, 'registry fetch', 'registry fetches')}; ${count(x.mounts, 'mount')}`);
+      lines.push(`    fetched ${formatBytes(x.bytesFetched)} of ${formatBytes(x.layerBytes)} (${percent(x.bytesFetched, x.layerBytes)}) in ${count(x.registryFetches, 'registry fetch', 'registry fetches')}; read ${formatBytes(x.bytesServed)} in ${count(x.reads, 'read')}; ${count(x.mounts, 'mount')}`);
       if (x.backgroundFetches !== undefined) lines.push(`    background: ${count(x.backgroundFetches, 'span fetch', 'span fetches')}, ${x.backgroundFetchFailures ?? 0} failed`);
       const failures = Object.entries(x.fuseFailures);
       if (failures.length > 0) lines.push(`    FUSE failures: ${failures.map(([op, n]) => `${op} ${n}`).join(', ')}`);
-      for (const l of x.latencies) lines.push(`    ${l.operation}: ${l.count} in ${l.meanMs.toFixed(2)} ms on average${l.p95Ms === undefined ? '' : `, p95 <= ${l.p95Ms} ms`}`);
-      for (const l of x.layers) lines.push(`    layer ${l.layer}: ${formatBytes(l.bytesFetched)} fetched, ${count(l.reads, 'read')}`);
+      for (const l of x.latencies) lines.push(`    ${l.operation}: ${l.count} in ${l.meanMs.toFixed(2)} ms on average${l.p95Ms === undefined ? '' : `, p95 ${l.p95PastBuckets ? '>' : '<='} ${l.p95Ms} ms`}`);
+      for (const l of x.layers) lines.push(`    layer ${l.layer}: fetched ${formatBytes(l.fetched)} of ${formatBytes(l.size)} (${percent(l.fetched, l.size)}), ${count(l.reads, 'read')}`);
     }
   }
   if (h.healthy) {

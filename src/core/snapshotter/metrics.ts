@@ -56,14 +56,20 @@ export interface Latency {
   operation: string;
   count: number;
   meanMs: number;
-  /** The upper bound of the bucket holding the 95th percentile; undefined past the last bucket. */
+  /** The upper bound of the bucket holding the 95th percentile, or the last bound when it lies past it. */
   p95Ms: number | undefined;
+  /** True when the 95th percentile lies past the last bucket (p95 > p95Ms). */
+  p95PastBuckets: boolean;
 }
 
 export interface LayerFigures {
+  /** The layer's digest. */
   layer: string;
-  bytesFetched: number;
-  bytesServed: number;
+  /** Its compressed size, and how much of it was fetched from the registry (zero when not reported). */
+  size: number;
+  fetched: number;
+  /** Bytes the container read through FUSE. */
+  served: number;
   reads: number;
   registryFetches: number;
 }
@@ -71,7 +77,10 @@ export interface LayerFigures {
 export interface MetricsSummary {
   /** False when the daemon serves none of its filesystem metrics yet (nothing mounted). */
   hasSnapshotterMetrics: boolean;
+  /** Compressed bytes fetched from the registry, of `layerBytes` in the mounted layers. */
   bytesFetched: number;
+  layerBytes: number;
+  /** Bytes read through FUSE, on demand. */
   bytesServed: number;
   reads: number;
   registryFetches: number;
@@ -86,16 +95,26 @@ export interface MetricsSummary {
   layers: LayerFigures[];
 }
 
-function byOperation(family: MetricFamily | undefined): Map<string, Map<string, number>> {
-  // operation -> layer -> value
+/** Sums a family's samples by one label and then another: operation -> layer -> value. */
+function byLabels(family: MetricFamily | undefined, outer: string, inner: string): Map<string, Map<string, number>> {
   const out = new Map<string, Map<string, number>>();
   for (const s of family?.samples ?? []) {
-    const op = s.labels.operation_type ?? '';
-    const layers = out.get(op) ?? new Map<string, number>();
-    out.set(op, layers);
-    const layer = s.labels.layer ?? '';
-    layers.set(layer, (layers.get(layer) ?? 0) + s.value);
+    const key = s.labels[outer] ?? '';
+    const values = out.get(key) ?? new Map<string, number>();
+    out.set(key, values);
+    const sub = s.labels[inner] ?? '';
+    values.set(sub, (values.get(sub) ?? 0) + s.value);
   }
+  return out;
+}
+
+/**
+ * Per-layer counters keyed by digest (both daemons' `<prefix>_layer_*_bytes`, one series per
+ * mount): fetched bytes add up over mounts of one layer, its size does not.
+ */
+function byDigest(family: MetricFamily | undefined, combine: (a: number, b: number) => number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [digest, mounts] of byLabels(family, 'digest', 'mountpoint')) out.set(digest, [...mounts.values()].reduce(combine));
   return out;
 }
 
@@ -119,31 +138,43 @@ function latencies(family: MetricFamily | undefined, toMs: number): Latency[] {
     }
   }
   return [...ops].filter(([, e]) => e.count > 0).map(([operation, e]) => {
-    const rank = 0.95 * e.count;
-    const bound = [...e.buckets].sort((a, b) => a[0] - b[0]).find(([, cumulative]) => cumulative >= rank)?.[0];
-    return { operation, count: e.count, meanMs: (e.sum / e.count) * toMs, p95Ms: bound === undefined || bound === Infinity ? undefined : bound * toMs };
+    const buckets = [...e.buckets].sort((a, b) => a[0] - b[0]);
+    const bound = buckets.find(([, cumulative]) => cumulative >= 0.95 * e.count)?.[0];
+    const lastFinite = buckets.filter(([le]) => le !== Infinity).pop()?.[0];
+    const past = bound === Infinity;
+    const p95 = past ? lastFinite : bound;
+    return { operation, count: e.count, meanMs: (e.sum / e.count) * toMs, p95Ms: p95 === undefined ? undefined : p95 * toMs, p95PastBuckets: past };
   });
 }
 
-/** The figures that say how lazy loading went, from one scrape. */
+/**
+ * The figures that say how lazy loading went, from one scrape. Fetched bytes come from the
+ * per-layer `<prefix>_layer_fetched_size_bytes` counters, compressed bytes as the registry sent
+ * them: soci v0.16 emits no fetched-bytes gauge, and stargz's `on_demand_bytes_fetched` counts
+ * chunk bytes after inflating, which can exceed the layer several times over.
+ */
 export function summarizeMetrics(profile: SnapshotterProfile, families: Map<string, MetricFamily>): MetricsSummary {
   const p = profile.metricsPrefix;
-  const counts = byOperation(families.get(`${p}_operation_count`));
-  const bytes = byOperation(families.get(`${p}_bytes_served`));
+  const counts = byLabels(families.get(`${p}_operation_count`), 'operation_type', 'layer');
+  const bytes = byLabels(families.get(`${p}_bytes_served`), 'operation_type', 'layer');
+  const fetched = byDigest(families.get(`${p}_layer_fetched_size_bytes`), (a, b) => a + b);
+  const sizes = byDigest(families.get(`${p}_layer_size_bytes`), (a, b) => Math.max(a, b));
   const names = profile.metrics;
   const lat = [...latencies(families.get(`${p}_operation_duration_milliseconds`), 1), ...latencies(families.get(`${p}_operation_duration_microseconds`), 0.001)];
-  const layerNames = new Set<string>();
-  for (const m of [bytes.get(names.bytesFetched), bytes.get(names.bytesServed), counts.get(names.reads), counts.get(names.registryFetches)]) {
-    for (const layer of m?.keys() ?? []) if (layer !== '') layerNames.add(layer);
-  }
+  const served = bytes.get(names.bytesServed);
+  const reads = counts.get(names.reads);
+  const registry = counts.get(names.registryFetches);
+  const layerNames = new Set<string>([...sizes.keys(), ...fetched.keys()]);
+  for (const m of [served, reads, registry]) for (const layer of m?.keys() ?? []) if (layer !== '') layerNames.add(layer);
   const fuseFailures: Record<string, number> = {};
   for (const [op, values] of counts) if (/^fuse_.*failure_count$/.test(op) && total(values) > 0) fuseFailures[op] = total(values);
   return {
     hasSnapshotterMetrics: [...families.keys()].some((n) => n.startsWith(`${p}_`)),
-    bytesFetched: total(bytes.get(names.bytesFetched)),
-    bytesServed: total(bytes.get(names.bytesServed)),
-    reads: total(counts.get(names.reads)),
-    registryFetches: total(counts.get(names.registryFetches)),
+    bytesFetched: total(fetched),
+    layerBytes: total(sizes),
+    bytesServed: total(served),
+    reads: total(reads),
+    registryFetches: total(registry),
     backgroundFetches: names.backgroundFetches === undefined ? undefined : total(counts.get(names.backgroundFetches)),
     backgroundFetchFailures: names.backgroundFetchFailures === undefined ? undefined : total(counts.get(names.backgroundFetchFailures)),
     mounts: lat.find((l) => l.operation === 'mount')?.count ?? 0,
@@ -151,10 +182,11 @@ export function summarizeMetrics(profile: SnapshotterProfile, families: Map<stri
     latencies: lat,
     layers: [...layerNames].sort().map((layer) => ({
       layer,
-      bytesFetched: bytes.get(names.bytesFetched)?.get(layer) ?? 0,
-      bytesServed: bytes.get(names.bytesServed)?.get(layer) ?? 0,
-      reads: counts.get(names.reads)?.get(layer) ?? 0,
-      registryFetches: counts.get(names.registryFetches)?.get(layer) ?? 0,
+      size: sizes.get(layer) ?? 0,
+      fetched: fetched.get(layer) ?? 0,
+      served: served?.get(layer) ?? 0,
+      reads: reads?.get(layer) ?? 0,
+      registryFetches: registry?.get(layer) ?? 0,
     })),
   };
 }

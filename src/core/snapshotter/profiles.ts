@@ -34,7 +34,6 @@ export interface SnapshotterProfile {
   metricsPrefix: string;
   /** `operation_type` values of the summary's figures. */
   metrics: {
-    bytesFetched: string;
     bytesServed: string;
     reads: string;
     registryFetches: string;
@@ -80,7 +79,6 @@ const STARGZ: SnapshotterProfile = {
   choices: { metadata_store: ['memory', 'db'] },
   metricsPrefix: 'stargz_fs',
   metrics: {
-    bytesFetched: 'on_demand_bytes_fetched',
     bytesServed: 'on_demand_bytes_served',
     reads: 'on_demand_read_access_count',
     registryFetches: 'on_demand_remote_registry_fetch_count',
@@ -139,7 +137,6 @@ const SOCI: SnapshotterProfile = {
   },
   metricsPrefix: 'soci_fs',
   metrics: {
-    bytesFetched: 'synchronous_bytes_fetched',
     bytesServed: 'synchronous_bytes_served',
     reads: 'synchronous_read_count',
     registryFetches: 'synchronous_read_remote_registry_fetch_count',

@@ -1,76 +1,67 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parsePrometheusText, PROFILES, scrapeMetrics, summarizeMetrics } from '../../../src/core/snapshotter/index.js';
 import { LazyImageError } from '../../../src/core/errors.js';
 
-// Families as both daemons declare them (fs/metrics/common/metrics.go), with two layers.
-function scrape(prefix: string, ops: { fetched: string; served: string; reads: string; registry: string }): string {
-  const L1 = 'sha256:1111';
-  const L2 = 'sha256:2222';
-  return [
-    `# TYPE ${prefix}_operation_duration_milliseconds histogram`,
-    `${prefix}_operation_duration_milliseconds_bucket{layer="${L1}",operation_type="mount",le="8"} 0`,
-    `${prefix}_operation_duration_milliseconds_bucket{layer="${L1}",operation_type="mount",le="16"} 1`,
-    `${prefix}_operation_duration_milliseconds_bucket{layer="${L1}",operation_type="mount",le="+Inf"} 1`,
-    `${prefix}_operation_duration_milliseconds_sum{layer="${L1}",operation_type="mount"} 12`,
-    `${prefix}_operation_duration_milliseconds_count{layer="${L1}",operation_type="mount"} 1`,
-    `${prefix}_operation_duration_milliseconds_bucket{layer="${L2}",operation_type="mount",le="8"} 0`,
-    `${prefix}_operation_duration_milliseconds_bucket{layer="${L2}",operation_type="mount",le="16"} 0`,
-    `${prefix}_operation_duration_milliseconds_bucket{layer="${L2}",operation_type="mount",le="+Inf"} 1`,
-    `${prefix}_operation_duration_milliseconds_sum{layer="${L2}",operation_type="mount"} 20000`,
-    `${prefix}_operation_duration_milliseconds_count{layer="${L2}",operation_type="mount"} 1`,
-    `# TYPE ${prefix}_operation_duration_microseconds histogram`,
-    `${prefix}_operation_duration_microseconds_bucket{layer="${L1}",operation_type="node_readdir",le="512"} 4`,
-    `${prefix}_operation_duration_microseconds_bucket{layer="${L1}",operation_type="node_readdir",le="+Inf"} 4`,
-    `${prefix}_operation_duration_microseconds_sum{layer="${L1}",operation_type="node_readdir"} 1000`,
-    `${prefix}_operation_duration_microseconds_count{layer="${L1}",operation_type="node_readdir"} 4`,
-    `# TYPE ${prefix}_operation_count counter`,
-    `${prefix}_operation_count{layer="${L1}",operation_type="${ops.reads}"} 7`,
-    `${prefix}_operation_count{layer="${L2}",operation_type="${ops.reads}"} 3`,
-    `${prefix}_operation_count{layer="${L1}",operation_type="${ops.registry}"} 2`,
-    `${prefix}_operation_count{layer="${L1}",operation_type="background_span_fetch_count"} 5`,
-    `${prefix}_operation_count{layer="${L1}",operation_type="fuse_node_lookup_failure_count"} 1`,
-    `${prefix}_operation_count{layer="${L1}",operation_type="fuse_file_read_failure_count"} 0`,
-    `# TYPE ${prefix}_bytes_served gauge`,
-    `${prefix}_bytes_served{layer="${L1}",operation_type="${ops.fetched}"} 100000`,
-    `${prefix}_bytes_served{layer="${L2}",operation_type="${ops.fetched}"} 50000`,
-    `${prefix}_bytes_served{layer="${L1}",operation_type="${ops.served}"} 4096`,
-    '',
-  ].join('\n');
+const FIXTURES = resolve(__dirname, '..', '..', '..', '..', 'test', 'unit', 'snapshotter', 'fixtures');
+
+// Real scrapes, taken after a lazy pull of the demo image (3 layers, 12 MiB) through containerd
+// v2.2.9 and every file of it read through the FUSE mounts (see specs/snapshotters.md).
+function fixture(name: string): string {
+  return readFileSync(resolve(FIXTURES, name), 'utf8');
 }
 
-describe('summarizeMetrics', () => {
-  for (const profile of [PROFILES.soci, PROFILES.stargz]) {
-    it(`sums ${profile.kind}'s on-demand figures, latencies and layers`, () => {
-      const m = profile.metrics;
-      const text = scrape(profile.metricsPrefix, { fetched: m.bytesFetched, served: m.bytesServed, reads: m.reads, registry: m.registryFetches });
-      const s = summarizeMetrics(profile, parsePrometheusText(text));
-      assert.equal(s.hasSnapshotterMetrics, true);
-      assert.equal(s.bytesFetched, 150000);
-      assert.equal(s.bytesServed, 4096);
-      assert.equal(s.reads, 10);
-      assert.equal(s.registryFetches, 2);
-      assert.equal(s.mounts, 2);
-      assert.deepEqual(s.backgroundFetches, profile.kind === 'soci' ? 5 : undefined);
-      assert.deepEqual(s.fuseFailures, { fuse_node_lookup_failure_count: 1 });
-      const mount = s.latencies.find((l) => l.operation === 'mount')!;
-      assert.deepEqual({ count: mount.count, meanMs: mount.meanMs, p95Ms: mount.p95Ms }, { count: 2, meanMs: 10006, p95Ms: undefined });
-      const readdir = s.latencies.find((l) => l.operation === 'node_readdir')!;
-      assert.deepEqual({ count: readdir.count, meanMs: readdir.meanMs, p95Ms: readdir.p95Ms }, { count: 4, meanMs: 0.25, p95Ms: 0.512 });
-      assert.deepEqual(s.layers, [
-        { layer: 'sha256:1111', bytesFetched: 100000, bytesServed: 4096, reads: 7, registryFetches: 2 },
-        { layer: 'sha256:2222', bytesFetched: 50000, bytesServed: 0, reads: 3, registryFetches: 0 },
-      ]);
-    });
-  }
+describe('summarizeMetrics on real scrapes', () => {
+  it('soci v0.16.1: whole layers fetched in 14 registry fetches, every timed operation', () => {
+    const s = summarizeMetrics(PROFILES.soci, parsePrometheusText(fixture('soci-v0.16.1-lazy-pull.metrics.txt')));
+    assert.equal(s.hasSnapshotterMetrics, true);
+    assert.deepEqual([s.bytesFetched, s.layerBytes, s.bytesServed, s.reads, s.registryFetches, s.mounts], [12588850, 12588850, 12643579, 141, 14, 3]);
+    assert.deepEqual([s.backgroundFetches, s.backgroundFetchFailures, s.fuseFailures], [0, 0, {}]);
+    const big = s.layers.find((l) => l.layer.startsWith('sha256:55c228e8'))!;
+    assert.deepEqual([big.size, big.fetched, big.served, big.reads, big.registryFetches], [12587102, 12587102, 12582974, 97, 12]);
+    assert.equal(s.layers.length, 3);
+    const ops = Object.fromEntries(s.latencies.map((l) => [l.operation, l]));
+    assert.deepEqual(Object.keys(ops).sort(), ['blob_redirect', 'fuse_mount', 'init_metadata_store', 'mount', 'node_readdir', 'remote_registry_get', 'soci_index_fetch', 'synchronous_read', 'ztoc_unmarshal']);
+    assert.equal(ops.synchronous_read!.count, 141);
+    assert.equal(ops.synchronous_read!.p95PastBuckets, true); // past the microsecond histogram's 1024 µs
+    assert.equal(ops.synchronous_read!.p95Ms, 1.024);
+    assert.ok(Math.abs(ops.remote_registry_get!.meanMs * ops.remote_registry_get!.count - 52.08) < 1);
+  });
 
-  it('says so when the daemon has no filesystem metrics yet', () => {
-    const s = summarizeMetrics(PROFILES.soci, parsePrometheusText('# TYPE go_goroutines gauge\ngo_goroutines 12\n'));
-    assert.equal(s.hasSnapshotterMetrics, false);
-    assert.equal(s.bytesFetched, 0);
-    assert.deepEqual(s.layers, []);
+  it('stargz v0.19.1: fetched bytes from the layer counters, not the inflated chunk gauge', () => {
+    const s = summarizeMetrics(PROFILES.stargz, parsePrometheusText(fixture('stargz-v0.19.1-lazy-pull.metrics.txt')));
+    assert.deepEqual([s.bytesFetched, s.layerBytes, s.bytesServed, s.reads, s.registryFetches, s.mounts], [12597788, 12597788, 12643579, 141, 55, 3]);
+    assert.equal(s.backgroundFetches, undefined);
+    assert.deepEqual(s.layers.map((l) => [l.layer.slice(7, 14), l.size, l.fetched, l.reads]), [['125e19f', 826, 826, 2], ['af16541', 12587819, 12587819, 97], ['f20e04e', 9143, 9143, 42]]);
+    assert.deepEqual(s.latencies.map((l) => l.operation).sort(), ['mount', 'node_readdir', 'read_on_demand', 'remote_registry_get', 'stargz_footer_get', 'stargz_header_get', 'stargz_toc_get', 'stargz_toc_json_deserialize']);
+  });
+
+  it('an idle daemon has no filesystem metrics yet', () => {
+    const s = summarizeMetrics(PROFILES.soci, parsePrometheusText(fixture('soci-v0.16.1-idle.metrics.txt')));
+    assert.deepEqual([s.hasSnapshotterMetrics, s.bytesFetched, s.layers, s.latencies], [false, 0, [], []]);
+  });
+
+  it('counts FUSE failures, background fetches and repeated mounts of one layer', () => {
+    const text = [
+      '# TYPE soci_fs_operation_count counter',
+      'soci_fs_operation_count{layer="sha256:1",operation_type="background_span_fetch_count"} 5',
+      'soci_fs_operation_count{layer="sha256:1",operation_type="background_span_fetch_failure_count"} 1',
+      'soci_fs_operation_count{layer="sha256:1",operation_type="fuse_node_lookup_failure_count"} 2',
+      'soci_fs_operation_count{layer="sha256:1",operation_type="fuse_file_read_failure_count"} 0',
+      '# TYPE soci_fs_layer_fetched_size_bytes counter',
+      'soci_fs_layer_fetched_size_bytes{digest="sha256:1",mountpoint="/a"} 10',
+      'soci_fs_layer_fetched_size_bytes{digest="sha256:1",mountpoint="/b"} 30',
+      '# TYPE soci_fs_layer_size_bytes counter',
+      'soci_fs_layer_size_bytes{digest="sha256:1",mountpoint="/a"} 100',
+      'soci_fs_layer_size_bytes{digest="sha256:1",mountpoint="/b"} 100',
+    ].join('\n');
+    const s = summarizeMetrics(PROFILES.soci, parsePrometheusText(text));
+    assert.deepEqual([s.backgroundFetches, s.backgroundFetchFailures, s.fuseFailures], [5, 1, { fuse_node_lookup_failure_count: 2 }]);
+    assert.deepEqual([s.bytesFetched, s.layerBytes], [40, 100]);
   });
 });
 
@@ -102,8 +93,7 @@ describe('scrapeMetrics', () => {
 
   it('fails with UNREACHABLE on a refused connection and on an HTTP error', async () => {
     const refused = await serve(() => undefined);
-    servers.pop()!.close();
-    await new Promise((done) => setImmediate(done));
+    await new Promise((done) => servers.pop()!.close(done));
     await assert.rejects(scrapeMetrics({ address: refused, timeoutMs: 2000 }), (e: unknown) => e instanceof LazyImageError && e.code === 'UNREACHABLE' && /ECONNREFUSED/.test(e.message));
     const notFound = await serve((_req, res) => res.writeHead(404).end());
     await assert.rejects(scrapeMetrics({ address: notFound }), (e: unknown) => e instanceof LazyImageError && e.code === 'UNREACHABLE' && /HTTP 404/.test(e.message));
