@@ -1,10 +1,11 @@
 // The daemon's log: its tail for error messages, and following it as it grows.
 import { open, stat, watch } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 
-/** The last `lines` lines of a file from byte `from` on (at most 64 KiB are read). */
-export async function logTail(file: string, lines = 20, from = 0): Promise<string> {
+/** The last `lines` lines of a file between bytes `from` and `to` (at most 64 KiB are read). */
+export async function logTail(file: string, lines = 20, from = 0, to?: number): Promise<string> {
   try {
-    const size = (await stat(file)).size;
+    const size = to ?? (await stat(file)).size;
     const start = Math.max(from, size - 64 * 1024);
     const handle = await open(file, 'r');
     try {
@@ -35,13 +36,16 @@ export function lastLoggedError(tail: string): string | undefined {
   return undefined;
 }
 
-/** Yields the file's lines from its last `lines` on, then each new line, until the signal aborts. */
+/**
+ * Yields the file's lines from its last `lines` on, then each new line, until the signal aborts.
+ * Woken by fs.watch, and at least every second, as `tail -f` polls, for what watch misses.
+ */
 export async function* followFile(file: string, options: { lines?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
-  const tail = await logTail(file, options.lines ?? 20);
-  if (tail !== '') yield* tail.split('\n');
-  let offset = (await stat(file)).size;
-  let pending = '';
   const watcher = watch(file, { signal: options.signal })[Symbol.asyncIterator]();
+  let offset = (await stat(file)).size;
+  const tail = await logTail(file, options.lines ?? 20, 0, offset);
+  if (tail !== '') yield* tail.split('\n');
+  let pending = '';
   try {
     for (;;) {
       const size = (await stat(file)).size;
@@ -58,11 +62,16 @@ export async function* followFile(file: string, options: { lines?: number; signa
         } finally {
           await handle.close();
         }
+        continue; // more may have come while the lines were being consumed
       }
-      if ((await watcher.next()).done) return;
+      if (options.signal?.aborted) return;
+      const woken = await Promise.race([watcher.next(), delay(1000, undefined, { signal: options.signal })]);
+      if (woken?.done) return;
     }
   } catch (e) {
     if ((e as Error).name === 'AbortError') return;
     throw e;
+  } finally {
+    await watcher.return?.();
   }
 }

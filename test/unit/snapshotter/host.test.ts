@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROFILES, managedPaths, parseMountInfo, parseVersionOutput, lastLoggedError } from '../../../src/core/snapshotter/index.js';
+import { PROFILES, followFile, managedPaths, parseMountInfo, parseVersionOutput, lastLoggedError } from '../../../src/core/snapshotter/index.js';
 
 describe('parseVersionOutput', () => {
   const cases = [
@@ -51,5 +55,36 @@ describe('lastLoggedError', () => {
     ].join('\n');
     assert.equal(lastLoggedError(tail), 'failed to get listener for metrics endpoint: listen tcp 127.0.0.1:1: bind: address already in use');
     assert.equal(lastLoggedError('panic: oops\n'), undefined);
+  });
+});
+
+describe('followFile', () => {
+  it('yields the last lines, then each line appended, until aborted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lazyimg-follow-'));
+    try {
+      const file = join(dir, 'daemon.log');
+      await writeFile(file, 'one\ntwo\nthree\n');
+      const controller = new AbortController();
+      const seen: string[] = [];
+      for await (const line of followFile(file, { lines: 2, signal: controller.signal })) {
+        seen.push(line);
+        if (seen.length === 2) await appendFile(file, 'four\nfi');
+        if (seen.length === 3) await appendFile(file, 've\n');
+        if (seen.length === 4) controller.abort();
+      }
+      assert.deepEqual(seen, ['two', 'three', 'four', 'five']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('controlUnit', () => {
+  it('never runs sudo: as another user than root it names the command to run', { skip: process.getuid?.() !== 0 && 'needs root to run as another user' }, () => {
+    const systemd = resolve(__dirname, '..', '..', '..', 'src', 'core', 'snapshotter', 'systemd.js');
+    const script = `require(${JSON.stringify(systemd)}).controlUnit('restart', 'soci-snapshotter.service').catch((e) => { console.log(JSON.stringify({ state: e.state, action: e.action, message: e.message })); })`;
+    const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { state: 'needs-root', action: 'run: sudo systemctl restart soci-snapshotter.service', message: 'Cannot restart soci-snapshotter.service: that needs root' });
   });
 });
