@@ -7,6 +7,7 @@ import { describeError, LazyImageError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import { formatReference, parseReference, type Descriptor } from '../core/oci/index.js';
 import { shortName } from './commands/jobParams.js';
+import { ReadOnlyFileSystem } from './ReadOnlyFileSystem.js';
 import type { Services } from './Services.js';
 import { sourceName, type LayerSource, type LoadedLayer } from './tree/layerTrees.js';
 import type { TreeCache } from './tree/TreeCache.js';
@@ -27,11 +28,11 @@ interface FileQuery {
   path: string;
 }
 
-export class LazyFiles implements vscode.FileSystemProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
-  readonly onDidChangeFile = this.changed.event;
+export class LazyFiles extends ReadOnlyFileSystem {
 
-  constructor(private readonly services: Services, private readonly layers: TreeCache) {}
+  constructor(private readonly services: Services, private readonly layers: TreeCache) {
+    super();
+  }
 
   /** The URI of a file in a layer; its path (image, layer, file) is what the editor tab shows. */
   static uri(s: LayerSource, path: string): vscode.Uri {
@@ -71,32 +72,8 @@ export class LazyFiles implements vscode.FileSystemProvider, vscode.Disposable {
     }
   }
 
-  watch(): vscode.Disposable {
-    return new vscode.Disposable(() => undefined); // layers never change
-  }
-
   readDirectory(uri: vscode.Uri): never {
     throw vscode.FileSystemError.FileNotADirectory(uri);
-  }
-
-  createDirectory(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  writeFile(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  delete(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  rename(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  dispose(): void {
-    this.changed.dispose();
   }
 }
 

@@ -8,7 +8,7 @@ import { imageLaziness } from '../../core/image/index.js';
 import { MergedTree, type MergedEntry } from '../../core/lazy/index.js';
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
 import { followLinks } from '../../core/tar/index.js';
-import { shortName } from '../commands/jobParams.js';
+import { ReadOnlyFileSystem } from '../ReadOnlyFileSystem.js';
 import type { Services } from '../Services.js';
 import { ByteCache } from './ByteCache.js';
 
@@ -24,16 +24,16 @@ interface Opened {
   tree: MergedTree;
 }
 
-export class ImageFileSystem implements vscode.FileSystemProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<vscode.FileChangeEvent[]>();
-  readonly onDidChangeFile = this.changed.event;
+export class ImageFileSystem extends ReadOnlyFileSystem {
   private readonly fetchedEmitter = new vscode.EventEmitter<vscode.Uri>();
   /** A read fetched bytes of an image (its root URI). */
   readonly onDidFetch = this.fetchedEmitter.event;
   private readonly opened = new Map<string, Promise<Opened>>();
   private readonly cache = new ByteCache(CACHE_BYTES);
 
-  constructor(private readonly services: Services, private readonly state: vscode.Memento, private readonly onGaps: (ref: ImageReference, tree: MergedTree) => void) {}
+  constructor(private readonly services: Services, private readonly state: vscode.Memento, private readonly onGaps: (ref: ImageReference, tree: MergedTree) => void) {
+    super();
+  }
 
   /** The root of an image's folder; the authority is a digest of its reference, so any reference fits a URI. */
   async root(ref: ImageReference): Promise<vscode.Uri> {
@@ -120,34 +120,8 @@ export class ImageFileSystem implements vscode.FileSystemProvider, vscode.Dispos
     }
   }
 
-  watch(): vscode.Disposable {
-    // An image never changes: a tag that moves is another image, browsed again.
-    return new vscode.Disposable(() => undefined);
-  }
-
-  writeFile(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  createDirectory(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  delete(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  rename(uri: vscode.Uri): never {
-    throw vscode.FileSystemError.NoPermissions(uri);
-  }
-
-  /** The name a browsed image's folder goes by. */
-  static folderName(ref: ImageReference): string {
-    return `${shortName(ref)} (lazy)`;
-  }
-
-  dispose(): void {
-    this.changed.dispose();
+  override dispose(): void {
+    super.dispose();
     this.fetchedEmitter.dispose();
   }
 }

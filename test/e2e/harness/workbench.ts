@@ -126,21 +126,26 @@ export class Workbench {
   async folders(): Promise<Locator> {
     // Its title is the workspace's name: "workspace" here, "Untitled (Workspace)" once it has two folders.
     const header = this.page.locator('.pane-header', { hasText: /workspace/i }).first();
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    if ((await header.getAttribute('aria-expanded', { timeout: 5_000 })) !== 'true') await header.click({ timeout: 5_000 });
     return this.page.locator('.explorer-folders-view');
   }
 
   /** Labels of the Explorer's file rows, polled until `ok` holds; a row named `expand` is opened on the way. */
   async waitForFiles(ok: (labels: string[]) => boolean, expand?: string): Promise<string[]> {
     const deadline = Date.now() + TIMEOUT;
-    for (;;) {
-      const view = await this.folders();
-      const labels = (await view.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''))).map((l) => l.trim());
-      if (ok(labels)) return labels;
-      const row = expand ? view.locator(`.monaco-list-row[aria-label="${expand}"][aria-expanded="false"]`) : undefined;
-      if (row && (await row.count())) await row.first().click();
+    for (let labels: string[] = []; ; await this.page.waitForTimeout(200)) {
       if (Date.now() > deadline) throw new Error(`the Explorer never showed the expected files:\n${labels.join('\n')}\n--\n${await this.diagnosis()}`);
-      await this.page.waitForTimeout(200);
+      try {
+        const view = await this.folders();
+        labels = (await view.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''))).map((l) => l.trim());
+        if (ok(labels)) return labels;
+        const row = expand ? view.locator(`.monaco-list-row[aria-label="${expand}"][aria-expanded="false"]`) : undefined;
+        if (row && (await row.count())) await row.first().click();
+      } catch (e) {
+        // A folder added to a one-folder window makes it a workspace, which reloads the page.
+        if (!/context was destroyed|navigation|Target closed|Timeout/i.test((e as Error).message)) throw e;
+        await this.page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
+      }
     }
   }
 
