@@ -11,6 +11,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
 import { registerLsFiles } from './commands/lsFiles.js';
+import { registerPull } from './commands/pull.js';
 import { registerSnapshotter } from './commands/snapshotter.js';
 import { registerIndex } from './commands/sociIndex.js';
 import { registerZtoc } from './commands/ztoc.js';
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerFind(program);
   registerLint(program);
   registerSnapshotter(program);
+  registerPull(program);
   registerWorker(program);
   for (const command of program.commands) command.exitOverride();
   return program;

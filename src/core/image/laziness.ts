@@ -33,6 +33,8 @@ export interface LayerLaziness {
   soci?: SociLaziness;
   /** Set when neither does: why it is pulled whole. */
   reason?: string;
+  /** Set when soci-snapshotter does not mount it lazily: why. */
+  sociReason?: string;
 }
 
 /** A SOCI index named for the image: read and parsed (when it could be), and why the snapshotter cannot use it. */
@@ -81,7 +83,8 @@ export async function laziness(store: ImageStore, image: ImageDocument, options:
   const layers = image.manifest.layers.map((descriptor, i): LayerLaziness => {
     const estargz = estargzLaziness(descriptor);
     const soci = ztocs.get(descriptor.digest);
-    return { descriptor, index: i + 1, estargz, soci, reason: estargz || soci ? undefined : whyNot(descriptor, sociIndexes) };
+    const sociReason = soci ? undefined : whyNot(descriptor, sociIndexes);
+    return { descriptor, index: i + 1, estargz, soci, reason: estargz ? undefined : sociReason, sociReason };
   });
   return { image: image.descriptor, platform: imagePlatform(config, options.listed), config, layers, sociIndexes };
 }
@@ -90,6 +93,12 @@ export async function laziness(store: ImageStore, image: ImageDocument, options:
 export function describeLaziness(layer: LayerLaziness): string {
   const formats = [layer.estargz ? 'eStargz' : '', layer.soci ? `SOCI ${layer.soci.version}` : ''].filter(Boolean);
   return formats.length ? `lazy (${formats.join(', ')})` : layer.reason ?? 'pulled whole';
+}
+
+/** What one snapshotter is expected to do with the layer: mount it lazily, or pull it whole and why. */
+export function lazinessFor(layer: LayerLaziness, snapshotter: 'stargz' | 'soci'): { lazy: boolean; text: string } {
+  if (snapshotter === 'stargz') return layer.estargz ? { lazy: true, text: 'lazy (eStargz)' } : { lazy: false, text: 'no eStargz TOC-digest annotation: pulled whole' };
+  return layer.soci ? { lazy: true, text: `lazy (SOCI ${layer.soci.version})` } : { lazy: false, text: layer.sociReason ?? 'pulled whole' };
 }
 
 export interface LazinessSummary {

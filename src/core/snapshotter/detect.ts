@@ -54,7 +54,7 @@ export function readVersion(binary: string, path: string): Promise<DaemonVersion
 }
 
 /** Where the binary would be found: the explicit paths (files or folders) first, then PATH. */
-export async function findBinary(profile: SnapshotterProfile, extraPaths: readonly string[] = [], pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
+export async function findBinary(profile: Pick<SnapshotterProfile, 'binary'>, extraPaths: readonly string[] = [], pathEnv = process.env.PATH ?? ''): Promise<string | undefined> {
   const candidates = [
     ...extraPaths.map((p) => (p.endsWith(`/${profile.binary}`) ? p : join(p, profile.binary))),
     ...pathEnv.split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, profile.binary)),

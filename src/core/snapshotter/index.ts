@@ -1,5 +1,6 @@
 // The remote snapshotter daemons (stargz, soci) on this machine: profiles, detection, config
-// checks, containerd wiring, control (managed or systemd), health over gRPC and metrics.
+// checks, containerd wiring, control (managed or systemd), health over gRPC, metrics, and lazy pulls
+// with a per-layer report.
 export { PROFILES, SNAPSHOTTER_KINDS, isSnapshotterKind, type SnapshotterKind, type SnapshotterProfile } from './profiles.js';
 export { detectDaemon, findBinary, parseVersionOutput, readVersion, type DaemonVersion, type InstalledDaemon } from './detect.js';
 export { checkDaemonConfig, readDaemonConfig, type DaemonConfig } from './config.js';
@@ -14,3 +15,5 @@ export { SNAPSHOTS_DESCRIPTOR, SNAPSHOTS_SERVICE, snapshotsPackage } from './sna
 export { parsePrometheusText, type MetricFamily, type MetricType, type Sample } from './prometheus.js';
 export { readMetrics, scrapeMetrics, summarizeMetrics, type Latency, type LayerFigures, type MetricsSummary, type ScrapeOptions } from './metrics.js';
 export { snapshotterStatus, type MetricsState, type SnapshotterStatus, type StatusOptions } from './status.js';
+export { layerDecision, parseLogEntries, type LayerDecision, type LogEntry } from './layerLog.js';
+export { chainIds, pullLazily, type LayerOutcome, type PullOptions, type PullReport, type PulledLayer } from './pull.js';

@@ -72,6 +72,8 @@ export interface LayerFigures {
   served: number;
   reads: number;
   registryFetches: number;
+  /** Fetched bytes by mount point (the per-layer series' `mountpoint` label): one layer can be mounted for several snapshots. */
+  fetchedByMount: Record<string, number>;
 }
 
 export interface MetricsSummary {
@@ -157,7 +159,9 @@ export function summarizeMetrics(profile: SnapshotterProfile, families: Map<stri
   const p = profile.metricsPrefix;
   const counts = byLabels(families.get(`${p}_operation_count`), 'operation_type', 'layer');
   const bytes = byLabels(families.get(`${p}_bytes_served`), 'operation_type', 'layer');
-  const fetched = byDigest(families.get(`${p}_layer_fetched_size_bytes`), (a, b) => a + b);
+  const fetchedFamily = families.get(`${p}_layer_fetched_size_bytes`);
+  const fetched = byDigest(fetchedFamily, (a, b) => a + b);
+  const mountPoints = byLabels(fetchedFamily, 'digest', 'mountpoint');
   const sizes = byDigest(families.get(`${p}_layer_size_bytes`), (a, b) => Math.max(a, b));
   const names = profile.metrics;
   const lat = [...latencies(families.get(`${p}_operation_duration_milliseconds`), 1), ...latencies(families.get(`${p}_operation_duration_microseconds`), 0.001)];
@@ -187,6 +191,7 @@ export function summarizeMetrics(profile: SnapshotterProfile, families: Map<stri
       served: served?.get(layer) ?? 0,
       reads: reads?.get(layer) ?? 0,
       registryFetches: registry?.get(layer) ?? 0,
+      fetchedByMount: Object.fromEntries(mountPoints.get(layer) ?? []),
     })),
   };
 }

@@ -1,0 +1,190 @@
+// A pull through containerd with the labels the daemon needs (stargz: ctr-remote rpull; soci:
+// containerd v2's transfer service, `ctr images pull --snapshotter soci`), then, per layer, what
+// really happened, set against what laziness() predicted: a difference is a silent fallback.
+// Reality comes from containerd's snapshot (the remote label), the daemon's own log (whether it
+// prepared a remote snapshot, and why not), and its metrics (the mount, bytes fetched at mount).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { LazyImageError } from '../errors.js';
+import { imageLaziness, lazinessFor } from '../image/index.js';
+import type { ImageStore } from '../oci/index.js';
+import { findBinary } from './detect.js';
+import { REMOTE_LABEL } from './health.js';
+import { layerDecision, parseLogEntries } from './layerLog.js';
+import { logTail } from './logs.js';
+import { parseMountInfo, type MountInfo } from './mounts.js';
+import { readMetrics } from './metrics.js';
+import { PROFILES, type SnapshotterKind } from './profiles.js';
+
+const PULL_TIMEOUT_MS = 30 * 60_000;
+const TOOL_TIMEOUT_MS = 30_000;
+
+export interface PullOptions {
+  /** The reference containerd pulls. */
+  ref: string;
+  /** The store and tag or digest of the same image, for the prediction. */
+  store: ImageStore;
+  tagOrDigest: string | undefined;
+  snapshotter: SnapshotterKind;
+  /** containerd's socket and namespace. */
+  containerd: string;
+  namespace: string;
+  /** The daemon's log (default: none read); its metrics address (default: none scraped). */
+  logFile?: string;
+  metricsAddress?: string;
+  plainHttp?: boolean;
+  /** The client binaries (default: found on PATH). */
+  ctr?: string;
+  ctrRemote?: string;
+  signal?: AbortSignal;
+}
+
+export type LayerOutcome = 'remote' | 'downloaded' | 'unknown';
+
+export interface PulledLayer {
+  index: number;
+  digest: string;
+  size: number;
+  /** containerd's key of the layer's committed snapshot. */
+  chainId: string;
+  predicted: { lazy: boolean; text: string };
+  /**
+   * remote: mounted lazily (the daemon logged a remote snapshot; without its log, containerd's
+   * remote label); downloaded: by containerd, or whole by the daemon itself; unknown: no sign.
+   */
+  outcome: LayerOutcome;
+  /** `remote-snapshot-prepared` as the daemon logged it for this layer. */
+  prepared: boolean | undefined;
+  /** containerd's snapshot carries `containerd.io/snapshot/remote`; undefined when there is no snapshot. */
+  remoteLabel: boolean | undefined;
+  /** The daemon's log lines about not mounting it lazily. */
+  reasons: string[];
+  /** What the signs say beyond that: a local snapshot, a label that disagrees with the daemon. */
+  notes: string[];
+  /** The layer's FUSE mount, when the daemon logged one that is mounted now. */
+  mountPoint: string | undefined;
+  /** Compressed bytes of the layer fetched at that mount, from the daemon's metrics. */
+  fetched: number | undefined;
+  /** Set when reality and the prediction differ: the silent fallback (or a surprise), in words. */
+  mismatch: string | undefined;
+}
+
+export interface PullReport {
+  ref: string;
+  snapshotter: SnapshotterKind;
+  image: string;
+  command: string[];
+  /** Set when the pull itself failed: what the client said. */
+  failed: string | undefined;
+  /** Why there are no metrics figures, when there are none. */
+  metricsNote: string | undefined;
+  layers: PulledLayer[];
+}
+
+/** containerd's chain IDs (the committed snapshots' keys) from the config's diff IDs. */
+export function chainIds(diffIds: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const diffId of diffIds) {
+    const previous = out.at(-1);
+    out.push(previous === undefined ? diffId : `sha256:${createHash('sha256').update(`${previous} ${diffId}`).digest('hex')}`);
+  }
+  return out;
+}
+
+function run(binary: string, args: string[], timeout: number, signal?: AbortSignal): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(binary, args, { timeout, signal, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ ok: !error, stdout: `${stdout}`, stderr: `${stderr}`.trim() || (error ? error.message : '') });
+    });
+  });
+}
+
+/** Why the client failed: its own error lines (`ctr: ...`), not its progress bars; else its last lines. */
+function failure(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const own = lines.filter((l) => /^(ctr|ctr-remote): /.test(l));
+  return (own.length > 0 ? own : lines.slice(-3)).join('\n');
+}
+
+async function client(name: 'ctr' | 'ctr-remote', given: string | undefined): Promise<string> {
+  const found = given ?? (await findBinary({ binary: name }));
+  if (found === undefined) throw new LazyImageError('NOT_FOUND', `Cannot find ${name} on PATH: install it (containerd v2's ctr; ctr-remote from stargz-snapshotter), or give --${name} <path>`);
+  return found;
+}
+
+/** containerd's own view of the snapshot, through the same client: does it carry the remote label? */
+async function snapshotIsRemote(binary: string, base: string[], kind: SnapshotterKind, chainId: string, signal?: AbortSignal): Promise<boolean | undefined> {
+  const info = await run(binary, [...base, 'snapshots', '--snapshotter', kind, 'info', chainId], TOOL_TIMEOUT_MS, signal);
+  if (!info.ok) return undefined;
+  try {
+    return Object.hasOwn((JSON.parse(info.stdout) as { Labels?: Record<string, string> }).Labels ?? {}, REMOTE_LABEL);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The FUSE mounts of this machine (mountinfo); none when it cannot be read. */
+async function fuseMounts(): Promise<MountInfo[]> {
+  try {
+    return parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType.startsWith('fuse'));
+  } catch {
+    return [];
+  }
+}
+
+/** Pulls through containerd and reports per layer what happened and whether it is what was predicted. */
+export async function pullLazily(options: PullOptions): Promise<PullReport> {
+  const { snapshotter: kind, signal } = options;
+  const predicted = await imageLaziness(options.store, options.tagOrDigest, { signal });
+  const diffIds = predicted.config?.rootfs.diff_ids ?? [];
+  if (diffIds.length !== predicted.layers.length) {
+    throw new LazyImageError('INVALID_FORMAT', `Cannot pull ${options.ref} lazily: its config lists ${diffIds.length} diff IDs for ${predicted.layers.length} layers`, { ref: options.ref });
+  }
+  const chains = chainIds(diffIds);
+  const binary = kind === 'stargz' ? await client('ctr-remote', options.ctrRemote) : await client('ctr', options.ctr);
+  const base = ['-a', options.containerd, '-n', options.namespace];
+  const http = options.plainHttp ? ['--plain-http'] : [];
+  const args = kind === 'stargz' ? [...base, 'images', 'rpull', ...http, options.ref] : [...base, 'images', 'pull', ...http, '--snapshotter', 'soci', options.ref];
+
+  const logStart = options.logFile ? await stat(options.logFile).then((s) => s.size, () => 0) : 0;
+  const pulled = await run(binary, args, PULL_TIMEOUT_MS, signal);
+  const entries = options.logFile ? parseLogEntries(await logTail(options.logFile, 100_000, logStart)) : [];
+
+  let metricsNote: string | undefined = options.metricsAddress ? undefined : 'no metrics address given: bytes fetched unknown';
+  const fetchedByMount = new Map<string, Record<string, number>>();
+  if (options.metricsAddress) {
+    try {
+      for (const l of (await readMetrics(PROFILES[kind], { address: options.metricsAddress, signal })).layers) fetchedByMount.set(l.layer, l.fetchedByMount);
+    } catch (e) {
+      metricsNote = `metrics unreadable: ${(e as Error).message}`;
+    }
+  }
+  const fuse = new Set((await fuseMounts()).map((m) => m.mountPoint));
+  const layers: PulledLayer[] = [];
+  for (const [i, layer] of predicted.layers.entries()) {
+    const chainId = chains[i]!;
+    const digest = layer.descriptor.digest;
+    const remoteLabel = await snapshotIsRemote(binary, base, kind, chainId, signal);
+    const log = layerDecision(entries, chainId, digest);
+    // The daemon's word wins over the label: soci labels a layer it fetched whole itself (a local
+    // snapshot) remote as well. Without its log, the label is what there is.
+    const mountPoint = log.mountPoint !== undefined && fuse.has(log.mountPoint) ? log.mountPoint : undefined;
+    const outcome: LayerOutcome = log.prepared !== undefined
+      ? (log.prepared ? 'remote' : 'downloaded')
+      : remoteLabel === undefined ? 'unknown' : remoteLabel ? 'remote' : 'downloaded';
+    const notes: string[] = [];
+    if (log.local) notes.push('the daemon fetched the whole layer and unpacked it itself (a local snapshot, no FUSE mount)');
+    if (remoteLabel === true && outcome === 'downloaded') notes.push(`containerd's snapshot is labelled ${REMOTE_LABEL} all the same`);
+    if (remoteLabel === false && outcome === 'remote') notes.push(`containerd's snapshot has no ${REMOTE_LABEL} label`);
+    const reasons = outcome === 'remote' ? [] : log.reasons;
+    const expected = lazinessFor(layer, kind);
+    const byMount = fetchedByMount.get(digest);
+    const fetched = metricsNote !== undefined || outcome !== 'remote' ? undefined : mountPoint !== undefined ? byMount?.[mountPoint] ?? 0 : undefined;
+    const mismatch = outcome === 'unknown' || expected.lazy === (outcome === 'remote')
+      ? undefined
+      : expected.lazy ? `predicted ${expected.text}, but it was downloaded: a silent fallback` : `predicted "${expected.text}", but it was mounted lazily`;
+    layers.push({ index: layer.index, digest, size: layer.descriptor.size, chainId, predicted: expected, outcome, prepared: log.prepared, remoteLabel, reasons, notes, mountPoint, fetched, mismatch });
+  }
+  return { ref: options.ref, snapshotter: kind, image: predicted.image.digest, command: [binary, ...args], failed: pulled.ok ? undefined : failure(pulled.stderr), metricsNote, layers };
+}
