@@ -42,7 +42,7 @@ describe('lazyimg pull: per layer, lazy or downloaded and why, against the predi
     const daemon = stack.daemons[kind]!;
     const r = await runCli([
       '--insecure', registry.host, 'pull', `${registry.host}/${REPO}${tag.startsWith('@') ? tag : `:${tag}`}`, '--snapshotter', kind, '--containerd', stack.address,
-      '--namespace', `case-${++namespaces}`, '--log', daemon.logFile, '--metrics', daemon.metricsAddress, '--plain-http', '--require-lazy', '--json',
+      '--namespace', `case-${++namespaces}`, '--log', daemon.logFile, '--daemon-root', daemon.root, '--metrics', daemon.metricsAddress, '--plain-http', '--require-lazy', '--json',
       '--ctr', requireCachedTool('containerd-v2.2.9/ctr'), '--ctr-remote', requireTool('ctr-remote', 'apt-get install stargz-snapshotter'),
     ]);
     const report = JSON.parse(r.stdout) as PullReport;

@@ -12,6 +12,7 @@ interface PullCliOptions {
   containerd: string;
   namespace: string;
   log?: string;
+  daemonRoot?: string;
   metrics?: string;
   plainHttp?: boolean;
   requireLazy?: boolean;
@@ -51,6 +52,7 @@ export function registerPull(program: Command): void {
     .option('--containerd <socket>', "containerd's socket", '/run/containerd/containerd.sock')
     .option('--namespace <ns>', 'the containerd namespace', 'default')
     .option('--log <file>', "the daemon's log, for its per-layer decisions and reasons")
+    .option('--daemon-root <dir>', "the daemon's root: a layer's FUSE mount must be under it")
     .option('--metrics <address>', "the daemon's metrics host:port, for mount points and bytes fetched")
     .option('--plain-http', 'containerd talks plain HTTP to the registry')
     .option('--require-lazy', 'exit non-zero when any layer was downloaded')
@@ -62,7 +64,7 @@ export function registerPull(program: Command): void {
       if (ref.kind !== 'registry') throw new LazyImageError('INVALID_ARGUMENT', `Cannot pull ${input}: containerd pulls from a registry, not an OCI layout`);
       const report = await withStores(command, async (stores, signal) => pullLazily({
         ref: formatReference(ref), store: await stores.open(ref), tagOrDigest: ref.digest ?? ref.tag, snapshotter: o.snapshotter,
-        containerd: o.containerd, namespace: o.namespace, logFile: o.log, metricsAddress: o.metrics, plainHttp: o.plainHttp,
+        containerd: o.containerd, namespace: o.namespace, logFile: o.log, daemonRoot: o.daemonRoot, metricsAddress: o.metrics, plainHttp: o.plainHttp,
         ctr: o.ctr, ctrRemote: o.ctrRemote, signal,
       }));
       if (o.json) printJson(report);

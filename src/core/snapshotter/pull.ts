@@ -32,6 +32,8 @@ export interface PullOptions {
   namespace: string;
   /** The daemon's log (default: none read); its metrics address (default: none scraped). */
   logFile?: string;
+  /** The daemon's root: a layer's FUSE mount counts only under it (default: any FUSE mount). */
+  daemonRoot?: string;
   metricsAddress?: string;
   plainHttp?: boolean;
   /** The client binaries (default: found on PATH). */
@@ -160,7 +162,8 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
       metricsNote = `metrics unreadable: ${(e as Error).message}`;
     }
   }
-  const fuse = new Set((await fuseMounts()).map((m) => m.mountPoint));
+  const under = options.daemonRoot?.replace(/\/+$/, '');
+  const fuse = new Set((await fuseMounts()).map((m) => m.mountPoint).filter((m) => under === undefined || m.startsWith(`${under}/`)));
   const layers: PulledLayer[] = [];
   for (const [i, layer] of predicted.layers.entries()) {
     const chainId = chains[i]!;
