@@ -2,8 +2,12 @@
 // it prepared a remote snapshot, or a local one (soci fetches a layer without a zTOC whole,
 // itself), where it mounted it, and the warnings that say why not.
 
+import { open } from 'node:fs/promises';
+
 /** Log lines kept per layer. */
 const MAX_REASONS = 5;
+/** A debug log grows by a few KiB per layer; past this much of one pull, the rest is not read. */
+const MAX_LOG_BYTES = 16 * 1024 * 1024;
 
 export interface LogEntry {
   text: string;
@@ -19,6 +23,23 @@ export interface LayerDecision {
   mountPoint: string | undefined;
   /** `msg: error` of its warnings and errors. */
   reasons: string[];
+}
+
+/** What the log file gained from byte `from` on (up to 16 MiB); empty when it cannot be read. */
+export async function readLogSince(file: string, from: number): Promise<string> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      const buffer = Buffer.alloc(Math.max(0, Math.min(size - from, MAX_LOG_BYTES)));
+      await handle.read(buffer, 0, buffer.length, from);
+      return buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
 }
 
 /** The JSON lines of a log; others (a Go panic, plain text) are skipped. */

@@ -1,8 +1,9 @@
 // A pull through containerd with the labels the daemon needs (stargz: ctr-remote rpull; soci:
 // containerd v2's transfer service, `ctr images pull --snapshotter soci`), then, per layer, what
 // really happened, set against what laziness() predicted: a difference is a silent fallback.
-// Reality comes from containerd's snapshot (the remote label), the daemon's own log (whether it
-// prepared a remote snapshot, and why not), and its metrics (the mount, bytes fetched at mount).
+// Reality comes from the daemon's own log (a remote snapshot prepared or not, and why), the FUSE
+// mount it logged, its metrics (bytes fetched at that mount) and containerd's snapshot (the
+// remote label, shown but not decisive: soci puts it on layers it fetched whole itself).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -11,8 +12,7 @@ import { imageLaziness, lazinessFor } from '../image/index.js';
 import type { ImageStore } from '../oci/index.js';
 import { findBinary } from './detect.js';
 import { REMOTE_LABEL } from './health.js';
-import { layerDecision, parseLogEntries } from './layerLog.js';
-import { logTail } from './logs.js';
+import { layerDecision, parseLogEntries, readLogSince } from './layerLog.js';
 import { parseMountInfo, type MountInfo } from './mounts.js';
 import { readMetrics } from './metrics.js';
 import { PROFILES, type SnapshotterKind } from './profiles.js';
@@ -151,7 +151,7 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
 
   const logStart = options.logFile ? await stat(options.logFile).then((s) => s.size, () => 0) : 0;
   const pulled = await run(binary, args, PULL_TIMEOUT_MS, signal);
-  const entries = options.logFile ? parseLogEntries(await logTail(options.logFile, 100_000, logStart)) : [];
+  const entries = options.logFile ? parseLogEntries(await readLogSince(options.logFile, logStart)) : [];
 
   let metricsNote: string | undefined = options.metricsAddress ? undefined : 'no metrics address given: bytes fetched unknown';
   const fetchedByMount = new Map<string, Record<string, number>>();
