@@ -10,6 +10,7 @@ import { imageCommands } from './commands/images.js';
 import { jobCommands } from './commands/jobs.js';
 import { registryCommands } from './commands/registries.js';
 import { sociCommands } from './commands/soci.js';
+import { snapshotterCommands } from './commands/snapshotters.js';
 import { viewCommands } from './commands/view.js';
 import type { CommandDeps } from './commands/deps.js';
 import { WizardMemory } from './commands/wizard.js';
@@ -26,6 +27,10 @@ import { MANIFEST_SCHEME, ManifestDocuments } from './ManifestDocuments.js';
 import { RegistrySettings } from './RegistrySettings.js';
 import { REPORT_SCHEME, ReportDocuments } from './reports/ReportDocuments.js';
 import { Services } from './Services.js';
+import { ConfigDiagnostics } from './snapshotters/ConfigDiagnostics.js';
+import { LogFollowers } from './snapshotters/LogFollowers.js';
+import { SNAPSHOTTER_KINDS, Snapshotters } from './snapshotters/Snapshotters.js';
+import { SnapshotterStatusBar } from './snapshotters/SnapshotterStatusBar.js';
 import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
 import { nodeId, type Node } from './tree/nodes.js';
 
@@ -41,8 +46,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const services = new Services(log, settings, credentials, layouts);
   const worker = new WorkerHost(context.extensionUri, log, new WorkerConsent(context.globalState));
   const jobs = new JobManager(worker, log);
-  const tree = new LazyImagesTreeProvider(services, jobs);
+  const snapshotters = new Snapshotters(context.globalStorageUri, log);
+  const tree = new LazyImagesTreeProvider(services, jobs, snapshotters);
   const views = VIEW_IDS.map((id) => vscode.window.createTreeView(id, { treeDataProvider: tree, showCollapseAll: true }));
+  // The Snapshotters rows are read again on the timer only while a view that shows them is visible.
+  const treeWants = (): void => snapshotters.want('tree', views.some((v) => v.visible) && tree.showsSnapshotters() ? SNAPSHOTTER_KINDS : []);
+  const logs = new LogFollowers(snapshotters);
 
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
@@ -65,9 +74,11 @@ export function activate(context: vscode.ExtensionContext): void {
     ...estargzCommands(deps),
     ...sociCommands(deps),
     ...browseCommands(deps, images),
+    ...snapshotterCommands(snapshotters, logs),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, tree, ...views, analyzer, diagnostics, reports, files,
+    log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
+    ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, files,
     vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
     jobs.onDidChange(() => tree.jobsChanged()),

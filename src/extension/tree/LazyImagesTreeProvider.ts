@@ -2,7 +2,8 @@
 // SOCI indexes, and local OCI layouts -> images -> the same; an eStargz layer expands into its
 // TOC's folders, a SOCI index into its zTOCs, a zTOC into its folders. Details load when a node
 // expands; lists come in pages. getChildren never throws: failures become error nodes with a
-// retry or log-in action.
+// retry or log-in action. The Snapshotters section lists the remote snapshotter daemons on this
+// machine, drawn from their last read status.
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import { laziness, layoutImage, listImages, type FoundSociIndex, type LayerLaziness } from '../../core/image/index.js';
@@ -10,6 +11,7 @@ import type { LayerFiles } from '../../core/lazy/index.js';
 import { formatReference, type ImageDocument, type ImageStore, type NamePage } from '../../core/oci/index.js';
 import { isSociIndexConfig, SOCI_INDEX_V2 } from '../../core/soci/index.js';
 import type { JobManager } from '../jobs/JobManager.js';
+import { SNAPSHOTTER_KINDS, type Snapshotters } from '../snapshotters/Snapshotters.js';
 import type { Services } from '../Services.js';
 import { childPath } from './FileTree.js';
 import { loadLayer, type LayerSource } from './layerTrees.js';
@@ -30,9 +32,13 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   /** Whether each image row is lazy, read in the background for the rows drawn. */
   private readonly statuses: LazyStatuses;
 
-  constructor(private readonly services: Services, private readonly jobs: JobManager) {
+  private readonly snapshotterChanges: vscode.Disposable;
+
+  constructor(private readonly services: Services, private readonly jobs: JobManager, private readonly snapshotters: Snapshotters) {
     this.layers = new TreeCache((l) => loadLayer(services.stores, l, (line) => services.log.info(line)));
     this.statuses = new LazyStatuses(() => services.stores, (id) => this.changed.fire(this.shown.get(id)));
+    // A daemon's row and the rows below it show its last status: redraw them when it changes.
+    this.snapshotterChanges = snapshotters.onDidChange((daemon) => this.changed.fire(this.shown.get(`snapshotter:${daemon}`)));
   }
 
   /** Reloads a node (or an equal one, or the node with that id) and everything below it, or the whole tree. */
@@ -41,6 +47,11 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
     this.pager.reset(id);
     this.statuses.forget(id);
     this.changed.fire(id === undefined ? undefined : this.shown.get(id));
+  }
+
+  /** True once the Snapshotters section has been drawn. */
+  showsSnapshotters(): boolean {
+    return this.shown.has('snapshottersRoot');
   }
 
   /** Redraws the Jobs node, or the top level when the node comes or goes; nothing is read again. */
@@ -58,7 +69,9 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
 
   getTreeItem(node: Node): vscode.TreeItem {
     const read = node.kind === 'image' && (node.row ?? 0) < this.services.settings.lazyStatusRows();
-    const item = renderNode(node, node.kind === 'image' ? this.statuses.get(nodeId(node), node.ref, read) : undefined);
+    const daemon = 'daemon' in node ? this.snapshotters.state(node.daemon) : undefined;
+    if (node.kind === 'snapshotter' && !daemon) void this.snapshotters.read(node.daemon);
+    const item = renderNode(node, node.kind === 'image' ? this.statuses.get(nodeId(node), node.ref, read) : undefined, daemon);
     this.shown.set(item.id as string, node);
     return item;
   }
@@ -70,7 +83,14 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       case 'registriesRoot':
       case 'layoutsRoot':
       case 'jobsRoot':
+      case 'snapshottersRoot':
         return undefined;
+      case 'snapshotter':
+        return { kind: 'snapshottersRoot' };
+      case 'snapshotterPart':
+        return shown(`snapshotter:${node.daemon}`);
+      case 'remoteSnapshot':
+        return shown(`snapshotter:${node.daemon}/snapshots`);
       case 'registry':
         return { kind: 'registriesRoot' };
       case 'layout':
@@ -116,8 +136,8 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
       void vscode.commands.executeCommand('setContext', 'lazyImages.hasRegistries', hasRegistries);
       const roots: Node[] = this.jobs.jobs.length > 0 ? [{ kind: 'jobsRoot' }] : [];
       // Nothing configured, no layout around, no job: an empty tree shows the welcome view.
-      if (!hasRegistries && roots.length === 0 && (await layouts.list()).length === 0) return [];
-      return [{ kind: 'registriesRoot' }, { kind: 'layoutsRoot' }, ...roots];
+      if (!hasRegistries && roots.length === 0 && !this.snapshotters.configured() && (await layouts.list()).length === 0) return [];
+      return [{ kind: 'registriesRoot' }, { kind: 'layoutsRoot' }, { kind: 'snapshottersRoot' }, ...roots];
     }
     switch (node.kind) {
       case 'registriesRoot':
@@ -141,6 +161,18 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
         return this.layoutChildren(node);
       case 'jobsRoot':
         return this.jobs.jobs.map((record): Node => ({ kind: 'job', record }));
+      case 'snapshottersRoot':
+        return SNAPSHOTTER_KINDS.map((daemon): Node => ({ kind: 'snapshotter', daemon }));
+      case 'snapshotter': {
+        const status = (this.snapshotters.state(node.daemon) ?? (await this.snapshotters.read(node.daemon))).status;
+        const parts = status?.health.healthy ? (['socket', 'config', 'metrics', 'snapshots'] as const) : (['socket', 'config', 'metrics'] as const);
+        return parts.map((part): Node => ({ kind: 'snapshotterPart', daemon: node.daemon, part }));
+      }
+      case 'snapshotterPart': {
+        const health = this.snapshotters.state(node.daemon)?.status?.health;
+        if (node.part !== 'snapshots' || !health?.healthy) return [];
+        return health.snapshots.filter((x) => x.remote).map((x): Node => ({ kind: 'remoteSnapshot', daemon: node.daemon, key: x.key, labels: x.labels }));
+      }
       case 'image':
       case 'platform':
         return this.imageChildren(node);
@@ -267,6 +299,7 @@ export class LazyImagesTreeProvider implements vscode.TreeDataProvider<Node>, vs
   }
 
   dispose(): void {
+    this.snapshotterChanges.dispose();
     this.changed.dispose();
   }
 }

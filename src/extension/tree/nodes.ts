@@ -2,6 +2,7 @@
 import type { FoundSociIndex, LayerLaziness } from '../../core/image/index.js';
 import type { LayerEntry } from '../../core/lazy/index.js';
 import type { Descriptor, ImageReference } from '../../core/oci/index.js';
+import type { SnapshotterKind } from '../../core/snapshotter/index.js';
 import type { JobRecord } from '../jobs/JobManager.js';
 import type { LayerSource } from './layerTrees.js';
 
@@ -9,6 +10,12 @@ export type Node =
   | { kind: 'registriesRoot' }
   | { kind: 'layoutsRoot' }
   | { kind: 'jobsRoot' }
+  | { kind: 'snapshottersRoot' }
+  /** A remote snapshotter daemon on this machine; its rows below say where it is and what it does. */
+  | { kind: 'snapshotter'; daemon: SnapshotterKind }
+  | { kind: 'snapshotterPart'; daemon: SnapshotterKind; part: SnapshotterPart }
+  /** A snapshot the daemon mounts lazily, as its List reports it. */
+  | { kind: 'remoteSnapshot'; daemon: SnapshotterKind; key: string; labels: Record<string, string> }
   | { kind: 'job'; record: JobRecord }
   | { kind: 'registry'; host: string; loggedIn: boolean }
   | { kind: 'repository'; host: string; repository: string }
@@ -27,6 +34,8 @@ export type Node =
   | { kind: 'info'; message: string; parentId: string }
   /** A failure, in place of the children it stopped; its action logs in, or tries again. */
   | { kind: 'error'; message: string; parent: Node; host?: string; needsLogin: boolean; retry: 'refresh' | 'loadMore' };
+
+export type SnapshotterPart = 'socket' | 'config' | 'metrics' | 'snapshots';
 
 export interface LayerNode {
   kind: 'layer';
@@ -70,7 +79,14 @@ export function nodeId(node: Node): string {
     case 'registriesRoot':
     case 'layoutsRoot':
     case 'jobsRoot':
+    case 'snapshottersRoot':
       return node.kind;
+    case 'snapshotter':
+      return `snapshotter:${node.daemon}`;
+    case 'snapshotterPart':
+      return `snapshotter:${node.daemon}/${node.part}`;
+    case 'remoteSnapshot':
+      return `snapshotter:${node.daemon}/snapshot:${node.key}`;
     case 'job':
       return `job:${node.record.id}`;
     case 'registry':
@@ -105,9 +121,10 @@ export function nodeId(node: Node): string {
 /**
  * `contextValue` as a sorted set of tokens joined by `;`. Menus match one token with an anchored
  * regex, `viewItem =~ /(^|;)registry(;|$)/`, so `registry` never matches `registriesRoot`.
+ * `extra` are tokens of what the node shows, such as a daemon's `healthy`.
  */
-export function contextValue(node: Node): string {
-  const tokens: string[] = [node.kind];
+export function contextValue(node: Node, extra: readonly string[] = []): string {
+  const tokens: string[] = [node.kind, ...extra];
   if (node.kind === 'registry') tokens.push(node.loggedIn ? 'loggedIn' : 'anonymous');
   if (node.kind === 'error' && node.needsLogin) tokens.push('needsLogin');
   if (node.kind === 'job') tokens.push(node.record.status);

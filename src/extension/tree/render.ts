@@ -5,22 +5,29 @@ import { count, formatBytes } from '../../core/format.js';
 import { describeLaziness, type LazinessSummary } from '../../core/image/index.js';
 import type { LayerEntry } from '../../core/lazy/index.js';
 import type { JobRecord } from '../jobs/JobManager.js';
+import type { DaemonState } from '../snapshotters/Snapshotters.js';
 import type { LazyStatus } from './LazyStatuses.js';
 import { contextValue, nodeId, type Node } from './nodes.js';
+import { daemonTokens, renderSnapshotterNode } from './renderSnapshotters.js';
 
 const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
 const MAX_LABEL = 120;
 
-/** `status` is the image row's lazy status, when the node is an image. */
-export function renderNode(node: Node, status?: LazyStatus): vscode.TreeItem {
-  const item = build(node, status);
+/** `status` is the image row's lazy status, when the node is an image; `daemon` the state of a snapshotter node's daemon. */
+export function renderNode(node: Node, status?: LazyStatus, daemon?: DaemonState): vscode.TreeItem {
+  const item = build(node, status, daemon);
   item.id = nodeId(node);
-  item.contextValue = contextValue(node);
+  item.contextValue = contextValue(node, node.kind === 'snapshotter' ? daemonTokens(daemon) : []);
   return item;
 }
 
-function build(node: Node, status: LazyStatus | undefined): vscode.TreeItem {
+function build(node: Node, status: LazyStatus | undefined, daemon: DaemonState | undefined): vscode.TreeItem {
   switch (node.kind) {
+    case 'snapshottersRoot':
+    case 'snapshotter':
+    case 'snapshotterPart':
+    case 'remoteSnapshot':
+      return renderSnapshotterNode(node, daemon);
     case 'registriesRoot':
       return withIcon(new vscode.TreeItem('Registries', Expanded), 'cloud');
     case 'layoutsRoot':
@@ -188,16 +195,16 @@ const JOB_ICONS: Record<JobRecord['status'], [string, string | undefined]> = {
   cancelled: ['circle-slash', 'disabledForeground'],
 };
 
-function escapeMarkdown(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, '\\$&');
 }
 
-function withIcon(item: vscode.TreeItem, icon: string, color?: string): vscode.TreeItem {
+export function withIcon(item: vscode.TreeItem, icon: string, color?: string): vscode.TreeItem {
   item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
   return item;
 }
 
-function markdown(...paragraphs: string[]): vscode.MarkdownString {
+export function markdown(...paragraphs: string[]): vscode.MarkdownString {
   return new vscode.MarkdownString(paragraphs.join('\n\n'));
 }
 

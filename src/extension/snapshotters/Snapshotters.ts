@@ -1,0 +1,172 @@
+// The remote snapshotter daemons as the editor sees them: where each one lives (from the
+// machine-scoped settings), its last status, and start, stop and restart. The core snapshotter
+// code, and grpc-js with it, is imported on the first read, never at activation. Statuses are
+// read again every few seconds only while something that shows them is visible (see `wanted`).
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { describeError } from '../../core/errors.js';
+import type * as Core from '../../core/snapshotter/index.js';
+import type { SnapshotterKind, SnapshotterStatus } from '../../core/snapshotter/index.js';
+
+export const SNAPSHOTTER_KINDS: readonly SnapshotterKind[] = ['stargz', 'soci'];
+export const POLL_MS = 5000;
+
+export function isKind(value: string): value is SnapshotterKind {
+  return value === 'stargz' || value === 'soci';
+}
+
+type CoreModule = typeof Core;
+
+export interface DaemonPlace {
+  kind: SnapshotterKind;
+  mode: 'managed' | 'systemd';
+  /** The binary setting; empty means PATH. */
+  binary: string | undefined;
+  /** The managed daemon's folder. */
+  dir: string | undefined;
+  socket: string;
+  config: string;
+  /** The managed daemon's log file; a systemd daemon logs to journald. */
+  logFile: string | undefined;
+  unit: string;
+}
+
+export interface DaemonState {
+  place: DaemonPlace;
+  status?: SnapshotterStatus;
+  /** Why the status could not be read. */
+  error?: string;
+  /** A start, stop or restart under way. */
+  busy?: string;
+}
+
+export class Snapshotters implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<SnapshotterKind>();
+  /** Fires when a daemon's state changed (read again, or an action started or ended). */
+  readonly onDidChange = this.changed.event;
+  private core: Promise<CoreModule> | undefined;
+  private readonly states = new Map<SnapshotterKind, DaemonState>();
+  private readonly reading = new Map<SnapshotterKind, Promise<DaemonState>>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly wants = new Map<string, readonly SnapshotterKind[]>();
+
+  constructor(private readonly storage: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
+
+  /** The core module, loaded once, when first needed. */
+  load(): Promise<CoreModule> {
+    this.core ??= import('../../core/snapshotter/index.js');
+    return this.core;
+  }
+
+  /** True when a binary is set for a daemon: the Snapshotters section then shows in an otherwise empty tree. */
+  configured(): boolean {
+    const c = vscode.workspace.getConfiguration('lazyImages.snapshotters');
+    return SNAPSHOTTER_KINDS.some((k) => !!c.get<string>(`${k}.binary`));
+  }
+
+  /** The last state read, if any. */
+  state(kind: SnapshotterKind): DaemonState | undefined {
+    return this.states.get(kind);
+  }
+
+  async place(kind: SnapshotterKind): Promise<DaemonPlace> {
+    const core = await this.load();
+    const profile = core.PROFILES[kind];
+    const c = vscode.workspace.getConfiguration('lazyImages.snapshotters');
+    const binary = c.get<string>(`${kind}.binary`) || undefined;
+    if (c.get<string>(`${kind}.mode`) === 'systemd') {
+      return { kind, mode: 'systemd', binary, dir: undefined, socket: c.get<string>(`${kind}.socket`) || profile.socket, config: c.get<string>(`${kind}.config`) || profile.config, logFile: undefined, unit: profile.unit };
+    }
+    const dir = c.get<string>(`${kind}.dir`) || join(this.storage.fsPath, 'snapshotters', kind);
+    const paths = core.managedPaths({ profile, dir });
+    return { kind, mode: 'managed', binary, dir, socket: paths.socket, config: paths.config, logFile: paths.logFile, unit: profile.unit };
+  }
+
+  /** Reads a daemon's status again; concurrent reads of one daemon share one answer. */
+  read(kind: SnapshotterKind): Promise<DaemonState> {
+    const running = this.reading.get(kind);
+    if (running) return running;
+    const reading = this.readNow(kind).finally(() => this.reading.delete(kind));
+    this.reading.set(kind, reading);
+    return reading;
+  }
+
+  private async readNow(kind: SnapshotterKind): Promise<DaemonState> {
+    const busy = this.states.get(kind)?.busy;
+    let state: DaemonState;
+    try {
+      const core = await this.load();
+      const place = await this.place(kind);
+      const status = await core.snapshotterStatus(core.PROFILES[kind], { socket: place.socket, config: place.config, binaryPaths: place.binary ? [place.binary] : [], timeoutMs: 2000 });
+      state = { place, status, busy };
+    } catch (e) {
+      state = { place: this.states.get(kind)?.place ?? (await this.place(kind)), error: describeError(e), busy };
+    }
+    this.states.set(kind, state);
+    this.changed.fire(kind);
+    return state;
+  }
+
+  /** Runs a start, stop or restart, with the daemon marked busy meanwhile, then reads it again. */
+  async control(kind: SnapshotterKind, action: Core.UnitAction): Promise<string> {
+    const core = await this.load();
+    const place = await this.place(kind);
+    const profile = core.PROFILES[kind];
+    this.mark(kind, place, `${action === 'stop' ? 'stopping' : action === 'start' ? 'starting' : 'restarting'}...`);
+    try {
+      if (place.mode === 'systemd') {
+        await core.controlUnit(action, place.unit);
+        return `Ran ${core.systemctlCommand(action, place.unit)}`;
+      }
+      if (action === 'stop') {
+        const stopped = await core.stopDaemon({ profile, dir: place.dir });
+        return stopped.pid === undefined ? `No ${profile.binary} of ours was running in ${place.dir}` : `Stopped ${profile.binary} (PID ${stopped.pid})`;
+      }
+      const binary = place.binary ?? (await core.findBinary(profile));
+      if (binary === undefined) throw new Error(`Cannot find ${profile.binary} on PATH: ${profile.hint}, or set lazyImages.snapshotters.${kind}.binary`);
+      const options = { profile, dir: place.dir, binary };
+      const started = action === 'start' ? await core.startDaemon(options) : await core.restartDaemon(options);
+      return `${profile.binary} runs as PID ${started.pid} on ${started.socket}`;
+    } finally {
+      this.mark(kind, place, undefined);
+      await this.read(kind);
+    }
+  }
+
+  private mark(kind: SnapshotterKind, place: DaemonPlace, busy: string | undefined): void {
+    this.states.set(kind, { ...this.states.get(kind), place, busy });
+    this.changed.fire(kind);
+  }
+
+  /**
+   * Says which daemons a viewer (the tree, the status bar) shows now; none when it is hidden. The
+   * timer runs while some viewer shows some daemon, and stops when none does: no polling when
+   * nothing shows it.
+   */
+  want(viewer: string, kinds: readonly SnapshotterKind[]): void {
+    this.wants.set(viewer, kinds);
+    const polled = this.polled();
+    if (polled.size > 0 && !this.timer) {
+      this.log.info(`Snapshotter statuses: read every ${POLL_MS / 1000} s`);
+      this.timer = setInterval(() => this.tick(), POLL_MS);
+      this.tick();
+    } else if (polled.size === 0 && this.timer) {
+      this.log.info('Snapshotter statuses: no longer read (nothing shows them)');
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private polled(): Set<SnapshotterKind> {
+    return new Set([...this.wants.values()].flat());
+  }
+
+  private tick(): void {
+    for (const kind of this.polled()) void this.read(kind);
+  }
+
+  dispose(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.changed.dispose();
+  }
+}
