@@ -25,11 +25,13 @@ describe('the Snapshotters section with a managed soci daemon', { timeout: 300_0
     guardDaemons()('soci', dir);
     port = await freePort();
     await writeFile(join(dir, 'config.toml'), `metrics_address = "127.0.0.1:${port}"\n`);
+    await writeFile(join(dir, 'containerd.toml'), 'version = 2\n');
     server = await startCodeServer({
       settings: {
         'lazyImages.snapshotters.soci.binary': daemonBinary('soci'),
         'lazyImages.snapshotters.soci.dir': dir,
         'lazyImages.snapshotters.statusBar': 'soci',
+        'lazyImages.snapshotters.containerdConfig': join(dir, 'containerd.toml'),
       },
     });
     bench = await Workbench.open(server, 'snapshotters');
@@ -76,12 +78,31 @@ describe('the Snapshotters section with a managed soci daemon', { timeout: 300_0
     await bench.screenshot('healthy');
   });
 
+  it('follows its log in an output channel', async () => {
+    await bench.contextMenu('soci', 'Show Snapshotter Logs');
+    const output = bench.page.locator('.part.panel .monaco-editor .view-lines');
+    await output.filter({ hasText: `Following ${join(dir, 'soci.log')}` }).waitFor();
+    await output.filter({ hasText: '"level":"info"' }).waitFor();
+    await bench.screenshot('logs');
+  });
+
   it('stops it: red again, and nothing of it runs', async () => {
     await bench.contextMenu('soci', 'Stop Snapshotter');
     await bench.waitForRows((l) => /stopped/.test(daemonRow(l)));
     assert.match(await icon(), /^error red$/);
     assert.equal(await runningPid(managedPaths({ profile, dir }), profile), undefined);
     await bench.screenshot('stopped-again');
+  });
+
+  it("offers the proxy plugin's TOML when containerd's config lacks it", async () => {
+    await bench.contextMenu('soci', 'Check containerd Wiring');
+    const text = await bench.dialog(/not wired to the soci snapshotter/, 'Copy Snippet');
+    assert.match(text, /no \[proxy_plugins\] entry points at/);
+    const snippet = await bench.clipboard();
+    assert.match(snippet, /^\[proxy_plugins\.soci\]\n {2}type = "snapshot"\n/);
+    assert.ok(snippet.includes(`address = "${join(dir, 'soci.sock')}"`), snippet);
+    assert.ok(snippet.includes(`root = "${join(dir, 'root')}"`), snippet);
+    assert.ok(snippet.includes('enable_remote_snapshot_annotations = "true"'), snippet);
   });
 
   it('checks the config on save, with the diagnostic on the broken line', async () => {

@@ -15,6 +15,7 @@ export class ConfigDiagnostics implements vscode.Disposable {
       vscode.workspace.onDidSaveTextDocument((doc) => void this.check(doc)),
       vscode.workspace.onDidCloseTextDocument((doc) => this.collection.delete(doc.uri)),
     ];
+    for (const doc of vscode.workspace.textDocuments) void this.check(doc);
   }
 
   /** Checks the document if it is the config of a daemon in the settings. */

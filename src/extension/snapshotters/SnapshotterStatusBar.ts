@@ -31,7 +31,7 @@ export class SnapshotterStatusBar implements vscode.Disposable {
     const kind = this.chosen();
     const state = kind && this.snapshotters.state(kind);
     if (kind && read) void this.snapshotters.read(kind);
-    const s = state && state.status;
+    const s = state?.status;
     const configured = !!kind && !!vscode.workspace.getConfiguration('lazyImages.snapshotters').get<string>(`${kind}.binary`);
     if (!kind || !state || !(s?.installed || configured)) {
       this.item.hide();

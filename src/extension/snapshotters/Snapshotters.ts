@@ -82,26 +82,32 @@ export class Snapshotters implements vscode.Disposable {
     return { kind, mode: 'managed', binary, dir, socket: paths.socket, config: paths.config, logFile: paths.logFile, unit: profile.unit };
   }
 
-  /** Reads a daemon's status again; concurrent reads of one daemon share one answer. */
-  read(kind: SnapshotterKind): Promise<DaemonState> {
+  /**
+   * Reads a daemon's status again; concurrent reads of one daemon share one answer. `fresh`
+   * starts a read after the one under way, which may have begun before what must show (a stop).
+   */
+  read(kind: SnapshotterKind, fresh = false): Promise<DaemonState> {
     const running = this.reading.get(kind);
-    if (running) return running;
-    const reading = this.readNow(kind).finally(() => this.reading.delete(kind));
+    if (running && !fresh) return running;
+    const reading: Promise<DaemonState> = (running ?? Promise.resolve())
+      .then(() => this.readNow(kind), () => this.readNow(kind))
+      .finally(() => this.reading.get(kind) === reading && this.reading.delete(kind));
     this.reading.set(kind, reading);
     return reading;
   }
 
   private async readNow(kind: SnapshotterKind): Promise<DaemonState> {
-    const busy = this.states.get(kind)?.busy;
-    let state: DaemonState;
+    let read: Omit<DaemonState, 'busy'>;
+    const place = await this.place(kind);
     try {
       const core = await this.load();
-      const place = await this.place(kind);
       const status = await core.snapshotterStatus(core.PROFILES[kind], { socket: place.socket, config: place.config, binaryPaths: place.binary ? [place.binary] : [], timeoutMs: 2000 });
-      state = { place, status, busy };
+      read = { place, status };
     } catch (e) {
-      state = { place: this.states.get(kind)?.place ?? (await this.place(kind)), error: describeError(e), busy };
+      read = { place, error: describeError(e) };
     }
+    // An action may have started or ended meanwhile: its mark is the current one.
+    const state = { ...read, busy: this.states.get(kind)?.busy };
     this.states.set(kind, state);
     this.changed.fire(kind);
     return state;
@@ -129,7 +135,7 @@ export class Snapshotters implements vscode.Disposable {
       return `${profile.binary} runs as PID ${started.pid} on ${started.socket}`;
     } finally {
       this.mark(kind, place, undefined);
-      await this.read(kind);
+      await this.read(kind, true);
     }
   }
 
