@@ -15,7 +15,7 @@ const Module = require('module');
 const load = Module._load;
 Module._load = function (request, ...rest) {
   // Only what the bundle touches while loading; everything else runs in activate().
-  if (request === 'vscode') return { TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 } };
+  if (request === 'vscode') return { TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 }, CodeActionKind: { QuickFix: {} } };
   return load.call(this, request, ...rest);
 };
 const start = process.hrtime.bigint();
