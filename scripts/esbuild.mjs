@@ -10,6 +10,8 @@ const entries = [
   { in: 'src/core/estargz/gzipWorker.ts', out: 'gzipWorker', platform: 'node' },
   { in: 'src/core/soci/ztocWorker.ts', out: 'ztocWorker', platform: 'node' },
   { in: 'src/extension/extension.ts', out: 'extension', platform: 'node', external: ['vscode'] },
+  // Loaded by the extension by path on first use, so its size costs nothing at activation.
+  { in: 'src/extension/snapshotters/snapshotterCore.ts', out: 'snapshotterCore', platform: 'node' },
   { in: 'webview/main.ts', out: 'webview', platform: 'browser' },
 ].filter((e) => existsSync(e.in));
 

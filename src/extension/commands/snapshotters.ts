@@ -2,7 +2,6 @@
 // never a silent sudo), their config and log, containerd's wiring, and a refresh. Each takes the
 // daemon's tree row, or asks which daemon from the palette.
 import * as vscode from 'vscode';
-import { SnapshotterError } from '../../core/errors.js';
 import type { SnapshotterKind } from '../../core/snapshotter/index.js';
 import { SNAPSHOTTER_KINDS, type Snapshotters } from '../snapshotters/Snapshotters.js';
 import type { LogFollowers } from '../snapshotters/LogFollowers.js';
@@ -26,8 +25,10 @@ export function snapshotterCommands(snapshotters: Snapshotters, logs: LogFollowe
     try {
       vscode.window.setStatusBarMessage(`$(check) ${await snapshotters.control(kind, action)}`, 5000);
     } catch (e) {
-      if (!(e instanceof SnapshotterError && e.state === 'needs-root')) throw e;
-      await offerCommand(e.message, e.action.replace(/^run: /, ''));
+      // A SnapshotterError of the separately loaded core: told by its state, not its class.
+      const { state, action: todo } = e as { state?: string; action?: string };
+      if (state !== 'needs-root' || todo === undefined) throw e;
+      await offerCommand((e as Error).message, todo.replace(/^run: /, ''));
     }
   };
 

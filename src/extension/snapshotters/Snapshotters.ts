@@ -1,6 +1,6 @@
 // The remote snapshotter daemons as the editor sees them: where each one lives (from the
 // machine-scoped settings), its last status, and start, stop and restart. The core snapshotter
-// code, and grpc-js with it, is imported on the first read, never at activation. Statuses are
+// code, and grpc-js with it, is loaded on the first read, never at activation. Statuses are
 // read again every few seconds only while something that shows them is visible (see `wanted`).
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -52,9 +52,10 @@ export class Snapshotters implements vscode.Disposable {
 
   constructor(private readonly storage: vscode.Uri, private readonly log: vscode.LogOutputChannel) {}
 
-  /** The core module, loaded once, when first needed. */
+  /** The core module, loaded once, when first needed, from beside this file or the extension's bundle. */
   load(): Promise<CoreModule> {
-    this.core ??= import('../../core/snapshotter/index.js');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.core ??= Promise.resolve().then(() => require(join(__dirname, 'snapshotterCore.js')) as CoreModule);
     return this.core;
   }
 
