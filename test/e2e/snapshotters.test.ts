@@ -2,7 +2,7 @@
 // row's menu (green, a version, a socket, metrics from a real scrape), stopped again, and its
 // config.toml checked on save with the diagnostic on the broken line.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROFILES, runningPid, managedPaths, stopDaemon } from '../../src/core/snapshotter/index.js';
@@ -57,6 +57,7 @@ describe('the Snapshotters section with a managed soci daemon', { timeout: 300_0
     assert.ok(labels.some((l) => l.startsWith('Snapshotters')), labels.join('\n'));
     // The cached build was made without version stamping: `--version` says `<unknown>`.
     assert.match(daemonRow(labels), /version unknown · stopped · managed/);
+    await bench.until(async () => /Snapshotter statuses: read every 5 s/.test(await server.extensionLog()), 'the statuses are read on a timer while shown');
     assert.match(await icon(), /^error red$/);
     assert.match(await bench.statusBar(/soci stopped/), /soci stopped/);
     await bench.screenshot('stopped');
@@ -98,7 +99,9 @@ describe('the Snapshotters section with a managed soci daemon', { timeout: 300_0
     await bench.contextMenu('soci', 'Check containerd Wiring');
     const text = await bench.dialog(/not wired to the soci snapshotter/, 'Copy Snippet');
     assert.match(text, /no \[proxy_plugins\] entry points at/);
-    const snippet = await bench.clipboard();
+    // The browser's clipboard is written after the dialog closes.
+    let snippet = '';
+    await bench.until(async () => (snippet = await bench.clipboard()) !== '', 'the snippet reached the clipboard');
     assert.match(snippet, /^\[proxy_plugins\.soci\]\n {2}type = "snapshot"\n/);
     assert.ok(snippet.includes(`address = "${join(dir, 'soci.sock')}"`), snippet);
     assert.ok(snippet.includes(`root = "${join(dir, 'root')}"`), snippet);
@@ -118,5 +121,14 @@ describe('the Snapshotters section with a managed soci daemon', { timeout: 300_0
     await problem.waitFor();
     assert.match((await problem.textContent()) ?? '', /\[Ln 2, Col 1\]/);
     await bench.screenshot('config-diagnostic');
+  });
+
+  it('stops reading statuses once nothing shows them', async () => {
+    // A display preference, not a program to run: a workspace may turn it off.
+    await mkdir(join(server.workspace, '.vscode'), { recursive: true });
+    await writeFile(join(server.workspace, '.vscode', 'settings.json'), JSON.stringify({ 'lazyImages.snapshotters.statusBar': 'off' }));
+    await bench.page.locator('.part.statusbar [id$="lazyImages.snapshotter"]').waitFor({ state: 'hidden' });
+    await bench.page.locator('.pane-header', { hasText: 'Lazy Images' }).click();
+    await bench.until(async () => /Snapshotter statuses: no longer read/.test(await server.extensionLog()), 'the timer stops with the view collapsed and no status bar item');
   });
 });
