@@ -1,10 +1,10 @@
 // The remote snapshotter daemons as the editor sees them: where each one lives (from the
 // machine-scoped settings), its last status, and start, stop and restart. The core snapshotter
 // code, and grpc-js with it, is loaded on the first read, never at activation. Statuses are
-// read again every few seconds only while something that shows them is visible (see `wanted`).
+// read again every few seconds only while something that shows them is visible (see `want`).
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { describeError } from '../../core/errors.js';
+import { describeError, LazyImageError } from '../../core/errors.js';
 import type * as Core from '../../core/snapshotter/index.js';
 import type { SnapshotterKind, SnapshotterStatus } from '../../core/snapshotter/index.js';
 
@@ -20,7 +20,7 @@ type CoreModule = typeof Core;
 export interface DaemonPlace {
   kind: SnapshotterKind;
   mode: 'managed' | 'systemd';
-  /** The binary setting; empty means PATH. */
+  /** The binary setting; undefined: found on PATH. */
   binary: string | undefined;
   /** The managed daemon's folder. */
   dir: string | undefined;
@@ -130,7 +130,7 @@ export class Snapshotters implements vscode.Disposable {
         return stopped.pid === undefined ? `No ${profile.binary} of ours was running in ${place.dir}` : `Stopped ${profile.binary} (PID ${stopped.pid})`;
       }
       const binary = place.binary ?? (await core.findBinary(profile));
-      if (binary === undefined) throw new Error(`Cannot find ${profile.binary} on PATH: ${profile.hint}, or set lazyImages.snapshotters.${kind}.binary`);
+      if (binary === undefined) throw new LazyImageError('NOT_FOUND', `Cannot find ${profile.binary} on PATH: ${profile.hint}, or set lazyImages.snapshotters.${kind}.binary`);
       const options = { profile, dir: place.dir, binary };
       const started = action === 'start' ? await core.startDaemon(options) : await core.restartDaemon(options);
       return `${profile.binary} runs as PID ${started.pid} on ${started.socket}`;
