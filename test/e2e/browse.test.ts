@@ -34,7 +34,9 @@ describe('Browse Image Files (lazy)', { timeout: 300_000 }, () => {
     await copyImage(layout, 'esgz', await stores.open(parseReference(`${registry.host}/browse/app:v1`)), 'v1');
     await copyImage(layout, 'v1', await stores.open(parseReference(`${registry.host}/browse/plain:v1`)), 'v1');
     await stores.close();
-    server = await startCodeServer({ settings: { 'lazyImages.registries': [registry.host] } });
+    // A workspace file: adding a folder to a one-folder window makes VS Code reload it as an
+    // untitled workspace, which under load once came back with no folders at all (README).
+    server = await startCodeServer({ settings: { 'lazyImages.registries': [registry.host] }, workspaceFile: true });
     bench = await Workbench.open(server, 'browse');
   });
   after(async () => {
@@ -85,9 +87,9 @@ describe('Browse Image Files (lazy)', { timeout: 300_000 }, () => {
   });
 
   it('says which layers an image that is not lazy lacks, and offers to convert it', async () => {
-    // Entering a workspace of two folders restarted the extension host, and the tree with it.
     await bench.showView();
     await bench.expand(registry.host);
+    await bench.collapse('browse/app'); // so the only v1 row is the plain image's
     await bench.expand('browse/plain');
     await bench.contextMenu('v1', 'Browse Image Files (lazy)');
     const said = await bench.notification(/its files are listed without layer 1/);

@@ -31,6 +31,11 @@ export interface CodeServerOptions {
   settings?: Record<string, unknown>;
   /** false: the workspace opens in Restricted Mode, as an unknown clone does. */
   trusted?: boolean;
+  /**
+   * Open the folder through a `.code-workspace` file: a window that is a workspace already takes
+   * more folders without turning into an untitled workspace and reloading.
+   */
+  workspaceFile?: boolean;
 }
 
 export async function startCodeServer(options: CodeServerOptions = {}): Promise<CodeServer> {
@@ -54,13 +59,16 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     ...options.settings,
   }, null, 2));
   await options.prepareWorkspace?.(workspace);
+  const workspaceFile = join(dir, 'test.code-workspace');
+  if (options.workspaceFile) await writeFile(workspaceFile, JSON.stringify({ folders: [{ path: workspace }] }));
+  const opened = options.workspaceFile ? workspaceFile : workspace;
   await promisify(execFile)(CODE_SERVER, ['--install-extension', VSIX, '--extensions-dir', extensionsDir]);
 
   const port = await freePort();
   let output = '';
   const child: ChildProcess = spawn(CODE_SERVER, [
     '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir,
-    '--disable-telemetry', '--disable-update-check', ...(options.trusted === false ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', workspace,
+    '--disable-telemetry', '--disable-update-check', ...(options.trusted === false ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', opened,
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') } });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
@@ -79,7 +87,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
 
   const files = async (): Promise<string[]> => listFiles(userDataDir);
   return {
-    url: `${url}/?folder=${encodeURIComponent(workspace)}`,
+    url: `${url}/?${options.workspaceFile ? 'workspace' : 'folder'}=${encodeURIComponent(opened)}`,
     workspace,
     userDataDir,
     files,

@@ -46,9 +46,9 @@ export class Workbench {
   async showView(): Promise<void> {
     const header = this.page.locator('.pane-header', { hasText: 'Lazy Images' });
     await header.waitFor();
-    for (const other of await this.page.locator('.pane-header[aria-expanded="true"]').all()) {
-      if (!(await other.textContent())?.includes('Lazy Images')) await other.click();
-    }
+    // One at a time: each click changes which headers are expanded.
+    const others = this.page.locator('.pane-header[aria-expanded="true"]').filter({ hasNotText: 'Lazy Images' });
+    while (await others.count()) await others.first().click();
     const deadline = Date.now() + TIMEOUT;
     for (let clicked = 0; (await header.getAttribute('aria-expanded')) !== 'true';) {
       if (Date.now() > deadline) throw new Error(`the Lazy Images view never opened\n${await this.diagnosis()}`);
@@ -134,7 +134,10 @@ export class Workbench {
   async waitForFiles(ok: (labels: string[]) => boolean, expand?: string): Promise<string[]> {
     const deadline = Date.now() + TIMEOUT;
     for (let labels: string[] = []; ; await this.page.waitForTimeout(200)) {
-      if (Date.now() > deadline) throw new Error(`the Explorer never showed the expected files:\n${labels.join('\n')}\n--\n${await this.diagnosis()}`);
+      if (Date.now() > deadline) {
+        const shot = await this.screenshot('files-never-shown').catch(() => '');
+        throw new Error(`the Explorer never showed the expected files (${shot}):\n${labels.join('\n')}\n--\n${await this.diagnosis()}`);
+      }
       try {
         const view = await this.folders();
         labels = (await view.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('aria-label') ?? ''))).map((l) => l.trim());
