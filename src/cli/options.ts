@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
+import { SNAPSHOTTER_KINDS, isSnapshotterKind, type SnapshotterKind } from '../core/snapshotter/index.js';
 
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
@@ -38,4 +39,9 @@ export function parseTaggedReference(value: string): ImageReference & { tag: str
     throw new InvalidArgumentError('expected a reference with an explicit tag, such as registry/repo:tag or oci:<dir>:tag');
   }
   return { ...ref, tag: ref.tag };
+}
+
+export function parseSnapshotterKind(value: string): SnapshotterKind {
+  if (!isSnapshotterKind(value)) throw new InvalidArgumentError(`expected ${SNAPSHOTTER_KINDS.join(' or ')}`);
+  return value;
 }

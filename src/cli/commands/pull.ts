@@ -1,10 +1,11 @@
 // `lazyimg pull`: a pull through containerd and a remote snapshotter, then per layer whether it
 // was mounted lazily or downloaded (with the daemon's reason), set against the prediction.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
-import { SNAPSHOTTER_KINDS, isSnapshotterKind, pullLazily, type PullReport, type SnapshotterKind } from '../../core/snapshotter/index.js';
+import { pullLazily, type PullReport, type SnapshotterKind } from '../../core/snapshotter/index.js';
 import { withStores } from '../context.js';
+import { parseSnapshotterKind } from '../options.js';
 import { formatBytes, printJson, terminalLines } from '../format.js';
 
 interface PullCliOptions {
@@ -19,11 +20,6 @@ interface PullCliOptions {
   ctr?: string;
   ctrRemote?: string;
   json?: boolean;
-}
-
-function parseKind(value: string): SnapshotterKind {
-  if (!isSnapshotterKind(value)) throw new InvalidArgumentError(`expected ${SNAPSHOTTER_KINDS.join(' or ')}`);
-  return value;
 }
 
 export function renderPull(r: PullReport): string[] {
@@ -48,7 +44,7 @@ export function registerPull(program: Command): void {
     .command('pull')
     .description('pull through containerd and a remote snapshotter; report per layer lazy or downloaded, and why, against the prediction')
     .argument('<ref>', 'registry/repo[:tag|@digest]')
-    .requiredOption('--snapshotter <kind>', 'stargz (ctr-remote images rpull) or soci (ctr images pull, containerd v2 transfer service)', parseKind)
+    .requiredOption('--snapshotter <kind>', 'stargz (ctr-remote images rpull) or soci (ctr images pull, containerd v2 transfer service)', parseSnapshotterKind)
     .option('--containerd <socket>', "containerd's socket", '/run/containerd/containerd.sock')
     .option('--namespace <ns>', 'the containerd namespace', 'default')
     .option('--log <file>', "the daemon's log, for its per-layer decisions and reasons")

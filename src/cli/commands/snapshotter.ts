@@ -1,20 +1,15 @@
 // `lazyimg snapshotter`: the remote snapshotter daemons on this machine. Status, a daemon of your
 // own in a folder (or the systemd unit), its log, and checks of its config and containerd's.
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import {
   CONTAINERD_CONFIG, PROFILES, SNAPSHOTTER_KINDS, checkContainerdConfig, controlUnit, findBinary, followFile, followJournal, formatProblem,
-  hostPlatform, isSnapshotterKind, managedPaths, readContainerdConfig, readDaemonConfig, restartDaemon, snapshotterStatus, startDaemon,
+  hostPlatform, managedPaths, readContainerdConfig, readDaemonConfig, restartDaemon, snapshotterStatus, startDaemon,
   stopDaemon, systemctlCommand, unitExists, type ManagedOptions, type SnapshotterKind, type SnapshotterProfile, type UnitAction,
 } from '../../core/snapshotter/index.js';
-import { collect } from '../options.js';
+import { collect, parseSnapshotterKind } from '../options.js';
 import { printJson, terminalLines } from '../format.js';
 import { statusLines } from './snapshotterStatus.js';
-
-function parseKind(value: string): SnapshotterKind {
-  if (!isSnapshotterKind(value)) throw new InvalidArgumentError(`expected ${SNAPSHOTTER_KINDS.join(' or ')}`);
-  return value;
-}
 
 interface PlaceOptions {
   dir?: string;
@@ -58,7 +53,7 @@ async function binaryFor(profile: SnapshotterProfile, given: string | undefined)
 function control(parent: Command, action: UnitAction): void {
   placeOptions(parent.command(action))
     .description(`${action} a snapshotter daemon: one of your own with --dir, else the systemd unit`)
-    .argument('<kind>', 'stargz or soci', parseKind)
+    .argument('<kind>', 'stargz or soci', parseSnapshotterKind)
     .option('--binary <path>', 'the daemon executable (default: found on PATH)')
     .option('--log-level <level>', 'the daemon --log-level', 'info')
     .action(async (kind: SnapshotterKind, o: ControlOptions) => {
@@ -90,7 +85,7 @@ export function registerSnapshotter(program: Command): void {
   snapshotter
     .command('status')
     .description('installed? which version, answering on its socket, config problems, metrics, remote snapshots')
-    .argument('[kind]', 'stargz or soci (default: both)', parseKind)
+    .argument('[kind]', 'stargz or soci (default: both)', parseSnapshotterKind)
     .option('--socket <path>', "the daemon's socket (default: upstream's)")
     .option('--config <file>', "the daemon's config.toml (default: upstream's)")
     .option('--binary-dir <dir>', 'also look for the daemon here (repeatable)', collect, [])
@@ -109,7 +104,7 @@ export function registerSnapshotter(program: Command): void {
 
   placeOptions(snapshotter.command('logs'))
     .description("follow a daemon's log: its log file with --dir, else journalctl -u <unit> -f")
-    .argument('<kind>', 'stargz or soci', parseKind)
+    .argument('<kind>', 'stargz or soci', parseSnapshotterKind)
     .option('-n, --lines <n>', 'lines of history first', '20')
     .action(async (kind: SnapshotterKind, o: PlaceOptions & { lines: string }) => {
       const own = managed(kind, o);
@@ -123,7 +118,7 @@ export function registerSnapshotter(program: Command): void {
   snapshotter
     .command('check-config')
     .description("check a daemon's config.toml: syntax, the types of the keys it decodes, unknown keys")
-    .argument('<kind>', 'stargz or soci', parseKind)
+    .argument('<kind>', 'stargz or soci', parseSnapshotterKind)
     .argument('[file]', "the config (default: the daemon's default path)")
     .option('--json', 'print {file, exists, problems} as JSON')
     .action(async (kind: SnapshotterKind, file: string | undefined, o: { json?: boolean }) => {
@@ -138,7 +133,7 @@ export function registerSnapshotter(program: Command): void {
   snapshotter
     .command('check-containerd')
     .description("check that containerd's config.toml wires the daemon in as a proxy snapshotter; print the TOML to add")
-    .argument('<kind>', 'stargz or soci', parseKind)
+    .argument('<kind>', 'stargz or soci', parseSnapshotterKind)
     .option('--containerd-config <file>', "containerd's config", CONTAINERD_CONFIG)
     .option('--socket <path>', "the daemon's socket (default: upstream's)")
     .option('--root <path>', "the daemon's root (default: upstream's)")
