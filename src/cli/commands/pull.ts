@@ -3,10 +3,10 @@
 import { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
-import { pullLazily, type PullReport, type SnapshotterKind } from '../../core/snapshotter/index.js';
+import { pullLazily, renderPull, summarizePull, type SnapshotterKind } from '../../core/snapshotter/index.js';
 import { withStores } from '../context.js';
 import { parseSnapshotterKind } from '../options.js';
-import { formatBytes, printJson, terminalLines } from '../format.js';
+import { printJson, terminalLines } from '../format.js';
 
 interface PullCliOptions {
   snapshotter: SnapshotterKind;
@@ -20,23 +20,6 @@ interface PullCliOptions {
   ctr?: string;
   ctrRemote?: string;
   json?: boolean;
-}
-
-export function renderPull(r: PullReport): string[] {
-  const lines = [`Pulled ${r.ref} (${r.image}) through ${r.snapshotter}${r.failed ? ': FAILED' : ''}`];
-  if (r.failed) lines.push(`  ${r.command.join(' ')}:`, ...r.failed.split('\n').map((l) => `  | ${l}`));
-  for (const l of r.layers) {
-    const fetched = l.fetched === undefined ? 'unknown' : `${formatBytes(l.fetched)} of ${formatBytes(l.size)}`;
-    const what = l.outcome === 'remote' ? 'remote-mounted (lazy)' : l.outcome === 'downloaded' ? 'downloaded' : 'no snapshot found';
-    lines.push(`layer ${l.index} ${l.digest}: ${what}`);
-    lines.push(`  predicted: ${l.predicted.text}`);
-    if (l.mismatch) lines.push(`  MISMATCH: ${l.mismatch}`);
-    if (l.outcome === 'remote') lines.push(`  mount: ${l.mountPoint ?? 'unknown'}; fetched at mount: ${fetched}`);
-    for (const reason of l.reasons) lines.push(`  daemon: ${reason}`);
-    for (const note of l.notes) lines.push(`  note: ${note}`);
-  }
-  if (r.metricsNote) lines.push(`(${r.metricsNote})`);
-  return lines;
 }
 
 export function registerPull(program: Command): void {
@@ -64,7 +47,7 @@ export function registerPull(program: Command): void {
         ctr: o.ctr, ctrRemote: o.ctrRemote, signal,
       }));
       if (o.json) printJson(report);
-      else process.stdout.write(terminalLines(renderPull(report)));
+      else process.stdout.write(terminalLines([...renderPull(report), summarizePull(report).text]));
       if (report.failed) throw new LazyImageError('IO', `The pull of ${report.ref} through ${report.snapshotter} failed`, { ref: report.ref });
       const downloaded = report.layers.filter((l) => l.outcome !== 'remote');
       if (o.requireLazy && downloaded.length > 0) {

@@ -17,3 +17,4 @@ export { readMetrics, scrapeMetrics, summarizeMetrics, type Latency, type LayerF
 export { snapshotterStatus, type MetricsState, type SnapshotterStatus, type StatusOptions } from './status.js';
 export { layerDecision, parseLogEntries, type LayerDecision, type LogEntry } from './layerLog.js';
 export { chainIds, pullLazily, type LayerOutcome, type PullOptions, type PullReport, type PulledLayer } from './pull.js';
+export { renderPull, summarizePull, type PullSummary } from './pullText.js';

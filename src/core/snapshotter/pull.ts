@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { LazyImageError } from '../errors.js';
+import { LazyImageError, throwIfAborted } from '../errors.js';
 import { imageLaziness, lazinessFor } from '../image/index.js';
 import type { ImageStore } from '../oci/index.js';
 import { findBinary } from './detect.js';
@@ -35,6 +35,8 @@ export interface PullOptions {
   /** The daemon's root: a layer's FUSE mount counts only under it (default: any FUSE mount). */
   daemonRoot?: string;
   metricsAddress?: string;
+  /** How the metrics address is dialled: soci's `metrics_network = "unix"` makes it a socket path (default tcp). */
+  metricsNetwork?: 'tcp' | 'unix';
   plainHttp?: boolean;
   /** The client binaries (default: found on PATH). */
   ctr?: string;
@@ -151,13 +153,15 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
 
   const logStart = options.logFile ? await stat(options.logFile).then((s) => s.size, () => 0) : 0;
   const pulled = await run(binary, args, PULL_TIMEOUT_MS, signal);
+  // The client was stopped: what containerd holds now is no answer to this pull.
+  throwIfAborted(signal, options.ref);
   const entries = options.logFile ? parseLogEntries(await readLogSince(options.logFile, logStart)) : [];
 
   let metricsNote: string | undefined = options.metricsAddress ? undefined : 'no metrics address given: bytes fetched unknown';
   const fetchedByMount = new Map<string, Record<string, number>>();
   if (options.metricsAddress) {
     try {
-      for (const l of (await readMetrics(PROFILES[kind], { address: options.metricsAddress, signal })).layers) fetchedByMount.set(l.layer, l.fetchedByMount);
+      for (const l of (await readMetrics(PROFILES[kind], { address: options.metricsAddress, network: options.metricsNetwork, signal })).layers) fetchedByMount.set(l.layer, l.fetchedByMount);
     } catch (e) {
       metricsNote = `metrics unreadable: ${(e as Error).message}`;
     }
