@@ -101,6 +101,14 @@ export function lazinessFor(layer: LayerLaziness, snapshotter: 'stargz' | 'soci'
   return layer.soci ? { lazy: true, text: `lazy (SOCI ${layer.soci.version})` } : { lazy: false, text: layer.sociReason ?? 'pulled whole' };
 }
 
+/** The snapshotter that would mount more of the image's layers lazily (stargz on a tie); none when neither would mount any. */
+export function preferredSnapshotter(image: ImageLaziness): 'stargz' | 'soci' | undefined {
+  const lazy = (snapshotter: 'stargz' | 'soci'): number => image.layers.filter((l) => lazinessFor(l, snapshotter).lazy).length;
+  const [stargz, soci] = [lazy('stargz'), lazy('soci')];
+  if (stargz === 0 && soci === 0) return undefined;
+  return soci > stargz ? 'soci' : 'stargz';
+}
+
 export interface LazinessSummary {
   /** Every layer lazy, some, or none. */
   level: 'lazy' | 'partly' | 'none';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { describeLaziness, imageLaziness, resolveImage, summarizeLaziness } from '../../../src/core/image/index.js';
+import { describeLaziness, imageLaziness, preferredSnapshotter, resolveImage, summarizeLaziness } from '../../../src/core/image/index.js';
 import { buildSociIndexes, convertImage } from '../../../src/core/jobs/index.js';
 import { MediaType, writeImage, type ImageManifest, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { goManifest, INDEX_DIGEST_ANNOTATION, sociIndexManifest } from '../../../src/core/soci/index.js';
@@ -43,6 +43,7 @@ describe('laziness()', () => {
     ]);
     assert.deepEqual(lazy.platform, { os: 'linux', architecture: 'amd64' });
     assert.deepEqual(summarizeLaziness(lazy), { level: 'none', text: 'not lazy' });
+    assert.equal(preferredSnapshotter(lazy), undefined, 'neither snapshotter would mount a layer lazily');
     assert.equal(lazy.config?.rootfs.diff_ids.length, 2);
   });
 
@@ -51,6 +52,7 @@ describe('laziness()', () => {
     assert.ok(lazy.layers.every((l) => /^sha256:[0-9a-f]{64}$/.test(l.estargz?.tocDigest ?? '') && (l.estargz?.uncompressedSize ?? 0) > 0 && !l.soci && !l.reason));
     assert.deepEqual(lazy.layers.map(describeLaziness), ['lazy (eStargz)', 'lazy (eStargz)']);
     assert.deepEqual(summarizeLaziness(lazy), { level: 'lazy', text: 'eStargz' });
+    assert.equal(preferredSnapshotter(lazy), 'stargz');
   });
 
   it('SOCI v2, part of the image: the big layer through its zTOC, the small one under the minimum', async () => {
@@ -66,6 +68,7 @@ describe('laziness()', () => {
     assert.equal(big!.soci?.ztoc.digest, found!.index!.ztocs.get(big!.descriptor.digest)?.digest);
     assert.deepEqual(lazy.layers.map(describeLaziness), ['under SOCI\'s 10 MiB minimum layer size: pulled whole', 'lazy (SOCI v2)']);
     assert.deepEqual(summarizeLaziness(lazy), { level: 'partly', text: 'partly lazy (1/2 layers, SOCI v2)' });
+    assert.equal(preferredSnapshotter(lazy), 'soci', 'one layer lazy through soci, none through stargz');
   });
 
   it('SOCI v1: the index found among the image manifest\'s referrers', async () => {
@@ -73,12 +76,14 @@ describe('laziness()', () => {
     assert.deepEqual(lazy.sociIndexes.map((f) => f.index?.version), ['v1']);
     assert.deepEqual(lazy.layers.map((l) => l.soci?.version), ['v1', 'v1']);
     assert.deepEqual(summarizeLaziness(lazy), { level: 'lazy', text: 'SOCI v1' });
+    assert.equal(preferredSnapshotter(lazy), 'soci');
   });
 
   it('eStargz and SOCI on one image: both, for each layer', async () => {
     const lazy = await imageLaziness(store, 'both');
     assert.deepEqual(lazy.layers.map(describeLaziness), ['lazy (eStargz, SOCI v2)', 'lazy (eStargz, SOCI v2)']);
     assert.equal(summarizeLaziness(lazy).text, 'eStargz, SOCI v2');
+    assert.equal(preferredSnapshotter(lazy), 'stargz', 'a tie goes to stargz');
   });
 
   it('an index the manifest names but the store lacks, and one Go would serialize differently, make nothing lazy', async () => {
