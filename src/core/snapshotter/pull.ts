@@ -4,6 +4,7 @@
 // Reality comes from the daemon's own log (a remote snapshot prepared or not, and why), the FUSE
 // mount it logged, its metrics (bytes fetched at that mount) and containerd's snapshot (the
 // remote label, shown but not decisive: soci puts it on layers it fetched whole itself).
+// At the daemons' default log level the mount comes from the metrics instead.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -66,7 +67,7 @@ export interface PulledLayer {
   reasons: string[];
   /** What the signs say beyond that: a local snapshot, a label that disagrees with the daemon. */
   notes: string[];
-  /** The layer's FUSE mount, when the daemon logged one that is mounted now. */
+  /** The layer's FUSE mount, when the daemon logged one (or its metrics name one) that is mounted now. */
   mountPoint: string | undefined;
   /** Compressed bytes of the layer fetched at that mount, from the daemon's metrics. */
   fetched: number | undefined;
@@ -128,13 +129,27 @@ async function snapshotIsRemote(binary: string, base: string[], kind: Snapshotte
   }
 }
 
-/** The FUSE mounts of this machine (mountinfo); none when it cannot be read. */
-async function fuseMounts(): Promise<MountInfo[]> {
+/** The FUSE mount points of this machine (mountinfo) under `under` (any when undefined); none when it cannot be read. */
+async function fuseMounts(under: string | undefined): Promise<Set<string>> {
+  let mounts: MountInfo[];
   try {
-    return parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType.startsWith('fuse'));
+    mounts = parseMountInfo(await readFile('/proc/self/mountinfo', 'utf8')).filter((m) => m.fsType.startsWith('fuse'));
   } catch {
-    return [];
+    return new Set();
   }
+  return new Set(mounts.map((m) => m.mountPoint).filter((m) => under === undefined || m.startsWith(`${under}/`)));
+}
+
+/**
+ * A lazy layer's mount: the one the daemon logged, if it is mounted. At info level soci logs it
+ * for the first layer only; then the mount the daemon's metrics name for the layer's digest, or,
+ * when the layer was mounted before too, the one this pull added.
+ */
+export function layerMount(logged: string | undefined, byMount: Record<string, number> | undefined, live: Set<string>, before: Set<string>): string | undefined {
+  if (logged !== undefined) return live.has(logged) ? logged : undefined;
+  const named = Object.keys(byMount ?? {}).filter((m) => live.has(m));
+  const added = named.filter((m) => !before.has(m));
+  return named.length === 1 ? named[0] : added.length === 1 ? added[0] : undefined;
 }
 
 /** Pulls through containerd and reports per layer what happened and whether it is what was predicted. */
@@ -151,7 +166,9 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
   const http = options.plainHttp ? ['--plain-http'] : [];
   const args = kind === 'stargz' ? [...base, 'images', 'rpull', ...http, options.ref] : [...base, 'images', 'pull', ...http, '--snapshotter', 'soci', options.ref];
 
+  const under = options.daemonRoot?.replace(/\/+$/, '');
   const logStart = options.logFile ? await stat(options.logFile).then((s) => s.size, () => 0) : 0;
+  const mountedBefore = await fuseMounts(under);
   const pulled = await run(binary, args, PULL_TIMEOUT_MS, signal);
   // The client was stopped: what containerd holds now is no answer to this pull.
   throwIfAborted(signal, options.ref);
@@ -166,8 +183,7 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
       metricsNote = `metrics unreadable: ${(e as Error).message}`;
     }
   }
-  const under = options.daemonRoot?.replace(/\/+$/, '');
-  const fuse = new Set((await fuseMounts()).map((m) => m.mountPoint).filter((m) => under === undefined || m.startsWith(`${under}/`)));
+  const fuse = await fuseMounts(under);
   const layers: PulledLayer[] = [];
   for (const [i, layer] of predicted.layers.entries()) {
     const chainId = chains[i]!;
@@ -176,17 +192,17 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
     const log = layerDecision(entries, chainId, digest);
     // The daemon's word wins over the label: soci labels a layer it fetched whole itself (a local
     // snapshot) remote as well. Without its log, the label is what there is.
-    const mountPoint = log.mountPoint !== undefined && fuse.has(log.mountPoint) ? log.mountPoint : undefined;
     const outcome: LayerOutcome = log.prepared !== undefined
       ? (log.prepared ? 'remote' : 'downloaded')
       : remoteLabel === undefined ? 'unknown' : remoteLabel ? 'remote' : 'downloaded';
+    const byMount = fetchedByMount.get(digest);
+    const mountPoint = outcome === 'remote' ? layerMount(log.mountPoint, byMount, fuse, mountedBefore) : undefined;
     const notes: string[] = [];
     if (log.local) notes.push('the daemon fetched the whole layer and unpacked it itself (a local snapshot, no FUSE mount)');
     if (remoteLabel === true && outcome === 'downloaded') notes.push(`containerd's snapshot is labelled ${REMOTE_LABEL} all the same`);
     if (remoteLabel === false && outcome === 'remote') notes.push(`containerd's snapshot has no ${REMOTE_LABEL} label`);
     const reasons = outcome === 'remote' ? [] : log.reasons;
     const expected = lazinessFor(layer, kind);
-    const byMount = fetchedByMount.get(digest);
     const fetched = metricsNote !== undefined || outcome !== 'remote' ? undefined : mountPoint !== undefined ? byMount?.[mountPoint] ?? 0 : undefined;
     const mismatch = outcome === 'unknown' || expected.lazy === (outcome === 'remote')
       ? undefined

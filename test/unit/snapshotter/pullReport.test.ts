@@ -1,12 +1,13 @@
 // The per-layer decisions `lazyimg pull` reads from the daemons' logs, on real log lines of
 // soci-snapshotter v0.16.1 and containerd-stargz-grpc v0.19.1 behind containerd v2.2.9
-// (taken from test/integration/pullReport.test.ts), and the chain IDs that key the snapshots.
+// (taken from test/integration/pullReport.test.ts), the chain IDs that key the snapshots, and
+// which live FUSE mount is a layer's when the log does not say.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { chainIds, layerDecision, parseLogEntries } from '../../../src/core/snapshotter/index.js';
+import { chainIds, layerDecision, layerMount, parseLogEntries } from '../../../src/core/snapshotter/index.js';
 
 const FIXTURES = resolve(__dirname, '..', '..', '..', '..', 'test', 'unit', 'snapshotter', 'fixtures');
 const log = (name: string): ReturnType<typeof parseLogEntries> => parseLogEntries(readFileSync(resolve(FIXTURES, name), 'utf8'));
@@ -79,4 +80,19 @@ describe('layerDecision', () => {
   it('skips lines that are not JSON objects', () => {
     assert.deepEqual(parseLogEntries('panic: boom\n[1,2]\n\n{"level":"info"}').map((e) => e.fields), [{ level: 'info' }]);
   });
+});
+
+describe('layerMount', () => {
+  const a = '/d/root/snapshotter/snapshots/1/fs';
+  const b = '/d/root/snapshotter/snapshots/2/fs';
+  const c = '/d/root/snapshotter/snapshots/3/fs';
+  const cases: { name: string; logged: string | undefined; byMount: Record<string, number> | undefined; live: string[]; before: string[]; want: string | undefined }[] = [
+    { name: 'the logged mount, when it is mounted', logged: a, byMount: { [b]: 10 }, live: [a, b], before: [], want: a },
+    { name: 'a logged mount that is gone: none, whatever the metrics say', logged: a, byMount: { [b]: 10 }, live: [b], before: [], want: undefined },
+    { name: 'nothing logged (info level): the one live mount the metrics name for the layer', logged: undefined, byMount: { [b]: 10, [c]: 0 }, live: [a, b], before: [], want: b },
+    { name: 'the layer mounted before too: the mount this pull added', logged: undefined, byMount: { [a]: 5, [b]: 10 }, live: [a, b], before: [a], want: b },
+    { name: 'two new mounts of one digest: ambiguous, none', logged: undefined, byMount: { [b]: 1, [c]: 1 }, live: [a, b, c], before: [a], want: undefined },
+    { name: 'no metrics: none', logged: undefined, byMount: undefined, live: [a], before: [], want: undefined },
+  ];
+  for (const t of cases) it(t.name, () => assert.equal(layerMount(t.logged, t.byMount, new Set(t.live), new Set(t.before)), t.want));
 });
