@@ -8,6 +8,7 @@ import { dockerfileCommands } from './commands/dockerfile.js';
 import { estargzCommands } from './commands/estargz.js';
 import { imageCommands } from './commands/images.js';
 import { jobCommands } from './commands/jobs.js';
+import { PullChannel, pullCommands } from './commands/pullLazily.js';
 import { registryCommands } from './commands/registries.js';
 import { sociCommands } from './commands/soci.js';
 import { snapshotterCommands } from './commands/snapshotters.js';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The Snapshotters rows are read again on the timer only while a view that shows them is visible.
   const treeWants = (): void => snapshotters.want('tree', views.some((v) => v.visible) && tree.showsSnapshotters() ? SNAPSHOTTER_KINDS : []);
   const logs = new LogFollowers(snapshotters);
+  const pulls = new PullChannel();
 
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
@@ -75,9 +77,10 @@ export function activate(context: vscode.ExtensionContext): void {
     ...sociCommands(deps),
     ...browseCommands(deps, images),
     ...snapshotterCommands(snapshotters, logs),
+    ...pullCommands(services, snapshotters, pulls),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
+    log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
     ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, files,
     vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),

@@ -63,8 +63,7 @@ export function snapshotterCommands(snapshotters: Snapshotters, logs: LogFollowe
       const profile = core.PROFILES[kind];
       const place = await snapshotters.place(kind);
       const file = vscode.workspace.getConfiguration('lazyImages.snapshotters').get<string>('containerdConfig') || core.CONTAINERD_CONFIG;
-      const root = place.mode === 'managed' ? core.managedPaths({ profile, dir: place.dir }).root : profile.root;
-      const wiring = core.checkContainerdConfig(profile, await core.readContainerdConfig(file), file, { socket: place.socket, root, platform: core.hostPlatform() });
+      const wiring = core.checkContainerdConfig(profile, await core.readContainerdConfig(file), file, { socket: place.socket, root: place.root, platform: core.hostPlatform() });
       if (wiring.problems.length === 0) {
         void vscode.window.showInformationMessage(`${file}: containerd uses ${kind} as proxy plugin "${wiring.plugin}".`);
         return;
@@ -78,8 +77,5 @@ export function snapshotterCommands(snapshotters: Snapshotters, logs: LogFollowe
       if (picked === copy) await vscode.env.clipboard.writeText(wiring.snippet ?? '');
       if (picked === open) await vscode.window.showTextDocument(vscode.Uri.file(file));
     },
-
-    // Pull Lazily... (a lazy pull through containerd with the chosen snapshotter) belongs here once
-    // the pull core (src/core/snapshotter/pull.ts) lands; it is not offered yet.
   };
 }

@@ -25,6 +25,8 @@ export interface DaemonPlace {
   /** The managed daemon's folder. */
   dir: string | undefined;
   socket: string;
+  /** Its root, under which it mounts the layers. */
+  root: string;
   config: string;
   /** The managed daemon's log file; a systemd daemon logs to journald. */
   logFile: string | undefined;
@@ -76,11 +78,22 @@ export class Snapshotters implements vscode.Disposable {
     const c = vscode.workspace.getConfiguration('lazyImages.snapshotters');
     const binary = c.get<string>(`${kind}.binary`) || undefined;
     if (c.get<string>(`${kind}.mode`) === 'systemd') {
-      return { kind, mode: 'systemd', binary, dir: undefined, socket: c.get<string>(`${kind}.socket`) || profile.socket, config: c.get<string>(`${kind}.config`) || profile.config, logFile: undefined, unit: profile.unit };
+      return { kind, mode: 'systemd', binary, dir: undefined, socket: c.get<string>(`${kind}.socket`) || profile.socket, root: profile.root, config: c.get<string>(`${kind}.config`) || profile.config, logFile: undefined, unit: profile.unit };
     }
     const dir = c.get<string>(`${kind}.dir`) || join(this.storage.fsPath, 'snapshotters', kind);
     const paths = core.managedPaths({ profile, dir });
-    return { kind, mode: 'managed', binary, dir, socket: paths.socket, config: paths.config, logFile: paths.logFile, unit: profile.unit };
+    return { kind, mode: 'managed', binary, dir, socket: paths.socket, root: paths.root, config: paths.config, logFile: paths.logFile, unit: profile.unit };
+  }
+
+  /**
+   * What a pull report reads of the daemon: its log file (a managed daemon's; journald is not
+   * read), its root, and its metrics address from its config, as `lazyimg pull` takes them.
+   */
+  async observed(kind: SnapshotterKind): Promise<Pick<Core.PullOptions, 'logFile' | 'daemonRoot' | 'metricsAddress' | 'metricsNetwork'>> {
+    const core = await this.load();
+    const place = await this.place(kind);
+    const config = await core.readDaemonConfig(core.PROFILES[kind], place.config);
+    return { logFile: place.logFile, daemonRoot: place.root, metricsAddress: config.metricsAddress, metricsNetwork: config.values.metrics_network === 'unix' ? 'unix' : 'tcp' };
   }
 
   /**

@@ -133,6 +133,8 @@ export function contextValue(node: Node, extra: readonly string[] = []): string 
   if (node.kind === 'layerFile') tokens.push(node.source.lazy.via);
   if (node.kind === 'layout' && node.configured) tokens.push('configured');
   if (node.kind === 'image' && node.ref.tag !== undefined) tokens.push('tagged');
+  // containerd pulls from registries only: Pull Lazily... shows on these.
+  if ((node.kind === 'image' || node.kind === 'platform') && node.ref.kind === 'registry') tokens.push('inRegistry');
   if (node.kind === 'job' && node.record.status === 'succeeded' && node.record.reveals?.tag !== undefined) tokens.push('revealable');
   if (node.kind === 'layerFile' && (node.entry.type === 'reg' || node.entry.type === 'hardlink')) tokens.push('file');
   return tokens.sort().join(';');

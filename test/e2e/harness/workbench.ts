@@ -360,13 +360,31 @@ export class Workbench {
     return (await toast.textContent()) ?? '';
   }
 
+  /** Waits for a notification toast whose text matches, presses one of its buttons, and returns its text. */
+  async notificationButton(text: RegExp, button: string): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+    await toast.waitFor();
+    const said = (await toast.textContent()) ?? '';
+    await toast.locator('.monaco-button', { hasText: button }).first().click();
+    return said;
+  }
+
+  /** The text of the panel's output view, as rendered. */
+  async outputText(): Promise<string> {
+    return this.renderedText(this.page.locator('.part.panel .monaco-editor .view-lines'));
+  }
+
   async clipboard(): Promise<string> {
     return this.page.evaluate(() => navigator.clipboard.readText());
   }
 
   /** The text of the active editor, as rendered: its visible lines in screen order. */
   async editorText(): Promise<string> {
-    const lines = this.page.locator('.editor-group-container.active .monaco-editor .view-lines');
+    return this.renderedText(this.page.locator('.editor-group-container.active .monaco-editor .view-lines'));
+  }
+
+  /** A Monaco editor's visible lines in screen order. */
+  private async renderedText(lines: Locator): Promise<string> {
     await lines.waitFor();
     // Monaco reuses line elements: their DOM order is not their order on screen.
     const text = await lines.locator('.view-line').evaluateAll((els) => els

@@ -1,0 +1,205 @@
+// Pull Lazily... in a real VS Code, end to end on real components: a registry holding the sample
+// image with a SOCI v2 index (lazyimg copy + index), containerd v2.2.9 whose soci proxy plugin
+// points at the daemon the extension itself starts (its managed folder: `soci.sock`, `root/`).
+// Stopped (red), Start (healthy), Pull Lazily... from the image's context menu (every layer
+// remote-mounted, as the report in the output channel says), a file read through the FUSE mount
+// (the metrics row moves), Stop (red), and the palette's pull with the daemon stopped says so.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { writeSampleImage } from '../../scripts/sampleImage.js';
+import { OciLayoutStore } from '../../src/core/oci/index.js';
+import { PROFILES, fuseMountsUnder, managedPaths, runningPid, stopDaemon } from '../../src/core/snapshotter/index.js';
+import { requireCachedTool } from '../helpers/tools.js';
+import { runCli } from '../integration/fixtures/cli.js';
+import { daemonBinary, guardDaemons, leftMounts } from '../integration/fixtures/daemonTools.js';
+import { freePort, startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
+import { startSnapshotters, type SnapshotterStack } from '../integration/fixtures/snapshotters.js';
+import { startCodeServer, type CodeServer } from './harness/codeServer.js';
+import { Workbench } from './harness/workbench.js';
+
+const profile = PROFILES.soci;
+const REPO = 'lazy/sample';
+const TAG = 'v1-soci';
+const README = 'Cold data: read rarely, so it is the part lazy pulling saves.\n';
+const UNITS = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 } as const;
+
+/** `fetched 1.50 MiB of 12.1 MiB` in the metrics row, in bytes (rounded as shown). */
+function fetchedBytes(row: string): number {
+  const m = /fetched ([\d.]+) (B|KiB|MiB|GiB) of/.exec(row);
+  assert.ok(m, `no "fetched" figure in: ${row}`);
+  return Number(m[1]) * UNITS[m[2] as keyof typeof UNITS];
+}
+
+describe('Pull Lazily... through the soci daemon the extension starts', { timeout: 420_000 }, () => {
+  let registry: RegistryFixture;
+  let stack: SnapshotterStack | undefined;
+  let server: CodeServer;
+  let bench: Workbench;
+  let work: string;
+  /** The managed daemon's folder; short, as the socket path must fit in 107 bytes. */
+  let dir: string;
+  const root = (): string => managedPaths({ profile, dir }).root;
+
+  before(async () => {
+    registry = await startRegistry();
+    work = await mkdtemp(join(tmpdir(), 'lazyimg-e2e-pull-'));
+    await writeSampleImage(await OciLayoutStore.open(join(work, 'layout'), { create: true }), 'v1');
+    const repo = `${registry.host}/${REPO}`;
+    for (const args of [['copy', `oci:${join(work, 'layout')}:v1`, `${repo}:v1`], ['index', '--min-layer-size', '0', `${repo}:v1`, `${repo}:${TAG}`]]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0, `lazyimg ${args.join(' ')}: ${r.stderr}`);
+    }
+
+    dir = await mkdtemp('/tmp/lazyimg-pull-');
+    guardDaemons()('soci', dir);
+    const paths = managedPaths({ profile, dir });
+    // containerd alone: its soci proxy plugin dials the socket the extension's daemon will listen on.
+    stack = await startSnapshotters({ proxies: ['soci'], daemons: [], places: { soci: { socket: paths.socket, root: paths.root } } });
+    const q = JSON.stringify;
+    // No background fetch: what the metrics count is what was read. soci reads containerd's content store.
+    await writeFile(paths.config, [
+      `metrics_address = ${q(`127.0.0.1:${await freePort()}`)}`,
+      '[background_fetch]', 'disable = true',
+      '[content_store]', 'type = "containerd"', `containerd_address = ${q(stack.address)}`,
+      '[pull_modes.soci_v1]', 'enable = false',
+      '[pull_modes.soci_v2]', 'enable = true',
+      '',
+    ].join('\n'));
+    server = await startCodeServer({
+      settings: {
+        'lazyImages.registries': [registry.host],
+        'lazyImages.snapshotters.soci.binary': daemonBinary('soci'),
+        'lazyImages.snapshotters.soci.dir': dir,
+        'lazyImages.snapshotters.statusBar': 'soci',
+        'lazyImages.snapshotters.containerd.address': stack.address,
+        'lazyImages.snapshotters.containerd.namespace': stack.namespace,
+        'lazyImages.snapshotters.containerd.ctr': requireCachedTool('containerd-v2.2.9/ctr'),
+      },
+    });
+    bench = await Workbench.open(server, 'pull-lazily');
+  });
+  after(async () => {
+    // Each step runs even when one before it failed: containerd first, then the daemon (SIGINT, unmount).
+    const failures: unknown[] = [];
+    const step = async (run: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await run();
+      } catch (e) {
+        failures.push(e);
+      }
+    };
+    await step(() => bench?.close());
+    await step(() => server?.stop());
+    await step(() => stack?.stop());
+    if (dir) {
+      await step(() => stopDaemon({ profile, dir }));
+      await step(async () => assert.deepEqual(await leftMounts(root()), [], 'no FUSE mount left under the daemon root'));
+      await step(() => rm(dir, { recursive: true, force: true }));
+    }
+    await step(() => registry?.stop());
+    if (work) await step(() => rm(work, { recursive: true, force: true }));
+    if (failures.length > 0) throw failures[0];
+  });
+
+  /** The daemon row's icon, and whether the theme draws it red or green (or neither). */
+  const icon = async (): Promise<string> => {
+    const style = (await bench.row('soci').locator('.custom-view-tree-node-item-icon').first().getAttribute('style')) ?? '';
+    const [r = 0, g = 0] = (/rgb\((\d+), (\d+)/.exec(style) ?? []).slice(1).map(Number);
+    return `${await bench.rowIcon('soci')} ${r > 2 * g ? 'red' : g > 2 * r ? 'green' : 'grey'}`;
+  };
+  const daemonRow = (labels: string[]): string => labels.find((l) => /^soci\b/.test(l)) ?? '';
+  const metricsRow = (labels: string[]): string => labels.find((l) => l.startsWith('metrics ')) ?? '';
+
+  it('shows the daemon stopped, in red', async () => {
+    await bench.waitForRows((l) => /stopped/.test(daemonRow(l)));
+    assert.match(await icon(), /^error red$/);
+    await bench.screenshot('stopped');
+  });
+
+  it('starts it from the row: healthy, in green, with metrics and no remote snapshot yet', async () => {
+    await bench.contextMenu('soci', 'Start Snapshotter');
+    await bench.waitForRows((l) => /running · healthy/.test(daemonRow(l)));
+    assert.match(await icon(), /^pass-filled green$/);
+    await bench.expand('soci');
+    const rows = await bench.waitForRows((l) => /fetched \d/.test(metricsRow(l)) && l.some((x) => /^remote snapshots 0 snapshots/.test(x)));
+    assert.match(metricsRow(rows), /fetched 0 B of 0 B/);
+    await bench.screenshot('healthy');
+  });
+
+  it('pulls the registry image from its context menu: soci suggested, every layer remote-mounted, the report in the output channel', async () => {
+    await bench.expand(registry.host);
+    await bench.expand(REPO);
+    await bench.contextMenu(TAG, 'Pull Lazily...');
+    await bench.waitForPrompt(/Through which snapshotter/);
+    const choices = (await bench.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allTextContents()).map((c) => c.replace(/\s+/g, ' ').trim());
+    assert.match(choices[0] ?? '', /^soci ?3 of 3 layers predicted lazy \(suggested\)$/, choices.join('\n'));
+    assert.match(choices[1] ?? '', /^stargz ?0 of 3 layers predicted lazy$/, choices.join('\n'));
+    await bench.pick('suggested');
+    const said = await bench.notificationButton(/Pulled sample:v1-soci through soci/, 'Show Report');
+    assert.match(said, /Pulled sample:v1-soci through soci: 3 of 3 layers mounted lazily/);
+    await bench.runCommand('View: Toggle Maximized Panel');
+    let report = '';
+    await bench.until(async () => /3 of 3 layers mounted lazily/.test(report = await bench.outputText().catch(() => '')), 'the report shows in the output channel');
+    // The output view wraps long lines: the header may take two.
+    assert.match(report.replace(/\s*\n\s*/g, ' '), new RegExp(`Pulled ${registry.host}/${REPO}:${TAG} \\(sha256:[0-9a-f]{64}\\) through soci`));
+    const layers = report.split('\n').filter((l) => /^layer \d/.test(l));
+    assert.equal(layers.length, 3, report);
+    for (const l of layers) assert.match(l, /^layer [123] sha256:[0-9a-f]{64}: remote-mounted \(lazy\)$/);
+    const mounts = report.split('\n').filter((l) => /^\s+mount: /.test(l));
+    assert.equal(mounts.length, 3, report);
+    for (const m of mounts) assert.ok(m.includes(`mount: ${root()}/`) && /fetched at mount: [\d.]+ (B|KiB|MiB) of /.test(m), m);
+    assert.doesNotMatch(report, /MISMATCH/);
+    await bench.screenshot('report');
+    await bench.runCommand('View: Toggle Maximized Panel');
+    await bench.waitForRows((l) => l.some((x) => /^remote snapshots [1-9]\d* snapshots?/.test(x)));
+  });
+
+  it('a file read through the FUSE mount moves the metrics summary up', async () => {
+    const before = fetchedBytes(metricsRow(await bench.waitForRows((l) => /fetched [\d.]+ (B|KiB|MiB) of [1-9]/.test(metricsRow(l)))));
+    // The layer that holds /opt/model: the mount of the daemon's remote snapshot, as the kernel lists it.
+    const mounts = (await fuseMountsUnder(root())).map((m) => m.mountPoint);
+    assert.equal(mounts.length, 3, `one FUSE mount per layer under ${root()}: ${mounts.join(', ')}`);
+    const layer = mounts.find((m) => readdirSafe(join(m, 'opt', 'model')).includes('README'));
+    assert.ok(layer, `no mount holds opt/model/README: ${mounts.join(', ')}`);
+    assert.equal(await readFile(join(layer, 'opt', 'model', 'README'), 'utf8'), README);
+    const rows = await bench.waitForRows((l) => fetchedBytes(metricsRow(l)) > before);
+    assert.ok(fetchedBytes(metricsRow(rows)) > before, metricsRow(rows));
+    await bench.screenshot('metrics-moved');
+  });
+
+  it('stops it: red again, its FUSE mounts gone', async () => {
+    await bench.contextMenu('soci', 'Stop Snapshotter');
+    await bench.waitForRows((l) => /stopped/.test(daemonRow(l)));
+    assert.match(await icon(), /^error red$/);
+    assert.equal(await runningPid(managedPaths({ profile, dir }), profile), undefined);
+    assert.deepEqual(await leftMounts(root()), []);
+    await bench.screenshot('stopped-again');
+  });
+
+  it('from the palette, with a typed reference: the stopped daemon is said, with Start Snapshotter', async () => {
+    await bench.runCommand('Lazy Images: Pull Lazily...');
+    await bench.waitForPrompt(/Where is the image/);
+    await bench.pick('Enter a reference...');
+    await bench.waitForPrompt(/Image reference/);
+    await bench.answer(`${registry.host}/${REPO}:${TAG}`);
+    await bench.waitForPrompt(/Through which snapshotter/);
+    await bench.pick('suggested');
+    const said = await bench.notification(/Cannot pull lazily: the soci snapshotter does not answer/);
+    assert.match(said, /Start Snapshotter/);
+    await bench.page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: 'Start Snapshotter' }).waitFor();
+    await bench.screenshot('daemon-stopped');
+  });
+});
+
+/** A folder's names, or none when it is not there (the other layers' mounts). */
+function readdirSafe(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
