@@ -36,15 +36,23 @@ async function refuse(message: string, action: { title: string; run: () => Thena
   if ((await vscode.window.showErrorMessage(`Cannot pull lazily: ${message}`, action.title)) === action.title) await action.run();
 }
 
-const openSettings = (query: string) => ({ title: OPEN_SETTINGS, run: () => vscode.commands.executeCommand('workbench.action.openSettings', query) });
+/** The settings editor on `query`: on its Remote tab in a remote window, where machine settings are. */
+const openSettings = (query: string) => ({
+  title: OPEN_SETTINGS,
+  run: () => vscode.commands.executeCommand(vscode.env.remoteName ? 'workbench.action.openRemoteSettings' : 'workbench.action.openSettings', { query }),
+});
 
 /** Why containerd cannot be asked to pull, or undefined when its socket answers. */
 async function containerdProblem(address: string, listening: (socket: string) => Promise<boolean>): Promise<string | undefined> {
   try {
     if (!(await stat(address)).isSocket()) return `${address} is not a socket`;
+    // Connecting needs write permission on the socket file: usually root's alone.
+    await access(address, constants.W_OK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code === 'ENOENT' ? `containerd's socket ${address} does not exist: is containerd running?` : `cannot reach containerd's socket ${address}: ${(e as Error).message}`;
+    if (code === 'ENOENT') return `containerd's socket ${address} does not exist: is containerd running?`;
+    if (code === 'EACCES' || code === 'EPERM') return `this user may not use containerd's socket ${address} (it usually needs root)`;
+    return `cannot reach containerd's socket ${address}: ${(e as Error).message}`;
   }
   return (await listening(address)) ? undefined : `nothing answers on containerd's socket ${address}: is containerd running?`;
 }
@@ -113,6 +121,10 @@ export function pullCommands(services: Services, snapshotters: Snapshotters, cha
 
       const core = await snapshotters.load();
       const settings = clientSettings();
+      const binary = kind === 'stargz'
+        ? await client('ctr-remote', settings.ctrRemote, 'stargz.ctrRemote', (b) => core.findBinary(b))
+        : await client('ctr', settings.ctr, 'containerd.ctr', (b) => core.findBinary(b));
+      if (typeof binary !== 'string') return refuse(binary.problem, openSettings(kind === 'stargz' ? `${SECTION}.stargz.ctrRemote` : `${SECTION}.containerd.ctr`));
       const problem = await containerdProblem(settings.address, (s) => core.socketListening(s));
       if (problem) return refuse(problem, openSettings(`${SECTION}.containerd`));
       let health = (await snapshotters.read(kind, true)).status?.health;
@@ -124,10 +136,6 @@ export function pullCommands(services: Services, snapshotters: Snapshotters, cha
         health = (await snapshotters.read(kind, true)).status?.health;
         if (!health?.healthy) return; // the start said why
       }
-      const binary = kind === 'stargz'
-        ? await client('ctr-remote', settings.ctrRemote, 'stargz.ctrRemote', (b) => core.findBinary(b))
-        : await client('ctr', settings.ctr, 'containerd.ctr', (b) => core.findBinary(b));
-      if (typeof binary !== 'string') return refuse(binary.problem, openSettings(kind === 'stargz' ? `${SECTION}.stargz.ctrRemote` : `${SECTION}.containerd.ctr`));
 
       const observed = await snapshotters.observed(kind);
       let report: PullReport;
