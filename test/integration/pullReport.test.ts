@@ -98,6 +98,17 @@ describe('lazyimg pull: per layer, lazy or downloaded and why, against the predi
     });
   }
 
+  it("containerd 1.x's ctr for soci: refused before anything is pulled, naming the version and what to use", async () => {
+    const oldCtr = requireTool('ctr', 'apt-get install containerd (Debian\'s, 1.6)');
+    const r = await runCli([
+      '--insecure', registry.host, 'pull', `${registry.host}/${REPO}:soci-all`, '--snapshotter', 'soci', '--containerd', stack.address,
+      '--namespace', stack.namespace, '--plain-http', '--ctr', oldCtr,
+    ]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /is containerd 1\.\d+\S*'s ctr: soci needs containerd v2's ctr/);
+    assert.equal((await stack.ctr('images', 'ls', '-q')).trim(), '', 'nothing was pulled');
+  });
+
   // Before the deleted-index case: once soci v0.16 had unpacked these small layers for that one, in
   // another namespace, this pull failed in containerd ("target snapshot ... in backend: not found").
   it('layers under SOCI\'s 10 MiB minimum: soci-snapshotter fetches them whole itself (a local snapshot), as predicted; non-zero exit', async (t) => {

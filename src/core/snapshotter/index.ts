@@ -16,5 +16,5 @@ export { parsePrometheusText, type MetricFamily, type MetricType, type Sample } 
 export { readMetrics, scrapeMetrics, summarizeMetrics, type Latency, type LayerFigures, type MetricsSummary, type ScrapeOptions } from './metrics.js';
 export { snapshotterStatus, type MetricsState, type SnapshotterStatus, type StatusOptions } from './status.js';
 export { layerDecision, parseLogEntries, type LayerDecision, type LogEntry } from './layerLog.js';
-export { chainIds, layerMount, pullLazily, type LayerOutcome, type PullOptions, type PullReport, type PulledLayer } from './pull.js';
+export { chainIds, ctrMajor, layerMount, pullLazily, type LayerOutcome, type PullOptions, type PullReport, type PulledLayer } from './pull.js';
 export { renderPull, summarizePull, type PullSummary } from './pullText.js';

@@ -118,6 +118,27 @@ async function client(name: 'ctr' | 'ctr-remote', given: string | undefined): Pr
   return found;
 }
 
+/**
+ * The major version `ctr --version` prints ("ctr github.com/containerd/containerd 1.6.20~ds1"),
+ * or undefined when it prints none.
+ */
+export function ctrMajor(versionLine: string): number | undefined {
+  const m = /\sv?(\d+)\.\d+/.exec(versionLine);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * containerd 1.x's ctr unpacks on the client side, so soci-snapshotter never gets the image's
+ * labels and downloads every layer: refused before it runs, rather than found as a fallback after.
+ */
+async function requireTransferClient(binary: string, signal?: AbortSignal): Promise<void> {
+  const version = await run(binary, ['--version'], TOOL_TIMEOUT_MS, signal);
+  const major = ctrMajor(version.stdout);
+  if (major !== undefined && major < 2) {
+    throw new LazyImageError('UNSUPPORTED', `${binary} is containerd ${version.stdout.trim().split(/\s+/).pop()}'s ctr: soci needs containerd v2's ctr, whose transfer service passes the daemon the image's labels (with this one every layer would be downloaded). Give a v2 ctr: lazyimg pull --ctr <path>, or the setting lazyImages.snapshotters.containerd.ctr`);
+  }
+}
+
 /** containerd's own view of the snapshot, through the same client: does it carry the remote label? */
 async function snapshotIsRemote(binary: string, base: string[], kind: SnapshotterKind, chainId: string, signal?: AbortSignal): Promise<boolean | undefined> {
   const info = await run(binary, [...base, 'snapshots', '--snapshotter', kind, 'info', chainId], TOOL_TIMEOUT_MS, signal);
@@ -162,6 +183,7 @@ export async function pullLazily(options: PullOptions): Promise<PullReport> {
   }
   const chains = chainIds(diffIds);
   const binary = kind === 'stargz' ? await client('ctr-remote', options.ctrRemote) : await client('ctr', options.ctr);
+  if (kind === 'soci') await requireTransferClient(binary, signal);
   const base = ['-a', options.containerd, '-n', options.namespace];
   const http = options.plainHttp ? ['--plain-http'] : [];
   const args = kind === 'stargz' ? [...base, 'images', 'rpull', ...http, options.ref] : [...base, 'images', 'pull', ...http, '--snapshotter', 'soci', options.ref];

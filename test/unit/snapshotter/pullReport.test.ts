@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { chainIds, layerDecision, layerMount, parseLogEntries } from '../../../src/core/snapshotter/index.js';
+import { chainIds, ctrMajor, layerDecision, layerMount, parseLogEntries } from '../../../src/core/snapshotter/index.js';
 
 const FIXTURES = resolve(__dirname, '..', '..', '..', '..', 'test', 'unit', 'snapshotter', 'fixtures');
 const log = (name: string): ReturnType<typeof parseLogEntries> => parseLogEntries(readFileSync(resolve(FIXTURES, name), 'utf8'));
@@ -18,6 +18,15 @@ describe('chainIds', () => {
     const b = `sha256:${'b'.repeat(64)}`;
     assert.deepEqual(chainIds([a, b]), [a, `sha256:${createHash('sha256').update(`${a} ${b}`).digest('hex')}`]);
     assert.deepEqual(chainIds([]), []);
+  });
+});
+
+describe('ctrMajor', () => {
+  it('reads the major version from what ctr --version prints, Debian\'s and a v2 build alike', () => {
+    assert.equal(ctrMajor('ctr github.com/containerd/containerd 1.6.20~ds1\n'), 1);
+    assert.equal(ctrMajor('ctr github.com/containerd/containerd/v2 2.2.9+unknown\n'), 2);
+    assert.equal(ctrMajor('ctr github.com/containerd/containerd v1.7.27\n'), 1);
+    assert.equal(ctrMajor('ctr: unknown\n'), undefined);
   });
 });
 
