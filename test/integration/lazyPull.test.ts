@@ -1,20 +1,28 @@
-// Images prepared by our tools really pull lazily through the real snapshotters. The Debian base
-// image (fixtures/baseImage.sh) goes to a registry, is made lazy by `lazyimg convert --format
-// estargz` and by `lazyimg index` (SOCI v2), and each is pulled through the matching daemon behind
-// containerd v2 (fixtures/snapshotters.ts), through a proxy that counts the bytes fetched. The
-// pull must be lazy by every sign the snapshotters give (their log, one FUSE mount per layer,
-// containerd's remote label, a sliver of the layer fetched), and the mounted layer, read through
-// FUSE, must equal the source layer's tar file for file. An unconverted image pulled through the
-// stargz daemon shows that a fallback to a full download would be seen. The reference tools' output
-// goes the same way: ctr-remote's eStargz through a fresh stack; soci convert's is byte for byte ours.
+// Our formats, mounted for real. Two images go to a registry: the Debian base image
+// (fixtures/baseImage.sh, one large layer) and a three-layer image with whiteouts, opaque folders
+// and hard links (helpers/multiLayerImage.ts). Each is made lazy four ways: `lazyimg convert
+// --format estargz`, ctr-remote's `images convert --estargz` (Debian's containerd 1.6), `lazyimg
+// index` and `soci convert`, and each result is pulled with `lazyimg pull --require-lazy --json`
+// through the matching daemon behind containerd v2 (fixtures/snapshotters.ts, daemons started by
+// our own control code), through a proxy that counts the bytes fetched. The report must call every
+// layer remote-mounted, as predicted, and the independent signs must agree: the daemon's log, one
+// new FUSE mount per layer under its root, containerd's remote label, a sliver of the image fetched
+// at mount. Then every layer's mount, read through FUSE, must equal that layer's source tar file for
+// file. soci convert's output is also byte for byte ours. An unconverted image pulled through the
+// stargz daemon shows that a fallback to a full download would be seen.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { renderPull } from '../../src/cli/commands/pull.js';
+import { OciLayoutStore } from '../../src/core/oci/index.js';
+import type { PullReport } from '../../src/core/snapshotter/index.js';
+import { writeMultiLayerImage } from '../helpers/multiLayerImage.js';
 import { requireCachedTool, requireTool } from '../helpers/tools.js';
 import { runCli } from './fixtures/cli.js';
 import { startContainerd } from './fixtures/containerd.js';
@@ -26,14 +34,23 @@ import { startSnapshotters, type DaemonKind, type SnapshotterDaemon, type Snapsh
 const run = promisify(execFile);
 const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
 const LAYERTREE = join(__dirname, '..', '..', '..', 'test', 'helpers', 'layertree.py');
-const REPO = 'lazy/debian';
+const MANIFEST_TYPES = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
+const REMOTE_LABEL = 'containerd.io/snapshot/remote';
 
-/** path -> [type, mode, uid, gid, mtime, link target or device, sha256, xattrs] (test/helpers/layertree.py) */
-type Tree = Record<string, [string, number, number, number, number, string, string, Record<string, string>]>;
+/**
+ * The xattr that marks an opaque folder through either daemon's FUSE layer: both choose
+ * trusted.overlay.opaque, unless overlayfs needs its userxattr option on their root (rootless,
+ * in a user namespace), when they choose user.overlay.opaque. These tests run as root.
+ */
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+/** path -> [type, mode, uid, gid, mtime, link target or device, sha256, xattrs, a file's [link count, names]] (test/helpers/layertree.py) */
+type Tree = Record<string, [string, number, number, number, number, string, string, Record<string, string>, [number, string[]] | []]>;
 
 async function layerTree(mode: 'tar' | 'dir', target: string): Promise<Tree> {
   const python = requireTool('python3', 'apt-get install python3');
-  const { stdout } = await run(python, [LAYERTREE, mode, target], { maxBuffer: 256 * 1024 * 1024 });
+  const args = mode === 'tar' ? [LAYERTREE, mode, target, OPAQUE_XATTR] : [LAYERTREE, mode, target];
+  const { stdout } = await run(python, args, { maxBuffer: 256 * 1024 * 1024 });
   return JSON.parse(stdout) as Tree;
 }
 
@@ -55,149 +72,261 @@ async function lazyimg(...args: string[]): Promise<string> {
   return r.stdout;
 }
 
-interface Descriptor { mediaType: string; digest: string; size: number; artifactType?: string; platform?: { os: string; architecture: string } }
-
-/** The one layer of the linux/amd64 image under `tag`, and its diff ID (the snapshot's chain ID). */
-async function layerOf(host: string, tag: string): Promise<{ layer: Descriptor; diffId: string }> {
-  const get = async (path: string): Promise<{ mediaType?: string; manifests?: Descriptor[]; layers?: Descriptor[]; config?: Descriptor; rootfs?: { diff_ids: string[] } }> => {
-    const res = await fetch(`http://${host}/v2/${REPO}/${path}`, {
-      headers: { accept: 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
-    });
-    assert.equal(res.status, 200, `GET ${path}`);
-    return (await res.json()) as never;
-  };
-  let manifest = await get(`manifests/${tag}`);
-  if (manifest.manifests) {
-    // A SOCI-enabled image: an index of the image manifest and the SOCI index manifest.
-    const image = manifest.manifests.find((m) => !m.artifactType && m.platform?.os === 'linux' && m.platform.architecture === 'amd64')!;
-    manifest = await get(`manifests/${image.digest}`);
-  }
-  assert.equal(manifest.layers?.length, 1, `${tag} has one layer`);
-  const config = await get(`blobs/${manifest.config!.digest}`);
-  return { layer: manifest.layers[0]!, diffId: config.rootfs!.diff_ids[0]! };
+/** containerd's chain IDs, the keys of the layers' committed snapshots, from the diff IDs. */
+function chainIdsOf(diffIds: string[]): string[] {
+  const out: string[] = [];
+  for (const d of diffIds) out.push(out.length === 0 ? d : `sha256:${createHash('sha256').update(`${out.at(-1)!} ${d}`).digest('hex')}`);
+  return out;
 }
 
-/** The daemon's JSON log lines about preparing the snapshot of `chainId`. */
+interface Descriptor { mediaType: string; digest: string; size: number; artifactType?: string; platform?: { os: string; architecture: string } }
+
+/** What the daemon's log says about preparing the snapshot of `chainId` (its key ends with it; the next layer names it as parent). */
 function prepared(daemon: SnapshotterDaemon, chainId: string): string[] {
   return daemon.log().split('\n')
-    .filter((line) => line.includes('remote-snapshot-prepared') && line.includes(chainId))
-    .map((line) => (JSON.parse(line) as Record<string, string>)['remote-snapshot-prepared']!);
+    .filter((line) => line.includes('remote-snapshot-prepared'))
+    .map((line) => JSON.parse(line) as Record<string, string>)
+    .filter((entry) => entry.key?.endsWith(` ${chainId}`))
+    .map((entry) => entry['remote-snapshot-prepared']!);
 }
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
-describe('lazy pulls of our images through the real snapshotters', { timeout: 420_000 }, () => {
+/** A source image: its OCI layout and tag, its repository, and how SOCI indexes it. */
+interface Source {
+  name: string;
+  layout: string;
+  tag: string;
+  repo: string;
+  /** Given to `lazyimg index` and `soci convert` alike. */
+  sociArgs: string[];
+}
+
+/** One way of making an image lazy, the tag it pushes, and the daemon that mounts it. */
+interface Way {
+  name: string;
+  tag: string;
+  kind: DaemonKind;
+  /** Pushes `source` made lazy to `<registry>/<repo>:<tag>`; returns what to report. */
+  make(source: Source, target: string): Promise<string>;
+}
+
+describe('our formats, mounted for real: four ways, two images, every layer a FUSE remote mount equal to its source', { timeout: 600_000 }, () => {
   let registry: RegistryFixture;
   let proxy: FakeServer;
   let stack: SnapshotterStack;
-  let source: Tree;
+  let work: string;
   const fetched = new Map<string, number>();
   const total = (): number => [...fetched.values()].reduce((a, b) => a + b, 0);
+  /** The layer digests each daemon of the shared stack has mounted (or been offered). */
+  const seen: Record<DaemonKind, Set<string>> = { stargz: new Set(), soci: new Set() };
+  const trees = new Map<string, Promise<Tree>>();
+
+  const debian: Source = { name: 'Debian', layout: BASE, tag: 'bookworm', repo: 'lazy/debian', sociArgs: [] };
+  // Its layers are under SOCI's 10 MiB default minimum: both indexers are told to index them all.
+  const multi: Source = { name: 'multi-layer', layout: '', tag: 'multi', repo: 'lazy/multi', sociArgs: ['--min-layer-size', '0'] };
+
+  /** The source layers' blobs in the layout, in order. */
+  function sourceLayers(source: Source): string[] {
+    const index = JSON.parse(readFileSync(join(source.layout, 'index.json'), 'utf8')) as { manifests: Array<Descriptor & { annotations?: Record<string, string> }> };
+    const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === source.tag) ?? index.manifests[0]!;
+    const blob = (digest: string): string => join(source.layout, 'blobs', 'sha256', digest.slice(7));
+    return (JSON.parse(readFileSync(blob(entry.digest), 'utf8')) as { layers: Descriptor[] }).layers.map((l) => blob(l.digest));
+  }
+
+  /** Layer `i` of `source` as the daemons present it, computed once. */
+  function sourceTree(source: Source, i: number): Promise<Tree> {
+    const key = `${source.name}/${i}`;
+    if (!trees.has(key)) trees.set(key, layerTree('tar', sourceLayers(source)[i]!));
+    return trees.get(key)!;
+  }
+
+  async function get(repo: string, path: string): Promise<{ digest: string | null; doc: { manifests?: Descriptor[]; layers?: Descriptor[]; config?: Descriptor; rootfs?: { diff_ids: string[] } } }> {
+    const res = await fetch(`http://${registry.host}/v2/${repo}/${path}`, { headers: { accept: MANIFEST_TYPES } });
+    assert.equal(res.status, 200, `GET ${repo} ${path}`);
+    return { digest: res.headers.get('docker-content-digest'), doc: (await res.json()) as never };
+  }
+
+  /** The linux/amd64 image under `tag`: its layers and their chain IDs. */
+  async function imageOf(repo: string, tag: string): Promise<{ layers: Descriptor[]; chainIds: string[] }> {
+    let manifest = (await get(repo, `manifests/${tag}`)).doc;
+    if (manifest.manifests) {
+      // A SOCI-enabled image: an index of the image manifest and the SOCI index manifest.
+      const image = manifest.manifests.find((m) => !m.artifactType && m.platform?.os === 'linux' && m.platform.architecture === 'amd64')!;
+      manifest = (await get(repo, `manifests/${image.digest}`)).doc;
+    }
+    const config = (await get(repo, `blobs/${manifest.config!.digest}`)).doc;
+    return { layers: manifest.layers!, chainIds: chainIdsOf(config.rootfs!.diff_ids) };
+  }
+
+  /** `lazyimg pull --require-lazy --json` through the proxy, so that the bytes containerd and the daemon fetch are counted. */
+  async function pull(on: SnapshotterStack, repo: string, tag: string, kind: DaemonKind): Promise<{ report: PullReport; code: number; stderr: string }> {
+    const daemon = on.daemons[kind]!;
+    const r = await runCli([
+      '--insecure', proxy.host, 'pull', `${proxy.host}/${repo}:${tag}`, '--snapshotter', kind, '--containerd', on.address, '--namespace', on.namespace,
+      '--log', daemon.logFile, '--daemon-root', daemon.root, '--metrics', daemon.metricsAddress, '--plain-http', '--require-lazy', '--json',
+      '--ctr', requireCachedTool('containerd-v2.2.9/ctr'), '--ctr-remote', requireTool('ctr-remote', 'apt-get install stargz-snapshotter'),
+    ]);
+    return { report: JSON.parse(r.stdout) as PullReport, code: r.code, stderr: r.stderr };
+  }
 
   before(async () => {
     if (!existsSync(join(BASE, 'index.json'))) throw new Error(`The base image is missing at ${BASE}: run test/integration/fixtures/baseImage.sh (.ci/run does)`);
-    const index = JSON.parse(readFileSync(join(BASE, 'index.json'), 'utf8')) as { manifests: Descriptor[] };
-    const manifest = JSON.parse(readFileSync(join(BASE, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { layers: Descriptor[] };
-    const sourceLayer = join(BASE, 'blobs', 'sha256', manifest.layers[0]!.digest.slice(7));
-
+    work = await mkdtemp(join(tmpdir(), 'lazyimg-lazypull-'));
+    multi.layout = join(work, 'multi');
+    await writeMultiLayerImage(await OciLayoutStore.open(multi.layout, { create: true }), multi.tag);
     registry = await startRegistry();
     proxy = await startRegistryProxy(registry.host, { onResponseBytes: (url, n) => fetched.set(url.pathname, (fetched.get(url.pathname) ?? 0) + n) });
-    const repo = `${registry.host}/${REPO}`;
-    await lazyimg('--insecure', registry.host, 'copy', `oci:${BASE}:bookworm`, `${repo}:src`);
-    // Python reads the source tar while our converter runs: two processes for two cores.
-    [source] = await Promise.all([
-      layerTree('tar', sourceLayer),
-      lazyimg('--insecure', registry.host, 'convert', '--format', 'estargz', `${repo}:src`, `${repo}:esgz`),
-    ]);
-    await lazyimg('--insecure', registry.host, 'index', `${repo}:src`, `${repo}:soci`);
+    for (const source of [debian, multi]) await lazyimg('--insecure', registry.host, 'copy', `oci:${source.layout}:${source.tag}`, `${registry.host}/${source.repo}:src`);
     stack = await startSnapshotters();
   });
   after(async () => {
     await stack?.stop();
     await proxy?.close();
     await registry?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
   });
 
-  /** Pulls `tag` through `kind`'s daemon of `stack`, checks every sign of laziness and the mounted tree. */
-  async function lazyPull(t: { diagnostic(message: string): void }, on: SnapshotterStack, tag: string, kind: DaemonKind): Promise<void> {
-    const { layer, diffId } = await layerOf(registry.host, tag);
-    const daemon = on.daemons[kind]!;
-    const blob = `/v2/${REPO}/blobs/${layer.digest}`;
+  const ways: Way[] = [
+    {
+      name: 'eStargz from lazyimg convert', tag: 'esgz', kind: 'stargz',
+      make: async (source, target) => {
+        await lazyimg('--insecure', registry.host, 'convert', '--format', 'estargz', `${registry.host}/${source.repo}:src`, target);
+        return '';
+      },
+    },
+    {
+      name: 'eStargz from ctr-remote (Debian containerd 1.6)', tag: 'ref-esgz', kind: 'stargz',
+      make: async (source, target) => {
+        const converter = await startContainerd();
+        try {
+          await converter.importLayout(source.layout, 'src');
+          await converter.ctr('images', 'convert', '--estargz', '--oci', `src:${source.tag}`, 'src:esgz');
+          await converter.ctr('images', 'push', '--plain-http', target, 'src:esgz');
+        } finally {
+          await converter.stop();
+        }
+        return '';
+      },
+    },
+    {
+      name: 'SOCI v2 from lazyimg index', tag: 'soci', kind: 'soci',
+      make: async (source, target) => {
+        await lazyimg('--insecure', registry.host, 'index', ...source.sociArgs, `${registry.host}/${source.repo}:src`, target);
+        return '';
+      },
+    },
+    {
+      name: 'SOCI v2 from soci convert', tag: 'ref-soci', kind: 'soci',
+      make: async (source, target) => {
+        const out = join(work, `soci-${source.tag}`);
+        await run(requireCachedTool('soci-v0.16.1/soci'), ['--root', join(work, 'soci-root'), 'convert', '--standalone', '--format', 'oci-dir', ...source.sociArgs, source.layout, out]);
+        const theirs = (JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!.digest;
+        await lazyimg('--insecure', registry.host, 'copy', `oci:${out}@${theirs}`, target);
+        assert.equal((await get(source.repo, 'manifests/ref-soci')).digest, theirs, 'pushed as soci convert wrote it');
+        // The strongest evidence: soci convert and lazyimg index write the same bytes.
+        assert.equal((await get(source.repo, 'manifests/soci')).digest, theirs, 'soci convert wrote the very SOCI-enabled image lazyimg index wrote');
+        return 'byte for byte the lazyimg index image; ';
+      },
+    },
+  ];
+
+  for (const source of [debian, multi]) {
+    for (const way of ways) {
+      it(`${source.name}: ${way.name}, through ${way.kind === 'stargz' ? 'containerd-stargz-grpc' : 'soci-snapshotter-grpc'}: lazyimg pull reports every layer remote-mounted; each mount equals its source layer`, async (t) => {
+        const making = performance.now();
+        const note = await way.make(source, `${registry.host}/${source.repo}:${way.tag}`);
+        const makeMs = performance.now() - making;
+        const { layers, chainIds } = await imageOf(source.repo, way.tag);
+        // A layer a daemon of this containerd has had already would be found, not mounted anew:
+        // such a way (soci convert's layers are lazyimg index's) gets a stack of its own.
+        const fresh = layers.some((l) => seen[way.kind].has(l.digest));
+        const on = fresh ? await startSnapshotters({ proxies: [way.kind] }) : stack;
+        try {
+          if (!fresh) for (const l of layers) seen[way.kind].add(l.digest);
+          await lazyPull(t, on, source, way, layers, chainIds, `${note}made in ${seconds(makeMs)}${fresh ? '; on a fresh stack' : ''}`);
+        } finally {
+          if (fresh) await on.stop();
+        }
+      });
+    }
+  }
+
+  /** Pulls `way.tag` through `way.kind`'s daemon of `on`; checks the report, every sign of laziness and every mounted layer. */
+  async function lazyPull(t: { diagnostic(message: string): void }, on: SnapshotterStack, source: Source, way: Way, layers: Descriptor[], chainIds: string[], note: string): Promise<void> {
+    const daemon = on.daemons[way.kind]!;
+    const blobs = layers.map((l) => `/v2/${source.repo}/blobs/${l.digest}`);
     const mountedBefore = new Set(on.fuseMounts().map((m) => m.mountPoint));
     fetched.clear();
     const started = performance.now();
-    await on.pull(`${proxy.host}/${REPO}:${tag}`, kind);
+    const { report, code, stderr } = await pull(on, source.repo, way.tag, way.kind);
     const pullMs = performance.now() - started;
-    const layerAtMount = fetched.get(blob) ?? 0;
-    const otherAtMount = total() - layerAtMount;
+    const atMount = blobs.map((b) => fetched.get(b) ?? 0);
+    const layerBytes = atMount.reduce((a, b) => a + b, 0);
+    const imageBytes = layers.reduce((a, l) => a + l.size, 0);
+    const otherAtMount = total() - layerBytes;
 
-    // Every sign of a lazy pull the snapshotters give.
-    assert.deepEqual(prepared(daemon, diffId), ['true'], `${kind} logs one remote snapshot prepared for ${diffId}:\n${daemon.log().slice(-3000)}`);
-    const mounts = on.fuseMounts().filter((m) => !mountedBefore.has(m.mountPoint));
-    assert.equal(mounts.length, 1, `one FUSE mount for the one layer: ${JSON.stringify(mounts)}`);
-    assert.ok(mounts[0]!.mountPoint.startsWith(`${daemon.root}/`), `${mounts[0]!.mountPoint} is under ${daemon.root}`);
-    const labels = await on.snapshotLabels(kind, diffId);
-    assert.ok('containerd.io/snapshot/remote' in labels, `containerd marks the snapshot remote: ${JSON.stringify(labels)}`);
-    // eStargz fetches its TOC from the end of the layer; SOCI only probes the layer (its zTOC is a blob of its own).
-    assert.ok(layerAtMount < layer.size / 50, `${layerAtMount} of ${layer.size} layer bytes fetched at mount`);
+    // The report: every layer remote-mounted, as predicted, each on a FUSE mount of its own.
+    assert.equal(code, 0, `--require-lazy: ${stderr}\n${renderPull(report).join('\n')}`);
+    assert.equal(report.failed, undefined);
+    assert.equal(report.layers.length, layers.length);
+    for (const [i, l] of report.layers.entries()) {
+      assert.equal(l.digest, layers[i]!.digest);
+      assert.equal(l.chainId, chainIds[i]);
+      assert.equal(l.outcome, 'remote', `layer ${l.index}`);
+      assert.equal(l.prepared, true, `layer ${l.index}: the daemon logged a remote snapshot`);
+      assert.equal(l.predicted.lazy, true, `layer ${l.index}: ${l.predicted.text}`);
+      assert.equal(l.mismatch, undefined);
+      assert.equal(l.remoteLabel, true);
+      assert.ok(l.mountPoint?.startsWith(`${daemon.root}/`), `layer ${l.index} mounted under the daemon root: ${l.mountPoint}`);
+    }
 
-    // Reading every file through FUSE fetches the rest; the tree must be the source layer's.
+    // The independent signs: the daemon's own log, the mount table, containerd's snapshots, the proxy.
+    const mounts = on.fuseMounts().filter((m) => !mountedBefore.has(m.mountPoint)).map((m) => m.mountPoint);
+    assert.deepEqual([...mounts].sort(), report.layers.map((l) => l.mountPoint!).sort(), 'one new FUSE mount per layer, the ones the report names');
+    for (const chainId of chainIds) {
+      assert.deepEqual(prepared(daemon, chainId), ['true'], `${way.kind} logs one remote snapshot prepared for ${chainId}:\n${daemon.log().slice(-3000)}`);
+      const labels = await on.snapshotLabels(way.kind, chainId);
+      assert.ok(REMOTE_LABEL in labels, `containerd marks the snapshot remote: ${JSON.stringify(labels)}`);
+    }
+    // eStargz fetches its footer and TOC from the end of each layer; SOCI only probes the layers.
+    // Its zTOCs are blobs of their own, counted with the rest: containerd's transfer service fetches
+    // them with the SOCI index manifest, and soci-snapshotter once more when it asks before
+    // containerd has stored them (a race: seen both ways).
+    assert.ok(layerBytes < imageBytes / 50, `${layerBytes} of ${imageBytes} layer bytes fetched at mount`);
+    assert.ok(total() < imageBytes / 10, `${total()} bytes fetched in all at mount, for a ${imageBytes}-byte image`);
+
+    // Reading every file through FUSE fetches the rest; each layer's tree must be its source's.
     const reading = performance.now();
-    const mounted = await layerTree('dir', mounts[0]!.mountPoint);
+    const mounted = await Promise.all(report.layers.map((l) => layerTree('dir', l.mountPoint!)));
     const readMs = performance.now() - reading;
-    const diff = differences(mounted, source);
-    assert.deepEqual(diff.slice(0, 20), [], `${diff.length} paths differ`);
-    const files = Object.values(source).filter((e) => e[0] === 'reg').length;
-    t.diagnostic(`${tag}: layer ${layer.size} bytes; at mount ${layerAtMount} bytes of the layer `
-      + `(${((100 * layerAtMount) / layer.size).toFixed(3)}%) + ${otherAtMount} bytes else (manifests, config${kind === 'soci' ? ', SOCI index, zTOC' : ''}); `
-      + `pull ${(pullMs / 1000).toFixed(1)} s; read ${Object.keys(mounted).length} paths (${files} files) in ${(readMs / 1000).toFixed(1)} s, `
-      + `${kb(fetched.get(blob) ?? 0)} of the layer fetched by then`);
+    let paths = 0;
+    for (const [i, tree] of mounted.entries()) {
+      const diff = differences(tree, await sourceTree(source, i));
+      assert.deepEqual(diff.slice(0, 20), [], `layer ${i + 1}: ${diff.length} paths differ`);
+      paths += Object.keys(tree).length;
+    }
+    t.diagnostic(`${source.name} ${way.tag}: ${note}; ${layers.length} layer(s), ${imageBytes} bytes; at mount ${layerBytes} bytes of the layers `
+      + `(${((100 * layerBytes) / imageBytes).toFixed(3)}%: ${atMount.join(' + ')}; daemon metrics ${report.layers.map((l) => l.fetched).join(' + ')}) `
+      + `+ ${otherAtMount} bytes else (manifests, config${way.kind === 'soci' ? ', SOCI index, zTOCs' : ''}); lazyimg pull ${seconds(pullMs)}; `
+      + `read ${paths} paths in ${seconds(readMs)}, ${kb(blobs.reduce((a, b) => a + (fetched.get(b) ?? 0), 0))} of the layers fetched by then`);
   }
 
-  it('eStargz from lazyimg convert, through containerd-stargz-grpc: mounted lazily, and the mount equals the source layer', (t) => lazyPull(t, stack, 'esgz', 'stargz'));
-  it('SOCI v2 from lazyimg index, through soci-snapshotter-grpc: mounted lazily, and the mount equals the source layer', (t) => lazyPull(t, stack, 'soci', 'soci'));
-
-  it('the reference: eStargz from ctr-remote (Debian containerd 1.6), the same way through a fresh stack', async (t) => {
-    const converter = await startContainerd();
-    try {
-      await converter.importLayout(BASE, 'src');
-      await converter.ctr('images', 'convert', '--estargz', '--oci', 'src:bookworm', 'src:esgz');
-      await converter.ctr('images', 'push', '--plain-http', `${registry.host}/${REPO}:ref-esgz`, 'src:esgz');
-    } finally {
-      await converter.stop();
-    }
-    // Its own containerd and daemon: this layer's snapshot must be made, not found.
-    const fresh = await startSnapshotters({ proxies: ['stargz'] });
-    try {
-      await lazyPull(t, fresh, 'ref-esgz', 'stargz');
-    } finally {
-      await fresh.stop();
-    }
-  });
-
-  it('the reference: soci convert writes the very SOCI-enabled image the SOCI case pulled', async () => {
-    const soci = requireCachedTool('soci-v0.16.1/soci');
-    const work = await mkdtemp(join(tmpdir(), 'lazyimg-lazypull-soci-'));
-    try {
-      await run(soci, ['--root', join(work, 'root'), 'convert', '--standalone', '--format', 'oci-dir', BASE, join(work, 'out')]);
-      const theirs = (JSON.parse(readFileSync(join(work, 'out', 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!.digest;
-      const res = await fetch(`http://${registry.host}/v2/${REPO}/manifests/soci`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.index.v1+json' } });
-      assert.equal(res.headers.get('docker-content-digest'), theirs, 'a pull of soci\'s output would pull the same bytes');
-    } finally {
-      await rm(work, { recursive: true, force: true });
-    }
-  });
-
-  it('the unconverted image through containerd-stargz-grpc: no remote snapshot, containerd downloads the layer', async (t) => {
-    const { layer, diffId } = await layerOf(registry.host, 'src');
+  it('Debian unconverted, through containerd-stargz-grpc: no remote snapshot, containerd downloads the layer; the report says so and --require-lazy fails', async (t) => {
+    const { layers, chainIds } = await imageOf(debian.repo, 'src');
     const mountedBefore = stack.fuseMounts().length;
     fetched.clear();
-    await stack.pull(`${proxy.host}/${REPO}:src`, 'stargz');
-    const states = prepared(stack.daemons.stargz!, diffId);
+    const { report, code } = await pull(stack, debian.repo, 'src', 'stargz');
+    assert.notEqual(code, 0, '--require-lazy');
+    assert.equal(report.failed, undefined);
+    assert.equal(report.layers[0]!.outcome, 'downloaded');
+    assert.equal(report.layers[0]!.mismatch, undefined, 'as predicted: no eStargz annotation');
+    const states = prepared(stack.daemons.stargz!, chainIds[0]!);
     assert.ok(states.length > 0 && states.every((s) => s === 'false'), `the daemon says it prepared no remote snapshot: ${JSON.stringify(states)}`);
     assert.equal(stack.fuseMounts().length, mountedBefore, 'no new FUSE mount');
-    const layerBytes = fetched.get(`/v2/${REPO}/blobs/${layer.digest}`) ?? 0;
-    assert.ok(layerBytes >= layer.size, `the whole layer was downloaded: ${layerBytes} of ${layer.size} bytes`);
-    t.diagnostic(`src via stargz: ${layerBytes} bytes of the ${layer.size}-byte layer downloaded`);
+    const layerBytes = fetched.get(`/v2/${debian.repo}/blobs/${layers[0]!.digest}`) ?? 0;
+    assert.ok(layerBytes >= layers[0]!.size, `the whole layer was downloaded: ${layerBytes} of ${layers[0]!.size} bytes`);
+    t.diagnostic(`Debian src via stargz: ${layerBytes} bytes of the ${layers[0]!.size}-byte layer downloaded`);
   });
 });
