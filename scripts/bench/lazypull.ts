@@ -56,6 +56,8 @@ interface Sample {
   ready: Fetched;
   first: Fetched;
   done: Fetched;
+  /** Whether some blob came more than once (soci's zTOC, at times: see BENCHMARKS.md). */
+  blobTwice: boolean;
 }
 
 interface ImageInfo {
@@ -63,7 +65,9 @@ interface ImageInfo {
   layers: string[];
   /** The chain ID of the top layer: the committed snapshot a container's snapshot is made from. */
   chainId: string;
-  /** Every blob and manifest under the tag (for SOCI, the SOCI index and zTOCs too). */
+  /** The size of every blob under the tag (for SOCI, the zTOCs too), by its path on the registry. */
+  blobs: Map<string, number>;
+  /** Every blob and manifest under the tag. */
   totalBytes: number;
 }
 
@@ -80,17 +84,23 @@ async function describeImage(host: string, tag: string): Promise<ImageInfo> {
   };
   const top = await get(`manifests/${tag}`);
   let totalBytes = top.size;
+  const blobs = new Map<string, number>();
+  const addBlobs = (doc: Document): void => {
+    for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) blobs.set(`/v2/${REPO}/blobs/${b.digest}`, b.size);
+  };
   let image = top.doc;
   for (const child of top.doc.manifests ?? []) {
     const m = await get(`manifests/${child.digest}`);
-    totalBytes += m.size + (m.doc.config?.size ?? 0) + (m.doc.layers ?? []).reduce((n, l) => n + l.size, 0);
+    totalBytes += m.size;
+    addBlobs(m.doc);
     if (!child.artifactType && child.platform?.os === 'linux' && child.platform.architecture === 'amd64') image = m.doc;
   }
-  if (!top.doc.manifests) totalBytes += (image.config?.size ?? 0) + (image.layers ?? []).reduce((n, l) => n + l.size, 0);
+  if (!top.doc.manifests) addBlobs(image);
+  for (const size of blobs.values()) totalBytes += size;
   const diffIds = (await get(`blobs/${image.config!.digest}`)).doc.rootfs!.diff_ids;
   // containerd's chain ID: the first diff ID, then sha256("<parent chain ID> <diff ID>").
   const chainId = diffIds.reduce((parent, diffId) => `sha256:${createHash('sha256').update(`${parent} ${diffId}`).digest('hex')}`);
-  return { digest: top.digest, layers: (image.layers ?? []).map((l) => l.digest), chainId, totalBytes };
+  return { digest: top.digest, layers: (image.layers ?? []).map((l) => l.digest), chainId, blobs, totalBytes };
 }
 
 /** Seconds a command takes to run to completion. */
@@ -153,11 +163,13 @@ async function main(): Promise<void> {
     // The proxy counts what the registry sends for the case being measured.
     let counting: Fetched = { bytes: 0, layerBytes: 0, requests: 0 };
     let layerPaths = new Set<string>();
+    const byPath = new Map<string, number>();
     proxy = await startRegistryProxy(registry.host, {
       headers: () => void counting.requests++, // once per response
       onResponseBytes: (url, n) => {
         counting.bytes += n;
         if (layerPaths.has(url.pathname)) counting.layerBytes += n;
+        byPath.set(url.pathname, (byPath.get(url.pathname) ?? 0) + n);
       },
     });
 
@@ -205,6 +217,7 @@ async function main(): Promise<void> {
         const ref = `${proxy!.host}/${REPO}:${c.tag}`;
         layerPaths = new Set(image.layers.map((d) => `/v2/${REPO}/blobs/${d}`));
         counting = { bytes: 0, layerBytes: 0, requests: 0 };
+        byPath.clear();
         const start = performance.now();
         // Without proxy plugins containerd's transfer service unpacks into its default, overlayfs.
         if (c.snapshotter === 'overlayfs') await stack.ctr('images', 'pull', '--plain-http', ref);
@@ -226,7 +239,8 @@ async function main(): Promise<void> {
           const labels = await stack.snapshotLabels(c.snapshotter, image.chainId);
           if (!('containerd.io/snapshot/remote' in labels)) throw new Error(`${c.label}: the snapshot is not remote: ${JSON.stringify(labels)}`);
         }
-        return { readyS, firstS, doneS, ready, first, done };
+        const blobTwice = [...image.blobs].some(([path, size]) => (byPath.get(path) ?? 0) > size);
+        return { readyS, firstS, doneS, ready, first, done, blobTwice };
       } finally {
         try {
           if (live.container) {
@@ -251,7 +265,7 @@ async function main(): Promise<void> {
         const c = CASES[(i + j) % CASES.length]!;
         const s = await measure(c, i);
         samples.get(c.key)!.push(s);
-        process.stderr.write(`run ${i + 1}/${RUNS} ${c.label}: ready ${s.readyS.toFixed(2)} s (${mib(s.ready.bytes)} MiB), first output ${s.firstS.toFixed(2)} s (${mib(s.first.bytes)} MiB), done ${s.doneS.toFixed(2)} s (${mib(s.done.bytes)} MiB); load ${loadavg()[0]!.toFixed(2)}\n`);
+        process.stderr.write(`run ${i + 1}/${RUNS} ${c.label}: ready ${s.readyS.toFixed(2)} s (${mib(s.ready.bytes)} MiB), first output ${s.firstS.toFixed(2)} s (${mib(s.first.bytes)} MiB), done ${s.doneS.toFixed(2)} s (${mib(s.done.bytes)} MiB)${s.blobTwice ? ', a blob fetched twice' : ''}; load ${loadavg()[0]!.toFixed(2)}\n`);
       }
     }
 
@@ -273,14 +287,15 @@ async function main(): Promise<void> {
         `${(r / full((s) => s.readyS)).toFixed(2)}x | ${(f / full((s) => s.firstS)).toFixed(2)}x | ${(d / full((s) => s.doneS)).toFixed(2)}x |`);
     }
     console.log('\nBytes the registry sent (MiB), medians; "of the layer" is the layer blob, the rest is manifests, config, SOCI index and zTOC:');
-    console.log('| case | at rootfs ready | of the layer | at first output | of the layer | at command done | of the layer | requests by done | first output vs full pull | done vs full pull |');
-    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| case | at rootfs ready | of the layer | at first output | of the layer | at command done | of the layer | requests by done | first output vs full pull | done vs full pull | runs with a blob fetched twice |');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const c of CASES) {
       const f = m(c.key, (s) => s.first.bytes);
       const d = m(c.key, (s) => s.done.bytes);
       console.log(`| ${c.label} | ${mib(m(c.key, (s) => s.ready.bytes))} | ${mib(m(c.key, (s) => s.ready.layerBytes))} | ${mib(f)} | ${mib(m(c.key, (s) => s.first.layerBytes))} | ` +
         `${mib(d)} | ${mib(m(c.key, (s) => s.done.layerBytes))} | ${m(c.key, (s) => s.done.requests)} | ` +
-        `${((100 * f) / full((s) => s.first.bytes)).toFixed(2)}% | ${((100 * d) / full((s) => s.done.bytes)).toFixed(2)}% |`);
+        `${((100 * f) / full((s) => s.first.bytes)).toFixed(2)}% | ${((100 * d) / full((s) => s.done.bytes)).toFixed(2)}% | ` +
+        `${samples.get(c.key)!.filter((s) => s.blobTwice).length} of ${RUNS} |`);
     }
     console.log(`\nload average at the start of each run ${loads.slice(1).map((l) => l.toFixed(2)).join(', ')}; at the end ${loadavg()[0]!.toFixed(2)}`);
   } finally {
