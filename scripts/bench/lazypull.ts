@@ -6,7 +6,8 @@
 // nothing is cached. From the start of the pull: when the image's root filesystem is ready (the
 // pull command returns), and, with a snapshot of it mounted as a bundle's rootfs and run by runc,
 // when the command prints its first byte and when it exits. Medians of BENCH_RUNS runs; each run
-// does every case once, in an order rotated from run to run, so that load falls on all alike.
+// does every case once, in an order rotated from run to run and reversed every other run, so that
+// load, and what the case before leaves behind, fall on all alike.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       loads.push(loadavg()[0]!);
       for (let j = 0; j < CASES.length; j++) {
-        const c = CASES[(i + j) % CASES.length]!;
+        const c = CASES[(i + (i % 2 === 0 ? j : CASES.length - 1 - j)) % CASES.length]!;
         const s = await measure(c, i);
         samples.get(c.key)!.push(s);
         process.stderr.write(`run ${i + 1}/${RUNS} ${c.label}: ready ${s.readyS.toFixed(2)} s (${mib(s.ready.bytes)} MiB), first output ${s.firstS.toFixed(2)} s (${mib(s.first.bytes)} MiB), done ${s.doneS.toFixed(2)} s (${mib(s.done.bytes)} MiB)${s.blobTwice ? ', a blob fetched twice' : ''}; load ${loadavg()[0]!.toFixed(2)}\n`);
