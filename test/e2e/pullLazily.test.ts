@@ -181,7 +181,12 @@ describe('Pull Lazily... through the soci daemon the extension starts', { timeou
     assert.doesNotMatch(report, /MISMATCH/);
     await bench.screenshot('report');
     await bench.runCommand('View: Toggle Maximized Panel');
-    await bench.waitForRows((l) => l.some((x) => /^remote snapshots [1-9]\d* snapshots?/.test(x)));
+    await bench.waitForRows((l) => l.some((x) => /^remote snapshots 3 snapshots/.test(x)));
+    // Each remote snapshot names its image and its layer, from the labels the pull passed.
+    await bench.expand('remote snapshots');
+    const snapshots = (await bench.waitForRows((l) => l.filter((x) => x.includes(`${REPO}:${TAG}`)).length === 3)).filter((x) => x.includes(`${REPO}:${TAG}`));
+    for (const row of snapshots) assert.match(row, new RegExp(`^layer sha256:[0-9a-f]{12} ${registry.host}/${REPO}:${TAG}$`), snapshots.join('\n'));
+    await bench.screenshot('remote-snapshots');
   });
 
   it('a file read through the FUSE mount moves the metrics summary up', async () => {

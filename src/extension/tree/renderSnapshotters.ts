@@ -27,8 +27,10 @@ export function renderSnapshotterNode(node: SnapshotterNode, state: DaemonState 
     case 'snapshotterPart':
       return partItem(node, state);
     case 'remoteSnapshot': {
-      const item = withIcon(new vscode.TreeItem(node.key, None), 'cloud');
-      item.description = [imageOf(node.labels), layerOf(node.labels)].filter(Boolean).join(' · ');
+      // The layer and its image say more than the snapshot's key (a chain ID), which the tooltip keeps.
+      const layer = layerOf(node.labels);
+      const item = withIcon(new vscode.TreeItem(layer ? `layer ${layer}` : node.key, None), 'cloud');
+      item.description = imageOf(node.labels) ?? '';
       item.tooltip = markdown(`**Remote snapshot** \`${node.key}\``, labelTable(node.labels));
       return item;
     }
