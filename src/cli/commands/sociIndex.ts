@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { buildSociIndexes, sociDestination } from '../../core/jobs/index.js';
 import { formatPlatform, formatReference, parseReference, type Platform } from '../../core/oci/index.js';
+import { parsePrefetchFilesJson } from '../../core/soci/index.js';
 import { withStores } from '../context.js';
 import { formatBytes, printJson, terminalLines } from '../format.js';
 import { parseNonNegativeInt, parsePlatformOption, parsePositiveInt } from '../options.js';
@@ -12,6 +14,8 @@ interface IndexCommandOptions {
   minLayerSize?: number;
   allPlatforms?: boolean;
   platform?: Platform;
+  prefetchFile: string[];
+  prefetchFilesJson?: string;
   json?: boolean;
 }
 
@@ -26,12 +30,15 @@ export function registerIndex(program: Command): void {
     .option('--min-layer-size <bytes>', 'layers smaller than this get no zTOC (default 10485760)', parseNonNegativeInt)
     .option('--all-platforms', 'index every platform of a multi-platform image')
     .option('--platform <os/arch[/variant]>', 'the platform to index from a multi-platform image (default: this machine\'s)', parsePlatformOption)
+    .option('--prefetch-file <paths>', 'files soci-snapshotter fetches at mount when its [prefetch] is enabled (repeatable, or comma-separated, as soci convert takes them)', collectCommaList, [])
+    .option('--prefetch-files-json <file>', 'more files to prefetch: a JSON array of paths')
     .option('--json', 'print the result as JSON')
     .action(async (srcInput: string, dstInput: string | undefined, options: IndexCommandOptions, command: Command) => {
       const version = options.sociVersion;
       if (version !== 'v2' && version !== 'v1') throw new LazyImageError('INVALID_ARGUMENT', `--soci-version ${version} is not supported: use v2 or v1`);
       const src = parseReference(srcInput);
       const dst = sociDestination(src, dstInput !== undefined ? parseReference(dstInput) : undefined, version);
+      const prefetchFiles = [...options.prefetchFile, ...(options.prefetchFilesJson ? await readPrefetchJson(options.prefetchFilesJson) : [])];
       await withStores(command, async (stores, signal) => {
         const started = Date.now();
         const result = await buildSociIndexes(await stores.open(src), src.digest ?? src.tag, await stores.open(dst, { create: true }), dst.tag ?? src.tag, {
@@ -41,7 +48,11 @@ export function registerIndex(program: Command): void {
           minLayerSize: options.minLayerSize,
           allPlatforms: options.allPlatforms,
           platform: options.platform,
+          prefetchFiles,
         });
+        // soci convert only warns about files it cannot find, and so do we.
+        const missing = [...new Set(result.indexes.flatMap((ix) => ix.prefetch?.missing ?? []))];
+        if (missing.length) process.stderr.write(terminalLines([`lazyimg: warning: not prefetched, in no layer with a zTOC: ${missing.join(', ')}`]));
         if (options.json) {
           printJson({ source: formatReference(src), destination: formatReference(dst), ...result });
           return;
@@ -55,7 +66,27 @@ export function registerIndex(program: Command): void {
             const what = l.ztoc ? `zTOC ${l.ztoc.digest.slice(7, 19)} ${formatBytes(l.ztoc.size)}, ${l.ztoc.spans} spans, ${l.ztoc.files} entries` : `no zTOC: ${l.skipped}`;
             process.stdout.write(`    ${l.digest.slice(7, 19)} ${formatBytes(l.size).padStart(9)}  ${what}\n`);
           }
+          for (const a of ix.prefetch?.artifacts ?? []) {
+            const files = ix.prefetch!.files.filter((f) => f.layer === a.layer).length;
+            const spans = a.spans.reduce((n, s) => n + s.endSpan - s.startSpan + 1, 0);
+            process.stdout.write(`    prefetch for ${a.layer.slice(7, 19)}: ${a.digest.slice(7, 19)}, ${files} file(s) in ${spans} span(s)\n`);
+          }
         }
       });
     });
+}
+
+/** `--prefetch-file a,b --prefetch-file c`: each value split at commas, as soci's flag parser does. */
+function collectCommaList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',')];
+}
+
+async function readPrefetchJson(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new LazyImageError('IO', `Cannot read --prefetch-files-json ${file}: ${(e as Error).message}`);
+  }
+  return parsePrefetchFilesJson(text, `--prefetch-files-json ${file}`);
 }

@@ -4,14 +4,16 @@
 // digest, beside the index descriptors; layers, config and their digests are unchanged. v1 (as
 // `soci create` and `soci push`): the index names the image manifest as its `subject` and is
 // found through the referrers API, or the `sha256-<hex>` tag the store keeps where there is none.
+// Given files to prefetch, each index also lists a prefetch artifact per layer holding some of
+// them (soci's --prefetch-file), which soci-snapshotter fetches at mount when prefetch is enabled.
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { MAX_SPAN_BYTES } from '../limits.js';
 import { imagePlatform, pickPlatform, readImageConfig } from '../image/index.js';
 import { formatReference, MediaType, sha256, type CallOptions, type Descriptor, type ImageDocument, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import {
-  DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, EMPTY_CONFIG, goIndex, goManifest, INDEX_DIGEST_ANNOTATION, layerCompression, SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexDescriptor, sociIndexManifest,
-  ZTOC_MEDIA_TYPE, ZtocThreads, type SociVersion, type ThreadBuiltZtoc, type ZtocRef,
+  decodeZtoc, DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, EMPTY_CONFIG, encodePrefetchArtifact, goIndex, goManifest, INDEX_DIGEST_ANNOTATION, layerCompression, planPrefetch, prefetchDescriptor,
+  SOCI_INDEX_V1, SOCI_INDEX_V2, sociIndexDescriptor, sociIndexManifest, ZTOC_MEDIA_TYPE, ZtocThreads, type PrefetchFile, type PrefetchLayer, type PrefetchSpan, type SociVersion, type ThreadBuiltZtoc, type Ztoc, type ZtocRef,
 } from '../soci/index.js';
 import { copyImage } from './copy.js';
 import { afterAll, forEachLimit } from '../pool.js';
@@ -27,6 +29,12 @@ export interface SociIndexOptions {
   minLayerSize?: number;
   platform?: Platform;
   allPlatforms?: boolean;
+  /**
+   * Files to prefetch at mount (soci's --prefetch-file): absolute or not, matched against the tar
+   * names of the topmost layer with a zTOC that has them. Each index gets a prefetch artifact per
+   * layer holding some; with the same files, the same bytes as `soci convert`.
+   */
+  prefetchFiles?: string[];
   signal?: AbortSignal;
   onProgress?: ProgressSink;
 }
@@ -40,12 +48,24 @@ export interface IndexedLayer {
   skipped?: string;
 }
 
+/** What the prefetch files became in one index. */
+export interface PrefetchResult {
+  /** One per layer holding some of the files, as listed in the index. */
+  artifacts: Array<{ layer: string; digest: string; size: number; spans: PrefetchSpan[] }>;
+  /** Each file found: the tar entry it matched, in which layer, and its spans. */
+  files: PrefetchFile[];
+  /** Files in no layer with a zTOC (soci only warns): they are not prefetched. */
+  missing: string[];
+}
+
 export interface PlatformIndex {
   platform?: Platform;
   /** The image manifest the index describes (v2: the rewritten one that points at it). */
   manifest: Descriptor;
   index: Descriptor;
   layers: IndexedLayer[];
+  /** Set when files to prefetch were given. */
+  prefetch?: PrefetchResult;
 }
 
 export interface SociIndexResult {
@@ -84,7 +104,7 @@ export async function buildSociIndexes(
   // The zTOC threads start now, so their start-up overlaps reading the manifests.
   const indexer = new Indexer(source, destination, { ...options, spanSize, minLayerSize });
   const skippedAll: string[] = [];
-  const built: Array<{ image: ManifestDocument; refs: ZtocRef[]; layers: IndexedLayer[] }> = [];
+  const built: Array<{ image: ManifestDocument; refs: ZtocRef[]; layers: IndexedLayer[]; prefetch?: PrefetchPlanned }> = [];
   let root: ManifestDocument;
   try {
     root = await source.getManifest(await source.resolve(sourceRef, call), call);
@@ -95,7 +115,8 @@ export async function buildSociIndexes(
       if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
       const layers = await indexer.layers(image);
       const refs = layers.filter((l) => l.ref).map((l) => l.ref!);
-      if (refs.length) built.push({ image, refs, layers: layers.map((l) => l.result) });
+      const prefetch = options.prefetchFiles?.length ? planned(image, layers, options.prefetchFiles, source.name) : undefined;
+      if (refs.length) built.push({ image, refs, layers: layers.map((l) => l.result), ...(prefetch ? { prefetch } : {}) });
       else skippedAll.push(`${image.descriptor.digest}: ${layers.map((l) => `${l.result.digest} ${l.result.skipped}`).join('; ')}`);
     }
   } finally {
@@ -111,14 +132,45 @@ export async function buildSociIndexes(
   const configType = version === 'v1' ? SOCI_INDEX_V1 : SOCI_INDEX_V2;
   await destination.putBlob({ mediaType: configType, digest: sha256(EMPTY_CONFIG), size: EMPTY_CONFIG.length }, async () => Readable.from([EMPTY_CONFIG]), call);
   const indexes: PlatformIndex[] = [];
-  for (const { image, refs, layers } of built) {
+  for (const { image, refs, layers, prefetch } of built) {
+    for (const a of prefetch?.artifacts ?? []) await destination.putBlob(a.descriptor, async () => Readable.from([a.bytes]), call);
     // v1's subject is the platform's image manifest (never an index); the store records the referrer.
-    const index = await destination.putManifest(sociIndexManifest(version, refs, image.descriptor), MediaType.OciManifest, undefined, call);
-    indexes.push({ ...(image.descriptor.platform ? { platform: image.descriptor.platform } : {}), manifest: image.descriptor, index, layers });
+    const manifest = sociIndexManifest(version, refs, image.descriptor, prefetch?.artifacts.map((a) => a.descriptor));
+    const index = await destination.putManifest(manifest, MediaType.OciManifest, undefined, call);
+    indexes.push({
+      ...(image.descriptor.platform ? { platform: image.descriptor.platform } : {}), manifest: image.descriptor, index, layers,
+      ...(prefetch ? { prefetch: prefetch.result } : {}),
+    });
   }
   if (version === 'v1') return { version, image: copied.descriptor, indexes };
   const image = await writeV2Image(source, destination, root, indexes, destinationTag, call);
   return { version, image, indexes };
+}
+
+interface PrefetchPlanned {
+  artifacts: Array<{ descriptor: Descriptor; bytes: Buffer }>;
+  result: PrefetchResult;
+}
+
+/** The prefetch artifacts of one image's index, from the zTOCs its layers got. */
+function planned(image: ImageDocument, layers: LayerOutcome[], files: string[], where: string): PrefetchPlanned {
+  // A layer listed twice has one zTOC, decoded once.
+  const decoded = new Map<string, Ztoc>();
+  const prefetchLayers = image.manifest.layers.map((l, i): PrefetchLayer => {
+    const bytes = layers[i]!.ztocBytes;
+    if (!bytes) return { digest: l.digest };
+    if (!decoded.has(l.digest)) decoded.set(l.digest, decodeZtoc(bytes, `${where}: the zTOC of layer ${l.digest}`));
+    return { digest: l.digest, ztoc: decoded.get(l.digest)! };
+  });
+  const plan = planPrefetch(prefetchLayers, files, `${where} ${image.descriptor.digest}`);
+  const artifacts = plan.artifacts.map(({ layer, spans }) => {
+    const bytes = encodePrefetchArtifact(spans);
+    return { layer, spans, bytes, descriptor: prefetchDescriptor(layer, bytes) };
+  });
+  return {
+    artifacts,
+    result: { artifacts: artifacts.map(({ layer, spans, descriptor }) => ({ layer, digest: descriptor.digest, size: descriptor.size, spans })), files: plan.files, missing: plan.missing },
+  };
 }
 
 function isImage(d: Descriptor): boolean {
@@ -178,6 +230,8 @@ async function platformOf(store: ImageStore, m: ImageManifest, call: CallOptions
 interface LayerOutcome {
   result: IndexedLayer;
   ref?: ZtocRef;
+  /** The zTOC, kept when files are to be prefetched. */
+  ztocBytes?: Buffer;
 }
 
 class Indexer {
@@ -278,6 +332,7 @@ class Indexer {
     return {
       result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.spans, files: built.files } },
       ref: { ztoc, layer, spanSize: this.options.spanSize },
+      ...(this.options.prefetchFiles?.length ? { ztocBytes: built.bytes } : {}),
     };
   }
 }

@@ -5,6 +5,7 @@ export * from './compression.js';
 export { deepCheckZtoc, type DeepZtocCheck, type DeepZtocOptions } from './deep.js';
 export { goEscape, goIndex, goManifest } from './goJson.js';
 export * from './manifest.js';
+export * from './prefetch.js';
 export * from './spans.js';
 export * from './verify.js';
 export { decodeGzipZinfo, inflateFromCheckpoint, type Checkpoint } from './zinfo.js';

@@ -12,6 +12,8 @@ export const DEFAULT_MIN_LAYER_SIZE = 10 * 1024 * 1024;
 export const SOCI_INDEX_V1 = 'application/vnd.amazon.soci.index.v1+json';
 export const SOCI_INDEX_V2 = 'application/vnd.amazon.soci.index.v2+json';
 export const ZTOC_MEDIA_TYPE = 'application/octet-stream';
+/** A layer's prefetch artifact (prefetch.ts), listed after the zTOCs. */
+export const PREFETCH_MEDIA_TYPE = 'application/vnd.amazon.soci.prefetch.v1+json';
 export const LAYER_DIGEST_ANNOTATION = 'com.amazon.soci.image-layer-digest';
 export const LAYER_MEDIA_TYPE_ANNOTATION = 'com.amazon.soci.image-layer-mediaType';
 export const SPAN_SIZE_ANNOTATION = 'com.amazon.soci.span-size';
@@ -32,17 +34,20 @@ export interface ZtocRef {
 
 /**
  * The index manifest's bytes, as soci writes them (the snapshotter re-serializes and checks the
- * digest); `subject`, the image manifest, is used by v1 only.
+ * digest); `subject`, the image manifest, is used by v1 only. Prefetch artifacts follow the zTOCs.
  */
-export function sociIndexManifest(version: SociVersion, ztocs: ZtocRef[], subject?: Descriptor): Buffer {
+export function sociIndexManifest(version: SociVersion, ztocs: ZtocRef[], subject?: Descriptor, prefetch: Descriptor[] = []): Buffer {
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
     config: { mediaType: version === 'v1' ? SOCI_INDEX_V1 : SOCI_INDEX_V2, digest: sha256(EMPTY_CONFIG), size: EMPTY_CONFIG.length },
-    layers: ztocs.map((z) => ({
-      mediaType: ZTOC_MEDIA_TYPE, digest: z.ztoc.digest, size: z.ztoc.size,
-      annotations: { [LAYER_DIGEST_ANNOTATION]: z.layer.digest, [LAYER_MEDIA_TYPE_ANNOTATION]: z.layer.mediaType, [SPAN_SIZE_ANNOTATION]: String(z.spanSize) },
-    })),
+    layers: [
+      ...ztocs.map((z) => ({
+        mediaType: ZTOC_MEDIA_TYPE, digest: z.ztoc.digest, size: z.ztoc.size,
+        annotations: { [LAYER_DIGEST_ANNOTATION]: z.layer.digest, [LAYER_MEDIA_TYPE_ANNOTATION]: z.layer.mediaType, [SPAN_SIZE_ANNOTATION]: String(z.spanSize) },
+      })),
+      ...prefetch,
+    ],
     ...(version === 'v1' && subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
     annotations: { [BUILD_TOOL_ANNOTATION]: BUILD_TOOL_IDENTIFIER },
   };
@@ -77,6 +82,8 @@ export interface SociIndex {
   version: SociVersion;
   /** zTOCs by the digest of the layer they describe. */
   ztocs: Map<string, Descriptor>;
+  /** Prefetch artifacts by layer digest: the first for each layer, as the snapshotter picks it. */
+  prefetch: Map<string, Descriptor>;
   subject?: Descriptor;
   buildTool?: string;
   /** What would make the snapshotter refuse or ignore it, or a part of it. */
@@ -93,15 +100,22 @@ export function parseSociIndex(doc: ManifestDocument, where: string): SociIndex 
   if (!version) throw new LazyImageError('INVALID_FORMAT', `${where}: config media type ${m.config.mediaType} is not a SOCI index version`, { ref: where });
   const problems: string[] = [];
   const ztocs = new Map<string, Descriptor>();
+  const prefetch = new Map<string, Descriptor>();
   for (const [i, l] of m.layers.entries()) {
-    if (l.mediaType !== ZTOC_MEDIA_TYPE) continue; // prefetch artifacts and the like
     const layer = l.annotations?.[LAYER_DIGEST_ANNOTATION];
-    if (!layer) problems.push(`zTOC ${i + 1} (${l.digest}) has no ${LAYER_DIGEST_ANNOTATION} annotation, so no layer uses it`);
-    else ztocs.set(layer, l);
+    if (l.mediaType === ZTOC_MEDIA_TYPE) {
+      if (!layer) problems.push(`zTOC ${i + 1} (${l.digest}) has no ${LAYER_DIGEST_ANNOTATION} annotation, so no layer uses it`);
+      else ztocs.set(layer, l);
+    } else if (l.mediaType === PREFETCH_MEDIA_TYPE) {
+      if (!layer) problems.push(`prefetch artifact ${l.digest} has no ${LAYER_DIGEST_ANNOTATION} annotation, so no layer uses it`);
+      else if (!prefetch.has(layer)) prefetch.set(layer, l);
+    }
   }
   if (ztocs.size === 0) problems.push('it lists no zTOC');
+  // The snapshotter looks for a prefetch artifact only while it mounts a layer through its zTOC.
+  for (const [layer, p] of prefetch) if (!ztocs.has(layer)) problems.push(`prefetch artifact ${p.digest} is for layer ${layer}, which has no zTOC here, so it is never read`);
   const refused = goManifest(m).equals(doc.bytes) ? undefined : 'its JSON is not what Go writes for it, so the snapshotter stores it under a different digest and refuses it';
   if (refused) problems.push(refused);
   if (version === 'v1' && !m.subject) problems.push('a v1 index without a subject cannot be found through the referrers API');
-  return { descriptor: doc.descriptor, version, ztocs, subject: m.subject, buildTool: m.annotations?.[BUILD_TOOL_ANNOTATION], problems, refused };
+  return { descriptor: doc.descriptor, version, ztocs, prefetch, subject: m.subject, buildTool: m.annotations?.[BUILD_TOOL_ANNOTATION], problems, refused };
 }

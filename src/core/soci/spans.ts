@@ -23,6 +23,11 @@ export interface SpanTable {
   spans: Span[];
   /** The span holding an uncompressed offset: the last one starting at or before it. */
   spanOf(offset: number): number;
+  /**
+   * soci's own span ID for an offset (`UncompressedOffsetToSpanID`), which `soci ztoc info` and
+   * its prefetch artifacts use: `spanOf`, except that for a plain tar it does not stop at the last span.
+   */
+  sociSpanId(offset: number): number;
 }
 
 /**
@@ -48,7 +53,8 @@ export function spanTable(z: Ztoc, layerSize: number | undefined, where: string)
     }));
     checkSpanSizes(spanSize, spans, fail);
     const starts = checkpoints.map((c) => c.out);
-    table = { spanSize, spans, spanOf: (offset) => lastAtOrBefore(starts, offset) };
+    const spanOf = (offset: number): number => lastAtOrBefore(starts, offset);
+    table = { spanSize, spans, spanOf, sociSpanId: spanOf };
   } else {
     const tar = decodeTarZinfo(z.checkpoints, where);
     if (tar.version !== TAR_ZINFO_VERSION) throw fail(`has tar checkpoints of version ${tar.version}, not ${TAR_ZINFO_VERSION}`);
@@ -61,7 +67,8 @@ export function spanTable(z: Ztoc, layerSize: number | undefined, where: string)
       const end = Math.min(start + tar.spanSize, tar.size);
       return { id: i, start, end, outStart: start, outEnd: end, digest };
     });
-    table = { spanSize: tar.spanSize, spans, spanOf: (offset) => Math.min(Math.floor(offset / tar.spanSize), count - 1) };
+    const sociSpanId = (offset: number): number => Math.floor(offset / tar.spanSize);
+    table = { spanSize: tar.spanSize, spans, spanOf: (offset) => Math.min(sociSpanId(offset), count - 1), sociSpanId };
   }
   z.entries.forEach((e, i) => checkEntry(e, i, z.uncompressedArchiveSize, fail));
   return table;
@@ -119,8 +126,8 @@ export interface ZtocInfo {
 
 export function ztocInfo(z: Ztoc, table: SpanTable, size: number): ZtocInfo {
   const files = z.entries.map((e) => {
-    const startSpan = table.spanOf(e.uncompressedOffset);
-    const endSpan = table.spanOf(e.uncompressedOffset + e.uncompressedSize);
+    const startSpan = table.sociSpanId(e.uncompressedOffset);
+    const endSpan = table.sociSpanId(e.uncompressedOffset + e.uncompressedSize);
     return { filename: e.name, offset: e.uncompressedOffset, size: e.uncompressedSize, type: e.type, start_span: startSpan, end_span: endSpan };
   });
   return {
