@@ -4,6 +4,8 @@
 
 /** Manifests and indexes: distribution's default limit, which soci-snapshotter shares. */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** A SOCI prefetch artifact: a few span ranges, some 40 bytes each. */
+export const MAX_PREFETCH_BYTES = 4 * 1024 * 1024;
 /** Image configs are small; a claimed size past this is hostile or broken. */
 export const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
 /** An eStargz TOC, compressed or not: about a million entries. */

@@ -44,9 +44,10 @@ function renderInspect(r: InspectResult): string {
       lines.push(`  layer ${String(i + 1).padEnd(2)} ${l.digest}  ${formatBytes(l.size).padStart(10)}  ${l.mediaType}`);
       for (const [k, v] of Object.entries(l.annotations)) lines.push(`             ${k}=${v}`);
       if (l.soci) lines.push(`             SOCI zTOC ${l.soci.ztoc}`);
+      if (l.soci?.prefetch) lines.push(`             SOCI prefetch artifact ${l.soci.prefetch}`);
     });
     lines.push(`  ${count(m.layers.length, 'layer')}, ${formatBytes(total)} compressed`);
-    for (const s of m.soci ?? []) lines.push(`  SOCI ${s.version} index ${s.index}: ${count(s.ztocs, 'zTOC')}`);
+    for (const s of m.soci ?? []) lines.push(`  SOCI ${s.version} index ${s.index}: ${count(s.ztocs, 'zTOC')}${s.prefetch ? `, ${count(s.prefetch, 'prefetch artifact')}` : ''}`);
   }
   return terminalLines(lines);
 }

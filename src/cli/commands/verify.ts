@@ -53,7 +53,9 @@ function renderSoci(l: LayerReport): string[] {
   if (!s) return [];
   const spans = s.spansVerified ? `, ${s.spansVerified}/${s.spans} span digests verified` : `, ${s.spans} spans`;
   const rebuilt = s.rebuilt && s.lazy ? ', the same zTOC as rebuilt from the layer' : '';
-  return [`      soci-snapshotter: ${s.lazy ? 'lazy' : 'NOT LAZY'} with zTOC ${s.ztoc} (${s.files} entries${spans}${rebuilt})`, ...s.problems.map((p) => `      problem: ${p}`)];
+  const p = s.prefetch;
+  const prefetch = p && p.spans ? [`      prefetch at mount (where [prefetch] is enabled): ${count(p.spans, 'span')}, ${formatBytes(p.bytes)}, covering ${count(p.files, 'file')} (artifact ${p.artifact})`] : [];
+  return [`      soci-snapshotter: ${s.lazy ? 'lazy' : 'NOT LAZY'} with zTOC ${s.ztoc} (${s.files} entries${spans}${rebuilt})`, ...prefetch, ...s.problems.map((p) => `      problem: ${p}`)];
 }
 
 function renderEstargz(l: LayerReport): string[] {

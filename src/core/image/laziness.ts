@@ -21,6 +21,8 @@ export interface SociLaziness {
   /** The SOCI index manifest's digest. */
   index: string;
   ztoc: Descriptor;
+  /** The index's prefetch artifact for the layer: spans fetched at mount where prefetch is enabled. */
+  prefetch?: Descriptor;
 }
 
 export interface LayerLaziness {
@@ -77,7 +79,8 @@ export async function laziness(store: ImageStore, image: ImageDocument, options:
   for (const found of sociIndexes) {
     if (found.error) continue;
     for (const [layer, ztoc] of found.index?.ztocs ?? []) {
-      if (!ztocs.has(layer)) ztocs.set(layer, { version: found.index!.version, index: found.digest, ztoc });
+      const prefetch = found.index!.prefetch.get(layer);
+      if (!ztocs.has(layer)) ztocs.set(layer, { version: found.index!.version, index: found.digest, ztoc, ...(prefetch ? { prefetch } : {}) });
     }
   }
   const layers = image.manifest.layers.map((descriptor, i): LayerLaziness => {

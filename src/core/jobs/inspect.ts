@@ -12,8 +12,8 @@ export interface LayerInfo {
   annotations: Annotations;
   /** Set when the layer's annotations mark it as lazily pullable; `verify` checks that it really is. */
   lazy?: { format: 'estargz'; tocDigest: string; uncompressedSize?: number };
-  /** Set when one of the image's SOCI indexes has a zTOC for the layer; `verify` checks it. */
-  soci?: { index: string; ztoc: string };
+  /** Set when one of the image's SOCI indexes has a zTOC for the layer (and a prefetch artifact); `verify` checks them. */
+  soci?: { index: string; ztoc: string; prefetch?: string };
 }
 
 export interface ManifestInfo {
@@ -24,8 +24,8 @@ export interface ManifestInfo {
   artifactType?: string;
   config: { digest: string; size: number; mediaType: string };
   layers: LayerInfo[];
-  /** The image's SOCI indexes, v2 (named by its annotation) first, then v1 (its referrers). */
-  soci?: Array<{ index: string; version: SociVersion; ztocs: number }>;
+  /** The image's SOCI indexes, v2 (named by its annotation) first, then v1 (its referrers), with their counts of zTOCs and prefetch artifacts. */
+  soci?: Array<{ index: string; version: SociVersion; ztocs: number; prefetch?: number }>;
 }
 
 export interface InspectResult {
@@ -59,7 +59,7 @@ async function manifestInfo(store: ImageStore, doc: ImageDocument, listed: Descr
   const lazy = await laziness(store, doc, { listed, signal: options.signal });
   info.platform = lazy.platform ?? null;
   lazy.layers.forEach((l, i) => Object.assign(info.layers[i]!, layerLaziness(l)));
-  const soci = lazy.sociIndexes.flatMap((f) => (f.index ? [{ index: f.digest, version: f.index.version, ztocs: f.index.ztocs.size }] : []));
+  const soci = lazy.sociIndexes.flatMap((f) => (f.index ? [{ index: f.digest, version: f.index.version, ztocs: f.index.ztocs.size, ...(f.index.prefetch.size ? { prefetch: f.index.prefetch.size } : {}) }] : []));
   if (soci.length) info.soci = soci;
   return info;
 }
@@ -68,6 +68,6 @@ function layerLaziness(l: LayerLaziness): Pick<LayerInfo, 'lazy' | 'soci'> {
   const { estargz, soci } = l;
   return {
     ...(estargz ? { lazy: { format: 'estargz' as const, tocDigest: estargz.tocDigest, ...(estargz.uncompressedSize !== undefined ? { uncompressedSize: estargz.uncompressedSize } : {}) } } : {}),
-    ...(soci ? { soci: { index: soci.index, ztoc: soci.ztoc.digest } } : {}),
+    ...(soci ? { soci: { index: soci.index, ztoc: soci.ztoc.digest, ...(soci.prefetch ? { prefetch: soci.prefetch.digest } : {}) } } : {}),
   };
 }

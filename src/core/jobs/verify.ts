@@ -9,7 +9,7 @@ import type { LayerVerification } from '../estargz/index.js';
 import { isContentProblem, isImageConfig, laziness, walkIndex, type ImageLaziness } from '../image/index.js';
 import { checkEstargzLayer, checkSociLayer } from '../lazy/index.js';
 import { blobAccess, type Descriptor, type ImageDocument, type ImageStore, type ManifestDocument } from '../oci/index.js';
-import { isSociIndexConfig, ZtocThreads, type SociLayerVerification, type SociVersion } from '../soci/index.js';
+import { isSociIndexConfig, PREFETCH_MEDIA_TYPE, ZtocThreads, type SociLayerVerification, type SociVersion } from '../soci/index.js';
 import type { CheckOptions } from '../lazy/index.js';
 import { forEachLimit } from '../pool.js';
 import type { ProgressItemPlan, ProgressSink } from './progress.js';
@@ -94,10 +94,10 @@ async function verifyWith(store: ImageStore, tagOrDigest: string | undefined, op
     if (doc.kind !== 'manifest') continue;
     const { config, layers: manifestLayers } = doc.manifest;
     blobs.set(config.digest, { descriptor: config, label: 'config' });
-    // A SOCI index's "layers" are zTOCs, and an artifact's are its payload: blobs to check, not layers to lazy-pull.
+    // A SOCI index's "layers" are zTOCs (and prefetch artifacts), and an artifact's are its payload: blobs to check, not layers to lazy-pull.
     if (isSociIndexConfig(config.mediaType) || doc.manifest.artifactType || !isImageConfig(config.mediaType)) {
-      const what = isSociIndexConfig(config.mediaType) ? 'zTOC' : 'blob';
-      manifestLayers.forEach((z, i) => blobs.set(z.digest, { descriptor: z, label: `${what} ${i + 1}/${manifestLayers.length}` }));
+      const what = (d: Descriptor): string => (!isSociIndexConfig(config.mediaType) ? 'blob' : d.mediaType === PREFETCH_MEDIA_TYPE ? 'prefetch artifact' : 'zTOC');
+      manifestLayers.forEach((z, i) => blobs.set(z.digest, { descriptor: z, label: `${what(z)} ${i + 1}/${manifestLayers.length}` }));
       continue;
     }
     images.push(doc);
@@ -174,7 +174,8 @@ async function verifySoci(store: ImageStore, lazy: ImageLaziness, reports: Layer
       const ztoc = index?.ztocs.get(layer.descriptor.digest);
       const report = reports.find((r) => r.digest === layer.descriptor.digest);
       if (!ztoc || !report || report.soci) continue;
-      report.soci = await checkSociLayer(store, layer.descriptor, { digest: found.digest, ztoc, buildTool: index?.buildTool }, `${report.label} (${layer.descriptor.digest})`, {
+      const prefetch = index?.prefetch.get(layer.descriptor.digest);
+      report.soci = await checkSociLayer(store, layer.descriptor, { digest: found.digest, ztoc, buildTool: index?.buildTool, prefetch }, `${report.label} (${layer.descriptor.digest})`, {
         quick: options.quick, signal: options.signal, deep: deep?.of(layer.descriptor),
       });
     }

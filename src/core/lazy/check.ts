@@ -5,8 +5,9 @@
 import { describeError, LazyImageError } from '../errors.js';
 import { notEstargzCheck, type LayerVerification } from '../estargz/index.js';
 import { isContentProblem } from '../image/index.js';
-import type { BlobAccess, CallOptions, Descriptor, ImageStore } from '../oci/index.js';
-import type { SociLayerVerification, ZtocThreads } from '../soci/index.js';
+import { MAX_PREFETCH_BYTES } from '../limits.js';
+import { readBlob, type BlobAccess, type CallOptions, type Descriptor, type ImageStore } from '../oci/index.js';
+import { checkPrefetchSpans, decodePrefetchArtifact, type PrefetchCheck, type SociLayerVerification, type ZtocThreads } from '../soci/index.js';
 import { openEstargzLayer, type EstargzLayer } from './estargz.js';
 import { openLazyLayer } from './open.js';
 import type { SociLayer } from './soci.js';
@@ -48,7 +49,9 @@ export async function checkEstargzLayer(blob: BlobAccess, descriptor: Descriptor
 }
 
 /** As soci-snapshotter would, through the zTOC `index` gives the layer (`buildTool`: its annotation). */
-export async function checkSociLayer(store: ImageStore, descriptor: Descriptor, index: { digest: string; ztoc: Descriptor; buildTool?: string | undefined }, where: string, options: CheckOptions = {}): Promise<SociLayerVerification> {
+export async function checkSociLayer(
+  store: ImageStore, descriptor: Descriptor, index: { digest: string; ztoc: Descriptor; buildTool?: string | undefined; prefetch?: Descriptor | undefined }, where: string, options: CheckOptions = {},
+): Promise<SociLayerVerification> {
   const result: SociLayerVerification = { index: index.digest, ztoc: index.ztoc.digest, lazy: false, spans: 0, spansVerified: 0, files: 0, problems: [] };
   let layer: SociLayer;
   try {
@@ -79,5 +82,21 @@ export async function checkSociLayer(store: ImageStore, descriptor: Descriptor, 
     result.problems.push(...content.problems);
   }
   result.lazy = result.problems.length === 0;
+  // A bad prefetch artifact costs the prefetch, not the lazy mount.
+  if (index.prefetch) {
+    result.prefetch = await checkPrefetch(store, index.prefetch, layer, options);
+    result.problems.push(...result.prefetch.problems);
+  }
   return result;
+}
+
+/** The artifact read as the daemon reads it, then its spans against the layer's zTOC. */
+async function checkPrefetch(store: ImageStore, artifact: Descriptor, layer: SociLayer, options: CallOptions): Promise<PrefetchCheck> {
+  try {
+    const bytes = await readBlob(store, artifact, MAX_PREFETCH_BYTES, options);
+    return checkPrefetchSpans(artifact.digest, decodePrefetchArtifact(bytes, `prefetch artifact ${artifact.digest}`), layer.ztoc, layer.spans);
+  } catch (e) {
+    if (!isContentProblem(e)) throw e;
+    return { artifact: artifact.digest, ranges: 0, spans: 0, bytes: 0, files: 0, problems: [`${describeError(e)}: the snapshotter prefetches nothing for this layer`] };
+  }
 }

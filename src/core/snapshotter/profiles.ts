@@ -121,6 +121,9 @@ const SOCI: SnapshotterProfile = {
     directory_cache: 'table',
     fuse: 'table',
     resolver: 'table',
+    prefetch: 'table',
+    'prefetch.enable': 'boolean',
+    'prefetch.max_concurrency': 'integer',
   },
   topLevel: [
     'http_cache_type', 'filesystem_cache_type', 'resolve_result_entry', 'debug', 'disable_verification', 'max_concurrency',

@@ -6,7 +6,7 @@
 import { LazyImageError } from '../errors.js';
 import { sha256, type Descriptor } from '../oci/index.js';
 import { LAYER_DIGEST_ANNOTATION, PREFETCH_MEDIA_TYPE } from './manifest.js';
-import { spanTable, type SpanTable } from './spans.js';
+import { entrySpans, spanTable, type SpanTable } from './spans.js';
 import type { Ztoc } from './ztoc.js';
 
 export const PREFETCH_VERSION = '1.0';
@@ -182,4 +182,38 @@ export function decodePrefetchArtifact(bytes: Buffer, where: string): PrefetchSp
     if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) throw fail(`range ${i + 1}: priority ${JSON.stringify(priority)} is not an integer`);
     return priority ? { ...span, priority } : span;
   });
+}
+
+/** A layer's prefetch artifact against its zTOC: what the daemon would fetch at mount, and what is wrong. */
+export interface PrefetchCheck {
+  artifact: string;
+  ranges: number;
+  /** Distinct spans fetched at mount, and their compressed bytes. */
+  spans: number;
+  bytes: number;
+  /** Files with data whose every span is prefetched. */
+  files: number;
+  problems: string[];
+}
+
+export function checkPrefetchSpans(artifact: string, ranges: PrefetchSpan[], ztoc: Ztoc, table: SpanTable): PrefetchCheck {
+  const problems: string[] = [];
+  const last = table.spans.length - 1;
+  const fetched = new Set<number>();
+  ranges.forEach((r, i) => {
+    const which = `range ${i + 1} (spans ${r.startSpan}-${r.endSpan})`;
+    // The daemon checks span IDs against the last one only, not against 0.
+    if (r.startSpan < 0) problems.push(`${which} starts below span 0`);
+    else if (r.endSpan < r.startSpan) problems.push(`${which} is empty: it ends before it starts`);
+    else if (r.endSpan > last) problems.push(`${which} goes past the layer's last span, ${last}: the snapshotter skips what is past it`);
+    for (let id = Math.max(r.startSpan, 0); id <= Math.min(r.endSpan, last); id++) fetched.add(id);
+  });
+  const bytes = [...fetched].reduce((n, id) => n + table.spans[id]!.end - table.spans[id]!.start, 0);
+  const files = ztoc.entries.filter((e) => {
+    const spans = e.type === 'reg' ? entrySpans(table, e) : undefined;
+    if (!spans) return false;
+    for (let id = spans[0]; id <= spans[1]; id++) if (!fetched.has(id)) return false;
+    return true;
+  }).length;
+  return { artifact, ranges: ranges.length, spans: fetched.size, bytes, files, problems: problems.map((p) => `prefetch artifact ${artifact}: ${p}`) };
 }

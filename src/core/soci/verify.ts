@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { throwIfAborted } from '../errors.js';
 import type { BlobAccess } from '../oci/index.js';
+import type { PrefetchCheck } from './prefetch.js';
 import type { SpanTable } from './spans.js';
 
 export interface SociLayerVerification {
@@ -15,6 +16,8 @@ export interface SociLayerVerification {
   files: number;
   /** Set by a deep check: the zTOC was rebuilt from the layer and compared field by field. */
   rebuilt?: boolean;
+  /** Set when the index has a prefetch artifact for the layer; its problems are among `problems`, but do not make the layer less lazy. */
+  prefetch?: PrefetchCheck;
   problems: string[];
 }
 

@@ -76,6 +76,7 @@ function layerSection(l: LayerLazyReport): string[] {
     ...v.notes.map((n) => `- Note: ${escape(n)}`),
     ...(soci ? [
       `- SOCI: zTOC \`${soci.ztoc}\`, ${count(soci.files, 'entry', 'entries')}, ${count(soci.spans, 'span')}, ${soci.spansVerified} verified against their digests${soci.rebuilt && soci.lazy ? '; the same zTOC as rebuilt from the layer, field by field' : ''}`,
+      ...(soci.prefetch?.spans ? [`- SOCI prefetch artifact \`${soci.prefetch.artifact}\`: ${count(soci.prefetch.spans, 'span')} (${formatBytes(soci.prefetch.bytes)}) fetched at mount where \`[prefetch] enable = true\`, holding ${count(soci.prefetch.files, 'file')} whole`] : []),
       ...soci.problems.map((p) => `- SOCI problem: ${escape(p)}`),
     ] : []),
   ];

@@ -1,16 +1,20 @@
 // SOCI prefetch artifacts: paths cleaned and trimmed as soci does, span ranges merged, the JSON
-// Go writes, and files mapped to spans through real zTOCs (gzip and plain tar layers built here).
+// Go writes, files mapped to spans through real zTOCs (gzip and plain tar layers built here), and
+// an index job's artifacts read back by verify and inspect, broken ones included.
 // Byte equality with `soci convert --prefetch-file` is in test/integration/sociPrefetch.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { buildSociIndexes, inspectImage, verifyImage } from '../../../src/core/jobs/index.js';
 import {
-  cleanPrefetchPath, decodePrefetchArtifact, encodePrefetchArtifact, mergeSpans, parsePrefetchFilesJson, parseSociIndex, planPrefetch, prefetchDescriptor, prefetchPaths,
-  sociIndexManifest, spanTable, type PrefetchLayer, type Ztoc,
+  cleanPrefetchPath, decodePrefetchArtifact, decodeZtoc, encodePrefetchArtifact, goManifest, INDEX_DIGEST_ANNOTATION, mergeSpans, parsePrefetchFilesJson, parseSociIndex, planPrefetch,
+  prefetchDescriptor, prefetchPaths, sociIndexManifest, spanTable, type PrefetchLayer, type PrefetchSpan, type Ztoc,
 } from '../../../src/core/soci/index.js';
-import { MediaType, sha256, type ManifestDocument } from '../../../src/core/oci/index.js';
+import { MediaType, readBlob, sha256, writeImage, type Descriptor, type ImageManifest, type ManifestDocument, type OciLayoutStore } from '../../../src/core/oci/index.js';
+import { tempLayout } from '../../helpers/images.js';
 import type { TarEntry } from '../../../src/core/tar/writer.js';
 import { buildZtoc } from '../../helpers/ztoc.js';
 import { assertThrowsCode } from '../helpers/errors.js';
@@ -152,5 +156,71 @@ describe('SOCI index with prefetch artifacts', () => {
     assert.equal(parsed.ztocs.size, 1);
     assert.equal(parsed.prefetch.get(layer.digest)?.digest, mine.digest);
     assert.deepEqual(parsed.problems, [`prefetch artifact ${stray.digest} is for layer ${other}, which has no zTOC here, so it is never read`]);
+  });
+});
+
+describe('an index job with files to prefetch, read back by verify and inspect', () => {
+  let store: OciLayoutStore;
+  let fixture: { image: ImageManifest; index: ImageManifest; ztoc: Ztoc };
+
+  before(async () => {
+    store = await tempLayout('lazyimg-soci-prefetch-');
+    const tar = await tarBytes([file('a/one', 3 * SPAN), file('a/two', 1000), file('b/three', 2 * SPAN), file('b/four', 10)]);
+    await writeImage(store, [{ tar }], { tag: 'src', gzipLevel: 1 });
+    const result = await buildSociIndexes(store, 'src', store, 'soci', { spanSize: SPAN, minLayerSize: 0, prefetchFiles: ['/a/two', ' /b/four', '/missing'] });
+    const { prefetch } = result.indexes[0]!;
+    assert.deepEqual(prefetch?.missing, ['/missing']);
+    assert.deepEqual(prefetch?.files.map((f) => f.name), ['a/two', 'b/four']);
+    const read = async (d: Descriptor): Promise<ImageManifest> => ((await store.getManifest(d)) as { manifest: ImageManifest }).manifest;
+    const index = await read(result.indexes[0]!.index);
+    fixture = { image: await read(await store.resolve('src')), index, ztoc: decodeZtoc(await readBlob(store, index.layers[0]!, 1 << 30), 'z') };
+    assert.equal(index.layers[1]!.digest, prefetch!.artifacts[0]!.digest);
+  });
+
+  after(async () => {
+    await rm(store.dir, { recursive: true, force: true });
+  });
+
+  /** The image under `tag`, its SOCI index listing `spans` as the layer's prefetch artifact instead. */
+  async function withArtifact(spans: PrefetchSpan[], tag: string): Promise<void> {
+    const bytes = encodePrefetchArtifact(spans);
+    const artifact = prefetchDescriptor(fixture.image.layers[0]!.digest, bytes);
+    await store.putBlob(artifact, async () => Readable.from([bytes]));
+    const index = await store.putManifest(goManifest({ ...fixture.index, layers: [fixture.index.layers[0]!, artifact] }), MediaType.OciManifest);
+    await store.putManifest(goManifest({ ...fixture.image, annotations: { [INDEX_DIGEST_ANNOTATION]: index.digest } }), MediaType.OciManifest, tag);
+  }
+
+  it('verify reads the artifact: the spans fetched at mount, their bytes, the files they hold whole', async () => {
+    const report = await verifyImage(store, 'soci');
+    assert.equal(report.ok, true, JSON.stringify(report.layers[0]?.soci?.problems));
+    const p = report.layers[0]!.soci!.prefetch!;
+    const table = spanTable(fixture.ztoc, undefined, 't');
+    const wanted = new Set(planPrefetch([{ digest: 'l', ztoc: fixture.ztoc }], ['/a/two', '/b/four'], 't').files.flatMap((f) => [f.startSpan, f.endSpan]));
+    assert.equal(p.spans, wanted.size);
+    assert.equal(p.bytes, [...wanted].reduce((n, id) => n + table.spans[id]!.end - table.spans[id]!.start, 0));
+    assert.ok(p.files >= 2, `${p.files} files held whole`);
+    const inspected = await inspectImage(store, 'soci', 'soci');
+    const image = inspected.manifests.find((m) => m.soci)!;
+    assert.equal(image.soci![0]!.prefetch, 1);
+    assert.equal(image.layers[0]!.soci?.prefetch, p.artifact);
+  });
+
+  it('verify flags spans past the last, below 0, or backwards, and an artifact the daemon refuses; the layer stays lazy', async () => {
+    const last = fixture.ztoc.maxSpanId;
+    await withArtifact([{ startSpan: -1, endSpan: 0 }, { startSpan: 2, endSpan: 1 }, { startSpan: last, endSpan: last + 2 }], 'bad-spans');
+    const report = await verifyImage(store, 'bad-spans');
+    assert.equal(report.ok, false);
+    const soci = report.layers[0]!.soci!;
+    assert.equal(soci.lazy, true);
+    assert.equal(soci.problems.length, 3, soci.problems.join('\n'));
+    assert.match(soci.problems[0]!, /range 1 \(spans -1-0\) starts below span 0/);
+    assert.match(soci.problems[1]!, /range 2 \(spans 2-1\) is empty/);
+    assert.match(soci.problems[2]!, new RegExp(`range 3 \\(spans ${last}-${last + 2}\\) goes past the layer's last span, ${last}`));
+    assert.equal(soci.prefetch!.spans, 2, 'span 0 and the last');
+
+    await withArtifact([], 'empty');
+    const empty = (await verifyImage(store, 'empty')).layers[0]!.soci!;
+    assert.equal(empty.lazy, true);
+    assert.match(empty.problems.join('\n'), /it lists no spans: the snapshotter prefetches nothing for this layer/);
   });
 });
