@@ -127,6 +127,7 @@ export const operations: Record<Operation, OperationFactory> = {
     const spanSize = params.optionalPositiveInteger('spanSize');
     const minLayerSize = params.optionalIntegerIn('minLayerSize', 0, Number.MAX_SAFE_INTEGER);
     const allPlatforms = params.optionalBoolean('allPlatforms');
+    const prefetchFiles = params.optionalStringArray('prefetchFiles');
     const only = platform(params);
     const destination = sociDestination(source, destinationText !== undefined ? parseReference(destinationText) : undefined, version);
     return {
@@ -138,6 +139,7 @@ export const operations: Record<Operation, OperationFactory> = {
           ...(minLayerSize !== undefined ? { minLayerSize } : {}),
           ...(allPlatforms ? { allPlatforms } : {}),
           ...(only ? { platform: only } : {}),
+          ...(prefetchFiles ? { prefetchFiles } : {}),
         },
       )),
     };

@@ -6,7 +6,7 @@ import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
-export const PROTOCOL_VERSION = '1.4';
+export const PROTOCOL_VERSION = '1.5';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -111,6 +111,8 @@ export interface IndexParams extends JobParams {
   minLayerSize?: number;
   allPlatforms?: boolean;
   platform?: string;
+  /** Since 1.5: files soci-snapshotter fetches at mount where prefetch is enabled (soci's --prefetch-file). */
+  prefetchFiles?: string[];
 }
 
 export interface InspectParams extends JobParams {

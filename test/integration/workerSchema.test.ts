@@ -482,6 +482,20 @@ describe('worker protocol schema', () => {
       }
       expectError(await peer.request(31, Methods.verify, { reference: sociRef, deep: true, quick: true }), ErrorCodes.InvalidParams, 'deep with quick');
 
+      // Prefetch (1.5): artifacts for the layers holding the files; verify and inspect read them back.
+      const prefetchRef = `oci:${destination.dir}:soci-prefetch`;
+      const prefetchFiles = ['/bin/hello', '/opt/model/weights.bin', '/app/config.json', '/no/such/file'];
+      const withPrefetch = await peer.request(32, Methods.index, { source: sourceRef, destination: prefetchRef, minLayerSize: 0, spanSize: 65536, prefetchFiles });
+      const prefetched = (withPrefetch.result as { indexes: Array<{ prefetch?: { artifacts: unknown[]; files: Array<{ path: string }>; missing: string[] } }> } | undefined)?.indexes[0]?.prefetch;
+      assert.ok(prefetched?.artifacts.length === 3 && prefetched.files.length === 3, `index with prefetchFiles: ${JSON.stringify(withPrefetch.error ?? withPrefetch.result)}`);
+      assert.deepEqual(prefetched.missing, ['/no/such/file']);
+      const prefetchVerified = await peer.request(33, Methods.verify, { reference: prefetchRef });
+      const prefetchReport = prefetchVerified.result as { ok: boolean; layers: Array<{ soci?: { prefetch?: { spans: number; files: number } } }> } | undefined;
+      assert.ok(prefetchReport?.ok && prefetchReport.layers.every((l) => (l.soci?.prefetch?.spans ?? 0) >= 1), `verify with prefetch: ${JSON.stringify(prefetchVerified.error ?? prefetchVerified.result)}`);
+      const prefetchInspected = await peer.request(34, Methods.inspect, { reference: prefetchRef });
+      const image = (prefetchInspected.result as { manifests: Array<{ soci?: Array<{ prefetch?: number }>; layers: Array<{ soci?: { prefetch?: string } }> }> }).manifests.find((m) => m.soci);
+      assert.ok(image?.soci?.[0]?.prefetch === 3 && image.layers.every((l) => l.soci?.prefetch), `inspect with prefetch: ${JSON.stringify(prefetchInspected.result)}`);
+
       expectError(await peer.request(5, 'lazyimg/no-such-method', {}), ErrorCodes.MethodNotFound, 'unknown method');
 
       const badParams = { jsonrpc: '2.0', id: 6, method: Methods.inspect, params: { reference: 42 } };
