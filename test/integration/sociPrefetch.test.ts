@@ -4,6 +4,7 @@
 // and every prefetch artifact. Two images: the Debian base image (one large layer, 4 MiB spans)
 // and a three-layer image with 64 KiB spans, files in every layer, overridden and whited out,
 // and a layer left without a zTOC. The files soci warns it cannot find are the ones we report.
+// v1 too: `soci create --prefetch-file` in a real containerd writes our v1 index manifest.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { cleanPrefetchPath, decodePrefetchArtifact, PREFETCH_MEDIA_TYPE } from '
 import { writeMultiLayerImage } from '../helpers/multiLayerImage.js';
 import { requireCachedTool } from '../helpers/tools.js';
 import { runCli } from './fixtures/cli.js';
+import { startContainerd, type Containerd } from './fixtures/containerd.js';
 
 const exec = promisify(execFile);
 const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
@@ -156,6 +158,36 @@ describe('SOCI prefetch artifacts: lazyimg index against soci convert --standalo
     assert.equal(artifacts.size, 2);
     assert.deepEqual(mine.prefetch.missing, ['/app/static/bundle.js', '/app/run.sh']);
     assert.equal(mine.prefetch.files.find((f) => f.path === '/usr/bin/t')?.layer, mine.prefetch.artifacts[0]!.layer, 'the base layer\'s symlink');
+  });
+
+  it('v1: soci create --prefetch-file in a real containerd writes the index manifest lazyimg index --soci-version v1 writes', async () => {
+    const flags = ['--span-size', '65536', '--min-layer-size', '0', ...MULTI_FILES.flatMap((f) => ['--prefetch-file', f])];
+    let containerd: Containerd | undefined;
+    let theirs: string;
+    let digest: string;
+    let artifacts: Array<{ digest: string; bytes: Buffer }>;
+    const root = join(work, 'soci-create-root');
+    try {
+      containerd = await startContainerd();
+      await containerd.importLayout(multi, 'src');
+      const sociCtr = async (...args: string[]): Promise<string> => (await exec(soci, ['--address', containerd!.address, '--root', root, ...args], { maxBuffer: 64 * 1024 * 1024 })).stdout;
+      await sociCtr('create', ...flags, 'src:multi');
+      digest = (await sociCtr('index', 'list', '-q')).trim();
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/, 'one index in a root of its own');
+      theirs = (await sociCtr('index', 'info', digest)).trim();
+      const manifest = JSON.parse(theirs) as ImageManifest;
+      artifacts = await Promise.all(manifest.layers.filter((l) => l.mediaType === PREFETCH_MEDIA_TYPE).map(async (l) => ({ digest: l.digest, bytes: Buffer.from(await containerd!.ctr('content', 'get', l.digest)) })));
+    } finally {
+      await containerd?.stop();
+    }
+    const copy = join(work, 'v1');
+    await lazyimg('copy', `oci:${multi}:multi`, `oci:${copy}:multi`);
+    const out = JSON.parse((await lazyimg('index', `oci:${copy}:multi`, '--soci-version', 'v1', ...flags, '--json')).stdout) as { indexes: Array<{ index: Descriptor; prefetch: PrefetchResult }> };
+    assert.equal(artifacts.length, 3);
+    assert.equal(out.indexes[0]!.index.digest, digest, 'the same v1 index manifest digest');
+    assert.deepEqual(JSON.parse((await blobOf(copy, out.indexes[0]!.index.digest)).toString()), JSON.parse(theirs), 'the same v1 index manifest');
+    for (const a of artifacts) assert.ok((await blobOf(copy, a.digest)).equals(a.bytes), `artifact ${a.digest}`);
+    assert.deepEqual(out.indexes[0]!.prefetch.artifacts.map((a) => a.digest), artifacts.map((a) => a.digest));
   });
 
   it('no file found anywhere: no artifact, the index soci writes without any', async () => {
