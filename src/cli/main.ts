@@ -11,6 +11,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerLint } from './commands/lint.js';
 import { registerLs } from './commands/ls.js';
 import { registerLsFiles } from './commands/lsFiles.js';
+import { registerOptimize } from './commands/optimize.js';
 import { registerPull } from './commands/pull.js';
 import { registerSnapshotter } from './commands/snapshotter.js';
 import { registerIndex } from './commands/sociIndex.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerCopy(program);
   registerUntag(program);
   registerConvert(program);
+  registerOptimize(program);
   registerVerify(program);
   registerToc(program);
   registerIndex(program);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { convertImage, destinationTarget } from '../../core/jobs/index.js';
+import { parsePrioritizeFile, profilePaths, type PrioritizeList } from '../../core/optimize/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
 import { withStores } from '../context.js';
 import { formatBytes, printJson } from '../format.js';
@@ -28,7 +29,7 @@ export function registerConvert(program: Command): void {
     .option('--level <1-9>', 'gzip compression level (default 9, like ctr-remote)', parseLevel)
     .option('--chunk-size <bytes>', 'split files larger than this into separately compressed chunks (default 4194304)', parsePositiveInt)
     .option('--prioritize <path>', 'a file to put first and prefetch (repeatable; applies to every layer)', collect, [])
-    .option('--prioritize-file <file>', 'read more paths to prioritize, one per line (# comments)')
+    .option('--prioritize-file <file>', 'read more paths to prioritize: one per line (# comments), a startup profile from lazyimg optimize --record-out (each file first in its own layer), or ctr-remote\'s record')
     .option('--all-platforms', 'convert every platform of a multi-platform image')
     .option('--platform <os/arch[/variant]>', 'the platform to convert from a multi-platform image (default: this machine\'s)', parsePlatformOption)
     .option('--json', 'print the result as JSON')
@@ -37,7 +38,9 @@ export function registerConvert(program: Command): void {
       const src = parseReference(srcInput);
       const dst = parseReference(dstInput);
       if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot convert to ${dstInput}: converting makes new digests, so the destination needs a tag, not a digest`);
-      const prioritized = [...options.prioritize, ...(options.prioritizeFile ? await readPathList(options.prioritizeFile) : [])];
+      const list = options.prioritizeFile ? await readPrioritizeFile(options.prioritizeFile) : undefined;
+      const prioritized = [...options.prioritize, ...(list?.kind === 'paths' ? list.paths : [])];
+      const profile = list?.kind === 'profile' ? list.profile : undefined;
       await withStores(command, async (stores, signal) => {
         const source = await stores.open(src);
         const destination = await stores.open(dst, { create: true });
@@ -46,6 +49,8 @@ export function registerConvert(program: Command): void {
         const result = await convertImage(source, src.digest ?? src.tag, destination, tag, {
           signal,
           prioritized,
+          // A profile's files go to their own layers; paths given with --prioritize go to every layer.
+          prioritizedFor: profile ? (layer) => [...options.prioritize, ...profilePaths(profile, layer)] : undefined,
           level: options.level,
           chunkSize: options.chunkSize,
           allPlatforms: options.allPlatforms,
@@ -73,13 +78,13 @@ function parseLevel(value: string): number {
   return n;
 }
 
-/** Paths to prioritize, one per line; blank lines and `#` comments are skipped. */
-async function readPathList(file: string): Promise<string[]> {
+/** The --prioritize-file: a list of paths, a startup profile or ctr-remote's record. */
+async function readPrioritizeFile(file: string): Promise<PrioritizeList> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
     throw new LazyImageError('IO', `Cannot read --prioritize-file ${file}: ${(e as Error).message}`);
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return parsePrioritizeFile(text, `--prioritize-file ${file}`);
 }

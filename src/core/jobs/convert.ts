@@ -24,6 +24,8 @@ export interface ConvertOptions {
   chunkSize?: number;
   /** Files to put first and prefetch, applied to every layer (like `ctr-remote --estargz-record-in`). */
   prioritized?: string[];
+  /** Files to put first in each layer, by the source layer: a startup profile's own list per layer. Replaces `prioritized`. */
+  prioritizedFor?: (layer: Descriptor) => string[];
   allPlatforms?: boolean;
   platform?: Platform;
   signal?: AbortSignal;
@@ -62,8 +64,7 @@ export async function convertImage(
       const image = root.kind === 'index' ? await pickPlatform(source, root, options.platform, 'Cannot convert', call) : root;
       descriptor = await converter.image(image, destinationTag);
     }
-    const prioritized = options.prioritized ?? [];
-    return { descriptor, layers: await Promise.all(converter.done.values()), missing: prioritized.filter((p) => !converter.found.has(p)) };
+    return { descriptor, layers: await Promise.all(converter.done.values()), missing: [...converter.asked].filter((p) => !converter.found.has(p)) };
   } catch (e) {
     if (options.signal?.aborted) throw new LazyImageError('CANCELLED', 'Cancelled', { ref: source.name, cause: e });
     throw e;
@@ -77,6 +78,8 @@ type Converted = ConvertedLayer & { diffId: string; annotations: Record<string, 
 class Converter {
   /** By source digest: a layer shared by several platforms (or listed twice) is converted once. */
   readonly done = new Map<string, Promise<Converted>>();
+  /** Prioritized paths asked for in some layer, and those some layer had. */
+  readonly asked = new Set<string>();
   readonly found = new Set<string>();
   private workDir: Promise<string> | undefined;
   /** Compression threads shared by the job's layers, started with the first one. */
@@ -156,17 +159,20 @@ class Converter {
     const where = `${this.source.name} ${label} (${layer.digest})`;
     const report = (done: number, outcome?: 'uploaded'): void =>
       this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
+    const prioritized = this.options.prioritizedFor?.(layer) ?? this.options.prioritized ?? [];
+    for (const p of prioritized) this.asked.add(p);
     try {
       const built: BuiltLayer = await buildEstargz(() => this.source.getBlob(layer, this.call), dir, where, {
         ...(this.options.level !== undefined ? { level: this.options.level } : {}),
         ...(this.options.chunkSize !== undefined ? { chunkSize: this.options.chunkSize } : {}),
-        prioritized: this.options.prioritized ?? [],
+        prioritized,
         pool: (this.pool ??= new GzipPool()),
         sourceSize: layer.size,
         ...this.call,
         onProgress: (p) => report(p.phase === 'read' ? Math.min(p.done, layer.size) : layer.size),
       });
-      for (const p of this.options.prioritized ?? []) if (!built.missing.includes(p)) this.found.add(p);
+      const missing = new Set(built.missing);
+      for (const p of prioritized) if (!missing.has(p)) this.found.add(p);
       const descriptor: Descriptor = { mediaType: MediaType.OciLayerGzip, digest: built.digest, size: built.size };
       if (this.destination.adoptBlobFile) await this.destination.adoptBlobFile(descriptor, built.file, this.call);
       else await this.destination.putBlob(descriptor, async () => createReadStream(built.file), this.call);

@@ -4,6 +4,7 @@ export * from './copy.js';
 export * from './files.js';
 export * from './inspect.js';
 export * from './list.js';
+export * from './optimize.js';
 export * from './progress.js';
 export * from './sociIndex.js';
 export * from './toc.js';

@@ -1,0 +1,99 @@
+import { writeFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import { LazyImageError } from '../../core/errors.js';
+import { destinationTarget, optimizeImage } from '../../core/jobs/index.js';
+import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
+import { DEFAULT_PERIOD_SECONDS, profileText } from '../../core/optimize/index.js';
+import { withStores } from '../context.js';
+import { count, formatBytes, printJson } from '../format.js';
+import { collect, parsePlatformOption, parsePositiveInt } from '../options.js';
+
+interface OptimizeCommandOptions {
+  entrypoint?: string[];
+  args?: string[];
+  env: string[];
+  cwd?: string;
+  user?: string;
+  period: number;
+  recordOut?: string;
+  network?: boolean;
+  runtime?: string;
+  level?: number;
+  chunkSize?: number;
+  platform?: Platform;
+  json?: boolean;
+}
+
+export function registerOptimize(program: Command): void {
+  program
+    .command('optimize')
+    .description('run the image\'s workload in a container (runc, as root), record the files it reads as it starts, and convert the image to eStargz with those files first, so they are prefetched')
+    .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
+    .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag]')
+    .option('--entrypoint <json>', 'the entrypoint instead of the image\'s, as a JSON array (drops the image\'s command)', parseJsonArgs)
+    .option('--args <json>', 'the command instead of the image\'s, as a JSON array', parseJsonArgs)
+    .option('--env <key=value>', 'set an environment variable (repeatable)', collect, [])
+    .option('--cwd <dir>', 'the working folder instead of the image\'s')
+    .option('--user <user[:group]>', 'the user instead of the image\'s (names from the image\'s /etc/passwd and /etc/group)')
+    .option('--period <seconds>', 'stop the workload after this many seconds if it has not exited', parsePeriod, DEFAULT_PERIOD_SECONDS)
+    .option('--record-out <file>', 'write the startup profile (JSON; convert --prioritize-file reads it)')
+    .option('--network', 'give the container the host\'s network (by default it has only a loopback)')
+    .option('--runtime <runc>', 'the runc binary to use: a path, or a name on PATH (default runc)')
+    .option('--level <1-9>', 'gzip compression level (default 9)', parsePositiveInt)
+    .option('--chunk-size <bytes>', 'split files larger than this into chunks (default 4194304)', parsePositiveInt)
+    .option('--platform <os/arch[/variant]>', 'the platform to run from a multi-platform image (default: this machine\'s)', parsePlatformOption)
+    .option('--json', 'print the result as JSON')
+    .action(async (srcInput: string, dstInput: string, options: OptimizeCommandOptions, command: Command) => {
+      const src = parseReference(srcInput);
+      const dst = parseReference(dstInput);
+      if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot optimize to ${dstInput}: the optimized image gets a new digest, so the destination needs a tag`);
+      await withStores(command, async (stores, signal) => {
+        const source = await stores.open(src);
+        const destination = await stores.open(dst, { create: true });
+        const started = Date.now();
+        const result = await optimizeImage(source, src.digest ?? src.tag, destination, destinationTarget(src, dst).tag, {
+          entrypoint: options.entrypoint, args: options.args, env: options.env, cwd: options.cwd, user: options.user,
+          periodSeconds: options.period, network: options.network, runtime: options.runtime,
+          level: options.level, chunkSize: options.chunkSize, platform: options.platform, signal,
+          // The workload's own output, as it comes, apart from lazyimg's.
+          onOutput: options.json ? undefined : (text) => process.stderr.write(text),
+        });
+        if (options.recordOut) await writeFile(options.recordOut, profileText(result.profile));
+        if (result.missing.length) {
+          throw new LazyImageError('INTERNAL', `${formatReference(dst)} was written, but these recorded files were in no layer: ${result.missing.join(', ')}`, { ref: formatReference(src) });
+        }
+        if (options.json) {
+          printJson({ source: formatReference(src), destination: formatReference(dst), ...result });
+          return;
+        }
+        const { run, files } = result.profile;
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        const ended = run.stopped ? `stopped after the ${run.periodSeconds} s period` : `exited with ${run.exitCode ?? 'a signal'} after ${run.seconds.toFixed(1)} s`;
+        const bytes = files.reduce((n, f) => n + f.size, 0);
+        process.stdout.write(`Ran ${JSON.stringify(run.args)}: ${ended}; it read ${count(files.length, 'file')} of the image (${formatBytes(bytes)})\n`);
+        process.stdout.write(`Optimized ${formatReference(src)} to eStargz at ${formatReference(dst)} in ${seconds} s\n  ${result.descriptor.digest}\n`);
+        for (const [i, l] of result.layers.entries()) {
+          const first = files.filter((f) => f.digest === l.source).length;
+          process.stdout.write(`  layer ${i + 1}: ${l.source.slice(7, 19)} -> ${l.digest.slice(7, 19)} ${formatBytes(l.size)}, ${first ? `${count(first, 'file')} first, prefetched` : 'no prefetch'}\n`);
+        }
+        if (options.recordOut) process.stdout.write(`Profile written to ${options.recordOut}\n`);
+      });
+    });
+}
+
+function parseJsonArgs(value: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError('expected a JSON array of strings, such as \'["python3","-c","print(1)"]\'');
+  }
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new InvalidArgumentError('expected a JSON array of strings');
+  return parsed as string[];
+}
+
+function parsePeriod(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new InvalidArgumentError('expected a positive number of seconds');
+  return n;
+}
