@@ -19,7 +19,7 @@ import { unpackLayers, type UnpackedRoot } from './rootfs.js';
 import { runtimeMounts, runtimeSpec, type SandboxOptions } from './spec.js';
 import { findTool } from './tools.js';
 import { parseTrace, type Access } from './trace.js';
-import { resolveWorkload, type Workload, type WorkloadOverrides } from './workload.js';
+import { resolveWorkload, workloadCommand, type Workload, type WorkloadOverrides } from './workload.js';
 
 const exec = promisify(execFile);
 export const DEFAULT_PERIOD_SECONDS = 10;
@@ -57,6 +57,7 @@ export interface Recording {
 export async function recordWorkload(store: ImageStore, image: { manifest: { layers: Descriptor[] }; config?: ImageConfig }, where: string, options: RecordOptions = {}): Promise<Recording> {
   const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
   if (!(periodSeconds > 0) || !Number.isFinite(periodSeconds)) throw new LazyImageError('INVALID_ARGUMENT', `The period must be a positive number of seconds, not ${periodSeconds}`);
+  workloadCommand(image.config, options, where);
   const runc = await findTool(options.runtime ?? 'runc', 'the container runtime', 'install runc (apt-get install runc) or name it with --runtime');
   const strace = await findTool('strace', 'the tracer that records what the workload opens', 'install strace (apt-get install strace)');
   if (process.getuid?.() !== 0) {

@@ -31,8 +31,8 @@ export interface Workload {
 /** What docker uses when an image sets no PATH. */
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** The process to run; `root` is the unpacked image, where names of users and groups are looked up. */
-export async function resolveWorkload(config: ImageConfig | undefined, overrides: WorkloadOverrides, root: string, where: string): Promise<Workload> {
+/** The command line and environment, checked before anything is unpacked. */
+export function workloadCommand(config: ImageConfig | undefined, overrides: WorkloadOverrides, where: string): Pick<Workload, 'args' | 'env' | 'cwd'> {
   const c = config?.config ?? {};
   const entrypoint = overrides.entrypoint ?? c.Entrypoint ?? [];
   const command = overrides.args ?? (overrides.entrypoint ? [] : c.Cmd ?? []);
@@ -45,8 +45,13 @@ export async function resolveWorkload(config: ImageConfig | undefined, overrides
   if (!env.some((e) => e.startsWith('PATH='))) env.unshift(DEFAULT_PATH);
   const cwd = overrides.cwd || c.WorkingDir || '/';
   if (!cwd.startsWith('/')) throw new LazyImageError('INVALID_ARGUMENT', `Cannot run ${where}: the working folder ${cwd} is not absolute`, { ref: where });
-  const userName = overrides.user || c.User || '0';
-  return { args, env, cwd: posix.normalize(cwd), userName, user: await resolveUser(userName, root, where) };
+  return { args, env, cwd: posix.normalize(cwd) };
+}
+
+/** The process to run; `root` is the unpacked image, where names of users and groups are looked up. */
+export async function resolveWorkload(config: ImageConfig | undefined, overrides: WorkloadOverrides, root: string, where: string): Promise<Workload> {
+  const userName = overrides.user || config?.config?.User || '0';
+  return { ...workloadCommand(config, overrides, where), userName, user: await resolveUser(userName, root, where) };
 }
 
 function mergeEnv(base: string[], extra: string[]): string[] {
