@@ -2,4 +2,5 @@
 // the startup profile that puts those files first when the image is converted.
 export { DEFAULT_PERIOD_SECONDS, recordWorkload, type Recording, type RecordOptions, type RecordStep } from './record.js';
 export { parsePrioritizeFile, parseProfile, PROFILE_KIND, PROFILE_VERSION, profilePaths, profileText, type PrioritizeList, type ProfileFile, type ProfileRun, type StartupProfile } from './profile.js';
+export { unpackLayers, type UnpackedRoot, type UnpackOptions } from './rootfs.js';
 export type { Workload, WorkloadOverrides } from './workload.js';

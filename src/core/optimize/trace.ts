@@ -31,6 +31,8 @@ interface Call {
 const LINE = /^(\d+) +(\w+)\((.*)$/;
 const RESUMED = /^(\d+) +<\.\.\. (\w+) resumed>(.*)$/;
 const UNFINISHED = ' <unfinished ...>';
+/** name(args) = result; the args end at the last `)` before the `=` (a result's own text has none). */
+const CALL = /^(\w+)\((.*)\)\s+= (.*)$/;
 const HEX_STRING = /"((?:\\x[0-9a-f]{2})*)"/g;
 const FD_PATH = /^(?:\d+|AT_FDCWD)<((?:\\x[0-9a-f]{2})+)>/;
 const CHILD = /^(\d+)(?: \/\* (\d+) in strace's PID NS \*\/)?$/;
@@ -102,10 +104,9 @@ function joinCalls(text: string): Call[] {
         continue;
       }
     }
-    const open = full.indexOf('(');
-    const close = full.lastIndexOf(') = ');
-    if (open < 0 || close < 0) continue;
-    calls.push({ pid, name: full.slice(0, open), args: full.slice(open + 1, close), result: full.slice(close + 4).trim() });
+    // strace pads the ` = ` after a resumed call to align the results.
+    const call = CALL.exec(full);
+    if (call) calls.push({ pid, name: call[1]!, args: call[2]!, result: call[3]!.trim() });
   }
   return calls;
 }

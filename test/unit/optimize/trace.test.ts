@@ -36,8 +36,8 @@ describe('parseTrace', () => {
       // A child: its first call comes before its parent's clone returns, as strace interleaves them.
       `102 vfork( <unfinished ...>`,
       `104 execve(${hex('/bin/sh')}, ${argv(['sh', '-c', 'x'])}, ${argv([])} <unfinished ...>`,
-      `102 <... vfork resumed>) = 3 /* 104 in strace's PID NS */`,
-      `104 <... execve resumed>) = 0`,
+      `102 <... vfork resumed>)              = 3 /* 104 in strace's PID NS */`,
+      `104 <... execve resumed>)             = 0`,
       `104 openat(${fd('AT_FDCWD', '/srv')}, ${hex('weird>name "q"')}, O_RDONLY) = ${fd(3, '/srv/weird>name "q"')}`,
       `104 execve(${hex('./run')}, ${argv(['./run'])}, ${argv([])}) = 0`,
       `104 execveat(${fd(7, '/opt')}, ${hex('')}, ${argv(['tool'])}, ${argv([])}, AT_EMPTY_PATH) = 0`,

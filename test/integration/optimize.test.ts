@@ -1,0 +1,184 @@
+// `lazyimg optimize` against the reference, `ctr-remote images optimize` (Debian's stargz-snapshotter
+// 0.12 on Debian's containerd 1.6), on a real two-layer image: the Debian base (fixtures/
+// baseImage.sh) plus a layer built by buildah with a start script, a changed os-release, a deleted
+// file, a deleted folder and an opaque one. Its entrypoint is a shell script that reads files of
+// both layers and starts Python. Both tools run it under runc and record the files it reads; the
+// sets must be equal. Our unpacked root must equal umoci's, our optimized image must pass verify
+// and the Go eStargz checker, with each recorded file before `.prefetch.landmark` in the layer that
+// provides it, and `convert --prioritize-file` with the profile must give the same layers.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { TOC_DIGEST_ANNOTATION } from '../../src/core/estargz/index.js';
+import { OciLayoutStore, type ImageIndex, type ImageManifest } from '../../src/core/oci/index.js';
+import { unpackLayers, type StartupProfile } from '../../src/core/optimize/index.js';
+import { requireTool } from '../helpers/tools.js';
+import { runCli } from './fixtures/cli.js';
+import { startContainerd, type Containerd } from './fixtures/containerd.js';
+
+const run = promisify(execFile);
+const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
+const LAYERTREE = resolve(__dirname, '..', '..', '..', 'test', 'helpers', 'layertree.py');
+const CHECKER_SOURCE = resolve(__dirname, '..', '..', '..', 'test', 'helpers', 'estargz-check');
+
+const dockerfile = (base: string): string => `FROM oci:${base}:bookworm
+RUN mkdir -p /app && printf '%s\\n' '#!/bin/sh' 'cat /etc/os-release /app/data.txt' 'exec python3 -c "import json, email; print(1)"' > /app/start.sh && chmod 755 /app/start.sh && echo hello > /app/data.txt && echo 'VARIANT="optimize test"' >> /usr/lib/os-release && rm /etc/issue.net && rm -rf /usr/share/doc/bash /etc/apt && mkdir /etc/apt && echo new > /etc/apt/sources.list
+ENTRYPOINT ["/app/start.sh"]
+`;
+
+/**
+ * Files only one recorder can see, and why. fanotify (ctr-remote) reports every open of a file on
+ * the container's root mount by any process, runc's own included; strace (ours) reports the
+ * workload's system calls, plus the interpreters the kernel loads for what it executes, which we
+ * read from the files (ELF PT_INTERP, `#!`). On this workload neither list has an entry: runc
+ * opens nothing of the image after the container starts, and the kernel-loaded files
+ * (/app/start.sh's /bin/sh, its ld-linux) are in both.
+ */
+const ONLY_CTR_REMOTE = new Map<string, string>();
+const ONLY_OURS = new Map<string, string>();
+
+type Tree = Record<string, [string, number, number, number, number, string, string, Record<string, string>, [number, string[]] | []]>;
+
+async function layerTree(dir: string): Promise<Tree> {
+  const { stdout } = await run(requireTool('python3', 'apt-get install python3'), [LAYERTREE, 'dir', dir], { maxBuffer: 256 * 1024 * 1024 });
+  return JSON.parse(stdout) as Tree;
+}
+
+/** A layer blob's tar entries in blob order, read by Python's tarfile (multi-member gzip as one stream). */
+async function blobOrder(blob: string): Promise<Array<[string, string]>> {
+  const script = 'import json,sys,tarfile\nprint(json.dumps([[m.name, "reg" if m.isreg() else "dir" if m.isdir() else "other"] for m in tarfile.open(sys.argv[1], "r:gz")]))';
+  const { stdout } = await run('python3', ['-c', script, blob], { maxBuffer: 64 * 1024 * 1024 });
+  return (JSON.parse(stdout) as Array<[string, string]>).map(([name, type]) => [name.replace(/^(\.\/)+|^\/+/, '').replace(/\/$/, ''), type]);
+}
+
+async function lazyimg(...args: string[]): Promise<string> {
+  const r = await runCli(args);
+  assert.equal(r.code, 0, `lazyimg ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function manifestOf(layout: string, tag: string): Promise<ImageManifest> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as ImageIndex;
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  assert.ok(entry, `${tag} in ${layout}`);
+  return JSON.parse(await readFile(join(layout, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as ImageManifest;
+}
+
+describe('lazyimg optimize against ctr-remote images optimize', { timeout: 1_200_000 }, () => {
+  let dir: string;
+  let source: string;
+  let containerd: Containerd;
+  let checker: string;
+
+  before(async () => {
+    for (const tool of ['runc', 'strace']) requireTool(tool, `apt-get install ${tool}`);
+    const buildah = requireTool('buildah', 'apt-get install buildah');
+    requireTool('go', 'install Go (the reference checker is built from the estargz module)');
+    if (!existsSync(join(BASE, 'index.json'))) throw new Error(`The base image is missing at ${BASE}: run test/integration/fixtures/baseImage.sh (.ci/run does)`);
+    // buildah reads `FROM oci:<path>` as an image name too: a lower-case path without dot-folders.
+    dir = join(tmpdir(), `lazyimg-optimize-test-${randomBytes(6).toString('hex')}`);
+    await mkdir(join(dir, 'context'), { recursive: true });
+    await symlink(BASE, join(dir, 'base'));
+    await writeFile(join(dir, 'context', 'Dockerfile'), dockerfile(join(dir, 'base')));
+    const storage = ['--storage-driver', 'overlay', '--root', join(dir, 'storage'), '--runroot', join(dir, 'run')];
+    await run(buildah, [...storage, 'bud', '--isolation', 'chroot', '-t', 'optimize:src', join(dir, 'context')], { maxBuffer: 64 * 1024 * 1024 });
+    source = join(dir, 'src');
+    await run(buildah, [...storage, 'push', 'optimize:src', `oci:${source}:src`]);
+    await run(buildah, [...storage, 'rmi', '--all', '--force']);
+    checker = join(dir, 'estargz-check');
+    await run('go', ['build', '-o', checker, '.'], { cwd: CHECKER_SOURCE });
+    containerd = await startContainerd();
+    await containerd.importLayout(source, 'src');
+  });
+  after(async () => {
+    await containerd?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('unpacks the image as umoci does (whiteouts, opaque folders, owners, modes, times, contents)', async (t) => {
+    const store = await OciLayoutStore.open(source);
+    const manifest = await manifestOf(source, 'src');
+    assert.equal(manifest.layers.length, 2);
+    const ours = await unpackLayers(store, manifest.layers, join(dir, 'ours-root'), 'src');
+    await run(requireTool('umoci', 'apt-get install umoci'), ['unpack', '--image', `${source}:src`, join(dir, 'umoci')], { maxBuffer: 64 * 1024 * 1024 });
+    const [mine, theirs] = await Promise.all([layerTree(ours.dir), layerTree(join(dir, 'umoci', 'rootfs'))]);
+    // What we leave to the runtime or cannot set from Node, named: device files (the container gets
+    // the runtime's /dev) and extended attributes (umoci sets them; Node has no call for it).
+    const devices = Object.keys(theirs).filter((p) => theirs[p]![0] === 'char' || theirs[p]![0] === 'block');
+    assert.equal(devices.length, ours.skipped, 'every device file umoci made is one we skipped');
+    for (const p of devices) delete theirs[p];
+    const xattrs = Object.keys(theirs).filter((p) => Object.keys(theirs[p]![7]).length > 0);
+    for (const p of xattrs) theirs[p]![7] = {};
+    t.diagnostic(`${Object.keys(mine).length} paths; umoci also made ${devices.length} devices and set xattrs on ${xattrs.length} paths (${xattrs.join(', ')})`);
+    const paths = [...new Set([...Object.keys(mine), ...Object.keys(theirs)])];
+    const differ = paths.filter((p) => JSON.stringify(mine[p]) !== JSON.stringify(theirs[p]));
+    assert.deepEqual(differ.slice(0, 20).map((p) => `${p}: ours ${JSON.stringify(mine[p])}, umoci ${JSON.stringify(theirs[p])}`), []);
+    for (const gone of ['etc/issue.net', 'usr/share/doc/bash', 'etc/apt/apt.conf.d']) assert.equal(mine[gone], undefined, gone);
+    assert.equal(ours.provider('app/start.sh'), 2);
+    assert.equal(ours.provider('usr/bin/dash'), 1);
+    await rm(join(dir, 'ours-root'), { recursive: true, force: true });
+  });
+
+  describe('the same workload recorded by both', () => {
+    let profile: StartupProfile;
+    let theirs: string[];
+    const out = (): string => join(dir, 'out');
+
+    before(async () => {
+      let started = Date.now();
+      const stdout = await lazyimg('optimize', `oci:${source}:src`, `oci:${out()}:ours`, '--record-out', join(dir, 'profile.json'));
+      const oursSeconds = (Date.now() - started) / 1000;
+      profile = JSON.parse(await readFile(join(dir, 'profile.json'), 'utf8')) as StartupProfile;
+      started = Date.now();
+      await containerd.ctr('images', 'optimize', '--oci', '--record-out', join(dir, 'ctr-remote.record'), 'src:src', 'theirs:opt');
+      const theirSeconds = (Date.now() - started) / 1000;
+      const lines = (await readFile(join(dir, 'ctr-remote.record'), 'utf8')).split('\n').filter(Boolean);
+      theirs = [...new Set(lines.map((l) => (JSON.parse(l) as { path: string }).path))];
+      console.log(`optimize: ours ${oursSeconds.toFixed(1)} s, ctr-remote ${theirSeconds.toFixed(1)} s; recorded ${profile.files.length} files (${profile.files.reduce((n, f) => n + f.size, 0)} bytes), ctr-remote ${theirs.length}\n${stdout}`);
+    });
+
+    it('records the set ctr-remote records, give or take what only one recorder can see', () => {
+      assert.equal(profile.run.exitCode, 0);
+      assert.equal(profile.run.stopped, false);
+      const ours = profile.files.map((f) => f.path);
+      const onlyOurs = ours.filter((p) => !theirs.includes(p));
+      const onlyTheirs = theirs.filter((p) => !ours.includes(p));
+      assert.deepEqual(onlyOurs.filter((p) => !ONLY_OURS.has(p)), [], 'recorded by us only');
+      assert.deepEqual(onlyTheirs.filter((p) => !ONLY_CTR_REMOTE.has(p)), [], 'recorded by ctr-remote only');
+      // Both layers take part: the script and its data from the top, the shell and Python from the base.
+      for (const [path, layer] of [['app/start.sh', 2], ['app/data.txt', 2], ['usr/lib/os-release', 2], ['usr/bin/dash', 1], ['usr/bin/python3.11', 1], ['usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 1]] as const) {
+        assert.equal(profile.files.find((f) => f.path === path)?.layer, layer, path);
+      }
+      assert.deepEqual(profile.files.slice(0, 3).map((f) => [f.path, f.how]), [['app/start.sh', 'exec'], ['usr/bin/dash', 'interpreter'], ['usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'interpreter']]);
+    });
+
+    it('writes an image that verify and the Go eStargz checker accept, each recorded file before its layer\'s landmark', async () => {
+      const report = JSON.parse(await lazyimg('verify', `oci:${out()}:ours`, '--json')) as { ok: boolean; layers: Array<{ lazy: { lazy: boolean } }> };
+      assert.equal(report.ok, true);
+      assert.ok(report.layers.every((l) => l.lazy.lazy));
+      const manifest = await manifestOf(out(), 'ours');
+      for (const [i, layer] of manifest.layers.entries()) {
+        const blob = join(out(), 'blobs', 'sha256', layer.digest.slice(7));
+        await run(checker, [blob, layer.annotations![TOC_DIGEST_ANNOTATION]!], { maxBuffer: 64 * 1024 * 1024 });
+        const order = await blobOrder(blob);
+        const landmark = order.findIndex(([name]) => name === '.prefetch.landmark');
+        assert.ok(landmark > 0, `layer ${i + 1} has .prefetch.landmark after its files`);
+        const first = order.slice(0, landmark).filter(([, type]) => type === 'reg').map(([name]) => name);
+        assert.deepEqual(first, profile.files.filter((f) => f.layer === i + 1).map((f) => f.path), `layer ${i + 1}`);
+        assert.ok(order.slice(0, landmark).every(([, type]) => type !== 'other'), 'only the files and their folders come first');
+      }
+    });
+
+    it('gives convert --prioritize-file the profile, which puts the same files first in the same layers', async () => {
+      await lazyimg('convert', '--format', 'estargz', `oci:${source}:src`, `oci:${out()}:converted`, '--prioritize-file', join(dir, 'profile.json'));
+      const [optimized, converted] = await Promise.all([manifestOf(out(), 'ours'), manifestOf(out(), 'converted')]);
+      assert.deepEqual(converted.layers.map((l) => l.digest), optimized.layers.map((l) => l.digest));
+    });
+  });
+});
