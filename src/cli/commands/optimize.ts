@@ -3,7 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
 import { destinationTarget, optimizeImage } from '../../core/jobs/index.js';
 import { formatReference, parseReference, type Platform } from '../../core/oci/index.js';
-import { DEFAULT_PERIOD_SECONDS, profileText } from '../../core/optimize/index.js';
+import { checkRecorder, DEFAULT_PERIOD_SECONDS, profileText } from '../../core/optimize/index.js';
 import { withStores } from '../context.js';
 import { count, formatBytes, printJson } from '../format.js';
 import { collect, parsePlatformOption, parsePositiveInt } from '../options.js';
@@ -47,6 +47,8 @@ export function registerOptimize(program: Command): void {
       const src = parseReference(srcInput);
       const dst = parseReference(dstInput);
       if (dst.digest !== undefined) throw new LazyImageError('INVALID_ARGUMENT', `Cannot optimize to ${dstInput}: the optimized image gets a new digest, so the destination needs a tag`);
+      // Missing tools or privileges are said before anything is opened.
+      await checkRecorder({ periodSeconds: options.period, runtime: options.runtime }, formatReference(src));
       await withStores(command, async (stores, signal) => {
         const source = await stores.open(src);
         const destination = await stores.open(dst, { create: true });

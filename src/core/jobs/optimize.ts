@@ -3,7 +3,7 @@
 // `.prefetch.landmark`, so stargz-snapshotter fetches them before the container starts). A layer
 // the workload read nothing from gets `.no.prefetch.landmark`, as ctr-remote's optimize does.
 import { readImageConfig, resolveImage } from '../image/index.js';
-import { DEFAULT_PERIOD_SECONDS, profilePaths, recordWorkload, PROFILE_KIND, PROFILE_VERSION, type RecordOptions, type StartupProfile } from '../optimize/index.js';
+import { checkRecorder, DEFAULT_PERIOD_SECONDS, profilePaths, recordWorkload, PROFILE_KIND, PROFILE_VERSION, type RecordOptions, type StartupProfile } from '../optimize/index.js';
 import type { ImageStore, Platform } from '../oci/index.js';
 import { convertImage, type ConvertOptions, type ConvertResult } from './convert.js';
 import type { ProgressSink } from './progress.js';
@@ -25,6 +25,8 @@ const RUN_ITEM = 'workload';
 
 export async function optimizeImage(source: ImageStore, sourceRef: string | undefined, destination: ImageStore, destinationTag: string | undefined, options: OptimizeOptions = {}): Promise<OptimizeResult> {
   const call = { signal: options.signal };
+  // Missing tools or privileges say so before anything is read.
+  await checkRecorder(options, source.name);
   const { image } = await resolveImage(source, sourceRef, 'Cannot optimize', { ...call, platform: options.platform });
   const config = await readImageConfig(source, image.manifest.config, call);
   const layers = image.manifest.layers;

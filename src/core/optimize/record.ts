@@ -53,16 +53,26 @@ export interface Recording {
   skipped: number;
 }
 
-/** Runs the image's workload (its config, with `options` overriding) and records the image files it read. */
-export async function recordWorkload(store: ImageStore, image: { manifest: { layers: Descriptor[] }; config?: ImageConfig }, where: string, options: RecordOptions = {}): Promise<Recording> {
+/**
+ * What a recording needs before anything is read: a sensible period, runc and strace, root.
+ * Returns the programs' paths.
+ */
+export async function checkRecorder(options: Pick<RecordOptions, 'periodSeconds' | 'runtime'>, where = 'the image'): Promise<{ runc: string; strace: string }> {
   const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
   if (!(periodSeconds > 0) || !Number.isFinite(periodSeconds)) throw new LazyImageError('INVALID_ARGUMENT', `The period must be a positive number of seconds, not ${periodSeconds}`);
-  workloadCommand(image.config, options, where);
   const runc = await findTool(options.runtime ?? 'runc', 'the container runtime', 'install runc (apt-get install runc) or name it with --runtime');
   const strace = await findTool('strace', 'the tracer that records what the workload opens', 'install strace (apt-get install strace)');
   if (process.getuid?.() !== 0) {
     throw new LazyImageError('DENIED', `Cannot run the workload of ${where}: running it in a container needs root (runc makes namespaces, mounts an overlay and sets up cgroups); run lazyimg as root`, { ref: where });
   }
+  return { runc, strace };
+}
+
+/** Runs the image's workload (its config, with `options` overriding) and records the image files it read. */
+export async function recordWorkload(store: ImageStore, image: { manifest: { layers: Descriptor[] }; config?: ImageConfig }, where: string, options: RecordOptions = {}): Promise<Recording> {
+  const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
+  workloadCommand(image.config, options, where);
+  const { runc, strace } = await checkRecorder(options);
   const job = await mkdtemp(join(options.workDir ?? tmpdir(), 'lazyimg-optimize-'));
   const layers = image.manifest.layers;
   let mounted: string | undefined;
