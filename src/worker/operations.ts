@@ -2,10 +2,10 @@
 // the extension run too, with the credentials the request carried and nothing else.
 import { LazyImageError } from '../core/errors.js';
 import { Stores } from '../core/image/index.js';
-import { buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
+import { buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, optimizeImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
 import { formatReference, parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
-import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, RegistryCredential, VerifyResult } from './protocol.js';
+import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, OptimizeResult, RegistryCredential, VerifyResult } from './protocol.js';
 import { Params } from './validate.js';
 
 export interface OperationContext {
@@ -149,6 +149,36 @@ export const operations: Record<Operation, OperationFactory> = {
     return {
       title: `Inspect ${formatReference(ref)}`,
       run: ({ signal }) => withStores(params, async (stores): Promise<InspectResult> => inspectImage(await stores.open(ref), ref.digest ?? ref.tag, formatReference(ref), { signal })),
+    };
+  },
+  optimize: (params) => {
+    const source = reference(params, 'source');
+    const destination = reference(params, 'destination');
+    if (destination.digest !== undefined) {
+      throw new LazyImageError('INVALID_ARGUMENT', `Cannot optimize to ${formatReference(destination)}: the optimized image gets a new digest; name the destination by tag`, { ref: formatReference(destination) });
+    }
+    const options = {
+      entrypoint: params.optionalArgv('entrypoint'),
+      args: params.optionalArgv('args'),
+      env: params.optionalStringArray('env'),
+      cwd: params.optionalString('cwd'),
+      user: params.optionalString('user'),
+      periodSeconds: params.optionalPositiveNumber('periodSeconds'),
+      network: params.optionalBoolean('network'),
+      runtime: params.optionalString('runtime'),
+      level: params.optionalIntegerIn('level', 1, 9),
+      chunkSize: params.optionalPositiveInteger('chunkSize'),
+      platform: platform(params),
+    };
+    return {
+      title: `Optimize ${formatReference(source)} for startup at ${formatReference(destination)}`,
+      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<OptimizeResult> => {
+        const from = await stores.open(source);
+        const to = await stores.open(destination, { create: true });
+        const result = await optimizeImage(from, source.digest ?? source.tag, to, destinationTarget(source, destination).tag, { ...options, signal, onProgress });
+        const layers = result.layers.map(({ source: layer, digest, size, tocDigest, sourceSize }) => ({ source: layer, digest, size, tocDigest, sourceSize }));
+        return { ...result, layers };
+      }),
     };
   },
   verify: (params) => {

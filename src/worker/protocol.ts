@@ -3,10 +3,10 @@
 // is shared by the worker, the client and the conformance suite. Direction is noted per message.
 import type { ErrorCode } from '../core/errors.js';
 import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
-import type { ConvertResult, CopyResult, InspectResult, LayerReport, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
+import type { ConvertResult, CopyResult, InspectResult, LayerReport, OptimizeResult, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
-export const PROTOCOL_VERSION = '1.5';
+export const PROTOCOL_VERSION = '1.6';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -28,10 +28,12 @@ export const Methods = {
   verify: 'lazyimg/verify',
   /** Since 1.2. */
   index: 'lazyimg/index',
+  /** Since 1.6. */
+  optimize: 'lazyimg/optimize',
 } as const;
 
 /** The operations a worker can offer, by the last part of their method name. */
-export type Operation = 'convert' | 'copy' | 'inspect' | 'verify' | 'index';
+export type Operation = 'convert' | 'copy' | 'inspect' | 'verify' | 'index' | 'optimize';
 
 export interface InitializeParams {
   protocolVersion: string;
@@ -115,6 +117,34 @@ export interface IndexParams extends JobParams {
   prefetchFiles?: string[];
 }
 
+/**
+ * Since 1.6: run the image's workload in a container (runc under strace, as root), record the files
+ * it reads as it starts, and convert to eStargz with those files first in their layers.
+ */
+export interface OptimizeParams extends JobParams {
+  source: string;
+  /** Tagged with its tag, else the source's; a digest is refused (-33003). */
+  destination: string;
+  /** Instead of the image's entrypoint (which also drops its command). */
+  entrypoint?: string[];
+  /** Instead of the image's command. */
+  args?: string[];
+  /** `KEY=VALUE`, added to the image's environment. */
+  env?: string[];
+  cwd?: string;
+  /** `user[:group]`, names from the image's account files or numbers. */
+  user?: string;
+  /** Seconds to watch the workload before stopping it (default 10). */
+  periodSeconds?: number;
+  /** The host's network instead of only a loopback. */
+  network?: boolean;
+  /** The runc binary, a path or a name on the worker's PATH (default `runc`). */
+  runtime?: string;
+  level?: number;
+  chunkSize?: number;
+  platform?: string;
+}
+
 export interface InspectParams extends JobParams {
   reference: string;
 }
@@ -146,7 +176,7 @@ export interface LayerLazyReport extends Omit<LayerReport, 'lazy'> {
  */
 export type VerifyResult = Omit<VerifyReport, 'layers' | 'deep'> & { reference: string; layers: LayerLazyReport[]; deep?: boolean };
 
-export type { ConvertResult, CopyResult, InspectResult, SociIndexResult as IndexResult };
+export type { ConvertResult, CopyResult, InspectResult, OptimizeResult, SociIndexResult as IndexResult };
 
 export interface ProgressItem {
   /** Usually a blob digest. */

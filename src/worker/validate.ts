@@ -36,6 +36,12 @@ export class Params {
     return v as number | undefined;
   }
 
+  optionalPositiveNumber(name: string): number | undefined {
+    const v = this.obj[name];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) this.fail(`params.${name}`, 'must be a positive number');
+    return v as number | undefined;
+  }
+
   optionalIntegerIn(name: string, min: number, max: number): number | undefined {
     const v = this.obj[name];
     if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)) this.fail(`params.${name}`, `must be an integer from ${min} to ${max}`);
@@ -45,6 +51,13 @@ export class Params {
   optionalStringArray(name: string): string[] | undefined {
     const v = this.obj[name];
     if (v !== undefined && (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s.length === 0))) this.fail(`params.${name}`, 'must be an array of non-empty strings');
+    return v as string[] | undefined;
+  }
+
+  /** A command line: strings, empty ones included (an argument may be ""). */
+  optionalArgv(name: string): string[] | undefined {
+    const v = this.obj[name];
+    if (v !== undefined && (!Array.isArray(v) || v.some((s) => typeof s !== 'string'))) this.fail(`params.${name}`, 'must be an array of strings');
     return v as string[] | undefined;
   }
 

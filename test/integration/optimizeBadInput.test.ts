@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,24 +14,10 @@ import type { ImageIndex } from '../../src/core/oci/index.js';
 import type { StartupProfile } from '../../src/core/optimize/index.js';
 import { requireTool } from '../helpers/tools.js';
 import { CLI, runCli } from './fixtures/cli.js';
+import { leftovers } from './fixtures/leftovers.js';
 
 const run = promisify(execFile);
 const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
-
-/** What a run could leave behind: its folders (the CLI's TMPDIR is the test's), mounts, processes, cgroups. */
-async function leftovers(tmp: string, marker: string): Promise<string[]> {
-  const left: string[] = (await readdir(tmp)).map((n) => `file ${n}`);
-  for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) if (line.includes(tmp)) left.push(`mount ${line}`);
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(marker)) left.push(`process ${pid} ${cmdline.replace(/\0/g, ' ')}`);
-  }
-  for (const controller of await readdir('/sys/fs/cgroup').catch(() => [])) {
-    for (const name of await readdir(join('/sys/fs/cgroup', controller)).catch(() => [])) if (name.startsWith('lazyimg-optimize-')) left.push(`cgroup ${controller}/${name}`);
-  }
-  return left;
-}
 
 describe('lazyimg optimize on bad input', { timeout: 600_000 }, () => {
   const image = `oci:${BASE}:bookworm`;

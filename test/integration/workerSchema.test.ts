@@ -77,6 +77,7 @@ const RESPONSE_OF: Record<string, string> = {
   [Methods.inspect]: 'InspectResponse',
   [Methods.verify]: 'VerifyResponse',
   [Methods.index]: 'IndexResponse',
+  [Methods.optimize]: 'OptimizeResponse',
 };
 
 /** The definition a client message must match, by its method. */
@@ -91,6 +92,7 @@ const CLIENT_MESSAGE_OF: Record<string, string> = {
   [Methods.inspect]: 'InspectRequest',
   [Methods.verify]: 'VerifyRequest',
   [Methods.index]: 'IndexRequest',
+  [Methods.optimize]: 'OptimizeRequest',
 };
 
 /** What a message we send must match: its method's definition, or a bare envelope for a method the protocol does not define. */
@@ -597,7 +599,7 @@ describe('worker protocol schema', () => {
     const destinationRef = `oci:${clientDestination.dir}:from-client`;
     try {
       const info = await client.start();
-      assert.deepEqual([...info.capabilities.operations].sort(), ['convert', 'copy', 'index', 'inspect', 'verify']);
+      assert.deepEqual([...info.capabilities.operations].sort(), ['convert', 'copy', 'index', 'inspect', 'optimize', 'verify']);
       await client.request(Methods.inspect, { reference: sourceRef });
       const progress: ProgressValue[] = [];
       await client.request(Methods.copy, {

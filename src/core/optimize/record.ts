@@ -63,7 +63,7 @@ export async function checkRecorder(options: Pick<RecordOptions, 'periodSeconds'
   const runc = await findTool(options.runtime ?? 'runc', 'the container runtime', 'install runc (apt-get install runc) or name it with --runtime');
   const strace = await findTool('strace', 'the tracer that records what the workload opens', 'install strace (apt-get install strace)');
   if (process.getuid?.() !== 0) {
-    throw new LazyImageError('DENIED', `Cannot run the workload of ${where}: running it in a container needs root (runc makes namespaces, mounts an overlay and sets up cgroups); run lazyimg as root`, { ref: where });
+    throw new LazyImageError('UNSUPPORTED', `Cannot run the workload of ${where}: running it in a container needs root (runc makes namespaces, mounts an overlay and sets up cgroups); run lazyimg as root`, { ref: where });
   }
   return { runc, strace };
 }

@@ -10,7 +10,7 @@ import type { Operation, WorkerCapabilities } from '../../worker/protocol.js';
 import { restrictedSetting, type SettingSource } from '../restrictedSetting.js';
 import { shellLine, type WorkerConsent } from './WorkerConsent.js';
 
-const ALL_OPERATIONS: readonly Operation[] = ['convert', 'copy', 'index', 'inspect', 'verify'];
+const ALL_OPERATIONS: readonly Operation[] = ['convert', 'copy', 'index', 'inspect', 'optimize', 'verify'];
 const SECTION = 'lazyImages.worker';
 
 export class WorkerHost implements vscode.Disposable {
