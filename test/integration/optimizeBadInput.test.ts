@@ -1,11 +1,12 @@
 // `lazyimg optimize` on bad input, with real runc and the Debian base image: a workload that never
 // exits is stopped when its period ends; a command that is not in the image fails with runc's own
-// message; no runc, or no root, fails before anything is read; Ctrl-C stops the container. After
-// each, nothing is left: no folder in the CLI's TMPDIR, no mount, no process, no cgroup.
+// message; no runc fails before anything is read; without root the workload runs rootless, and an
+// image user a rootless container cannot have is refused; Ctrl-C stops the container. After each,
+// nothing is left: no folder in the CLI's TMPDIR, no mount, no process, no cgroup.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -77,12 +78,28 @@ describe('lazyimg optimize on bad input', { timeout: 600_000 }, () => {
     assert.match(named.stderr, /lazyimg: Cannot find the container runtime: .*\/no\/runc is not an executable file/);
   });
 
-  it('fails clearly without root', async () => {
-    const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'optimize', image, `oci:${join(tmp, 'nobody')}:x`], { env: { ...process.env, TMPDIR: tmp } }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /lazyimg: Cannot run the workload of .*: running it in a container needs root .*; run lazyimg as root/);
+  it('without root, runs the workload rootless and records what root records; an image user it cannot map is refused, saying why', async () => {
+    // A copy of the image that another user may read.
+    const readable = join(dir, 'readable');
+    await cp(BASE, readable, { recursive: true });
+    await run('chmod', ['-R', 'a+rX', readable]);
+    const workload = ['--entrypoint', '["sh","-c","cat /etc/os-release > /dev/null"]'];
+    const asRoot = await optimize([...workload, '--record-out', join(dir, 'root.json')]);
+    assert.equal(asRoot.code, 0, asRoot.stderr);
+    const nobody = (args: string[]): Promise<{ code: number; stderr: string }> => run('setpriv', [
+      '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'optimize', `oci:${readable}:bookworm`, `oci:${join(tmp, 'nobody')}:x`, '--level', '1', ...args,
+    ], { env: { ...process.env, TMPDIR: tmp } }).then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => e);
+    const rootless = await nobody([...workload, '--record-out', join(tmp, 'nobody.json')]);
+    assert.equal(rootless.code, 0, rootless.stderr);
+    const files = async (profile: string): Promise<string[]> => (JSON.parse(await readFile(profile, 'utf8')) as StartupProfile).files.map((f) => f.path);
+    assert.deepEqual(await files(join(tmp, 'nobody.json')), await files(join(dir, 'root.json')));
+    assert.ok((await files(join(dir, 'root.json'))).includes('usr/lib/os-release'));
+    const refused = await nobody(['--entrypoint', '["id"]', '--user', 'www-data']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /lazyimg: Cannot run the workload of .* as www-data \(uid 33, gid 33\) without root: a rootless container has one user, its root; run lazyimg as root, or pass --user 0/);
     await rm(join(tmp, 'nobody'), { recursive: true, force: true });
-    assert.deepEqual(await leftovers(tmp, 'nothing-runs'), []);
+    await rm(join(tmp, 'nobody.json'));
+    assert.deepEqual(await leftovers(tmp, 'os-release'), []);
   });
 
   it('stops the container and leaves nothing behind when cancelled (Ctrl-C)', async () => {

@@ -27,7 +27,7 @@ interface OptimizeCommandOptions {
 export function registerOptimize(program: Command): void {
   program
     .command('optimize')
-    .description('run the image\'s workload in a container (runc, as root), record the files it reads as it starts, and convert the image to eStargz with those files first, so they are prefetched')
+    .description('run the image\'s workload in a container (runc; rootless when not root), record the files it reads as it starts, and convert the image to eStargz with those files first, so they are prefetched')
     .argument('<src>', 'source: registry/repo[:tag|@digest] or oci:<dir>[:tag|@digest]')
     .argument('<dst>', 'destination: registry/repo[:tag] or oci:<dir>[:tag]')
     .option('--entrypoint <json>', 'the entrypoint instead of the image\'s, as a JSON array (drops the image\'s command)', parseJsonArgs)

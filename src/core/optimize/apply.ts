@@ -23,7 +23,7 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Compressed bytes read so far. */
   onRead?: (bytes: number) => void;
-  /** Set owners (root only; otherwise everything stays the caller's). */
+  /** Set owners (root only; otherwise everything stays the caller's, and folders stay writable to it). */
   owners: boolean;
 }
 
@@ -115,7 +115,8 @@ class LayerWriter {
     await this.settle();
     // Deepest first, so a folder's times are not undone by its children's.
     for (const { full, header } of this.folders.reverse()) {
-      await chmod(full, header.mode & 0o7777);
+      // Not root, the folder stays ours to write: a later layer adds to it, and the job removes it.
+      await chmod(full, (header.mode & 0o7777) | (this.owners ? 0 : 0o700));
       await utimes(full, header.mtime.seconds, header.mtime.seconds);
     }
   }

@@ -1,6 +1,6 @@
 // Recording which files of an image a workload reads as it starts: the layers unpacked into a
-// folder of the job's own, an overlay over it (the workload writes to a scratch layer, the image
-// stays as it was), the workload run in a runc container under strace for its period, and the
+// folder of the job's own, an overlay over it as root (the workload writes to a scratch layer, the
+// image stays as it was), the workload run in a runc container under strace for its period, and the
 // trace turned into the image's files, each with the layer that provides it. Whatever happens,
 // the container is deleted, the overlay unmounted and the folder removed.
 import { execFile } from 'node:child_process';
@@ -18,6 +18,7 @@ import { resolveIn } from './rootPath.js';
 import { unpackLayers, type UnpackedRoot } from './rootfs.js';
 import { runtimeMounts, runtimeSpec, type SandboxOptions } from './spec.js';
 import { findTool } from './tools.js';
+import { privileges, type Privileges } from './privileges.js';
 import { parseTrace, type Access } from './trace.js';
 import { resolveWorkload, workloadCommand, type Workload, type WorkloadOverrides } from './workload.js';
 
@@ -54,40 +55,44 @@ export interface Recording {
 }
 
 /**
- * What a recording needs before anything is read: a sensible period, runc and strace, root.
- * Returns the programs' paths.
+ * What a recording needs before anything is read: a sensible period, runc and strace, and root or
+ * user namespaces. Returns the programs' paths and how the container will be made.
  */
-export async function checkRecorder(options: Pick<RecordOptions, 'periodSeconds' | 'runtime'>, where = 'the image'): Promise<{ runc: string; strace: string }> {
+export async function checkRecorder(options: Pick<RecordOptions, 'periodSeconds' | 'runtime'>, where = 'the image'): Promise<{ runc: string; strace: string; privileges: Privileges }> {
   const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
   if (!(periodSeconds > 0) || !Number.isFinite(periodSeconds)) throw new LazyImageError('INVALID_ARGUMENT', `The period must be a positive number of seconds, not ${periodSeconds}`);
   const runc = await findTool(options.runtime ?? 'runc', 'the container runtime', 'install runc (apt-get install runc) or name it with --runtime');
   const strace = await findTool('strace', 'the tracer that records what the workload opens', 'install strace (apt-get install strace)');
-  if (process.getuid?.() !== 0) {
-    throw new LazyImageError('UNSUPPORTED', `Cannot run the workload of ${where}: running it in a container needs root (runc makes namespaces, mounts an overlay and sets up cgroups); run lazyimg as root`, { ref: where });
-  }
-  return { runc, strace };
+  return { runc, strace, privileges: await privileges(where) };
 }
 
 /** Runs the image's workload (its config, with `options` overriding) and records the image files it read. */
 export async function recordWorkload(store: ImageStore, image: { manifest: { layers: Descriptor[] }; config?: ImageConfig }, where: string, options: RecordOptions = {}): Promise<Recording> {
   const periodSeconds = options.periodSeconds ?? DEFAULT_PERIOD_SECONDS;
   workloadCommand(image.config, options, where);
-  const { runc, strace } = await checkRecorder(options);
+  const { runc, strace, privileges: how } = await checkRecorder(options, where);
   const job = await mkdtemp(join(options.workDir ?? tmpdir(), 'lazyimg-optimize-'));
   const layers = image.manifest.layers;
   let mounted: string | undefined;
   try {
     const root = await unpackLayers(store, layers, join(job, 'image'), where, {
       signal: options.signal,
+      owners: how.kind === 'root',
       onLayer: (layer, done) => options.onStep?.({ step: 'unpack', layer, layers: layers.length, done: Math.min(done, layers[layer - 1]!.size), total: layers[layer - 1]!.size }),
     });
     throwIfAborted(options.signal, where);
     const workload = await resolveWorkload(image.config, options, root.dir, where);
-    mounted = await overlay(root.dir, job);
-    const sandbox: SandboxOptions = { network: options.network ?? false, hostname: 'lazyimg-optimize' };
+    const { uid, gid, additionalGids } = workload.user;
+    if (how.kind === 'rootless' && (uid !== 0 || gid !== 0 || additionalGids.length > 0)) {
+      // runc maps only the caller's own IDs without newuidmap: the container has root and no one else.
+      throw new LazyImageError('UNSUPPORTED', `Cannot run the workload of ${where} as ${workload.userName} (uid ${uid}, gid ${gid}${additionalGids.length ? `, groups ${additionalGids.join(',')}` : ''}) without root: a rootless container has one user, its root; run lazyimg as root, or pass --user 0`, { ref: where });
+    }
+    // Rootless, the workload writes to the unpacked folder itself: only root may mount an overlay here.
+    if (how.kind === 'root') mounted = await overlay(root.dir, job);
+    const sandbox: SandboxOptions = { network: options.network ?? false, hostname: 'lazyimg-optimize', ...(how.kind === 'rootless' ? { rootless: how } : {}) };
     const bundle = join(job, 'bundle');
     await mkdir(bundle);
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(runtimeSpec(workload, mounted, sandbox)));
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(runtimeSpec(workload, mounted ?? root.dir, sandbox)));
     const periodMs = periodSeconds * 1000;
     const started = Date.now();
     const ticker = setInterval(() => options.onStep?.({ step: 'run', elapsedMs: Math.min(Date.now() - started, periodMs), periodMs, finished: false }), TICK_MS);

@@ -7,6 +7,8 @@ import { cleanEntryName } from '../tar/index.js';
 import { applyLayer } from './apply.js';
 
 export interface UnpackOptions extends CallOptions {
+  /** Give files the layers' owners (default: when running as root, the only one who may). */
+  owners?: boolean;
   /** Compressed bytes read from layer `index` (1-based) so far. */
   onLayer?: (index: number, done: number) => void;
 }
@@ -23,7 +25,7 @@ export async function unpackLayers(store: ImageStore, layers: readonly Descripto
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const listed: Array<Set<string>> = [];
   let skipped = 0;
-  const owners = process.getuid?.() === 0;
+  const owners = options.owners ?? process.getuid?.() === 0;
   for (const [i, layer] of layers.entries()) {
     const index = i + 1;
     const applied = await applyLayer(await store.getBlob(layer, options), dir, `${where} layer ${index}/${layers.length} (${layer.digest})`, {

@@ -1,13 +1,13 @@
 // The OCI runtime spec (runc's config.json) of the container a workload is recorded in: the shape
 // `runc spec` gives, with containerd's default capabilities, a new network namespace (only a
 // loopback, so no network) unless the caller allows the host's, and a user namespace mapping the
-// caller to root when the caller is not root (rootless runc).
+// caller to the container's root when the caller is not root (rootless runc).
 import type { Workload } from './workload.js';
 
 export interface SandboxOptions {
   /** Share the host's network (and its resolv.conf and hosts), instead of a namespace with only a loopback. */
   network: boolean;
-  /** The caller's IDs, mapped to the container's root, when not running as root. */
+  /** The caller's IDs, when not root: the user namespace maps them to the container's root, its only user. */
   rootless?: { uid: number; gid: number };
   hostname: string;
 }
