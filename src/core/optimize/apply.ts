@@ -189,7 +189,8 @@ class LayerWriter {
       }
       case 'reg': {
         const handle = await this.replacing(path, () => open(full, 'wx', 0o600));
-        const settled = Promise.all([this.owners ? handle.chown(h.uid, h.gid) : undefined, handle.chmod(h.mode & 0o7777)]);
+        // The mode after the owner: a change of owner clears the setuid and setgid bits.
+        const settled = (this.owners ? handle.chown(h.uid, h.gid) : Promise.resolve()).then(() => handle.chmod(h.mode & 0o7777));
         this.file = { handle, header: h, settled };
         if (h.size === 0) this.closeFile();
         return;

@@ -23,6 +23,7 @@ const BASE: TarEntry[] = [
   dir('keep'), file('keep/lower', 'lower'),
   file('f', 'a file, then a folder'),
   dir('ro', 0o555), file('ro/inside', 'in'),
+  { ...file('usr/bin/g', 'setgid, group 42', 0o2755), uid: 0, gid: 42 },
 ];
 const TOP: TarEntry[] = [
   file('bin/b', 'through the link'),
@@ -52,7 +53,7 @@ describe('unpackLayers', () => {
     assert.deepEqual(await list(''), ['bin', 'escape', 'etc', 'evil', 'f', 'keep', 'ro', 'up', 'usr']);
     assert.deepEqual(await list('keep'), ['upper']);
     assert.deepEqual(await list('f'), ['child']);
-    assert.deepEqual(await list('usr/bin'), ['a', 'a-link', 'b']);
+    assert.deepEqual(await list('usr/bin'), ['a', 'a-link', 'b', 'g']);
     assert.deepEqual(await list('ro'), ['added', 'inside']);
     assert.equal(((await lstat(join(root.dir, 'ro'))).mode & 0o7777), 0o555);
   });
@@ -74,6 +75,11 @@ describe('unpackLayers', () => {
     assert.equal(linked.mode & 0o7777, 0o4755);
     assert.equal(await readFile(join(root.dir, 'usr/bin/a-link'), 'utf8'), 'a1');
     assert.equal((await lstat(join(root.dir, 'bin'))).mtimeMs, (T + 2) * 1000);
+    // As root, the owner too, and the setgid bit that a change of owner would clear if it came last.
+    if (process.getuid?.() === 0) {
+      const g = await lstat(join(root.dir, 'usr/bin/g'));
+      assert.deepEqual([g.mode & 0o7777, g.gid], [0o2755, 42]);
+    }
   });
 
   it('names the topmost layer that lists a path', () => {
