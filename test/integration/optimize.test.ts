@@ -14,12 +14,16 @@ import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TOC_DIGEST_ANNOTATION } from '../../src/core/estargz/index.js';
 import { OciLayoutStore, type ImageIndex, type ImageManifest } from '../../src/core/oci/index.js';
+import { parsePrometheusText, scrapeMetrics, type MetricFamily, type Sample } from '../../src/core/snapshotter/index.js';
 import { unpackLayers, type StartupProfile } from '../../src/core/optimize/index.js';
 import { requireTool } from '../helpers/tools.js';
 import { runCli } from './fixtures/cli.js';
+import { startRegistry } from './fixtures/registry.js';
+import { startSnapshotters } from './fixtures/snapshotters.js';
 import { startContainerd, type Containerd } from './fixtures/containerd.js';
 
 const run = promisify(execFile);
@@ -172,6 +176,50 @@ describe('lazyimg optimize against ctr-remote images optimize', { timeout: 1_200
         const first = order.slice(0, landmark).filter(([, type]) => type === 'reg').map(([name]) => name);
         assert.deepEqual(first, profile.files.filter((f) => f.layer === i + 1).map((f) => f.path), `layer ${i + 1}`);
         assert.ok(order.slice(0, landmark).every(([, type]) => type !== 'other'), 'only the files and their folders come first');
+      }
+    });
+
+    it('is pulled lazily with the recorded files prefetched: reading them through the mount fetches nothing on demand', async (t) => {
+      const registry = await startRegistry();
+      const stack = await startSnapshotters({ proxies: ['stargz'], daemon: { prefetch: true } });
+      try {
+        const ref = `${registry.host}/optimize/app:v1`;
+        await lazyimg('copy', `oci:${out()}:ours`, ref);
+        await stack.pull(ref, 'stargz');
+        const daemon = stack.daemons.stargz!;
+        const manifest = await manifestOf(out(), 'ours');
+        // What each layer's TOC puts before its landmark is what the daemon prefetches at mount.
+        const landmarks = new Map<string, number>();
+        for (const [i, layer] of manifest.layers.entries()) {
+          const toc = JSON.parse(await lazyimg('toc', `oci:${out()}:ours`, '--layer', String(i + 1), '--json')) as { entries: Array<{ name: string; offset?: number }> };
+          landmarks.set(layer.digest, toc.entries.find((e) => e.name === '.prefetch.landmark')!.offset!);
+        }
+        const metrics = async (): Promise<Map<string, MetricFamily>> => parsePrometheusText(await scrapeMetrics({ address: daemon.metricsAddress }));
+        const samples = (families: Map<string, MetricFamily>, name: string): Sample[] => families.get(name)?.samples ?? [];
+        // The prefetch runs after the mount; its last step (caching what it fetched) ends with a prefetch_total line per layer.
+        const done = (): number => manifest.layers.filter((l) => daemon.log().split('\n').some((line) => line.includes('"prefetch_total"') && line.includes(l.digest))).length;
+        for (const deadline = Date.now() + 60_000; done() < manifest.layers.length; await sleep(200)) {
+          if (Date.now() > deadline) assert.fail(`no prefetch ended for every layer within 60 s:\n${daemon.log().slice(-3000)}`);
+        }
+        const families = await metrics();
+        const prefetched = new Map(samples(families, 'stargz_fs_layer_prefetch_size_bytes').map((s) => [s.labels.digest!, { bytes: s.value, mount: s.labels.mountpoint! }]));
+        for (const layer of manifest.layers) assert.equal(prefetched.get(layer.digest)?.bytes, landmarks.get(layer.digest), `layer ${layer.digest}: prefetched up to its landmark`);
+        const onDemand = (f: Map<string, MetricFamily>): number => samples(f, 'stargz_fs_operation_count').filter((s) => s.labels.operation_type === 'on_demand_remote_registry_fetch_count').reduce((n, s) => n + s.value, 0);
+        const before = onDemand(families);
+        // Each recorded file, through the mount of the layer that provides it.
+        const mountOf = (layer: number): string => prefetched.get(manifest.layers[layer - 1]!.digest)!.mount;
+        let read = 0;
+        for (const f of profile.files) read += (await readFile(join(mountOf(f.layer), f.path))).length;
+        assert.equal(read, profile.files.reduce((n, f) => n + f.size, 0));
+        assert.equal(onDemand(await metrics()), before, 'no on-demand fetch for a recorded file');
+        // A file nobody recorded is fetched on demand: the counter does see reads.
+        await readFile(join(mountOf(1), 'usr/bin/perl'));
+        const after = onDemand(await metrics());
+        assert.ok(after > before, `reading usr/bin/perl fetched on demand (${before} -> ${after})`);
+        t.diagnostic(`prefetched ${[...prefetched.values()].map((p) => p.bytes).join(' + ')} bytes; ${profile.files.length} recorded files read (${read} bytes) with ${before} on-demand fetches before and after; usr/bin/perl then took ${after - before}`);
+      } finally {
+        await stack.stop();
+        await registry.stop();
       }
     });
 
