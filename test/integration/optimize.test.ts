@@ -5,7 +5,9 @@
 // both layers and starts Python. Both tools run it under runc and record the files it reads; the
 // sets must be equal. Our unpacked root must equal umoci's, our optimized image must pass verify
 // and the Go eStargz checker, with each recorded file before `.prefetch.landmark` in the layer that
-// provides it, and `convert --prioritize-file` with the profile must give the same layers.
+// provides it, and `convert --prioritize-file` with the profile must give the same layers. Pulled
+// with `ctr-remote images rpull` through containerd-stargz-grpc (started by our control code, with
+// prefetch on), its recorded files must be prefetched: reading them makes no on-demand fetch.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

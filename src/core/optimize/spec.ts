@@ -58,7 +58,8 @@ export function runtimeSpec(workload: Workload, rootfs: string, options: Sandbox
       cwd: workload.cwd,
       capabilities: { bounding: CAPABILITIES, effective: CAPABILITIES, permitted: CAPABILITIES },
       rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
+      // As containerd's default spec: a setuid program of the image works as it would in production.
+      noNewPrivileges: false,
     },
     root: { path: rootfs, readonly: false },
     hostname: options.hostname,
