@@ -13,12 +13,12 @@ import type { Descriptor, ImageConfig, ImageStore } from '../oci/index.js';
 import { cleanEntryName } from '../tar/index.js';
 import { runContainer, type ContainerRun } from './container.js';
 import { interpreterOf } from './interpreter.js';
+import { privileges, type Privileges } from './privileges.js';
 import type { ProfileFile } from './profile.js';
 import { resolveIn } from './rootPath.js';
 import { unpackLayers, type UnpackedRoot } from './rootfs.js';
 import { runtimeMounts, runtimeSpec, type SandboxOptions } from './spec.js';
 import { findTool } from './tools.js';
-import { privileges, type Privileges } from './privileges.js';
 import { parseTrace, type Access } from './trace.js';
 import { resolveWorkload, workloadCommand, type Workload, type WorkloadOverrides } from './workload.js';
 
