@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { LazyImageError } from '../../core/errors.js';
-import { analyzeDockerfile, mapLayers, smallLayerFindings, type Finding, type LayerMapping, type RuleGroup } from '../../core/dockerfile/index.js';
+import { analyzeDockerfile, buildContext, mapLayers, smallLayerFindings, type Finding, type LayerMapping, type RuleGroup } from '../../core/dockerfile/index.js';
 import { formatBytes } from '../../core/format.js';
 import { describeLaziness, imageLaziness } from '../../core/image/index.js';
 import { formatReference, parseReference } from '../../core/oci/index.js';
@@ -35,8 +35,7 @@ export function registerLint(program: Command): void {
       } catch (e) {
         throw new LazyImageError('NOT_FOUND', `Cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
       }
-      const context = dirname(path);
-      const { model, findings } = analyzeDockerfile(text, { disabledGroups: options.disable as RuleGroup[], exists: (p) => existsSync(join(context, p)) });
+      const { model, findings } = analyzeDockerfile(text, { disabledGroups: options.disable as RuleGroup[], ...buildContext(dirname(path)) });
       let mapping: LayerMapping | undefined;
       if (options.image) {
         const ref = parseReference(options.image);

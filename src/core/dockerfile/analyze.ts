@@ -16,6 +16,7 @@ export interface AnalyzeOptions {
   /** Groups the user turned off. */
   disabledGroups?: readonly RuleGroup[];
   exists?: RuleContext['exists'];
+  read?: RuleContext['read'];
 }
 
 export interface Analysis {
@@ -25,7 +26,7 @@ export interface Analysis {
 
 export function analyzeDockerfile(text: string, options: AnalyzeOptions = {}): Analysis {
   const model = parseDockerfile(text);
-  const ctx: RuleContext = { model, ...(options.exists ? { exists: options.exists } : {}) };
+  const ctx: RuleContext = { model, ...(options.exists ? { exists: options.exists } : {}), ...(options.read ? { read: options.read } : {}) };
   const findings = RULES.filter((r) => !options.disabledGroups?.includes(r.group))
     .flatMap((r) => r.check(ctx))
     .sort((a, b) => a.range.start.line - b.range.start.line || a.ruleId.localeCompare(b.ruleId));

@@ -34,6 +34,11 @@ export interface RuleContext {
   model: DockerfileModel;
   /** Whether a file exists in the build context; lets fixes name only files that are there. */
   exists?: (path: string) => boolean;
+  /**
+   * A small text file of the build context (a manifest, .dockerignore), undefined when it is not
+   * there; lets a rule see what an install reads besides the manifests.
+   */
+  read?: (path: string) => string | undefined;
 }
 
 export interface Rule {
@@ -79,6 +84,16 @@ export function moveAbove(model: DockerfileModel, moved: DockerInstruction, befo
   const at: Position = { line: before.firstLine, character: 0 };
   return [
     { range: { start: at, end: at }, newText: `${prefix}${blockText(model, moved)}` },
+    { range: blockRange(moved), newText: '' },
+  ];
+}
+
+/** Edits that move an instruction (with its comments) to just below `after`. */
+export function moveBelow(model: DockerfileModel, moved: DockerInstruction, after: DockerInstruction): TextEdit[] {
+  const line = after.range.end.line;
+  const end: Position = { line, character: model.lines[line]?.length ?? 0 };
+  return [
+    { range: { start: end, end }, newText: `\n${blockText(model, moved).replace(/\n$/, '')}` },
     { range: blockRange(moved), newText: '' },
   ];
 }

@@ -1,10 +1,9 @@
 // One analysis per Dockerfile version, shared by the lenses, diagnostics and quick fixes; and the
 // image a Dockerfile was built into, for the layer report: its layers are read once per chosen
 // image (not per edit), and onDidChange fires when they arrive, so lenses redraw with them.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { analyzeDockerfile, mapLayers, smallLayerFindings, type Analysis, type Finding, type LayerMapping, type Range, type RuleGroup, type TextEdit } from '../../core/dockerfile/index.js';
+import { analyzeDockerfile, buildContext, mapLayers, smallLayerFindings, type Analysis, type Finding, type LayerMapping, type Range, type RuleGroup, type TextEdit } from '../../core/dockerfile/index.js';
 import { imageLaziness, type ImageLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { Services } from '../Services.js';
@@ -38,7 +37,7 @@ export class DockerfileAnalyzer implements vscode.Disposable {
     const context = document.uri.scheme === 'file' ? dirname(document.uri.fsPath) : undefined;
     const analysis = analyzeDockerfile(document.getText(), {
       disabledGroups: this.disabledGroups(),
-      ...(context ? { exists: (p: string) => existsSync(join(context, p)) } : {}),
+      ...(context ? buildContext(context) : {}),
     });
     this.cache.set(key, { version: document.version, analysis });
     return analysis;

@@ -51,7 +51,7 @@ function instructionAt(model: DockerfileModel, line: number): string | undefined
   return ins && normalized(model, ins);
 }
 
-const MANIFEST = /^(package\*\.json|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|\.yarnrc\.yml|pnpm-lock\.yaml|[^/]*requirements[^/]*\.txt|pyproject\.toml|poetry\.lock|Pipfile(\.lock)?|go\.(mod|sum)|pom\.xml|Cargo\.(toml|lock)|Gemfile(\.lock)?|composer\.(json|lock))$/;
+const MANIFEST = /^(package\*\.json|package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|\.yarnrc\.yml|\.npmrc|pnpm-lock\.yaml|uv\.lock|[^/]*requirements[^/]*\.txt|pyproject\.toml|poetry\.lock|Pipfile(\.lock)?|go\.(mod|sum)|pom\.xml|Cargo\.(toml|lock)|Gemfile(\.lock)?|composer\.(json|lock))$/;
 const FLAGS: Record<string, string> = { 'apt-no-recommends': '--no-install-recommends', 'apk-no-cache': '--no-cache', 'pip-no-cache': '--no-cache-dir' };
 
 /** Whether `after` is `before` with ` flag` inserted once, somewhere. */

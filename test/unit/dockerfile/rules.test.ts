@@ -135,19 +135,29 @@ describe('deps-before-sources', () => {
     { name: 'poetry install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN poetry install --no-root'), want: ['line 2'] },
     { name: 'pipenv install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pipenv install --deploy'), want: ['line 2'] },
     { name: 'go mod download', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go mod download'), want: ['line 2'] },
-    { name: 'maven dependency:go-offline with the wrapper', text: dockerfile('FROM eclipse-temurin:21-jdk', 'COPY . .', 'RUN ./mvnw -B dependency:go-offline'), want: ['line 2'] },
-    { name: 'cargo fetch', text: dockerfile('FROM rust:1.80', 'COPY . .', 'RUN cargo fetch'), want: ['line 2'] },
+    { name: 'maven dependency:go-offline', text: dockerfile('FROM maven:3-eclipse-temurin-21', 'COPY . .', 'RUN mvn -B dependency:go-offline'), want: ['line 2'] },
+    // The wrapper runs from mvnw and .mvn/, which a COPY of pom.xml does not bring.
+    { name: 'maven dependency:go-offline with the wrapper: no fix', text: dockerfile('FROM eclipse-temurin:21-jdk', 'COPY . .', 'RUN ./mvnw -B dependency:go-offline'), want: ['line 2, no fix'] },
+    // cargo reads no manifest without the crate's targets (src/main.rs): cargo fetch cannot go first alone.
+    { name: 'cargo fetch: no fix', text: dockerfile('FROM rust:1.80', 'COPY . .', 'RUN cargo fetch'), want: ['line 2, no fix'] },
     { name: 'bundle install', text: dockerfile('FROM ruby:3.3', 'COPY . .', 'RUN bundle install'), want: ['line 2'] },
     { name: 'composer install', text: dockerfile('FROM composer:2', 'COPY . .', 'RUN composer install --no-dev'), want: ['line 2'] },
     { name: 'install in a chain of commands', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm ci && npm cache clean --force'), want: ['line 2'] },
     { name: 'JSON-form RUN', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN ["npm", "ci"]'), want: ['line 2'] },
     { name: 'in every stage that does it', text: dockerfile('FROM node:20-slim AS a', 'COPY . .', 'RUN npm ci', 'FROM node:20-slim', 'COPY . .', 'RUN npm ci'), want: ['line 2', 'line 5'] },
-    { name: 'an ARG the install uses sits in between: no fix', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ARG NPM_REGISTRY', 'RUN npm ci --registry=$NPM_REGISTRY'), want: ['line 2, no fix'] },
-    { name: 'an ENV the install uses as ${NAME} sits in between: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'ENV PIP_INDEX=https://pypi.example.com/simple', 'RUN pip install --no-cache-dir -r requirements.txt --index-url ${PIP_INDEX}'), want: ['line 2, no fix'] },
-    { name: 'a WORKDIR in between: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . /srv/app', 'WORKDIR /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2, no fix'] },
+    // The fix copies the sources after the install: what stands between them stays above the
+    // install. A COPY reads ARG, ENV and WORKDIR only through what it names.
+    { name: 'an ARG the install uses sits in between', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ARG NPM_REGISTRY', 'RUN npm ci --registry=$NPM_REGISTRY'), want: ['line 2'] },
+    { name: 'an ENV the install uses as ${NAME} sits in between', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'ENV PIP_INDEX=https://pypi.example.com/simple', 'RUN pip install --no-cache-dir -r requirements.txt --index-url ${PIP_INDEX}'), want: ['line 2'] },
+    { name: 'a WORKDIR in between, the sources copied to an absolute path', text: dockerfile('FROM python:3.12-slim', 'COPY . /srv/app', 'WORKDIR /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2'] },
+    { name: 'a WORKDIR in between, the sources copied to a relative path: no fix', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /srv', 'COPY . app', 'WORKDIR /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 3, no fix'] },
+    { name: 'an ARG in between that the sources\' COPY names: no fix', text: dockerfile('FROM python:3.12-slim', 'ARG APP=/srv/app', 'COPY . $APP', 'ARG APP=/opt/app', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 3, no fix'] },
+    { name: 'a USER in between', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY --chown=node:node . .', 'USER node', 'RUN npm ci'), want: ['line 3'] },
+    { name: 'a system package install in between', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN apt-get update && apt-get install -y --no-install-recommends libpq5 && rm -rf /var/lib/apt/lists/*', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2'] },
     { name: 'a RUN in between: no fix', text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN ./prepare.sh', 'RUN npm ci'), want: ['line 2, no fix'] },
-    // ENV and ARG reach the install's environment even unnamed: the install does not move across them.
-    { name: 'an ENV between them: found, not fixed', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ENV PORT=3000', 'RUN npm ci'), want: ['line 2, no fix'] },
+    { name: 'a system package install in between that reads the sources: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN apt-get install -y ./vendor/tool.deb', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2, no fix'] },
+    { name: 'a VOLUME in between: no fix', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'VOLUME /app/data', 'RUN npm ci'), want: ['line 3, no fix'] },
+    { name: 'an ENV between them', text: dockerfile('FROM node:20-slim', 'COPY . .', 'ENV PORT=3000', 'RUN npm ci'), want: ['line 2'] },
     // Negative cases.
     { name: 'already good: manifests, install, sources', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .'), want: [] },
     { name: 'already good: manifests named one by one', text: dockerfile('FROM node:20-slim', 'COPY package.json package-lock.json ./', 'RUN npm ci', 'COPY . .'), want: [] },
@@ -186,7 +196,75 @@ describe('deps-before-sources', () => {
       text: dockerfile('FROM node:20-slim', 'COPY . .', 'RUN npm ci && npm run build'),
       want: ['line 2, no fix'],
     },
+    // A COPY of the manifest between the sources and the install (the order goes wrong twice).
+    { name: 'a COPY of requirements.txt between the sources and the install', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'COPY requirements.txt .', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 3'] },
+    { name: 'a COPY of package.json and its lock between the sources and npm ci', text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'COPY package.json package-lock.json ./', 'RUN npm ci'), want: ['line 3'] },
+    { name: 'a COPY of the manifest outside the sources\' folder', text: dockerfile('FROM python:3.12-slim', 'COPY . /app', 'COPY requirements.txt /tmp/requirements.txt', 'RUN pip install --no-cache-dir -r /tmp/requirements.txt'), want: ['line 2'] },
+    // Below the sources, requirements/prod.txt wins over the context's requirements.txt; above them, it would lose.
+    { name: 'a COPY in between that puts another file where the sources put theirs: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'COPY requirements/prod.txt requirements.txt', 'RUN pip install --no-cache-dir -r requirements.txt'), want: ['line 2, no fix'] },
+    { name: 'a COPY --from in between, outside the sources\' folder', text: dockerfile('FROM python:3.12-slim AS wheels', 'RUN pip wheel -w /wheels numpy', 'FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'COPY --from=wheels /wheels /wheels', 'RUN pip install --no-cache-dir --find-links /wheels -r requirements.txt'), want: ['line 5'] },
+    { name: 'a COPY --from in between, into the sources\' folder: no fix', text: dockerfile('FROM node:20 AS assets', 'RUN mkdir /out', 'FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'COPY --from=assets /out ./public/', 'RUN npm ci'), want: ['line 5, no fix'] },
+    { name: 'a second copy of a folder in between: no fix', text: dockerfile('FROM node:20-slim', 'COPY . .', 'COPY src/ ./src/', 'RUN npm ci'), want: ['line 2, no fix'] },
+    // Installs of the project itself need the sources: found, never moved.
+    { name: 'pip install .', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install --no-cache-dir .'), want: ['line 3, no fix'] },
+    { name: 'pip install -e .', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -e .'), want: ['line 2, no fix'] },
+    { name: 'pip install with extras, quoted', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN python -m pip install ".[server]"'), want: ['line 2, no fix'] },
+    { name: 'pip install of a project in a subfolder', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install ./backend'), want: ['line 2, no fix'] },
+    { name: 'requirements and the project in one pip install: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -r requirements.txt -e .'), want: ['line 2, no fix'] },
+    { name: 'python setup.py install', text: dockerfile('FROM python:3.12-slim', 'COPY . /src', 'RUN cd /src && python setup.py install'), want: ['line 2, no fix'] },
+    { name: 'poetry install of the project', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN poetry install --only main'), want: ['line 2, no fix'] },
+    { name: 'uv sync of the project', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN uv sync --frozen'), want: ['line 2, no fix'] },
+    { name: 'uv sync without the project is a dependency install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN uv sync --frozen --no-install-project'), want: ['line 2'] },
+    { name: 'make install with requirements.txt in the context', text: dockerfile('FROM python:3.12-slim', 'COPY . /app', 'WORKDIR /app', 'RUN make install'), options: { exists: (p) => p === 'requirements.txt' }, want: ['line 2, no fix'] },
+    { name: 'make install with no manifest seen in the context', text: dockerfile('FROM debian:bookworm', 'COPY . /src', 'RUN cd /src && ./configure && make && make install'), options: { exists: () => false }, want: [] },
+    { name: 'make install, context unknown', text: dockerfile('FROM debian:bookworm', 'COPY . /src', 'RUN make -C /src install'), want: [] },
+    { name: 'pip install . after the requirements were installed before the sources', text: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt .', 'RUN pip install -r requirements.txt', 'COPY . .', 'RUN pip install --no-deps .'), want: [] },
+    { name: 'pip install . after the requirements, --no-deps left out', text: dockerfile('FROM python:3.12-slim', 'COPY requirements.txt .', 'RUN pip install -r requirements.txt', 'COPY . .', 'RUN pip install .'), want: [] },
+    { name: 'poetry install --only-root after poetry install --no-root', text: dockerfile('FROM python:3.12-slim', 'COPY pyproject.toml poetry.lock ./', 'RUN poetry install --no-root', 'COPY . .', 'RUN poetry install --only-root'), want: [] },
+    { name: 'poetry install after the dependencies were installed in the stage it is built FROM', text: dockerfile('FROM python:3.12-slim AS deps', 'COPY pyproject.toml poetry.lock ./', 'RUN poetry install --no-root', 'FROM deps', 'COPY . .', 'RUN poetry install'), want: [] },
+    { name: 'pip install . after the requirements were installed after the sources: that install\'s finding only', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -r requirements.txt', 'RUN pip install --no-deps .'), want: ['line 2'] },
+    { name: 'pip install of named packages is not a project install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install gunicorn'), want: [] },
+    { name: 'pip install of a wheel from another stage is not a project install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install /wheels/app-1.0-py3-none-any.whl'), want: [] },
   ]);
+
+  describe('what the manifests say (read from the build context)', () => {
+    const files = (map: Record<string, string>): AnalyzeOptions => ({ exists: (p) => p in map, read: (p) => map[p] });
+    const npm = dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'RUN npm ci');
+    const pip = dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install --no-cache-dir -r requirements.txt');
+    const cases: Array<{ name: string; text: string; files: Record<string, string>; want: string | undefined }> = [
+      { name: 'a plain package.json: fixed', text: npm, files: { 'package.json': '{"dependencies":{"express":"^4"}}' }, want: undefined },
+      { name: 'a prepare script', text: npm, files: { 'package.json': '{"scripts":{"prepare":"tsc"}}' }, want: 'package.json has a prepare script' },
+      { name: 'a postinstall script', text: npm, files: { 'package.json': '{"scripts":{"postinstall":"node scripts/setup.js"}}' }, want: 'package.json has a postinstall script' },
+      { name: 'other scripts do not run on install', text: npm, files: { 'package.json': '{"scripts":{"build":"tsc","start":"node ."}}' }, want: undefined },
+      { name: 'workspaces', text: npm, files: { 'package.json': '{"workspaces":["packages/*"]}' }, want: 'package.json declares workspaces' },
+      { name: 'a local package', text: npm, files: { 'package.json': '{"dependencies":{"shared":"file:../shared"}}' }, want: 'installs shared from a local path' },
+      { name: 'node_modules in the context, not ignored', text: npm, files: { 'package.json': '{}', node_modules: '' }, want: 'node_modules in the build context would overwrite the installed one' },
+      { name: 'node_modules in the context, ignored', text: npm, files: { 'package.json': '{}', node_modules: '', '.dockerignore': '.git\n**/node_modules\n' }, want: undefined },
+      { name: 'a package.json that is not JSON: no conclusion from it', text: npm, files: { 'package.json': '{ "name": ' }, want: undefined },
+      { name: 'plain requirements: fixed', text: pip, files: { 'requirements.txt': 'flask==3.0.3\n# a comment\ngunicorn\n' }, want: undefined },
+      { name: 'requirements that include another file', text: pip, files: { 'requirements.txt': '-r base.txt\nflask\n' }, want: 'requirements.txt includes another file (-r base.txt)' },
+      { name: 'requirements that install the project', text: pip, files: { 'requirements.txt': 'flask\n-e .\n' }, want: 'requirements.txt installs from the sources (-e .)' },
+      { name: 'requirements with a local package', text: pip, files: { 'requirements.txt': 'mylib @ file:///app/libs/mylib\n' }, want: 'installs from the sources' },
+      { name: 'go.mod replacing a module with a folder', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go mod download'), files: { 'go.mod': 'module x\nreplace example.com/y => ./y\n' }, want: 'go.mod replaces a module with a local folder' },
+      { name: 'a Gemfile with gemspec', text: dockerfile('FROM ruby:3.3', 'COPY . .', 'RUN bundle install'), files: { Gemfile: "source 'https://rubygems.org'\ngemspec\n" }, want: 'gemspec' },
+      { name: 'composer scripts', text: dockerfile('FROM composer:2', 'COPY . .', 'RUN composer install'), files: { 'composer.json': '{"scripts":{"post-install-cmd":["php artisan optimize"]}}' }, want: 'composer.json has scripts' },
+      { name: 'composer scripts turned off', text: dockerfile('FROM composer:2', 'COPY . .', 'RUN composer install --no-scripts'), files: { 'composer.json': '{"scripts":{"post-install-cmd":["x"]},"autoload":{"psr-4":{"App\\\\":"src/"}}}' }, want: undefined },
+      { name: 'maven modules', text: dockerfile('FROM maven:3', 'COPY . .', 'RUN mvn dependency:go-offline'), files: { 'pom.xml': '<project><modules><module>api</module></modules></project>' }, want: 'pom.xml has modules' },
+      { name: 'poetry with package-mode = false installs dependencies only: fixed', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN poetry install'), files: { 'pyproject.toml': '[tool.poetry]\npackage-mode = false\n' }, want: undefined },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const [finding, ...more] = findingsOf(c.text, ID, files(c.files));
+        assert.ok(finding);
+        assert.equal(more.length, 0);
+        if (c.want === undefined) assert.ok(finding.fix, `expected a fix, got: ${finding.message}`);
+        else {
+          assert.equal(finding.fix, undefined);
+          assert.ok(finding.message.includes(c.want), finding.message);
+        }
+      });
+    }
+  });
 
   fixes(ID, [
     {
@@ -224,10 +302,10 @@ describe('deps-before-sources', () => {
       ),
     },
     {
-      name: 'pip: copies the requirements file; a LABEL in between stays where it was',
+      name: 'pip: copies the requirements file; a LABEL in between keeps its place above the install',
       text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'LABEL org.opencontainers.image.title=app', 'RUN pip install --no-cache-dir -r requirements.txt', 'CMD ["python", "app.py"]'),
       title: 'Copy requirements.txt and install before the sources',
-      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . .', 'LABEL org.opencontainers.image.title=app', 'CMD ["python", "app.py"]'),
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'LABEL org.opencontainers.image.title=app', 'COPY requirements.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . .', 'CMD ["python", "app.py"]'),
     },
     {
       name: 'the manifests go to the source copy\'s destination',
@@ -269,6 +347,44 @@ describe('deps-before-sources', () => {
       // react-app/package.json (dockersamples/atsea-sample-shop-app line 4): wrong or missing file.
       text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY react-app .', 'RUN npm install'),
       want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY react-app/package*.json ./', 'RUN npm install', 'COPY react-app .'),
+    },
+    {
+      name: 'a COPY of the manifest already between the sources and the install stays; the sources go below the install',
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', '# everything', 'COPY . .', 'COPY requirements.txt .', 'RUN pip install --no-cache-dir -r requirements.txt', 'CMD ["python", "app.py"]'),
+      title: 'Install before copying the sources',
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements.txt .', 'RUN pip install --no-cache-dir -r requirements.txt', '# everything', 'COPY . .', 'CMD ["python", "app.py"]'),
+    },
+    {
+      name: 'an ENV in between stays above the install',
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'ENV NODE_ENV=production', 'RUN npm ci', 'CMD ["node", "server.js"]'),
+      want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'ENV NODE_ENV=production', 'COPY package*.json ./', 'RUN npm ci', 'COPY . .', 'CMD ["node", "server.js"]'),
+    },
+    {
+      name: 'a WORKDIR in between: the manifests go where the sources went',
+      text: dockerfile('FROM python:3.12-slim', 'COPY . /srv/app', 'WORKDIR /srv/app', 'RUN pip install --no-cache-dir -r requirements.txt'),
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /srv/app', 'COPY requirements.txt /srv/app/', 'RUN pip install --no-cache-dir -r requirements.txt', 'COPY . /srv/app'),
+    },
+    {
+      name: 'a USER in between: the install still runs as that user, the sources keep their owner',
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY --chown=node:node . .', 'USER node', 'RUN npm ci'),
+      want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'USER node', 'COPY --chown=node:node package*.json ./', 'RUN npm ci', 'COPY --chown=node:node . .'),
+    },
+    {
+      name: 'npm: .npmrc is copied with the manifests when it is there',
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY . .', 'RUN npm ci'),
+      options: { exists: (p) => ['package.json', 'package-lock.json', '.npmrc'].includes(p) },
+      title: 'Copy package*.json, .npmrc and install before the sources',
+      want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY package*.json .npmrc ./', 'RUN npm ci', 'COPY . .'),
+    },
+    {
+      name: 'the install on the last line of a file without a final newline',
+      text: 'FROM python:3.12-slim\nCOPY . .\nRUN pip install -r requirements.txt',
+      want: 'FROM python:3.12-slim\nCOPY requirements.txt ./\nRUN pip install -r requirements.txt\nCOPY . .',
+    },
+    {
+      name: 'a COPY --from in between stays above the install',
+      text: dockerfile('FROM python:3.12-slim AS wheels', 'RUN pip wheel -w /wheels numpy', 'FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'COPY --from=wheels /wheels /wheels', 'RUN pip install --no-cache-dir --find-links /wheels -r requirements.txt'),
+      want: dockerfile('FROM python:3.12-slim AS wheels', 'RUN pip wheel -w /wheels numpy', 'FROM python:3.12-slim', 'WORKDIR /app', 'COPY --from=wheels /wheels /wheels', 'COPY requirements.txt ./', 'RUN pip install --no-cache-dir --find-links /wheels -r requirements.txt', 'COPY . .'),
     },
   ]);
 

@@ -1,106 +1,206 @@
 // deps-before-sources: a dependency install that runs after the sources were copied reinstalls
 // everything on every source edit. Copy the dependency manifests, install, then copy the rest.
-import { firstLineRange, moveAbove, type Finding, type Rule, type RuleContext } from '../findings.js';
+// The fix copies the sources right after the install (with a COPY of the manifests above it when
+// none is there yet), so whatever stood between them keeps its place before the install; a COPY
+// of the manifests already between them (`COPY . .`, `COPY requirements.txt .`, install) stays.
+// An install of the project itself (`pip install .`, `poetry install`, `make install`) needs the
+// sources: it is found and explained, never moved.
+import { firstLineRange, moveBelow, type Finding, type Rule, type RuleContext, type TextEdit } from '../findings.js';
 import type { DockerInstruction, Stage } from '../model.js';
 import { mounts, runCommand, simpleCommands, words } from '../shell.js';
-import { fromContext, isTree, movableAcross, sources } from './copies.js';
+import { copyTargets, fromContext, inherited, isTree, movableAcross, resolvePath, sourceCopyBefore, sourceFolder, sources, under, workdirBefore } from './copies.js';
+import { ECOSYSTEMS, PROJECT_INSTALLS, poetryWithoutPackage, type Ecosystem, type Family, type Manifest, type ProjectInstall, type ReadFile } from './ecosystems.js';
+import { installsFromOutside } from './ordering.js';
 
-interface Ecosystem {
-  name: string;
-  /** Matches one simple command that installs dependencies. */
-  install: (w: string[]) => boolean;
-  /** Manifest files the install reads, given the command (pip's `-r` names its file). */
-  manifests: (w: string[]) => Array<{ file: string; optional: boolean }>;
-}
-
-const file = (name: string, optional = false) => ({ file: name, optional });
-
-const ECOSYSTEMS: Ecosystem[] = [
-  { name: 'npm', install: (w) => w[0] === 'npm' && ['ci', 'install', 'i'].includes(w[1] ?? '') && !w.some((x) => x === '-g' || x === '--global') && w.slice(2).every((x) => x.startsWith('-')),
-    manifests: () => [file('package.json'), file('package-lock.json', true), file('npm-shrinkwrap.json', true)] },
-  { name: 'yarn', install: (w) => w[0] === 'yarn' && (w.length === 1 || w[1] === 'install' || (w[1] ?? '').startsWith('--')),
-    manifests: () => [file('package.json'), file('yarn.lock', true), file('.yarnrc.yml', true)] },
-  { name: 'pnpm', install: (w) => w[0] === 'pnpm' && ['install', 'i'].includes(w[1] ?? '') && w.slice(2).every((x) => x.startsWith('-')),
-    manifests: () => [file('package.json'), file('pnpm-lock.yaml', true)] },
-  { name: 'pip', install: (w) => /^(pip3?|python3? -m pip)$/.test(w.slice(0, w[0]?.startsWith('python') ? 3 : 1).join(' ')) && w.includes('install') && requirementFiles(w).length > 0,
-    manifests: (w) => [...requirementFiles(w).map((f) => file(f)), file('setup.py', true), file('setup.cfg', true), file('pyproject.toml', true)] },
-  { name: 'poetry', install: (w) => w[0] === 'poetry' && w[1] === 'install', manifests: () => [file('pyproject.toml'), file('poetry.lock', true)] },
-  { name: 'pipenv', install: (w) => w[0] === 'pipenv' && w[1] === 'install', manifests: () => [file('Pipfile'), file('Pipfile.lock', true)] },
-  { name: 'go', install: (w) => w[0] === 'go' && w[1] === 'mod' && w[2] === 'download', manifests: () => [file('go.mod'), file('go.sum', true)] },
-  { name: 'maven', install: (w) => /mvnw?$/.test(w[0] ?? '') && w.some((x) => /^dependency:(go-offline|resolve)/.test(x)), manifests: () => [file('pom.xml')] },
-  { name: 'cargo', install: (w) => w[0] === 'cargo' && w[1] === 'fetch', manifests: () => [file('Cargo.toml'), file('Cargo.lock', true)] },
-  { name: 'bundler', install: (w) => w[0] === 'bundle' && w[1] === 'install', manifests: () => [file('Gemfile'), file('Gemfile.lock', true)] },
-  { name: 'composer', install: (w) => w[0] === 'composer' && w[1] === 'install', manifests: () => [file('composer.json'), file('composer.lock', true)] },
-];
-
-function requirementFiles(w: string[]): string[] {
-  const files: string[] = [];
-  w.forEach((x, i) => {
-    if ((x === '-r' || x === '--requirement') && w[i + 1]) files.push(w[i + 1] as string);
-    else if (/^(-r|--requirement=)./.test(x)) files.push(x.replace(/^(-r|--requirement=)/, ''));
-  });
-  return files.filter((f) => !f.includes('$'));
-}
+const SOURCE = 'docs.docker.com/build/cache/optimize/#order-your-layers';
+const CLEANUP = /^(rm -rf? |npm cache clean|yarn cache clean|pip3? cache purge|composer clear-cache|go clean -modcache)/;
+const nothing: ReadFile = () => undefined;
 
 export const depsBeforeSources: Rule = {
   id: 'deps-before-sources',
   group: 'cache',
-  check({ model, exists }: RuleContext): Finding[] {
+  check(ctx: RuleContext): Finding[] {
     const findings: Finding[] = [];
-    for (const stage of model.stages) {
+    for (const stage of ctx.model.stages) {
       for (const [index, run] of stage.instructions.entries()) {
         const command = runCommand(run);
         if (!command) continue;
         // Dependencies bound in with --mount never sit in a COPY layer: nothing to reorder.
         if (mounts(run).some((m) => m.type === 'bind')) continue;
-        const commands = simpleCommands(command).map(words);
-        const match = commands.map((w) => ({ w, eco: ECOSYSTEMS.find((e) => e.install(w)) })).find((m) => m.eco);
-        if (!match?.eco) continue;
-        const manifests = match.eco.manifests(match.w);
-        const earlier = stage.instructions.slice(0, index);
-        // The first COPY of a whole tree (`.`, a folder): named files are not "the sources".
-        const sourceCopy = earlier.find((i) => fromContext(i) && sources(i).some(isTree));
+        const sourceCopy = sourceCopyBefore(stage, index);
         if (!sourceCopy) continue;
-        // Only an install (and its cleanup) can move: `npm ci && npm run build` needs the sources.
-        const onlyInstall = commands.every((w) => ECOSYSTEMS.some((e) => e.install(w)) || CLEANUP.test(w.join(' ')));
-        findings.push(finding(model, stage, run, sourceCopy, match.eco.name, manifests, earlier, onlyInstall, exists));
+        const folder = sourceFolder(sourceCopy);
+        const commands = simpleCommands(command).map(words);
+        const dependencies = (w: string[]): Ecosystem | undefined => ECOSYSTEMS.find((e) => e.install(w))
+          ?? (w[0] === 'poetry' && w[1] === 'install' && poetryWithoutPackage(ctx.read ?? nothing, folder ?? '') ? ECOSYSTEMS.find((e) => e.name === 'poetry') : undefined);
+        for (const w of commands) {
+          const eco = dependencies(w);
+          if (eco) {
+            // Only an install (and its cleanup) can move: `npm ci && npm run build` needs the sources.
+            const onlyInstall = commands.every((c) => dependencies(c) || CLEANUP.test(c.join(' ')));
+            findings.push(dependencyFinding(ctx, { stage, run, sourceCopy, folder, eco, w, onlyInstall }));
+            break;
+          }
+          const project = PROJECT_INSTALLS.find((p) => p.matches(w));
+          if (project) {
+            const finding = projectFinding(ctx, stage, run, sourceCopy, folder, project);
+            if (finding) findings.push(finding);
+            break;
+          }
+        }
       }
     }
     return findings;
   },
 };
 
-const CLEANUP = /^(rm -rf? |npm cache clean|yarn cache clean|pip3? cache purge|composer clear-cache|go clean -modcache)/;
+interface Install {
+  stage: Stage;
+  run: DockerInstruction;
+  sourceCopy: DockerInstruction;
+  folder: string | undefined;
+  eco: Ecosystem;
+  w: string[];
+  onlyInstall: boolean;
+}
 
-function finding(
-  model: RuleContext['model'], stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, ecosystem: string,
-  manifests: Array<{ file: string; optional: boolean }>, earlier: DockerInstruction[], onlyInstall: boolean, exists: RuleContext['exists'],
-): Finding {
-  const between = stage.instructions.slice(stage.instructions.indexOf(sourceCopy) + 1, stage.instructions.indexOf(run));
-  // The manifests sit in the folder the COPY brings in (`COPY app/ .` -> `app/package.json`).
-  const tree = sources(sourceCopy);
-  const folder = tree.length === 1 && tree[0] !== '.' && tree[0] !== '' && tree[0] !== '*' ? `${(tree[0] as string).replace(/\/$/, '')}/` : tree.length === 1 ? '' : undefined;
-  const absolute = manifests.some((m) => m.file.startsWith('/'));
-  const safe = onlyInstall && between.every(movableAcross) && folder !== undefined && !absolute;
-  const copied = new Set(earlier.slice(0, earlier.indexOf(sourceCopy)).filter(fromContext).flatMap(sources));
-  const needed = manifests.filter((m) => !copied.has(`${folder ?? ''}${m.file}`) && !(m.file.startsWith('package') && copied.has(`${folder ?? ''}package*.json`)));
-  // Optional files (lock files, setup.py) are named only when we can see they exist (a COPY of a
-  // missing file fails the build); npm's `package*.json` idiom takes whichever are there.
-  const names = (ecosystem === 'npm' ? ['package*.json'] : needed.filter((m) => !m.optional || exists?.(`${folder ?? ''}${m.file}`)).map((m) => m.file)).map((n) => `${folder ?? ''}${n}`);
+function dependencyFinding(ctx: RuleContext, install: Install): Finding {
+  const { model, exists } = ctx;
+  const { stage, run, sourceCopy, folder, eco, w, onlyInstall } = install;
+  const read = ctx.read ?? nothing;
+  const copyIndex = stage.instructions.indexOf(sourceCopy);
+  const runIndex = stage.instructions.indexOf(run);
+  const between = stage.instructions.slice(copyIndex + 1, runIndex);
+  const manifests = eco.manifests(w);
+  const prefix = folder ?? '';
+  // What earlier COPYs (not the sources) bring: context paths, and where they land in the image.
+  const copies = stage.instructions.slice(0, runIndex).filter((i) => i !== sourceCopy && fromContext(i) && !sources(i).some(isTree));
+  const copied = new Set(copies.flatMap(sources));
+  const landed = new Set(copies.flatMap((c) => copyTargets(c, workdirBefore(stage, stage.instructions.indexOf(c))).flatMap((t) => t.targets)));
+  const needed = manifests.filter((m) => m.file.startsWith('/')
+    ? !landed.has(m.file)
+    : !copied.has(`${prefix}${m.file}`) && !(m.file.startsWith('package') && copied.has(`${prefix}package*.json`)));
+  // A COPY of the manifest between the sources and the install: the order goes wrong twice.
+  const manifestCopy = between.find((i) => fromContext(i) && manifests.some((m) => sources(i).includes(`${prefix}${m.file}`) || copyTargets(i, workdirBefore(stage, stage.instructions.indexOf(i))).some((t) => t.targets.includes(m.file))));
+
+  const why = !onlyInstall ? 'the same RUN does more than install'
+    : folder === undefined ? 'the sources come from several places'
+    : between.some((i) => !crossable(stage, sourceCopy, i, folder)) ? 'the instructions in between may matter to the install'
+    : needed.some((m) => m.file.startsWith('/')) ? 'the manifest is named by its path in the image'
+    : eco.needsMore?.(w, read, folder)
+      ?? (eco.output && exists?.(`${folder}${eco.output}`) && !dockerignored(read, `${folder}${eco.output}`) ? `${folder}${eco.output} in the build context would overwrite the installed one (list it in .dockerignore)` : undefined);
+
+  const names = manifestNames(eco, needed, prefix, exists);
   const destination = sourceCopy.words.at(-1) ?? '.';
   const target = destination === '.' ? './' : destination.endsWith('/') ? destination : `${destination}/`;
   const chown = sourceCopy.flags.chown?.[0];
-  const copyLine = needed.length ? `COPY ${chown ? `--chown=${chown} ` : ''}${names.join(' ')} ${target}\n` : '';
-  const message = `The sources are copied before the ${ecosystem} dependencies are installed (line ${run.range.start.line + 1}): every source change reinstalls them`;
+  const copyLine = names.length ? `COPY ${chown ? `--chown=${chown} ` : ''}${names.join(' ')} ${target}\n` : '';
+  const line = (i: DockerInstruction): number => i.range.start.line + 1;
+  const message = manifestCopy
+    ? `The sources are copied before ${sources(manifestCopy).join(', ')} (line ${line(manifestCopy)}) and the ${eco.name} install that reads it (line ${line(run)}): every source change reinstalls the dependencies`
+    : `The sources are copied before the ${eco.name} dependencies are installed (line ${line(run)}): every source change reinstalls them`;
+  const edits: TextEdit[] = [
+    ...(copyLine ? [{ range: { start: { line: run.firstLine, character: 0 }, end: { line: run.firstLine, character: 0 } }, newText: copyLine }] : []),
+    ...moveBelow(model, sourceCopy, run),
+  ];
   return {
     ruleId: depsBeforeSources.id,
     group: 'cache',
     severity: 'information',
-    // On the COPY: that is where the order goes wrong, and what the fix moves things above.
+    // On the COPY: that is where the order goes wrong, and what the fix moves.
     range: firstLineRange(model, sourceCopy),
-    message: safe ? message : `${message}. Not fixed automatically: ${!onlyInstall ? 'the same RUN does more than install' : folder === undefined ? 'the sources come from several places' : absolute ? 'the manifest is named by its path in the image' : 'the instructions in between may matter to the install'}`,
-    rationale: `Copy only the dependency manifests, install, then copy the sources: a source edit then reuses the cached install layer. The install may need other files too (postinstall scripts, local packages): copy those with the manifests.`,
-    source: 'docs.docker.com/build/cache/optimize/#order-your-layers',
-    ...(safe ? { fix: { title: copyLine ? `Copy ${names.join(', ')} and install before the sources` : 'Install before copying the sources', edits: moveAbove(model, run, sourceCopy, copyLine) } } : {}),
+    message: why ? `${message}. Not fixed automatically: ${why}` : message,
+    rationale: 'Copy only the dependency manifests, install, then copy the sources: a source edit then reuses the cached install layer. The install may need other files too (postinstall scripts, local packages): copy those with the manifests.',
+    source: SOURCE,
+    ...(why ? {} : { fix: { title: copyLine ? `Copy ${names.join(', ')} and install before the sources` : 'Install before copying the sources', edits } }),
   };
+}
+
+/** The manifests a new COPY names: lock files and the like only when seen to exist (a COPY of a missing file fails the build). */
+function manifestNames(eco: Ecosystem, needed: Manifest[], prefix: string, exists: RuleContext['exists']): string[] {
+  const named = needed.filter((m) => !m.optional || exists?.(`${prefix}${m.file}`)).map((m) => m.file);
+  // npm's `package*.json` idiom takes whichever of package.json and its lock file are there.
+  const files = eco.name === 'npm' && needed.some((m) => m.file.startsWith('package'))
+    ? ['package*.json', ...named.filter((f) => !f.startsWith('package'))]
+    : named;
+  return files.map((f) => `${prefix}${f}`);
+}
+
+/**
+ * Whether the sources' COPY can go below `ins` (the fix moves it below the install) and leave the
+ * image as it was. COPY ignores USER and SHELL, and reads ENV, ARG and WORKDIR only through what it
+ * names; a COPY of named files may move across it only where both put the same file.
+ */
+function crossable(stage: Stage, sourceCopy: DockerInstruction, ins: DockerInstruction, folder: string): boolean {
+  const variables = /\$/.test(sourceCopy.args);
+  switch (ins.keyword) {
+    case 'ENV':
+    case 'ARG':
+      return !variables;
+    case 'USER':
+    case 'SHELL':
+      return true;
+    case 'WORKDIR':
+      return !variables && (sourceCopy.words.at(-1) ?? '').startsWith('/');
+    case 'COPY':
+      return copiesAlongside(stage, sourceCopy, ins, folder);
+    case 'RUN':
+      return installsFromOutside(ins, sourceCopy.words.at(-1) ?? '.');
+    default:
+      return movableAcross(ins);
+  }
+}
+
+/** A COPY of named files that lands either outside the sources' folder or on the very file the sources would put there. */
+function copiesAlongside(stage: Stage, sourceCopy: DockerInstruction, copy: DockerInstruction, folder: string): boolean {
+  const local = fromContext(copy);
+  if ((local && sources(copy).some(isTree)) || /\$/.test(copy.args)) return false;
+  const into = resolvePath(workdirBefore(stage, stage.instructions.indexOf(sourceCopy)), sourceCopy.words.at(-1) ?? '');
+  const dir = workdirBefore(stage, stage.instructions.indexOf(copy));
+  if (into === undefined) return false;
+  // From another stage a source may be a folder, whose contents land in the destination itself.
+  const placed = copyTargets(copy, dir).map((p) => (local ? p : { ...p, targets: [...p.targets, resolvePath(dir, copy.words.at(-1) ?? '')] }));
+  return placed.every(({ source, targets }) => targets.every((t) => {
+    if (t === undefined) return false;
+    const inside = under(t, into);
+    return inside === null || (local && inside !== undefined && `${folder}${inside}` === source);
+  }));
+}
+
+/** Whether .dockerignore (at the context root) leaves `path` out. */
+function dockerignored(read: ReadFile, path: string): boolean {
+  const name = path.replace(/\/$/, '');
+  return (read('.dockerignore') ?? '').split(/\r?\n/).some((l) => {
+    const pattern = l.trim().replace(/^(\*\*\/|\/)/, '').replace(/\/(\*\*?)?$/, '');
+    return pattern === name || pattern === name.split('/').pop();
+  });
+}
+
+function projectFinding(ctx: RuleContext, stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, folder: string | undefined, project: ProjectInstall): Finding | undefined {
+  // Dependencies installed on their own before this install: the project's install after the
+  // sources is the right shape (and one installed after them is that install's finding).
+  const before = [...inherited(ctx.model, stage), ...stage.instructions.slice(0, stage.instructions.indexOf(run))];
+  if (before.some((i) => installsDependencies(i, project.family))) return undefined;
+  const prefix = folder ?? '';
+  const present = ctx.exists && folder !== undefined ? project.manifests.filter((m) => ctx.exists?.(`${prefix}${m}`)) : [];
+  // make says nothing of what it installs: only manifests seen in the context make it worth saying.
+  if (!project.family && !present.length) return undefined;
+  const names = (present.length ? present : project.manifests.slice(0, 2)).map((m) => `${prefix}${m}`);
+  const list = present.length ? names.join(', ') : names.join(' or ');
+  const line = run.range.start.line + 1;
+  return {
+    ruleId: depsBeforeSources.id,
+    group: 'cache',
+    severity: project.family ? 'information' : 'hint',
+    range: firstLineRange(ctx.model, sourceCopy),
+    message: project.family
+      ? `The sources are copied before \`${project.name}\` (line ${line}) installs the project and its dependencies: every source change reinstalls them. Not fixed automatically: that install needs the sources`
+      : `The sources are copied before \`${project.name}\` (line ${line}): if it installs the dependencies of ${list}, every source change reinstalls them. Not fixed automatically: what it runs is not known here`,
+    rationale: `Copy ${list} first and ${project.advice}: a source edit then reuses the dependency layer.`,
+    source: SOURCE,
+  };
+}
+
+function installsDependencies(ins: DockerInstruction, family: Family | undefined): boolean {
+  return simpleCommands(runCommand(ins)).map(words).some((w) => ECOSYSTEMS.some((e) => (!family || e.family === family) && e.install(w)));
 }

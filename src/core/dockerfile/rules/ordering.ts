@@ -1,6 +1,7 @@
 // expensive-after-sources: system package installs and tool downloads placed after the sources
 // are copied rerun on every source edit, though they do not depend on the sources.
 import { firstLineRange, moveAbove, type Finding, type Rule, type RuleContext } from '../findings.js';
+import type { DockerInstruction } from '../model.js';
 import { runCommand, simpleCommands, words } from '../shell.js';
 import { fromContext, movableAcross } from './copies.js';
 
@@ -53,6 +54,16 @@ export const expensiveAfterSources: Rule = {
     return findings;
   },
 };
+
+/**
+ * A RUN that only installs system packages or tools from outside, naming no file of the context:
+ * what it does is the same before or after the sources are copied.
+ */
+export function installsFromOutside(run: DockerInstruction, destination: string): boolean {
+  const command = runCommand(run);
+  const commands = simpleCommands(command).map(words);
+  return commands.length > 0 && commands.every(expensiveOrSetup) && commands.some(expensive) && !readsContext(command, destination);
+}
 
 /** Package installs plus the housekeeping that goes with them (update, clean, rm). */
 function expensiveOrSetup(w: string[]): boolean {
