@@ -1,6 +1,7 @@
 // Runs every rule over a Dockerfile: one parse, findings in document order.
 import type { Finding, Rule, RuleContext, RuleGroup } from './findings.js';
 import { parseDockerfile, type DockerfileModel } from './model.js';
+import { dependencyStepMissing } from './rules/builds.js';
 import { depsBeforeSources } from './rules/dependencies.js';
 import { assetsWithCode, prioritizeEntrypoint } from './rules/lazy.js';
 import { buildToolsInFinal } from './rules/multistage.js';
@@ -8,7 +9,7 @@ import { expensiveAfterSources } from './rules/ordering.js';
 import { apkNoCache, aptListsLeft, aptNoRecommends, aptUpdateAlone, dnfNoClean, pipNoCache } from './rules/packages.js';
 
 export const RULES: readonly Rule[] = [
-  depsBeforeSources, expensiveAfterSources, aptUpdateAlone, aptNoRecommends, aptListsLeft, apkNoCache, pipNoCache, dnfNoClean,
+  depsBeforeSources, dependencyStepMissing, expensiveAfterSources, aptUpdateAlone, aptNoRecommends, aptListsLeft, apkNoCache, pipNoCache, dnfNoClean,
   buildToolsInFinal, assetsWithCode, prioritizeEntrypoint,
 ];
 

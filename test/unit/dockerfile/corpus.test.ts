@@ -80,6 +80,13 @@ function checkChange(finding: Finding, target: string | undefined, removed: stri
     case 'expensive-after-sources':
       assert.deepEqual({ removed, added }, { removed: [], added: [] }, `a move changes no instruction: ${what}`);
       return;
+    case 'dependency-step-missing': {
+      assert.deepEqual(removed, [], `the fix removes nothing: ${what}`);
+      assert.equal(added.at(-1), 'RUN go mod download', `the fix adds the download: ${what}`);
+      assert.ok(added.length <= 2, `and at most a COPY of go.mod and go.sum: ${what}`);
+      if (added.length === 2) assert.match(added[0] ?? '', /^COPY (--chown=\S+ )?(\S*go\.(mod|sum) )+\S+$/, `the added COPY copies go.mod and go.sum only: ${what}`);
+      return;
+    }
     case 'apt-update-alone': {
       assert.equal(removed.length, 2, `the merge takes two RUNs: ${what}`);
       assert.equal(added.length, 1, `the merge gives one RUN: ${what}`);
@@ -118,6 +125,7 @@ function checkGone(finding: Finding, before: Analysis, after: Analysis, target: 
   const same = (a: Analysis) => a.findings.filter((f) => f.ruleId === finding.ruleId);
   switch (finding.ruleId) {
     case 'deps-before-sources':
+    case 'dependency-step-missing':
       assert.ok(same(after).length < same(before).length, 'the fix removes the finding');
       return;
     case 'expensive-after-sources': {
@@ -191,7 +199,7 @@ describe('Dockerfile corpus', () => {
           const fixed = applyFix(text, finding);
           const after = analyzeDockerfile(fixed);
           assert.equal(after.model.stages.length, before.model.stages.length, 'same stages after the fix');
-          const target = finding.ruleId === 'deps-before-sources' ? undefined : instructionAt(before.model, finding.range.start.line);
+          const target = finding.ruleId === 'deps-before-sources' || finding.ruleId === 'dependency-step-missing' ? undefined : instructionAt(before.model, finding.range.start.line);
           const was = stageInstructions(before.model);
           const now = stageInstructions(after.model);
           const removed = was.flatMap((s, i) => minus(s, now[i] ?? []));

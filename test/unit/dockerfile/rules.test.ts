@@ -409,6 +409,92 @@ describe('deps-before-sources', () => {
   });
 });
 
+describe('dependency-step-missing', () => {
+  const ID = 'dependency-step-missing';
+  const goFiles: AnalyzeOptions = { exists: (p) => ['go.mod', 'go.sum'].includes(p) };
+  finds(ID, [
+    { name: 'cargo build right after COPY . .', text: dockerfile('FROM rust:1.80 AS build', 'WORKDIR /app', 'COPY . .', 'RUN cargo build --release'), want: ['line 3, no fix'] },
+    { name: 'cargo install of the project', text: dockerfile('FROM rust:1.80', 'COPY . .', 'RUN cargo install --path . --locked'), want: ['line 2, no fix'] },
+    { name: 'cargo build after the manifests and the sources, with no dependency build between', text: dockerfile('FROM rust:1.80', 'COPY Cargo.toml Cargo.lock ./', 'COPY src src', 'RUN cargo build --release'), want: ['line 3, no fix'] },
+    { name: 'go build right after COPY . .', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN CGO_ENABLED=0 go build -o /out/app .'), want: ['line 3'] },
+    { name: 'go install of the project', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN go install ./cmd/...'), want: ['line 3'] },
+    { name: 'mvn package', text: dockerfile('FROM maven:3-eclipse-temurin-21', 'WORKDIR /app', 'COPY . .', 'RUN mvn -B package -DskipTests'), want: ['line 3, no fix'] },
+    { name: 'the Maven wrapper', text: dockerfile('FROM eclipse-temurin:21-jdk', 'WORKDIR /app', 'COPY . .', 'RUN ./mvnw clean package'), want: ['line 3, no fix'] },
+    { name: 'gradle build', text: dockerfile('FROM gradle:8-jdk21', 'COPY . /home/gradle/src', 'WORKDIR /home/gradle/src', 'RUN gradle build --no-daemon'), want: ['line 2, no fix'] },
+    { name: 'the Gradle wrapper, a module task', text: dockerfile('FROM eclipse-temurin:21-jdk', 'WORKDIR /app', 'COPY . .', 'RUN ./gradlew :server:bootJar'), want: ['line 3, no fix'] },
+    { name: 'once per language and stage', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build ./cmd/a', 'RUN go build ./cmd/b'), want: ['line 2'] },
+    { name: 'in each stage that does it', text: dockerfile('FROM golang:1.22 AS a', 'COPY . .', 'RUN go build ./cmd/a', 'FROM rust:1.80 AS b', 'COPY . .', 'RUN cargo build'), want: ['line 2', 'line 5, no fix'] },
+    // Negative cases.
+    { name: 'cargo-chef: the dependencies are cooked before the sources', text: dockerfile('FROM rust:1.80 AS chef', 'RUN cargo install cargo-chef', 'WORKDIR /app', 'FROM chef AS planner', 'COPY . .', 'RUN cargo chef prepare --recipe-path recipe.json', 'FROM chef AS builder', 'COPY --from=planner /app/recipe.json recipe.json', 'RUN cargo chef cook --release --recipe-path recipe.json', 'COPY . .', 'RUN cargo build --release'), want: [] },
+    { name: 'cargo: a build of the manifests with a stub main.rs first', text: dockerfile('FROM rust:1.80', 'WORKDIR /app', 'COPY Cargo.toml Cargo.lock ./', 'RUN mkdir src && echo "fn main() {}" > src/main.rs && cargo build --release && rm -rf src', 'COPY . .', 'RUN cargo build --release'), want: [] },
+    { name: 'cargo: dependencies built in the stage this one is built FROM', text: dockerfile('FROM rust:1.80 AS deps', 'COPY Cargo.toml Cargo.lock ./', 'RUN cargo fetch', 'FROM deps AS build', 'COPY . .', 'RUN cargo build --release'), want: [] },
+    { name: 'cargo: the target folder from a caching stage', text: dockerfile('FROM rust:1.80 AS cacher', 'RUN true', 'FROM rust:1.80', 'COPY --from=cacher /app/target target', 'COPY . .', 'RUN cargo build --release'), want: [] },
+    { name: 'cargo --offline (vendored)', text: dockerfile('FROM rust:1.80', 'COPY . .', 'RUN cargo build --release --offline'), want: [] },
+    { name: 'go mod download before the sources', text: dockerfile('FROM golang:1.22', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app .'), want: [] },
+    { name: 'go mod download after the sources is deps-before-sources\' finding', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go mod download', 'RUN go build -o /app .'), want: [] },
+    { name: 'a cache mount on the module cache', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN --mount=type=cache,target=/go/pkg/mod go build -o /app .'), want: [] },
+    { name: 'the sources bound in, not copied', text: dockerfile('FROM golang:1.22', 'COPY go.mod go.sum ./', 'RUN --mount=type=bind,target=. go build -o /app .'), want: [] },
+    { name: 'go -mod=vendor', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -mod=vendor -o /app .'), want: [] },
+    { name: 'GOFLAGS=-mod=vendor in an ENV', text: dockerfile('FROM golang:1.22', 'ENV GOFLAGS=-mod=vendor', 'COPY . .', 'RUN go build -o /app .'), want: [] },
+    { name: 'vendored modules in the context', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app .'), options: { exists: (p) => ['go.mod', 'vendor/modules.txt'].includes(p) }, want: [] },
+    { name: 'no go.mod in the context', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app .'), options: { exists: () => false }, want: [] },
+    { name: 'a go.mod that requires nothing', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app .'), options: { exists: (p) => p === 'go.mod', read: (p) => (p === 'go.mod' ? 'module example.com/app\n\ngo 1.22\n' : undefined) }, want: [] },
+    { name: 'a Cargo.toml without dependencies', text: dockerfile('FROM rust:1.80', 'COPY . .', 'RUN cargo build --release'), options: { exists: (p) => p === 'Cargo.toml', read: (p) => (p === 'Cargo.toml' ? '[package]\nname = "x"\nversion = "0.1.0"\n' : undefined) }, want: [] },
+    { name: 'a tool installed with go install name@version', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go install golang.org/x/tools/cmd/goimports@latest'), want: [] },
+    { name: 'mvn dependency:go-offline before the sources', text: dockerfile('FROM maven:3', 'COPY pom.xml .', 'RUN mvn -B dependency:go-offline', 'COPY src ./src', 'RUN mvn -B package'), want: [] },
+    { name: 'mvn offline', text: dockerfile('FROM maven:3', 'COPY . .', 'RUN mvn -o package'), want: [] },
+    { name: 'a custom Gradle task that fetches, before the sources', text: dockerfile('FROM eclipse-temurin:21-jdk', 'WORKDIR /app', 'COPY build.gradle gradlew ./', 'COPY gradle gradle', 'RUN ./gradlew downloadRepos', 'COPY . .', 'RUN ./gradlew installDist'), want: [] },
+    { name: 'sources copied in another stage', text: dockerfile('FROM golang:1.22 AS src', 'COPY . .', 'FROM golang:1.22', 'RUN go build -o /app .'), want: [] },
+  ]);
+
+  const why = (text: string, options: AnalyzeOptions = {}): string => findingsOf(text, ID, options).map((f) => (f.fix ? 'fixed' : f.message.replace(/.*Not fixed automatically: /, ''))).join('; ');
+  describe('when the Go fix is not offered', () => {
+    const cases: Array<{ name: string; text: string; options?: AnalyzeOptions; want: RegExp }> = [
+      { name: 'the build cds elsewhere', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN cd cmd/app && go build -o /app .'), want: /runs in another folder/ },
+      { name: 'go -C', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'RUN go build -C cmd/app -o /app .'), want: /runs in another folder/ },
+      { name: 'the sources go elsewhere than where the build runs', text: dockerfile('FROM golang:1.22', 'WORKDIR /build', 'COPY . /src', 'RUN go build -o /app /src/...'), want: /does not run in the folder the sources are copied to/ },
+      { name: 'an ENV between the sources and the build', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'ENV GOPROXY=https://proxy.example.com', 'RUN go build -o /app .'), want: /the ENV at line 4/ },
+      // The download would run where the sources' COPY runs, not in /src.
+      { name: 'a WORKDIR between the sources and the build', text: dockerfile('FROM golang:1.22', 'COPY . /src', 'WORKDIR /src', 'RUN go build -o /app .'), want: /does not run in the folder the sources are copied to/ },
+      { name: 'a USER between the sources and the build', text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY . .', 'USER 1000', 'RUN go build -o /tmp/app .'), want: /the USER at line 4/ },
+      { name: 'fetch settings on the build\'s command line', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN GOPRIVATE=example.com/* go build -o /app .'), want: /settings of its own/ },
+      { name: 'a secret mount for private modules', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN --mount=type=secret,id=netrc,target=/root/.netrc go build -o /app .'), want: /settings of its own/ },
+      { name: 'a go.work in the context', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app ./cmd/app'), options: { exists: (p) => ['go.mod', 'go.work'].includes(p) }, want: /go\.work/ },
+      { name: 'go.mod replaces a module with a folder', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app .'), options: { exists: (p) => p === 'go.mod', read: (p) => (p === 'go.mod' ? 'module x\n\nrequire example.com/y v1.0.0\n\nreplace example.com/y => ../y\n' : undefined) }, want: /replaces a module with a local folder/ },
+      { name: 'several sources', text: dockerfile('FROM golang:1.22', 'COPY cmd internal ./', 'RUN go build -o /app ./cmd/app'), want: /several places/ },
+    ];
+    for (const c of cases) it(c.name, () => assert.match(why(c.text, c.options), c.want));
+  });
+
+  fixes(ID, [
+    {
+      name: 'go: go.mod and go.sum, then go mod download, above the sources and their comment',
+      text: dockerfile('FROM golang:1.22 AS build', 'WORKDIR /src', '# the sources', 'COPY . .', 'RUN CGO_ENABLED=0 go build -o /out/app .', 'FROM gcr.io/distroless/static', 'COPY --from=build /out/app /app'),
+      options: goFiles,
+      title: 'Copy go.mod, go.sum and download the modules before the sources',
+      want: dockerfile('FROM golang:1.22 AS build', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', '# the sources', 'COPY . .', 'RUN CGO_ENABLED=0 go build -o /out/app .', 'FROM gcr.io/distroless/static', 'COPY --from=build /out/app /app'),
+    },
+    {
+      name: 'go: without go.sum seen, only go.mod',
+      text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app .'),
+      want: dockerfile('FROM golang:1.22', 'COPY go.mod ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app .'),
+    },
+    {
+      name: 'go: manifests already copied, only the download is added',
+      text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'COPY . .', 'RUN go build -o /app .'),
+      options: goFiles,
+      title: 'Download the modules before copying the sources',
+      want: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY go.mod go.sum ./', 'RUN go mod download', 'COPY . .', 'RUN go build -o /app .'),
+    },
+    {
+      name: 'go: the sources from a folder, with --chown, to the working directory by its path',
+      text: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY --chown=1000:1000 backend/ /src', 'RUN go build -o /tmp/app .'),
+      options: { exists: (p) => ['backend/go.mod', 'backend/go.sum'].includes(p) },
+      want: dockerfile('FROM golang:1.22', 'WORKDIR /src', 'COPY --chown=1000:1000 backend/go.mod backend/go.sum /src/', 'RUN go mod download', 'COPY --chown=1000:1000 backend/ /src', 'RUN go build -o /tmp/app .'),
+    },
+  ]);
+});
+
 describe('expensive-after-sources', () => {
   const ID = 'expensive-after-sources';
   const aptInstall = 'RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf /var/lib/apt/lists/*';

@@ -1,0 +1,127 @@
+// dependency-step-missing: a compiled language built right after the sources are copied, with no
+// step that fetches (or builds) its dependencies from the manifests first, so every source change
+// downloads them again. Go gets a fix: go.mod and go.sum, then `go mod download`, above the
+// sources. cargo, Maven and Gradle need more than their manifests for such a step (a stub target,
+// the modules' poms, the wrapper): they get the recipe in words.
+import { firstLineRange, type Finding, type Fix, type Rule, type RuleContext } from '../findings.js';
+import type { DockerInstruction, Stage } from '../model.js';
+import { mounts, runCommand, simpleCommands, words } from '../shell.js';
+import { fromContext, inherited, resolvePath, sourceCopyBefore, sourceFolder, sources, workdirBefore } from './copies.js';
+import { BUILDS, ECOSYSTEMS, type Build, type ReadFile } from './ecosystems.js';
+
+const nothing: ReadFile = () => undefined;
+/** A `COPY --from` that brings dependencies built elsewhere (a cargo-chef or module-cache stage). */
+const DEPENDENCY_PATHS = /(^|\/)(target|\.?cargo|registry|pkg\/mod|\.m2|\.gradle|vendor)(\/|$)/;
+
+export const dependencyStepMissing: Rule = {
+  id: 'dependency-step-missing',
+  group: 'cache',
+  check(ctx: RuleContext): Finding[] {
+    const findings: Finding[] = [];
+    for (const stage of ctx.model.stages) {
+      const reported = new Set<Build>();
+      for (const [index, run] of stage.instructions.entries()) {
+        const commands = simpleCommands(runCommand(run)).map(words);
+        const build = BUILDS.find((b) => !reported.has(b) && commands.some(b.builds));
+        const w = build && commands.find(build.builds);
+        if (!build || !w || build.offline(w)) continue;
+        // A cache mount keeps the downloads across builds; a bind mount copies no sources.
+        if (mounts(run).some((m) => m.type === 'cache' || m.type === 'bind')) continue;
+        // The last tree copied before the build: earlier ones may be the build's own files (gradle/).
+        const sourceCopy = sourceCopyBefore(stage, index, 'last');
+        if (!sourceCopy) continue;
+        const copyIndex = stage.instructions.indexOf(sourceCopy);
+        const before = [...inherited(ctx.model, stage), ...stage.instructions.slice(0, copyIndex)];
+        if (before.some((i) => prefetches(i, build))) continue;
+        // An install of the same language after the sources is deps-before-sources' finding.
+        if (stage.instructions.slice(copyIndex + 1, index).some((i) => simpleCommands(runCommand(i)).map(words).some((c) => ECOSYSTEMS.some((e) => e.family === build.family && e.install(c))))) continue;
+        const folder = sourceFolder(sourceCopy);
+        if (nothingToFetch(ctx, build, folder ?? '', [...before, ...stage.instructions.slice(copyIndex, index + 1)])) continue;
+        reported.add(build);
+        findings.push(finding(ctx, stage, run, sourceCopy, folder, build));
+      }
+    }
+    return findings;
+  },
+};
+
+/** A step before the sources that fetches or builds this language's dependencies. */
+function prefetches(ins: DockerInstruction, build: Build): boolean {
+  if (ins.keyword === 'COPY' && ins.flags.from) return sources(ins).some((s) => DEPENDENCY_PATHS.test(s));
+  return simpleCommands(runCommand(ins)).map(words).some(build.prefetches);
+}
+
+/** What the context and the stage say: no module to fetch for, vendored modules, nothing required. */
+function nothingToFetch({ exists, read = nothing }: RuleContext, build: Build, folder: string, instructions: DockerInstruction[]): boolean {
+  if (exists && !build.manifests.some((m) => exists(`${folder}${m}`))) return true;
+  switch (build.family) {
+    case 'go': {
+      if (exists?.(`${folder}vendor/modules.txt`)) return true;
+      if (instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'ARG') && /GOFLAGS\S*-mod=vendor/.test(i.args))) return true;
+      const mod = read(`${folder}go.mod`);
+      return mod !== undefined && !/^\s*require\b/m.test(mod);
+    }
+    case 'rust': {
+      const manifest = read(`${folder}Cargo.toml`);
+      return manifest !== undefined && !/^\s*\[(workspace\.)?(build-|dev-)?dependencies\b/m.test(manifest);
+    }
+    default:
+      return false;
+  }
+}
+
+const NOT_FIXED: Record<string, string> = {
+  cargo: 'cargo reads Cargo.toml only with the crate\'s sources',
+  Maven: 'the modules, the wrapper or settings may be needed too',
+  Gradle: 'Gradle needs its wrapper and build scripts, and has no standard dependency-only task',
+};
+
+function finding(ctx: RuleContext, stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, folder: string | undefined, build: Build): Finding {
+  const why = build.family === 'go' ? goFixProblem(ctx, stage, run, sourceCopy, folder) : NOT_FIXED[build.tool];
+  const again = build.family === 'rust' ? 'downloads and compiles them again' : 'downloads them again';
+  const message = `The sources are copied before ${build.tool} builds (line ${run.range.start.line + 1}) with no step that fetches the dependencies first: every source change ${again}`;
+  return {
+    ruleId: dependencyStepMissing.id,
+    group: 'cache',
+    severity: 'information',
+    range: firstLineRange(ctx.model, sourceCopy),
+    message: why ? `${message}. Not fixed automatically: ${why}` : message,
+    rationale: `Fetch the dependencies in a step of their own before copying the sources: ${build.advice}. A source edit then reuses that layer.`,
+    source: 'docs.docker.com/build/cache/optimize/#order-your-layers',
+    ...(why ? {} : { fix: goFix(ctx, stage, sourceCopy, folder ?? '') }),
+  };
+}
+
+/** Why `go mod download` above the sources might not see what the build sees. */
+function goFixProblem({ read = nothing, exists }: RuleContext, stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, folder: string | undefined): string | undefined {
+  if (folder === undefined) return 'the sources come from several places';
+  const copyIndex = stage.instructions.indexOf(sourceCopy);
+  const runIndex = stage.instructions.indexOf(run);
+  if (/\$/.test(sourceCopy.args)) return 'the sources\' COPY names a variable';
+  // The download must run where go.mod lands (the working directory of the sources' COPY), as the build does.
+  const dir = workdirBefore(stage, copyIndex);
+  if (dir === undefined || resolvePath(dir, sourceCopy.words.at(-1) ?? '') !== dir || workdirBefore(stage, runIndex) !== dir) return 'the build does not run in the folder the sources are copied to';
+  const changes = stage.instructions.slice(copyIndex + 1, runIndex).find((i) => ['ENV', 'ARG', 'USER', 'WORKDIR', 'SHELL', 'ONBUILD'].includes(i.keyword));
+  if (changes) return `the ${changes.keyword} at line ${changes.range.start.line + 1} may change what the build fetches`;
+  const command = runCommand(run);
+  if (/(^|[\s;&|(])(cd|pushd)\s/.test(command) || /\bgo\s+\w+\s+(.*\s)?-C\b/.test(command)) return 'the build runs in another folder';
+  if (/(^|[\s;&|(])GO(PROXY|PRIVATE|NOSUMDB|NOPROXY|INSECURE|FLAGS|SUMDB|AUTH)=/.test(command) || mounts(run).some((m) => m.type === 'secret' || m.type === 'ssh')) return 'the build fetches with settings of its own';
+  if (exists?.(`${folder}go.work`)) return 'go.work names several modules';
+  if (/=>\s*\.{1,2}\//.test(read(`${folder}go.mod`) ?? '')) return 'go.mod replaces a module with a local folder';
+  return undefined;
+}
+
+function goFix({ exists }: RuleContext, stage: Stage, sourceCopy: DockerInstruction, folder: string): Fix {
+  const copyIndex = stage.instructions.indexOf(sourceCopy);
+  const copied = new Set(stage.instructions.slice(0, copyIndex).filter(fromContext).flatMap(sources));
+  const names = ['go.mod', ...(exists?.(`${folder}go.sum`) ? ['go.sum'] : [])].map((f) => `${folder}${f}`).filter((f) => !copied.has(f));
+  const destination = sourceCopy.words.at(-1) ?? '.';
+  const target = destination === '.' ? './' : destination.endsWith('/') ? destination : `${destination}/`;
+  const chown = sourceCopy.flags.chown?.[0];
+  const copyLine = names.length ? `COPY ${chown ? `--chown=${chown} ` : ''}${names.join(' ')} ${target}\n` : '';
+  const at = { line: sourceCopy.firstLine, character: 0 };
+  return {
+    title: names.length ? `Copy ${names.join(', ')} and download the modules before the sources` : 'Download the modules before copying the sources',
+    edits: [{ range: { start: at, end: at }, newText: `${copyLine}RUN go mod download\n` }],
+  };
+}
