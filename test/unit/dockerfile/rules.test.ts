@@ -224,7 +224,10 @@ describe('deps-before-sources', () => {
     { name: 'poetry install after the dependencies were installed in the stage it is built FROM', text: dockerfile('FROM python:3.12-slim AS deps', 'COPY pyproject.toml poetry.lock ./', 'RUN poetry install --no-root', 'FROM deps', 'COPY . .', 'RUN poetry install'), want: [] },
     { name: 'pip install . after the requirements were installed after the sources: that install\'s finding only', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -r requirements.txt', 'RUN pip install --no-deps .'), want: ['line 2'] },
     { name: 'pip install of named packages is not a project install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install gunicorn'), want: [] },
-    { name: 'pip install of a wheel from another stage is not a project install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install /wheels/app-1.0-py3-none-any.whl'), want: [] },
+    { name: 'pip install of a wheel from another stage is not a project install', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install /wheels/app-1.0-py3-none-any.whl'), want: [] },
+    { name: 'pip install of a path that cannot be placed is not reported', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install /wheels/app-1.0-py3-none-any.whl'), want: [] },
+    { name: 'pip install of the sources by their path in the image', text: dockerfile('FROM python:3.12-slim', 'COPY . /build', 'RUN pip install /build/'), want: ['line 2, no fix'] },
+    { name: 'pip install of a wheel built from the sources', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /build', 'COPY . .', 'RUN uv build && pip install dist/*.whl'), want: ['line 3, no fix'] },
   ]);
 
   describe('what the manifests say (read from the build context)', () => {
@@ -237,14 +240,19 @@ describe('deps-before-sources', () => {
       { name: 'a postinstall script', text: npm, files: { 'package.json': '{"scripts":{"postinstall":"node scripts/setup.js"}}' }, want: 'package.json has a postinstall script' },
       { name: 'other scripts do not run on install', text: npm, files: { 'package.json': '{"scripts":{"build":"tsc","start":"node ."}}' }, want: undefined },
       { name: 'workspaces', text: npm, files: { 'package.json': '{"workspaces":["packages/*"]}' }, want: 'package.json declares workspaces' },
-      { name: 'a local package', text: npm, files: { 'package.json': '{"dependencies":{"shared":"file:../shared"}}' }, want: 'installs shared from a local path' },
+      { name: 'a local package', text: npm, files: { 'package.json': '{"dependencies":{"shared":"file:packages/shared"}}' }, want: 'installs shared from a local path' },
+      { name: 'a workspace: protocol', text: npm, files: { 'package.json': '{"dependencies":{"shared":"workspace:*"}}' }, want: 'installs shared from a local path' },
+      // A tarball elsewhere in the image is not among the sources: the install reads it either way.
+      { name: 'a package from a path in the image outside the sources: fixed', text: npm, files: { 'package.json': '{"dependencies":{"greeting":"file:/opt/pkgs/greeting-1.0.0.tgz"}}' }, want: undefined },
       { name: 'node_modules in the context, not ignored', text: npm, files: { 'package.json': '{}', node_modules: '' }, want: 'node_modules in the build context would overwrite the installed one' },
       { name: 'node_modules in the context, ignored', text: npm, files: { 'package.json': '{}', node_modules: '', '.dockerignore': '.git\n**/node_modules\n' }, want: undefined },
       { name: 'a package.json that is not JSON: no conclusion from it', text: npm, files: { 'package.json': '{ "name": ' }, want: undefined },
       { name: 'plain requirements: fixed', text: pip, files: { 'requirements.txt': 'flask==3.0.3\n# a comment\ngunicorn\n' }, want: undefined },
       { name: 'requirements that include another file', text: pip, files: { 'requirements.txt': '-r base.txt\nflask\n' }, want: 'requirements.txt includes another file (-r base.txt)' },
       { name: 'requirements that install the project', text: pip, files: { 'requirements.txt': 'flask\n-e .\n' }, want: 'requirements.txt installs from the sources (-e .)' },
-      { name: 'requirements with a local package', text: pip, files: { 'requirements.txt': 'mylib @ file:///app/libs/mylib\n' }, want: 'installs from the sources' },
+      { name: 'requirements with a package among the sources', text: pip, files: { 'requirements.txt': 'mylib @ file:///app/libs/mylib\n' }, want: 'installs from the sources' },
+      { name: 'requirements with a relative path', text: pip, files: { 'requirements.txt': './libs/mylib\n' }, want: 'installs from the sources' },
+      { name: 'requirements with a wheel elsewhere in the image: fixed', text: pip, files: { 'requirements.txt': 'greeting @ file:///opt/pkgs/greeting-1.0-py3-none-any.whl\n' }, want: undefined },
       { name: 'go.mod replacing a module with a folder', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go mod download'), files: { 'go.mod': 'module x\nreplace example.com/y => ./y\n' }, want: 'go.mod replaces a module with a local folder' },
       { name: 'a Gemfile with gemspec', text: dockerfile('FROM ruby:3.3', 'COPY . .', 'RUN bundle install'), files: { Gemfile: "source 'https://rubygems.org'\ngemspec\n" }, want: 'gemspec' },
       { name: 'composer scripts', text: dockerfile('FROM composer:2', 'COPY . .', 'RUN composer install'), files: { 'composer.json': '{"scripts":{"post-install-cmd":["php artisan optimize"]}}' }, want: 'composer.json has scripts' },
@@ -422,6 +430,9 @@ describe('dependency-step-missing', () => {
     { name: 'the Maven wrapper', text: dockerfile('FROM eclipse-temurin:21-jdk', 'WORKDIR /app', 'COPY . .', 'RUN ./mvnw clean package'), want: ['line 3, no fix'] },
     { name: 'gradle build', text: dockerfile('FROM gradle:8-jdk21', 'COPY . /home/gradle/src', 'WORKDIR /home/gradle/src', 'RUN gradle build --no-daemon'), want: ['line 2, no fix'] },
     { name: 'the Gradle wrapper, a module task', text: dockerfile('FROM eclipse-temurin:21-jdk', 'WORKDIR /app', 'COPY . .', 'RUN ./gradlew :server:bootJar'), want: ['line 3, no fix'] },
+    { name: 'sources copied in the stage this one is built FROM', text: dockerfile('FROM gradle:8-jdk21 AS sources', 'WORKDIR /app', 'COPY src src', 'COPY build.gradle settings.gradle ./', 'FROM sources AS build', 'RUN gradle build -x test'), want: ['line 3, no fix'] },
+    { name: 'Go, sources copied in the stage this one is built FROM: no fix', text: dockerfile('FROM golang:1.22 AS src', 'WORKDIR /src', 'COPY . .', 'FROM src AS build', 'RUN go build -o /app .'), want: ['line 3, no fix'] },
+    { name: 'the Gradle wrapper\'s folder is not the sources', text: dockerfile('FROM gradle:8-jdk21', 'COPY src /app/src', 'COPY gradle /app/gradle', 'COPY build.gradle gradlew settings.gradle /app/', 'WORKDIR /app', 'RUN ./gradlew build -x test'), want: ['line 2, no fix'] },
     { name: 'once per language and stage', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build ./cmd/a', 'RUN go build ./cmd/b'), want: ['line 2'] },
     { name: 'in each stage that does it', text: dockerfile('FROM golang:1.22 AS a', 'COPY . .', 'RUN go build ./cmd/a', 'FROM rust:1.80 AS b', 'COPY . .', 'RUN cargo build'), want: ['line 2', 'line 5, no fix'] },
     // Negative cases.
@@ -462,6 +473,7 @@ describe('dependency-step-missing', () => {
       { name: 'a go.work in the context', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app ./cmd/app'), options: { exists: (p) => ['go.mod', 'go.work'].includes(p) }, want: /go\.work/ },
       { name: 'go.mod replaces a module with a folder', text: dockerfile('FROM golang:1.22', 'COPY . .', 'RUN go build -o /app .'), options: { exists: (p) => p === 'go.mod', read: (p) => (p === 'go.mod' ? 'module x\n\nrequire example.com/y v1.0.0\n\nreplace example.com/y => ../y\n' : undefined) }, want: /replaces a module with a local folder/ },
       { name: 'several sources', text: dockerfile('FROM golang:1.22', 'COPY cmd internal ./', 'RUN go build -o /app ./cmd/app'), want: /several places/ },
+      { name: 'a working directory named by a variable', text: dockerfile('FROM golang:1.22', 'WORKDIR $GOPATH/src/app', 'COPY . .', 'RUN go build -o /app .'), want: /named by a variable/ },
     ];
     for (const c of cases) it(c.name, () => assert.match(why(c.text, c.options), c.want));
   });

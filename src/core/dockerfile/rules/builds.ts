@@ -3,10 +3,11 @@
 // downloads them again. Go gets a fix: go.mod and go.sum, then `go mod download`, above the
 // sources. cargo, Maven and Gradle need more than their manifests for such a step (a stub target,
 // the modules' poms, the wrapper): they get the recipe in words.
+import { posix } from 'node:path';
 import { firstLineRange, type Finding, type Fix, type Rule, type RuleContext } from '../findings.js';
 import type { DockerInstruction, Stage } from '../model.js';
 import { mounts, runCommand, simpleCommands, words } from '../shell.js';
-import { fromContext, inherited, resolvePath, sourceCopyBefore, sourceFolder, sources, workdirBefore } from './copies.js';
+import { fromContext, inherited, isTree, resolvePath, sourceFolder, sources, workdirBefore } from './copies.js';
 import { BUILDS, ECOSYSTEMS, type Build, type ReadFile } from './ecosystems.js';
 
 const nothing: ReadFile = () => undefined;
@@ -27,16 +28,17 @@ export const dependencyStepMissing: Rule = {
         if (!build || !w || build.offline(w)) continue;
         // A cache mount keeps the downloads across builds; a bind mount copies no sources.
         if (mounts(run).some((m) => m.type === 'cache' || m.type === 'bind')) continue;
-        // The last tree copied before the build: earlier ones may be the build's own files (gradle/).
-        const sourceCopy = sourceCopyBefore(stage, index, 'last');
+        // The sources: the last tree copied before the build, here or in a stage this one is built
+        // FROM, that is not the build tool's own folder (gradle/, .mvn/).
+        const chain = [...inherited(ctx.model, stage), ...stage.instructions.slice(0, index)];
+        const sourceCopy = chain.filter((i) => fromContext(i) && sources(i).some((s) => isTree(s) && !build.toolFolders.includes(posix.basename(s)))).at(-1);
         if (!sourceCopy) continue;
-        const copyIndex = stage.instructions.indexOf(sourceCopy);
-        const before = [...inherited(ctx.model, stage), ...stage.instructions.slice(0, copyIndex)];
-        if (before.some((i) => prefetches(i, build))) continue;
+        const at = chain.indexOf(sourceCopy);
+        if (chain.slice(0, at).some((i) => prefetches(i, build))) continue;
         // An install of the same language after the sources is deps-before-sources' finding.
-        if (stage.instructions.slice(copyIndex + 1, index).some((i) => simpleCommands(runCommand(i)).map(words).some((c) => ECOSYSTEMS.some((e) => e.family === build.family && e.install(c))))) continue;
+        if (chain.slice(at + 1).some((i) => simpleCommands(runCommand(i)).map(words).some((c) => ECOSYSTEMS.some((e) => e.family === build.family && e.install(c))))) continue;
         const folder = sourceFolder(sourceCopy);
-        if (nothingToFetch(ctx, build, folder ?? '', [...before, ...stage.instructions.slice(copyIndex, index + 1)])) continue;
+        if (nothingToFetch(ctx, build, folder ?? '', [...chain, run])) continue;
         reported.add(build);
         findings.push(finding(ctx, stage, run, sourceCopy, folder, build));
       }
@@ -96,11 +98,13 @@ function finding(ctx: RuleContext, stage: Stage, run: DockerInstruction, sourceC
 function goFixProblem({ read = nothing, exists }: RuleContext, stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, folder: string | undefined): string | undefined {
   if (folder === undefined) return 'the sources come from several places';
   const copyIndex = stage.instructions.indexOf(sourceCopy);
+  if (copyIndex < 0) return 'the sources are copied in the stage this one is built FROM';
   const runIndex = stage.instructions.indexOf(run);
   if (/\$/.test(sourceCopy.args)) return 'the sources\' COPY names a variable';
   // The download must run where go.mod lands (the working directory of the sources' COPY), as the build does.
   const dir = workdirBefore(stage, copyIndex);
-  if (dir === undefined || resolvePath(dir, sourceCopy.words.at(-1) ?? '') !== dir || workdirBefore(stage, runIndex) !== dir) return 'the build does not run in the folder the sources are copied to';
+  if (dir === undefined) return 'the working directory is named by a variable';
+  if (resolvePath(dir, sourceCopy.words.at(-1) ?? '') !== dir || workdirBefore(stage, runIndex) !== dir) return 'the build does not run in the folder the sources are copied to';
   const changes = stage.instructions.slice(copyIndex + 1, runIndex).find((i) => ['ENV', 'ARG', 'USER', 'WORKDIR', 'SHELL', 'ONBUILD'].includes(i.keyword));
   if (changes) return `the ${changes.keyword} at line ${changes.range.start.line + 1} may change what the build fetches`;
   const command = runCommand(run);

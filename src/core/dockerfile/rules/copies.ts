@@ -75,13 +75,9 @@ export function copyTargets(ins: DockerInstruction, dir: string | undefined): Ar
   });
 }
 
-/**
- * A COPY of a whole tree (`.`, a folder) before instruction `index`, the first or the last one:
- * named files are not "the sources".
- */
-export function sourceCopyBefore(stage: Stage, index: number, which: 'first' | 'last' = 'first'): DockerInstruction | undefined {
-  const trees = stage.instructions.slice(0, index).filter((i) => fromContext(i) && sources(i).some(isTree));
-  return which === 'first' ? trees[0] : trees.at(-1);
+/** The first COPY of a whole tree (`.`, a folder) before instruction `index`: named files are not "the sources". */
+export function sourceCopyBefore(stage: Stage, index: number): DockerInstruction | undefined {
+  return stage.instructions.slice(0, index).find((i) => fromContext(i) && sources(i).some(isTree));
 }
 
 /** The context folder the sources come from (`COPY app/ .` -> `app/`); undefined for several sources. */

@@ -41,9 +41,9 @@ export const depsBeforeSources: Rule = {
             findings.push(dependencyFinding(ctx, { stage, run, sourceCopy, folder, eco, w, onlyInstall }));
             break;
           }
-          const project = PROJECT_INSTALLS.find((p) => p.matches(w));
+          const project = PROJECT_INSTALLS.find((p) => p.matches(w, (path) => inSources(stage, sourceCopy, run, path) === true));
           if (project) {
-            const finding = projectFinding(ctx, stage, run, sourceCopy, folder, project);
+            const finding = projectFinding(ctx, stage, run, w, sourceCopy, folder, project);
             if (finding) findings.push(finding);
             break;
           }
@@ -87,7 +87,7 @@ function dependencyFinding(ctx: RuleContext, install: Install): Finding {
     : folder === undefined ? 'the sources come from several places'
     : between.some((i) => !crossable(stage, sourceCopy, i, folder)) ? 'the instructions in between may matter to the install'
     : needed.some((m) => m.file.startsWith('/')) ? 'the manifest is named by its path in the image'
-    : eco.needsMore?.(w, read, folder)
+    : eco.needsMore?.(w, { read, exists: (path) => exists?.(path) ?? read(path) !== undefined, folder, fromSources: (path) => inSources(stage, sourceCopy, run, path) !== false })
       ?? (eco.output && exists?.(`${folder}${eco.output}`) && !dockerignored(read, `${folder}${eco.output}`) ? `${folder}${eco.output} in the build context would overwrite the installed one (list it in .dockerignore)` : undefined);
 
   const names = manifestNames(eco, needed, prefix, exists);
@@ -167,6 +167,14 @@ function copiesAlongside(stage: Stage, sourceCopy: DockerInstruction, copy: Dock
   }));
 }
 
+/** Whether a path the install names (relative to where it runs, or absolute) is among the copied sources; undefined when it cannot be told. */
+function inSources(stage: Stage, sourceCopy: DockerInstruction, run: DockerInstruction, path: string): boolean | undefined {
+  const into = resolvePath(workdirBefore(stage, stage.instructions.indexOf(sourceCopy)), sourceCopy.words.at(-1) ?? '');
+  const named = resolvePath(workdirBefore(stage, stage.instructions.indexOf(run)), path);
+  const inside = into === undefined || named === undefined ? undefined : under(named, into);
+  return inside === undefined ? undefined : inside !== null;
+}
+
 /** Whether .dockerignore (at the context root) leaves `path` out. */
 function dockerignored(read: ReadFile, path: string): boolean {
   const name = path.replace(/\/$/, '');
@@ -176,7 +184,7 @@ function dockerignored(read: ReadFile, path: string): boolean {
   });
 }
 
-function projectFinding(ctx: RuleContext, stage: Stage, run: DockerInstruction, sourceCopy: DockerInstruction, folder: string | undefined, project: ProjectInstall): Finding | undefined {
+function projectFinding(ctx: RuleContext, stage: Stage, run: DockerInstruction, w: string[], sourceCopy: DockerInstruction, folder: string | undefined, project: ProjectInstall): Finding | undefined {
   // Dependencies installed on their own before this install: the project's install after the
   // sources is the right shape (and one installed after them is that install's finding).
   const before = [...inherited(ctx.model, stage), ...stage.instructions.slice(0, stage.instructions.indexOf(run))];
@@ -188,14 +196,16 @@ function projectFinding(ctx: RuleContext, stage: Stage, run: DockerInstruction, 
   const names = (present.length ? present : project.manifests.slice(0, 2)).map((m) => `${prefix}${m}`);
   const list = present.length ? names.join(', ') : names.join(' or ');
   const line = run.range.start.line + 1;
+  const written = w.join(' ');
+  const command = written.length > 60 ? `${written.slice(0, 57)}...` : written;
   return {
     ruleId: depsBeforeSources.id,
     group: 'cache',
     severity: project.family ? 'information' : 'hint',
     range: firstLineRange(ctx.model, sourceCopy),
     message: project.family
-      ? `The sources are copied before \`${project.name}\` (line ${line}) installs the project and its dependencies: every source change reinstalls them. Not fixed automatically: that install needs the sources`
-      : `The sources are copied before \`${project.name}\` (line ${line}): if it installs the dependencies of ${list}, every source change reinstalls them. Not fixed automatically: what it runs is not known here`,
+      ? `The sources are copied before \`${command}\` (line ${line}) installs the project and its dependencies: every source change reinstalls them. Not fixed automatically: that install needs the sources`
+      : `The sources are copied before \`${command}\` (line ${line}): if it installs the dependencies of ${list}, every source change reinstalls them. Not fixed automatically: what it runs is not known here`,
     rationale: `Copy ${list} first and ${project.advice}: a source edit then reuses the dependency layer.`,
     source: SOURCE,
   };

@@ -10,6 +10,16 @@ export interface Manifest {
 /** Reads a file of the build context by its path there; undefined when it cannot. */
 export type ReadFile = (path: string) => string | undefined;
 
+/** The project an install is for, as far as the Dockerfile and the context tell. */
+export interface Project {
+  read: ReadFile;
+  exists: (path: string) => boolean;
+  /** The context folder the sources come from ('' or `app/`): manifests are read there. */
+  folder: string;
+  /** Whether a path in the image (`/app/libs/x`, or relative to the install) may be one of the copied sources. */
+  fromSources: (path: string) => boolean;
+}
+
 export type Family = 'node' | 'python' | 'go' | 'rust' | 'java' | 'ruby' | 'php';
 
 export interface Ecosystem {
@@ -19,11 +29,8 @@ export interface Ecosystem {
   install: (w: string[]) => boolean;
   /** Manifest files the install reads, given the command (pip's `-r` names its file). */
   manifests: (w: string[]) => Manifest[];
-  /**
-   * Why the install would not work with the manifests alone, from what the command and the
-   * manifests say (`folder` prefixes context paths); undefined when nothing says so.
-   */
-  needsMore?: (w: string[], read: ReadFile, folder: string) => string | undefined;
+  /** Why the install would not work with the manifests alone, from what the command and the manifests say. */
+  needsMore?: (w: string[], project: Project) => string | undefined;
   /** What the install writes into the project folder, which a later copy of the sources could overwrite. */
   output?: string;
 }
@@ -68,14 +75,21 @@ function pipInstall(w: string[]): { requirements: string[]; targets: string[]; e
   return { requirements, targets, editable };
 }
 
-/** Requirement lines that bring in more than the file itself: other files, local paths, editables. */
-function requirementsNeedMore(read: ReadFile, path: string): string | undefined {
-  const text = read(path);
+/** A `file:` URL or path (`file:///app/lib`, `file:../lib`, `./lib`) that may point into the sources. */
+function localPath(spec: string, { fromSources }: Project): boolean {
+  const path = /^file:/.test(spec) ? spec.replace(/^file:(\/\/)?/, '') : /^\.{1,2}(\/|$)/.test(spec) ? spec : undefined;
+  return path !== undefined && fromSources(path);
+}
+
+/** Requirement lines that bring in more than the file itself: other files, the sources, editables. */
+function requirementsNeedMore(project: Project, path: string): string | undefined {
+  const text = project.read(path);
   if (text === undefined) return undefined;
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (/^(-r|-c|--requirement|--constraint)\b/.test(line)) return `${path} includes another file (${line})`;
-    if (/^(-e|--editable)\b/.test(line) || /^\.{1,2}(\/|$)|@ *file:|^file:/.test(line)) return `${path} installs from the sources (${line})`;
+    const spec = line.replace(/^[\w.[\],-]+\s*@\s*/, '');
+    if (/^(-e|--editable)\b/.test(line) || localPath(spec, project)) return `${path} installs from the sources (${line})`;
   }
   return undefined;
 }
@@ -92,7 +106,8 @@ function json(read: ReadFile, path: string): Record<string, unknown> | undefined
 }
 
 /** npm, yarn and pnpm run the root package's install scripts, and need workspaces and local packages. */
-function packageJsonNeedsMore(read: ReadFile, folder: string): string | undefined {
+function packageJsonNeedsMore(project: Project): string | undefined {
+  const { read, folder } = project;
   const pkg = json(read, `${folder}package.json`);
   if (!pkg) return undefined;
   if (pkg.workspaces) return 'package.json declares workspaces, whose package.json files the install needs too';
@@ -101,10 +116,10 @@ function packageJsonNeedsMore(read: ReadFile, folder: string): string | undefine
   if (hook) return `package.json has a ${hook} script, which the install runs and which may read the sources`;
   for (const key of ['dependencies', 'devDependencies', 'optionalDependencies']) {
     const deps = (pkg[key] ?? {}) as Record<string, unknown>;
-    const local = Object.entries(deps).find(([, spec]) => typeof spec === 'string' && /^(file:|link:|portal:|workspace:|\.{1,2}\/)/.test(spec));
+    const local = Object.entries(deps).find(([, spec]) => typeof spec === 'string' && (/^(link:|portal:|workspace:)/.test(spec) || localPath(spec, project)));
     if (local) return `package.json installs ${local[0]} from a local path`;
   }
-  if (read(`${folder}pnpm-workspace.yaml`) !== undefined) return 'pnpm-workspace.yaml declares workspaces, whose package.json files the install needs too';
+  if (project.exists(`${folder}pnpm-workspace.yaml`)) return 'pnpm-workspace.yaml declares workspaces, whose package.json files the install needs too';
   if (/^yarnPath:/m.test(read(`${folder}.yarnrc.yml`) ?? '')) return '.yarnrc.yml runs a Yarn release kept in the project';
   return undefined;
 }
@@ -112,7 +127,7 @@ function packageJsonNeedsMore(read: ReadFile, folder: string): string | undefine
 const node = (name: string, install: Ecosystem['install'], lock: string): Ecosystem => ({
   name, family: 'node', install, output: 'node_modules',
   manifests: () => [file('package.json'), file(lock, true), file('.npmrc', true), ...(name === 'yarn' ? [file('.yarnrc.yml', true)] : [])],
-  needsMore: (_w, read, folder) => packageJsonNeedsMore(read, folder),
+  needsMore: (_w, project) => packageJsonNeedsMore(project),
 });
 
 export const ECOSYSTEMS: readonly Ecosystem[] = [
@@ -126,9 +141,9 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
       return !!pip && pip.requirements.length > 0 && pip.requirements.every((f) => !f.includes('$')) && !pip.targets.some((t) => PROJECT_PATH.test(t)) && pip.editable.length === 0;
     },
     manifests: (w) => (pipInstall(w)?.requirements ?? []).map((f) => file(f)),
-    needsMore: (w, read, folder) => {
+    needsMore: (w, project) => {
       for (const f of pipInstall(w)?.requirements ?? []) {
-        const why = f.startsWith('/') ? undefined : requirementsNeedMore(read, `${folder}${f}`);
+        const why = f.startsWith('/') ? undefined : requirementsNeedMore(project, `${project.folder}${f}`);
         if (why) return why;
       }
       return undefined;
@@ -138,26 +153,26 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     name: 'poetry', family: 'python', output: '.venv',
     install: (w) => w[0] === 'poetry' && w[1] === 'install' && has(w, '--no-root'),
     manifests: () => [file('pyproject.toml'), file('poetry.lock', true)],
-    needsMore: (_w, read, folder) => (/\bpath\s*=/.test(read(`${folder}pyproject.toml`) ?? '') ? 'pyproject.toml has a dependency on a local path' : undefined),
+    needsMore: (_w, { read, folder }) => (/\bpath\s*=/.test(read(`${folder}pyproject.toml`) ?? '') ? 'pyproject.toml has a dependency on a local path' : undefined),
   },
   {
     name: 'uv', family: 'python', output: '.venv',
     install: (w) => w[0] === 'uv' && w[1] === 'sync' && has(w, '--no-install-project', '--no-install-workspace'),
     manifests: () => [file('pyproject.toml'), file('uv.lock', true)],
-    needsMore: (_w, read, folder) => (/\bpath\s*=|\[tool\.uv\.workspace\]/.test(read(`${folder}pyproject.toml`) ?? '') ? 'pyproject.toml has a workspace or a dependency on a local path' : undefined),
+    needsMore: (_w, { read, folder }) => (/\bpath\s*=|\[tool\.uv\.workspace\]/.test(read(`${folder}pyproject.toml`) ?? '') ? 'pyproject.toml has a workspace or a dependency on a local path' : undefined),
   },
   { name: 'pipenv', family: 'python', install: (w) => w[0] === 'pipenv' && w[1] === 'install', manifests: () => [file('Pipfile'), file('Pipfile.lock', true)] },
   {
     name: 'go', family: 'go',
     install: (w) => w[0] === 'go' && w[1] === 'mod' && w[2] === 'download',
     manifests: () => [file('go.mod'), file('go.sum', true)],
-    needsMore: (_w, read, folder) => goModNeedsMore(read, folder),
+    needsMore: (_w, { read, exists, folder }) => goModNeedsMore(read, exists, folder),
   },
   {
     name: 'maven', family: 'java',
     install: (w) => /mvnw?$/.test(w[0] ?? '') && w.some((x) => /^dependency:(go-offline|resolve)/.test(x)),
     manifests: () => [file('pom.xml')],
-    needsMore: (w, read, folder) => {
+    needsMore: (w, { read, folder }) => {
       if ((w[0] ?? '').endsWith('mvnw')) return 'the Maven wrapper needs mvnw and .mvn/ too';
       if (has(w, '-s', '--settings', '-f', '--file') || w.some((x) => /^(--settings|--file)=/.test(x))) return 'the command names another file';
       return /<modules>/.test(read(`${folder}pom.xml`) ?? '') ? 'pom.xml has modules, whose pom.xml files the install needs too' : undefined;
@@ -175,13 +190,13 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     name: 'bundler', family: 'ruby',
     install: (w) => w[0] === 'bundle' && w[1] === 'install',
     manifests: () => [file('Gemfile'), file('Gemfile.lock', true)],
-    needsMore: (_w, read, folder) => (/^\s*gemspec\b|\bpath:/m.test(read(`${folder}Gemfile`) ?? '') ? 'the Gemfile installs the project\'s own gemspec or a local path' : undefined),
+    needsMore: (_w, { read, folder }) => (/^\s*gemspec\b|\bpath:/m.test(read(`${folder}Gemfile`) ?? '') ? 'the Gemfile installs the project\'s own gemspec or a local path' : undefined),
   },
   {
     name: 'composer', family: 'php',
     install: (w) => w[0] === 'composer' && w[1] === 'install',
     manifests: () => [file('composer.json'), file('composer.lock', true)],
-    needsMore: (w, read, folder) => {
+    needsMore: (w, { read, folder }) => {
       const composer = json(read, `${folder}composer.json`);
       if (!composer) return undefined;
       if (composer.scripts && !has(w, '--no-scripts')) return 'composer.json has scripts, which the install runs';
@@ -190,10 +205,10 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
   },
 ];
 
-function goModNeedsMore(read: ReadFile, folder: string): string | undefined {
+function goModNeedsMore(read: ReadFile, exists: Project['exists'], folder: string): string | undefined {
   const mod = read(`${folder}go.mod`);
   if (mod && /=>\s*\.{1,2}\//.test(mod)) return 'go.mod replaces a module with a local folder';
-  if (read(`${folder}go.work`) !== undefined) return 'go.work names several modules';
+  if (exists(`${folder}go.work`)) return 'go.work names several modules';
   return undefined;
 }
 
@@ -202,7 +217,8 @@ export interface ProjectInstall {
   name: string;
   /** Undefined: any language's dependencies (make). */
   family?: Family;
-  matches: (w: string[]) => boolean;
+  /** `inSources` says whether a path the command names is certainly among the copied sources. */
+  matches: (w: string[], inSources: (path: string) => boolean) => boolean;
   /** The manifests to copy first, in the order worth naming. */
   manifests: string[];
   /** What to do instead, after "copy the manifests first". */
@@ -212,9 +228,11 @@ export interface ProjectInstall {
 export const PROJECT_INSTALLS: readonly ProjectInstall[] = [
   {
     name: 'pip install .', family: 'python',
-    matches: (w) => {
+    matches: (w, inSources) => {
       const pip = pipInstall(w);
-      return !!pip && !has(w, '--no-deps') && [...pip.targets, ...pip.editable].some((t) => PROJECT_PATH.test(t));
+      // `.`, or a path among the sources: a wheel built from them (`dist/*.whl`), a subproject.
+      const local = (t: string): boolean => !/:\/\/|@/.test(t) && /\//.test(t) && inSources(t);
+      return !!pip && !has(w, '--no-deps') && [...pip.targets, ...pip.editable].some((t) => PROJECT_PATH.test(t) || local(t));
     },
     manifests: ['pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt'],
     advice: 'install the dependencies alone (from a requirements file, or a list exported from the lock), then copy the sources and `pip install --no-deps .`',
@@ -261,6 +279,8 @@ export interface Build {
   /** A command that fetches or builds the dependencies (before the sources, that is the step wanted). */
   prefetches: (w: string[]) => boolean;
   manifests: string[];
+  /** Folders of the build tool itself, copied with the manifests: not the sources. */
+  toolFolders: string[];
   /** The dependency-only step, in words. */
   advice: string;
 }
@@ -276,6 +296,7 @@ export const BUILDS: readonly Build[] = [
     offline: (w) => has(w, '--offline', '--frozen'),
     prefetches: (w) => w[0] === 'cargo' && (['fetch', 'build', 'vendor'].includes(w[1] ?? '') || (w[1] === 'chef' && w[2] === 'cook')),
     manifests: ['Cargo.toml', 'Cargo.lock'],
+    toolFolders: ['.cargo'],
     advice: 'build the dependencies alone first: cargo-chef (`cargo chef prepare`, then `cargo chef cook` on the recipe), or Cargo.toml and Cargo.lock with a stub src/main.rs and a `cargo build`; or a cache mount on /usr/local/cargo/registry and target',
   },
   {
@@ -284,6 +305,7 @@ export const BUILDS: readonly Build[] = [
     offline: (w) => w.some((x) => /^-mod=vendor$/.test(x)),
     prefetches: (w) => w[0] === 'go' && (w[1] === 'build' || (w[1] === 'mod' && ['download', 'vendor', 'tidy'].includes(w[2] ?? '')) || (w[1] === 'list' && has(w, '-m'))),
     manifests: ['go.mod', 'go.sum'],
+    toolFolders: [],
     advice: 'copy go.mod and go.sum and run `go mod download` before copying the sources; or a cache mount on /go/pkg/mod',
   },
   {
@@ -292,6 +314,7 @@ export const BUILDS: readonly Build[] = [
     offline: (w) => has(w, '-o', '--offline'),
     prefetches: (w) => /(^|\/)mvnw?$/.test(w[0] ?? ''),
     manifests: ['pom.xml'],
+    toolFolders: ['.mvn'],
     advice: 'copy pom.xml and run `mvn dependency:go-offline` before copying the sources; or a cache mount on /root/.m2',
   },
   {
@@ -300,6 +323,7 @@ export const BUILDS: readonly Build[] = [
     offline: (w) => has(w, '--offline'),
     prefetches: (w) => /(^|\/)gradlew?$/.test(w[0] ?? ''),
     manifests: ['settings.gradle', 'build.gradle', 'settings.gradle.kts', 'build.gradle.kts', 'gradle.properties'],
+    toolFolders: ['gradle'],
     advice: 'copy the build scripts (settings.gradle, build.gradle, gradle/) and resolve the dependencies in a step of their own (e.g. `gradle dependencies`); or a cache mount on /root/.gradle',
   },
 ];
