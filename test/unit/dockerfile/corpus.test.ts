@@ -1,24 +1,59 @@
-// The rules over real Dockerfiles (the shared corpus, copied unmodified from public repositories):
+// The rules over real Dockerfiles (shared corpora, copied unmodified from public repositories):
 // analysis never throws, every fix changes only what its rule says and leaves a Dockerfile that
-// parses, and the findings match the committed snapshot. `UPDATE_SNAPSHOTS=1` rewrites it; review
-// the diff like code.
+// parses, and the findings match each corpus' committed snapshot. `UPDATE_SNAPSHOTS=1` rewrites
+// them; review the diff like code. A corpus may describe each file's build context (contexts.json:
+// the paths at the context's first two levels; contexts/<file>/: the manifests the rules read), so
+// the rules see what `lazyimg lint` would see in that checkout.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { analyzeDockerfile, instructionText, parseDockerfile, type Analysis, type DockerInstruction, type DockerfileModel, type Finding } from '../../../src/core/dockerfile/index.js';
+import { analyzeDockerfile, instructionText, parseDockerfile, type AnalyzeOptions, type Analysis, type DockerInstruction, type DockerfileModel, type Finding } from '../../../src/core/dockerfile/index.js';
 import { applyFix } from './helpers.js';
 
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
-// The shared corpus sits next to the working copy; a clone elsewhere (CI) finds it at /work/shared.
-const CORPUS = process.env.LAZYIMG_CORPUS
-  ?? [resolve(ROOT, '..', 'shared', 'corpus', 'dockerfiles'), '/work/shared/corpus/dockerfiles'].find((d) => existsSync(d))
-  ?? resolve(ROOT, '..', 'shared', 'corpus', 'dockerfiles');
-const SNAPSHOT = join(ROOT, 'test', 'unit', 'dockerfile', 'corpus.snapshot.md');
 
-function corpusFiles(): string[] {
-  if (!existsSync(CORPUS)) return [];
-  return readdirSync(CORPUS).filter((f) => f !== 'SOURCES.md' && statSync(join(CORPUS, f)).isFile()).sort();
+interface Corpus {
+  /** The folder's name under shared/corpus. */
+  folder: string;
+  /** What names the folder elsewhere. */
+  env: string;
+  snapshot: string;
+  what: string;
+}
+
+const CORPORA: Corpus[] = [
+  { folder: 'dockerfiles', env: 'LAZYIMG_CORPUS', snapshot: 'corpus.snapshot.md', what: 'Dockerfiles' },
+  { folder: 'dockerfiles-cache-order', env: 'LAZYIMG_CACHE_ORDER_CORPUS', snapshot: 'corpus-cache-order.snapshot.md', what: 'Dockerfiles showing (or avoiding) the cache-order misses' },
+];
+
+/** The shared corpora sit next to the working copy; a clone elsewhere (CI) finds them at /work/shared. */
+function locate(corpus: Corpus): string {
+  const here = resolve(ROOT, '..', 'shared', 'corpus', corpus.folder);
+  return process.env[corpus.env] ?? [here, `/work/shared/corpus/${corpus.folder}`].find((d) => existsSync(d)) ?? here;
+}
+
+const NOT_DOCKERFILES = new Set(['SOURCES.md', 'contexts.json']);
+
+function corpusFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => !NOT_DOCKERFILES.has(f) && statSync(join(dir, f)).isFile()).sort();
+}
+
+/** The build context of a corpus file, as far as the corpus records it. */
+function contextOf(dir: string, file: string): AnalyzeOptions {
+  const listing = join(dir, 'contexts.json');
+  if (!existsSync(listing)) return {};
+  const entry = (JSON.parse(readFileSync(listing, 'utf8')) as Record<string, { paths: string[] } | undefined>)[file];
+  if (!entry) return {};
+  const paths = new Set(entry.paths);
+  return {
+    exists: (p) => paths.has(p.replace(/\/$/, '')),
+    read: (p) => {
+      const copy = join(dir, 'contexts', file, p);
+      return paths.has(p) && existsSync(copy) && statSync(copy).isFile() ? readFileSync(copy, 'utf8') : undefined;
+    },
+  };
 }
 
 /** An instruction as the builder reads it: comment lines and line continuations out, spaces collapsed. */
@@ -144,13 +179,13 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function snapshot(results: Array<{ file: string; findings: Finding[] }>): string {
+function snapshot(corpus: Corpus, results: Array<{ file: string; findings: Finding[] }>): string {
   const count = results.reduce((n, r) => n + r.findings.length, 0);
   const fixable = results.reduce((n, r) => n + r.findings.filter((f) => f.fix).length, 0);
   const out = [
-    '# Dockerfile corpus: findings',
+    corpus.folder === 'dockerfiles' ? '# Dockerfile corpus: findings' : `# Dockerfile corpus \`${corpus.folder}\`: findings`,
     '',
-    'Written by `test/unit/dockerfile/corpus.test.ts` from `shared/corpus/dockerfiles` (sources in its `SOURCES.md`).',
+    `Written by \`test/unit/dockerfile/corpus.test.ts\` from \`shared/corpus/${corpus.folder}\` (sources in its \`SOURCES.md\`).`,
     'Rewrite with `UPDATE_SNAPSHOTS=1 node --test out/test/unit/dockerfile/`, then review the diff.',
     '',
     `${results.length} files, ${count} findings, ${fixable} with a fix.`,
@@ -167,64 +202,127 @@ function snapshot(results: Array<{ file: string; findings: Finding[] }>): string
   return `${out.join('\n')}\n`;
 }
 
-const files = corpusFiles();
+/**
+ * The cache-order misses on real Dockerfiles, file by file: what deps-before-sources and
+ * dependency-step-missing report (line, rule, and whether with a fix), and files where they must
+ * report nothing. Every file of the cache-order corpus is listed.
+ */
+const CACHE_ORDER: Record<string, Record<string, string[]>> = {
+  'dockerfiles-cache-order': {
+    // 1. `COPY . .`, then `COPY requirements.txt .` and the install: the sources go below the install.
+    rahulkhatri137__mirrorbot137__Dockerfile: ['4 deps-before-sources, fixed'],
+    // 2. A compiled build right after the sources, nothing fetched before them.
+    meilisearch__meilisearch__Dockerfile: ['15 dependency-step-missing'],
+    valeriansaliou__sonic__Dockerfile: ['14 dependency-step-missing'],
+    mosajjal__sniproxy__Dockerfile: ['11 dependency-step-missing'], // the build runs in cmd/sniproxy: no fix
+    gophish__gophish__Dockerfile: ['7 deps-before-sources, fixed', '16 dependency-step-missing, fixed'],
+    'memsql__singlestore-kafka-connector__Dockerfile': ['3 dependency-step-missing'], // src/ copied, then mvn package
+    'JKEniu__spring-petclinic__Dockerfile': ['2 dependency-step-missing'], // src/ copied in the stage the build is FROM
+    'JKEniu__spring-petclinic__DockerfileBuild': ['2 dependency-step-missing'],
+    // 3. An install of the whole project after the sources: a suggestion.
+    locustio__locust__Dockerfile: ['23 deps-before-sources'], // uv build && pip install dist/*.whl
+    tfandkusu__discord_atumaru_bot__Dockerfile: ['3 deps-before-sources'], // poetry install
+    'x-motemen__gore__Dockerfile': ['5 deps-before-sources'], // make install, go.mod in the context
+    // An install after the sources whose move would not be safe: a pnpm workspace; a WORKDIR between.
+    Dokploy__dokploy__Dockerfile: ['9 deps-before-sources'],
+    'Dokploy__dokploy__Dockerfile.monitoring': ['12 deps-before-sources'],
+    // Clean: cargo-chef; go mod download first; cache mounts; requirements first, then `pip install -e .`;
+    // make install before the sources.
+    'LukeMathWalker__zero-to-production__Dockerfile': [],
+    jesseduffield__lazygit__Dockerfile: [],
+    benbjohnson__litestream__Dockerfile: [],
+    'datamindedbe__demo-llm-hackathon__llm-hackathon-ingestion__Dockerfile': [],
+    'wechaty__python-wechaty-template__Dockerfile': [],
+  },
+  dockerfiles: {
+    'gpt-engineer-org__gpt-engineer__docker__Dockerfile': ['13 deps-before-sources'], // pip install -e .
+    // Clean: a Gradle task that downloads first; go mod download, mvn dependency:go-offline or
+    // dependency:resolve, cargo chef cook before the sources.
+    'GoogleCloudPlatform__microservices-demo__src__adservice__Dockerfile': [],
+    'GoogleCloudPlatform__microservices-demo__src__frontend__Dockerfile': [],
+    'docker__awesome-compose__react-java-mysql__backend__Dockerfile': [],
+    qdrant__qdrant__Dockerfile: [],
+  },
+};
 
-describe('Dockerfile corpus', () => {
-  it('is there', () => {
-    assert.ok(existsSync(CORPUS), `Dockerfile corpus not found at ${CORPUS}: set LAZYIMG_CORPUS to a folder of Dockerfiles (the shared one is shared/corpus/dockerfiles, next to the repository)`);
-    assert.ok(files.length > 0, `no Dockerfiles in ${CORPUS}`);
-  });
+for (const corpus of CORPORA) {
+  const dir = locate(corpus);
+  const files = corpusFiles(dir);
+  const snapshotFile = join(ROOT, 'test', 'unit', 'dockerfile', corpus.snapshot);
 
-  const results: Array<{ file: string; findings: Finding[] }> = [];
-  for (const file of files) {
-    const text = readFileSync(join(CORPUS, file), 'utf8');
-    let analysis: Analysis | undefined;
-    let error: unknown;
-    try {
-      analysis = analyzeDockerfile(text);
-    } catch (e) {
-      error = e;
-    }
-    results.push({ file, findings: analysis?.findings ?? [] });
+  describe(`Dockerfile corpus ${corpus.folder}`, () => {
+    it('is there', () => {
+      assert.ok(existsSync(dir), `Dockerfile corpus not found at ${dir}: set ${corpus.env} to a folder of ${corpus.what} (the shared one is shared/corpus/${corpus.folder}, next to the repository)`);
+      assert.ok(files.length > 0, `no Dockerfiles in ${dir}`);
+    });
 
-    describe(file, () => {
-      it('is analyzed without throwing', () => {
-        if (error) throw error;
-        assert.ok(analysis);
+    const results: Array<{ file: string; findings: Finding[] }> = [];
+    for (const file of files) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      const context = contextOf(dir, file);
+      let analysis: Analysis | undefined;
+      let error: unknown;
+      try {
+        analysis = analyzeDockerfile(text, context);
+      } catch (e) {
+        error = e;
+      }
+      results.push({ file, findings: analysis?.findings ?? [] });
+
+      describe(file, () => {
+        it('is analyzed without throwing', () => {
+          if (error) throw error;
+          assert.ok(analysis);
+        });
+        if (!analysis) return;
+        const before = analysis;
+        for (const finding of before.findings.filter((f) => f.fix)) {
+          it(`${finding.ruleId} at line ${finding.range.start.line + 1}: the fix changes only what the rule says`, () => {
+            const fixed = applyFix(text, finding);
+            const after = analyzeDockerfile(fixed, context);
+            assert.equal(after.model.stages.length, before.model.stages.length, 'same stages after the fix');
+            const target = finding.ruleId === 'deps-before-sources' || finding.ruleId === 'dependency-step-missing' ? undefined : instructionAt(before.model, finding.range.start.line);
+            const was = stageInstructions(before.model);
+            const now = stageInstructions(after.model);
+            const removed = was.flatMap((s, i) => minus(s, now[i] ?? []));
+            const added = now.flatMap((s, i) => minus(s, was[i] ?? []));
+            checkChange(finding, target, removed, added);
+            for (const edit of finding.fix?.edits ?? []) {
+              // An insertion must not land inside a shell comment (`RUN ... # note`): it would never run.
+              const line = text.split('\n')[edit.range.start.line] ?? '';
+              const before = line.slice(0, edit.range.start.character);
+              if (edit.newText && edit.range.start.line === edit.range.end.line) assert.doesNotMatch(before, /\s#/, `inserted after a shell comment on line ${edit.range.start.line + 1}`);
+            }
+            checkGone(finding, before, after, target);
+            assert.doesNotThrow(() => parseDockerfile(fixed));
+          });
+        }
       });
-      if (!analysis) return;
-      const before = analysis;
-      for (const finding of before.findings.filter((f) => f.fix)) {
-        it(`${finding.ruleId} at line ${finding.range.start.line + 1}: the fix changes only what the rule says`, () => {
-          const fixed = applyFix(text, finding);
-          const after = analyzeDockerfile(fixed);
-          assert.equal(after.model.stages.length, before.model.stages.length, 'same stages after the fix');
-          const target = finding.ruleId === 'deps-before-sources' || finding.ruleId === 'dependency-step-missing' ? undefined : instructionAt(before.model, finding.range.start.line);
-          const was = stageInstructions(before.model);
-          const now = stageInstructions(after.model);
-          const removed = was.flatMap((s, i) => minus(s, now[i] ?? []));
-          const added = now.flatMap((s, i) => minus(s, was[i] ?? []));
-          checkChange(finding, target, removed, added);
-          for (const edit of finding.fix?.edits ?? []) {
-            // An insertion must not land inside a shell comment (`RUN ... # note`): it would never run.
-            const line = text.split('\n')[edit.range.start.line] ?? '';
-            const before = line.slice(0, edit.range.start.character);
-            if (edit.newText && edit.range.start.line === edit.range.end.line) assert.doesNotMatch(before, /\s#/, `inserted after a shell comment on line ${edit.range.start.line + 1}`);
-          }
-          checkGone(finding, before, after, target);
-          assert.doesNotThrow(() => parseDockerfile(fixed));
+    }
+
+    const expected = CACHE_ORDER[corpus.folder] ?? {};
+    describe('the cache-order misses, file by file', () => {
+      if (corpus.folder === 'dockerfiles-cache-order') {
+        it('lists every file of the corpus', () => assert.deepEqual(Object.keys(expected).sort(), [...files].sort()));
+      }
+      for (const [file, want] of Object.entries(expected)) {
+        it(file, () => {
+          const found = results.find((r) => r.file === file);
+          assert.ok(found, `${file} is not in ${dir}`);
+          const cacheOrder = found.findings.filter((f) => f.ruleId === 'deps-before-sources' || f.ruleId === 'dependency-step-missing');
+          assert.deepEqual(cacheOrder.map((f) => `${f.range.start.line + 1} ${f.ruleId}${f.fix ? ', fixed' : ''}`), want);
         });
       }
     });
-  }
 
-  it('matches the committed snapshot of findings (corpus.snapshot.md)', { skip: files.length === 0 && 'no corpus' }, () => {
-    const text = snapshot(results);
-    if (process.env.UPDATE_SNAPSHOTS === '1') {
-      writeFileSync(SNAPSHOT, text);
-      return;
-    }
-    assert.ok(existsSync(SNAPSHOT), `${SNAPSHOT} is missing: run once with UPDATE_SNAPSHOTS=1 and commit it`);
-    assert.equal(text, readFileSync(SNAPSHOT, 'utf8'), 'the findings changed: rerun with UPDATE_SNAPSHOTS=1 and review the diff of corpus.snapshot.md');
+    it(`matches the committed snapshot of findings (${corpus.snapshot})`, { skip: files.length === 0 && 'no corpus' }, () => {
+      const text = snapshot(corpus, results);
+      if (process.env.UPDATE_SNAPSHOTS === '1') {
+        writeFileSync(snapshotFile, text);
+        return;
+      }
+      assert.ok(existsSync(snapshotFile), `${snapshotFile} is missing: run once with UPDATE_SNAPSHOTS=1 and commit it`);
+      assert.equal(text, readFileSync(snapshotFile, 'utf8'), `the findings changed: rerun with UPDATE_SNAPSHOTS=1 and review the diff of ${corpus.snapshot}`);
+    });
   });
-});
+}

@@ -55,17 +55,21 @@ function prefetches(ins: DockerInstruction, build: Build): boolean {
 
 /** What the context and the stage say: no module to fetch for, vendored modules, nothing required. */
 function nothingToFetch({ exists, read = nothing }: RuleContext, build: Build, folder: string, instructions: DockerInstruction[]): boolean {
-  if (exists && !build.manifests.some((m) => exists(`${folder}${m}`))) return true;
+  // The manifests sit with the sources (`COPY . .`), or at the root when only src/ is the folder copied.
+  const place = [folder, ''].find((f) => build.manifests.some((m) => exists?.(`${f}${m}`)));
+  if (exists && place === undefined) return true;
+  const at = place ?? folder;
   switch (build.family) {
     case 'go': {
-      if (exists?.(`${folder}vendor/modules.txt`)) return true;
+      if (exists?.(`${at}vendor/modules.txt`)) return true;
       if (instructions.some((i) => (i.keyword === 'ENV' || i.keyword === 'ARG') && /GOFLAGS\S*-mod=vendor/.test(i.args))) return true;
-      const mod = read(`${folder}go.mod`);
+      const mod = read(`${at}go.mod`);
       return mod !== undefined && !/^\s*require\b/m.test(mod);
     }
     case 'rust': {
-      const manifest = read(`${folder}Cargo.toml`);
-      return manifest !== undefined && !/^\s*\[(workspace\.)?(build-|dev-)?dependencies\b/m.test(manifest);
+      // A workspace's members have the dependencies; a lone crate lists them in a table of its own.
+      const manifest = read(`${at}Cargo.toml`);
+      return manifest !== undefined && !/^\s*\[(workspace\]|(workspace\.|target\.[^\]]*\.)?(build-|dev-)?dependencies\b)/m.test(manifest);
     }
     default:
       return false;

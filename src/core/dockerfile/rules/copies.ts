@@ -7,9 +7,9 @@ export function fromContext(ins: DockerInstruction): boolean {
   return (ins.keyword === 'COPY' || ins.keyword === 'ADD') && !ins.flags.from && ins.words.length >= 2 && !ins.words.slice(0, -1).some((s) => /^https?:\/\//.test(s));
 }
 
-/** The source paths of a COPY/ADD, without a leading `./`. */
+/** The source paths of a COPY/ADD, as paths in the context (without a leading `./` or `/`). */
 export function sources(ins: DockerInstruction): string[] {
-  return ins.words.slice(0, -1).map((s) => s.replace(/^\.\//, ''));
+  return ins.words.slice(0, -1).map((s) => (ins.flags.from ? s : s.replace(/^\.?\//, '')));
 }
 
 /**
