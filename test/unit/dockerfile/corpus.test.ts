@@ -300,9 +300,10 @@ for (const corpus of CORPORA) {
       });
     }
 
-    const expected = CACHE_ORDER[corpus.folder] ?? {};
+    // Without the corpus, 'is there' says where to put it; nothing else is worth reporting.
+    const expected = files.length ? CACHE_ORDER[corpus.folder] ?? {} : {};
     describe('the cache-order misses, file by file', () => {
-      if (corpus.folder === 'dockerfiles-cache-order') {
+      if (corpus.folder === 'dockerfiles-cache-order' && files.length) {
         it('lists every file of the corpus', () => assert.deepEqual(Object.keys(expected).sort(), [...files].sort()));
       }
       for (const [file, want] of Object.entries(expected)) {

@@ -223,6 +223,10 @@ describe('deps-before-sources', () => {
     { name: 'poetry install --only-root after poetry install --no-root', text: dockerfile('FROM python:3.12-slim', 'COPY pyproject.toml poetry.lock ./', 'RUN poetry install --no-root', 'COPY . .', 'RUN poetry install --only-root'), want: [] },
     { name: 'poetry install after the dependencies were installed in the stage it is built FROM', text: dockerfile('FROM python:3.12-slim AS deps', 'COPY pyproject.toml poetry.lock ./', 'RUN poetry install --no-root', 'FROM deps', 'COPY . .', 'RUN poetry install'), want: [] },
     { name: 'pip install . after the requirements were installed after the sources: that install\'s finding only', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -r requirements.txt', 'RUN pip install --no-deps .'), want: ['line 2'] },
+    { name: 'pip: requirements in two folders: no fix', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install -r requirements/base.txt -r deploy/extra.txt'), want: ['line 2, no fix'] },
+    { name: 'pip: packages found in a folder among the sources: no fix', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install --no-index --find-links ./wheels -r requirements.txt'), want: ['line 3, no fix'] },
+    { name: 'pip: packages found in a folder outside the sources', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install --no-index --find-links /wheels -r requirements.txt'), want: ['line 3'] },
+    { name: 'pip: requirements and a wheel among the sources: a project install', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install -r requirements.txt dist/app-1.0-py3-none-any.whl'), want: ['line 3, no fix'] },
     { name: 'pip install of named packages is not a project install', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install gunicorn'), want: [] },
     { name: 'pip install of a wheel from another stage is not a project install', text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install /wheels/app-1.0-py3-none-any.whl'), want: [] },
     { name: 'pip install of a path that cannot be placed is not reported', text: dockerfile('FROM python:3.12-slim', 'COPY . .', 'RUN pip install /wheels/app-1.0-py3-none-any.whl'), want: [] },
@@ -383,6 +387,17 @@ describe('deps-before-sources', () => {
       options: { exists: (p) => ['package.json', 'package-lock.json', '.npmrc'].includes(p) },
       title: 'Copy package*.json, .npmrc and install before the sources',
       want: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'COPY package*.json .npmrc ./', 'RUN npm ci', 'COPY . .'),
+    },
+    {
+      name: 'pip: a requirements file in a subfolder keeps its folder',
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install --no-cache-dir -r requirements/prod.txt'),
+      title: 'Copy requirements/prod.txt and install before the sources',
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements/prod.txt ./requirements/', 'RUN pip install --no-cache-dir -r requirements/prod.txt', 'COPY . .'),
+    },
+    {
+      name: 'pip: a constraints file is a manifest too',
+      text: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY . .', 'RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt'),
+      want: dockerfile('FROM python:3.12-slim', 'WORKDIR /app', 'COPY requirements.txt constraints.txt ./', 'RUN pip install --no-cache-dir -r requirements.txt -c constraints.txt', 'COPY . .'),
     },
     {
       name: 'the install on the last line of a file without a final newline',

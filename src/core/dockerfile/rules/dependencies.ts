@@ -5,6 +5,7 @@
 // of the manifests already between them (`COPY . .`, `COPY requirements.txt .`, install) stays.
 // An install of the project itself (`pip install .`, `poetry install`, `make install`) needs the
 // sources: it is found and explained, never moved.
+import { posix } from 'node:path';
 import { firstLineRange, moveBelow, type Finding, type Rule, type RuleContext, type TextEdit } from '../findings.js';
 import type { DockerInstruction, Stage } from '../model.js';
 import { mounts, runCommand, simpleCommands, words } from '../shell.js';
@@ -83,16 +84,20 @@ function dependencyFinding(ctx: RuleContext, install: Install): Finding {
   // A COPY of the manifest between the sources and the install: the order goes wrong twice.
   const manifestCopy = between.find((i) => fromContext(i) && manifests.some((m) => sources(i).includes(`${prefix}${m.file}`) || copyTargets(i, workdirBefore(stage, stage.instructions.indexOf(i))).some((t) => t.targets.includes(m.file))));
 
+  const names = manifestNames(eco, needed, prefix, exists);
+  const destination = sourceCopy.words.at(-1) ?? '.';
+  // A manifest in a subfolder (`-r requirements/prod.txt`) keeps its folder under the destination.
+  const subfolders = [...new Set(names.map((n) => posix.dirname(n.slice(prefix.length))))];
+  const base = destination === '.' ? './' : destination.endsWith('/') ? destination : `${destination}/`;
+  const target = subfolders.length === 1 && subfolders[0] !== '.' ? `${base}${subfolders[0]}/` : base;
   const why = !onlyInstall ? 'the same RUN does more than install'
     : folder === undefined ? 'the sources come from several places'
     : between.some((i) => !crossable(stage, sourceCopy, i, folder)) ? 'the instructions in between may matter to the install'
     : needed.some((m) => m.file.startsWith('/')) ? 'the manifest is named by its path in the image'
+    : new Set(names.map((n) => posix.dirname(n))).size > 1 ? 'the manifests are in several folders'
     : eco.needsMore?.(w, { read, exists: (path) => exists?.(path) ?? read(path) !== undefined, folder, fromSources: (path) => inSources(stage, sourceCopy, run, path) !== false })
       ?? (eco.output && exists?.(`${folder}${eco.output}`) && !dockerignored(read, `${folder}${eco.output}`) ? `${folder}${eco.output} in the build context would overwrite the installed one (list it in .dockerignore)` : undefined);
 
-  const names = manifestNames(eco, needed, prefix, exists);
-  const destination = sourceCopy.words.at(-1) ?? '.';
-  const target = destination === '.' ? './' : destination.endsWith('/') ? destination : `${destination}/`;
   const chown = sourceCopy.flags.chown?.[0];
   const copyLine = names.length ? `COPY ${chown ? `--chown=${chown} ` : ''}${names.join(' ')} ${target}\n` : '';
   const line = (i: DockerInstruction): number => i.range.start.line + 1;

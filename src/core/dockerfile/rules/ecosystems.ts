@@ -55,25 +55,28 @@ const PIP_VALUE_OPTIONS = new Set(['-r', '--requirement', '-c', '--constraint', 
 /** A pip argument that names the project in the context: `.`, `./sub`, `.[extras]`. */
 const PROJECT_PATH = /^\.(\/[\w./-]*)?(\[[\w,.-]+\])?$/;
 
-/** pip's `install` arguments: requirement files, and packages (or paths) to install. */
-function pipInstall(w: string[]): { requirements: string[]; targets: string[]; editable: string[] } | undefined {
+/** pip's `install` arguments: requirement and constraint files, --find-links places, and packages (or paths) to install. */
+function pipInstall(w: string[]): { requirements: string[]; constraints: string[]; links: string[]; targets: string[]; editable: string[] } | undefined {
   const args = pipArgs(w);
   if (!args || args[0] !== 'install') return undefined;
-  const requirements: string[] = [];
-  const targets: string[] = [];
-  const editable: string[] = [];
+  const found = { requirements: [] as string[], constraints: [] as string[], links: [] as string[], targets: [] as string[], editable: [] as string[] };
+  const lists: Record<string, string[]> = {
+    '-r': found.requirements, '--requirement': found.requirements, '-c': found.constraints, '--constraint': found.constraints,
+    '-e': found.editable, '--editable': found.editable, '-f': found.links, '--find-links': found.links,
+  };
   for (let i = 1; i < args.length; i++) {
     const x = args[i] as string;
-    const value = (): string => unquote(args[++i] ?? '');
-    if (x === '-r' || x === '--requirement') requirements.push(value());
-    else if (/^(-r|--requirement=)./.test(x)) requirements.push(unquote(x.replace(/^(-r|--requirement=)/, '')));
-    else if (x === '-e' || x === '--editable') editable.push(value());
-    else if (x.startsWith('--editable=')) editable.push(unquote(x.slice('--editable='.length)));
+    const [flag, inline] = x.startsWith('--') && x.includes('=') ? [x.slice(0, x.indexOf('=')), x.slice(x.indexOf('=') + 1)] : /^-[rcef]./.test(x) ? [x.slice(0, 2), x.slice(2)] : [x, undefined];
+    const list = lists[flag];
+    if (list) list.push(unquote(inline ?? args[++i] ?? ''));
     else if (PIP_VALUE_OPTIONS.has(x)) i++;
-    else if (!x.startsWith('-')) targets.push(unquote(x));
+    else if (!x.startsWith('-')) found.targets.push(unquote(x));
   }
-  return { requirements, targets, editable };
+  return found;
 }
+
+/** A package to install by name (`flask`, `flask==3.0`, `flask[async]>=3`), not a path or a URL. */
+const byName = (t: string): boolean => !/[/:]/.test(t) && !t.startsWith('.');
 
 /** A `file:` URL or path (`file:///app/lib`, `file:../lib`, `./lib`) that may point into the sources. */
 function localPath(spec: string, { fromSources }: Project): boolean {
@@ -138,11 +141,17 @@ export const ECOSYSTEMS: readonly Ecosystem[] = [
     name: 'pip', family: 'python',
     install: (w) => {
       const pip = pipInstall(w);
-      return !!pip && pip.requirements.length > 0 && pip.requirements.every((f) => !f.includes('$')) && !pip.targets.some((t) => PROJECT_PATH.test(t)) && pip.editable.length === 0;
+      return !!pip && pip.requirements.length > 0 && [...pip.requirements, ...pip.constraints].every((f) => !f.includes('$')) && pip.targets.every(byName) && pip.editable.length === 0;
     },
-    manifests: (w) => (pipInstall(w)?.requirements ?? []).map((f) => file(f)),
+    manifests: (w) => {
+      const pip = pipInstall(w);
+      return [...pip?.requirements ?? [], ...pip?.constraints ?? []].map((f) => file(f));
+    },
     needsMore: (w, project) => {
-      for (const f of pipInstall(w)?.requirements ?? []) {
+      const pip = pipInstall(w);
+      const local = pip?.links.find((l) => !/:\/\/|\$/.test(l) && project.fromSources(l));
+      if (local) return `pip finds packages in ${local}, among the sources`;
+      for (const f of [...pip?.requirements ?? [], ...pip?.constraints ?? []]) {
         const why = f.startsWith('/') ? undefined : requirementsNeedMore(project, `${project.folder}${f}`);
         if (why) return why;
       }
