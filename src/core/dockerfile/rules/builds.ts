@@ -8,9 +8,70 @@ import { firstLineRange, type Finding, type Fix, type Rule, type RuleContext } f
 import type { DockerInstruction, Stage } from '../model.js';
 import { mounts, runCommand, simpleCommands, words } from '../shell.js';
 import { fromContext, inherited, isTree, resolvePath, sourceFolder, sources, workdirBefore } from './copies.js';
-import { BUILDS, ECOSYSTEMS, type Build, type ReadFile } from './ecosystems.js';
+import { ECOSYSTEMS, has, type Family, type ReadFile } from './ecosystems.js';
 
 const nothing: ReadFile = () => undefined;
+
+/** A compiled language's build, and the step that would fetch its dependencies first. */
+interface Build {
+  family: Family;
+  tool: string;
+  /** One simple command that compiles the project (and so fetches what it lacks). */
+  builds: (w: string[]) => boolean;
+  /** Dependencies come from elsewhere: vendored, offline. */
+  offline: (w: string[]) => boolean;
+  /** A command that fetches or builds the dependencies (before the sources, that is the step wanted). */
+  prefetches: (w: string[]) => boolean;
+  manifests: string[];
+  /** Folders of the build tool itself, copied with the manifests: not the sources. */
+  toolFolders: string[];
+  /** The dependency-only step, in words. */
+  advice: string;
+}
+
+/** Gradle tasks that compile (`:app:bootJar` too); a custom task (`downloadRepos`) may fetch only. */
+const gradleTask = (x: string): boolean => /^(:?[\w-]+:)*(build|assemble|classes|compileJava|compileKotlin|jar|bootJar|bootWar|war|shadowJar|installDist|distTar|distZip|test|check|nativeCompile|buildFatJar)$/.test(x);
+const mavenGoal = (x: string): boolean => /^(clean|compile|test|package|install|verify|deploy|spring-boot:[\w-]+|quarkus:[\w-]+|jib:[\w-]+)$/.test(x);
+
+const BUILDS: readonly Build[] = [
+  {
+    family: 'rust', tool: 'cargo',
+    builds: (w) => w[0] === 'cargo' && (['build', 'test', 'rustc'].includes(w[1] ?? '') || (w[1] === 'install' && has(w, '--path'))),
+    offline: (w) => has(w, '--offline', '--frozen'),
+    prefetches: (w) => w[0] === 'cargo' && (['fetch', 'build', 'vendor'].includes(w[1] ?? '') || (w[1] === 'chef' && w[2] === 'cook')),
+    manifests: ['Cargo.toml', 'Cargo.lock'],
+    toolFolders: ['.cargo'],
+    advice: 'build the dependencies alone first: cargo-chef (`cargo chef prepare`, then `cargo chef cook` on the recipe), or Cargo.toml and Cargo.lock with a stub src/main.rs and a `cargo build`; or a cache mount on /usr/local/cargo/registry and target',
+  },
+  {
+    family: 'go', tool: 'go',
+    builds: (w) => w[0] === 'go' && (w[1] === 'build' || w[1] === 'test' || (w[1] === 'install' && !w.some((x) => x.includes('@')))),
+    offline: (w) => w.some((x) => /^-mod=vendor$/.test(x)),
+    prefetches: (w) => w[0] === 'go' && (w[1] === 'build' || (w[1] === 'mod' && ['download', 'vendor', 'tidy'].includes(w[2] ?? '')) || (w[1] === 'list' && has(w, '-m'))),
+    manifests: ['go.mod', 'go.sum'],
+    toolFolders: [],
+    advice: 'copy go.mod and go.sum and run `go mod download` before copying the sources; or a cache mount on /go/pkg/mod',
+  },
+  {
+    family: 'java', tool: 'Maven',
+    builds: (w) => /(^|\/)mvnw?$/.test(w[0] ?? '') && w.slice(1).some(mavenGoal),
+    offline: (w) => has(w, '-o', '--offline'),
+    prefetches: (w) => /(^|\/)mvnw?$/.test(w[0] ?? ''),
+    manifests: ['pom.xml'],
+    toolFolders: ['.mvn'],
+    advice: 'copy pom.xml and run `mvn dependency:go-offline` before copying the sources; or a cache mount on /root/.m2',
+  },
+  {
+    family: 'java', tool: 'Gradle',
+    builds: (w) => /(^|\/)gradlew?$/.test(w[0] ?? '') && w.slice(1).some(gradleTask),
+    offline: (w) => has(w, '--offline'),
+    prefetches: (w) => /(^|\/)gradlew?$/.test(w[0] ?? ''),
+    manifests: ['settings.gradle', 'build.gradle', 'settings.gradle.kts', 'build.gradle.kts', 'gradle.properties'],
+    toolFolders: ['gradle'],
+    advice: 'copy the build scripts (settings.gradle, build.gradle, gradle/) and resolve the dependencies in a step of their own (e.g. `gradle dependencies`); or a cache mount on /root/.gradle',
+  },
+];
+
 /** A `COPY --from` that brings dependencies built elsewhere (a cargo-chef or module-cache stage). */
 const DEPENDENCY_PATHS = /(^|\/)(target|\.?cargo|registry|pkg\/mod|\.m2|\.gradle|vendor)(\/|$)/;
 

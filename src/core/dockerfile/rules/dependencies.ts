@@ -37,7 +37,7 @@ export const depsBeforeSources: Rule = {
         for (const w of commands) {
           const eco = dependencies(w);
           if (eco) {
-            // Only an install (and its cleanup) can move: `npm ci && npm run build` needs the sources.
+            // Only a RUN that just installs (and cleans up) can go before the sources: `npm ci && npm run build` needs them.
             const onlyInstall = commands.every((c) => dependencies(c) || CLEANUP.test(c.join(' ')));
             findings.push(dependencyFinding(ctx, { stage, run, sourceCopy, folder, eco, w, onlyInstall }));
             break;

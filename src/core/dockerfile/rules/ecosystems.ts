@@ -1,6 +1,6 @@
 // What the cache-order rules know of each package ecosystem: the command that installs a
-// project's dependencies from its manifests alone, what else such an install may read, the
-// commands that need the whole project, and how each language builds.
+// project's dependencies from its manifests alone, what else such an install may read, and the
+// commands that need the whole project.
 
 export interface Manifest {
   file: string;
@@ -36,7 +36,7 @@ export interface Ecosystem {
 }
 
 const file = (name: string, optional = false): Manifest => ({ file: name, optional });
-const has = (w: string[], ...flags: string[]): boolean => w.some((x) => flags.includes(x));
+export const has = (w: string[], ...flags: string[]): boolean => w.some((x) => flags.includes(x));
 const unquote = (s: string): string => s.replace(/^["']|["']$/g, '');
 
 /** `pip`, `pip3`, `python3 -m pip`, `uv pip`: the words after the program, or undefined. */
@@ -276,63 +276,3 @@ export const PROJECT_INSTALLS: readonly ProjectInstall[] = [
 export function poetryWithoutPackage(read: ReadFile, folder: string): boolean {
   return /^\s*package-mode\s*=\s*false/m.test(read(`${folder}pyproject.toml`) ?? '');
 }
-
-/** A compiled language's build, and the step that would fetch its dependencies first. */
-export interface Build {
-  family: Family;
-  tool: string;
-  /** One simple command that compiles the project (and so fetches what it lacks). */
-  builds: (w: string[]) => boolean;
-  /** Dependencies come from elsewhere: vendored, offline. */
-  offline: (w: string[]) => boolean;
-  /** A command that fetches or builds the dependencies (before the sources, that is the step wanted). */
-  prefetches: (w: string[]) => boolean;
-  manifests: string[];
-  /** Folders of the build tool itself, copied with the manifests: not the sources. */
-  toolFolders: string[];
-  /** The dependency-only step, in words. */
-  advice: string;
-}
-
-/** Gradle tasks that compile (`:app:bootJar` too); a custom task (`downloadRepos`) may fetch only. */
-const gradleTask = (x: string): boolean => /^(:?[\w-]+:)*(build|assemble|classes|compileJava|compileKotlin|jar|bootJar|bootWar|war|shadowJar|installDist|distTar|distZip|test|check|nativeCompile|buildFatJar)$/.test(x);
-const mavenGoal = (x: string): boolean => /^(clean|compile|test|package|install|verify|deploy|spring-boot:[\w-]+|quarkus:[\w-]+|jib:[\w-]+)$/.test(x);
-
-export const BUILDS: readonly Build[] = [
-  {
-    family: 'rust', tool: 'cargo',
-    builds: (w) => w[0] === 'cargo' && (['build', 'test', 'rustc'].includes(w[1] ?? '') || (w[1] === 'install' && has(w, '--path'))),
-    offline: (w) => has(w, '--offline', '--frozen'),
-    prefetches: (w) => w[0] === 'cargo' && (['fetch', 'build', 'vendor'].includes(w[1] ?? '') || (w[1] === 'chef' && w[2] === 'cook')),
-    manifests: ['Cargo.toml', 'Cargo.lock'],
-    toolFolders: ['.cargo'],
-    advice: 'build the dependencies alone first: cargo-chef (`cargo chef prepare`, then `cargo chef cook` on the recipe), or Cargo.toml and Cargo.lock with a stub src/main.rs and a `cargo build`; or a cache mount on /usr/local/cargo/registry and target',
-  },
-  {
-    family: 'go', tool: 'go',
-    builds: (w) => w[0] === 'go' && (w[1] === 'build' || w[1] === 'test' || (w[1] === 'install' && !w.some((x) => x.includes('@')))),
-    offline: (w) => w.some((x) => /^-mod=vendor$/.test(x)),
-    prefetches: (w) => w[0] === 'go' && (w[1] === 'build' || (w[1] === 'mod' && ['download', 'vendor', 'tidy'].includes(w[2] ?? '')) || (w[1] === 'list' && has(w, '-m'))),
-    manifests: ['go.mod', 'go.sum'],
-    toolFolders: [],
-    advice: 'copy go.mod and go.sum and run `go mod download` before copying the sources; or a cache mount on /go/pkg/mod',
-  },
-  {
-    family: 'java', tool: 'Maven',
-    builds: (w) => /(^|\/)mvnw?$/.test(w[0] ?? '') && w.slice(1).some(mavenGoal),
-    offline: (w) => has(w, '-o', '--offline'),
-    prefetches: (w) => /(^|\/)mvnw?$/.test(w[0] ?? ''),
-    manifests: ['pom.xml'],
-    toolFolders: ['.mvn'],
-    advice: 'copy pom.xml and run `mvn dependency:go-offline` before copying the sources; or a cache mount on /root/.m2',
-  },
-  {
-    family: 'java', tool: 'Gradle',
-    builds: (w) => /(^|\/)gradlew?$/.test(w[0] ?? '') && w.slice(1).some(gradleTask),
-    offline: (w) => has(w, '--offline'),
-    prefetches: (w) => /(^|\/)gradlew?$/.test(w[0] ?? ''),
-    manifests: ['settings.gradle', 'build.gradle', 'settings.gradle.kts', 'build.gradle.kts', 'gradle.properties'],
-    toolFolders: ['gradle'],
-    advice: 'copy the build scripts (settings.gradle, build.gradle, gradle/) and resolve the dependencies in a step of their own (e.g. `gradle dependencies`); or a cache mount on /root/.gradle',
-  },
-];
