@@ -102,7 +102,7 @@ function dependencyFinding(ctx: RuleContext, install: Install): Finding {
   const copyLine = names.length ? `COPY ${chown ? `--chown=${chown} ` : ''}${names.join(' ')} ${target}\n` : '';
   const line = (i: DockerInstruction): number => i.range.start.line + 1;
   const message = manifestCopy
-    ? `The sources are copied before ${sources(manifestCopy).join(', ')} (line ${line(manifestCopy)}) and the ${eco.name} install that reads it (line ${line(run)}): every source change reinstalls the dependencies`
+    ? `The sources are copied before ${sources(manifestCopy).join(', ')} (line ${line(manifestCopy)}) and the ${eco.name} install that reads ${sources(manifestCopy).length > 1 ? 'them' : 'it'} (line ${line(run)}): every source change reinstalls the dependencies`
     : `The sources are copied before the ${eco.name} dependencies are installed (line ${line(run)}): every source change reinstalls them`;
   const edits: TextEdit[] = [
     ...(copyLine ? [{ range: { start: { line: run.firstLine, character: 0 }, end: { line: run.firstLine, character: 0 } }, newText: copyLine }] : []),
