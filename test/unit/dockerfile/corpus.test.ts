@@ -20,11 +20,17 @@ interface Corpus {
   env: string;
   snapshot: string;
   what: string;
+  /**
+   * Checked only where it has been placed: these files came through the code-search tools, whose
+   * terms keep them out of this repository, and shared/ is not ours to write. Its snapshot stays
+   * committed, so a run with the folder shows any change in the findings.
+   */
+  optional?: boolean;
 }
 
 const CORPORA: Corpus[] = [
   { folder: 'dockerfiles', env: 'LAZYIMG_CORPUS', snapshot: 'corpus.snapshot.md', what: 'Dockerfiles' },
-  { folder: 'dockerfiles-cache-order', env: 'LAZYIMG_CACHE_ORDER_CORPUS', snapshot: 'corpus-cache-order.snapshot.md', what: 'Dockerfiles showing (or avoiding) the cache-order misses' },
+  { folder: 'dockerfiles-cache-order', env: 'LAZYIMG_CACHE_ORDER_CORPUS', snapshot: 'corpus-cache-order.snapshot.md', what: 'Dockerfiles showing (or avoiding) the cache-order misses', optional: true },
 ];
 
 /** The shared corpora sit next to the working copy; a clone elsewhere (CI) finds them at /work/shared. */
@@ -247,6 +253,7 @@ const CACHE_ORDER: Record<string, Record<string, string[]>> = {
 
 for (const corpus of CORPORA) {
   const dir = locate(corpus);
+  if (corpus.optional && !existsSync(dir)) continue;
   const files = corpusFiles(dir);
   const snapshotFile = join(ROOT, 'test', 'unit', 'dockerfile', corpus.snapshot);
 
