@@ -1065,6 +1065,14 @@ describe('estargz-prioritize', () => {
       want: ['/usr/local/bin/docker-entrypoint.sh'],
       line: 5,
     },
+    {
+      name: 'a script for sh -c: the files its commands run, not the script taken for one path',
+      // Regression: Dokploy's CMD ["sh", "-c", "node ... dist/a.mjs && node ... dist/b.mjs"] gave
+      // `/app/node -r dotenv/config dist/a.mjs && node ...` as one file.
+      text: dockerfile('FROM node:20-slim', 'WORKDIR /app', 'ENTRYPOINT ["/usr/bin/tini", "--"]', 'CMD ["sh", "-c", "node -r dotenv/config dist/migrate.mjs && exec node dist/server.mjs"]'),
+      want: ['/usr/bin/tini', '/app/dist/migrate.mjs', '/app/dist/server.mjs'],
+      line: 4,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -59,7 +59,9 @@ export function entrypointFiles(instructions: DockerInstruction[]): string[] {
     const target = copied.map((i) => i.words.at(-1) ?? '').map((d) => (d.endsWith('/') ? `${d}${program}` : d)).find((p) => PATH_DIRS.includes(posix.dirname(p)));
     if (target) files.push(target);
   }
-  for (const a of args) {
+  // A script for `sh -c` arrives as one argument: its words name the files, its operators none.
+  const words = args.flatMap((a) => (/\s/.test(a) ? a.split(/\s+/).filter((w) => w && !/^(&&|\|\||;|\||&)$/.test(w)) : [a]));
+  for (const a of words) {
     if (a.startsWith('-') || !(a.startsWith('/') || /\.(js|mjs|cjs|py|sh|jar|rb|php)$/.test(a))) continue;
     if (a.startsWith('/')) files.push(a);
     else if (workdir !== undefined) files.push(posix.resolve(workdir, a));
