@@ -3,7 +3,8 @@
 import { LazyImageError } from '../core/errors.js';
 import { Stores } from '../core/image/index.js';
 import { buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, optimizeImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
-import { formatReference, parsePlatform, parseReference, type ImageReference, type Platform } from '../core/oci/index.js';
+import { parseProfile, profilePaths, type StartupProfile } from '../core/optimize/index.js';
+import { formatReference, parsePlatform, parseReference, type Descriptor, type ImageReference, type Platform } from '../core/oci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
 import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, OptimizeResult, RegistryCredential, VerifyResult } from './protocol.js';
 import { Params } from './validate.js';
@@ -59,6 +60,17 @@ function summarize(report: VerifyReport): Omit<VerifyResult, 'reference'> {
   return { ...report, layers };
 }
 
+/** A startup profile that is not one is a malformed request (-32602). */
+function startupProfile(params: Params): StartupProfile | undefined {
+  const value = params.optionalObject('startupProfile');
+  if (value === undefined) return undefined;
+  try {
+    return parseProfile(JSON.stringify(value), 'the profile');
+  } catch (e) {
+    return params.fail('params.startupProfile', `is not a startup profile (${(e as Error).message})`);
+  }
+}
+
 /** A malformed platform is a malformed request (-32602). */
 function platform(params: Params): Platform | undefined {
   const text = params.optionalString('platform');
@@ -77,6 +89,7 @@ export const operations: Record<Operation, OperationFactory> = {
     const level = params.optionalIntegerIn('level', 1, 9);
     const chunkSize = params.optionalPositiveInteger('chunkSize');
     const prioritized = params.optionalStringArray('prioritized') ?? [];
+    const profile = startupProfile(params);
     const allPlatforms = params.optionalBoolean('allPlatforms');
     const only = platform(params);
     if (format !== 'estargz') throw new LazyImageError('UNSUPPORTED', `Cannot convert to ${format}: this worker converts to estargz only`);
@@ -92,6 +105,8 @@ export const operations: Record<Operation, OperationFactory> = {
           signal,
           onProgress,
           prioritized,
+          // As `convert --prioritize-file`: the profile's files in their own layers, `prioritized` in every one.
+          ...(profile ? { prioritizedFor: (layer: Descriptor) => [...prioritized, ...profilePaths(profile, layer)] } : {}),
           ...(level !== undefined ? { level } : {}),
           ...(chunkSize !== undefined ? { chunkSize } : {}),
           ...(allPlatforms ? { allPlatforms } : {}),

@@ -4,6 +4,7 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, OptimizeResult, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
+import type { StartupProfile } from '../core/optimize/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
 export const PROTOCOL_VERSION = '1.6';
@@ -99,6 +100,11 @@ export interface ConvertParams extends JobParams {
   chunkSize?: number;
   /** Paths to put first in every layer and prefetch; the result lists those found nowhere. */
   prioritized?: string[];
+  /**
+   * Since 1.6: a recorded startup profile (OptimizeResult.profile, `optimize --record-out`): each
+   * file first in the layer it was recorded from, every file in a layer the profile does not know.
+   */
+  startupProfile?: StartupProfile;
   allPlatforms?: boolean;
   platform?: string;
 }

@@ -54,6 +54,13 @@ export class Params {
     return v as string[] | undefined;
   }
 
+  /** A JSON object, its members for the operation to check. */
+  optionalObject(name: string): Record<string, unknown> | undefined {
+    const v = this.obj[name];
+    if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) this.fail(`params.${name}`, 'must be an object');
+    return v as Record<string, unknown> | undefined;
+  }
+
   /** A command line: strings, empty ones included (an argument may be ""). */
   optionalArgv(name: string): string[] | undefined {
     const v = this.obj[name];

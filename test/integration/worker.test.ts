@@ -7,9 +7,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { copyImage } from '../../src/core/jobs/index.js';
 import { Stores } from '../../src/core/image/index.js';
+import Ajv2020 from 'ajv/dist/2020.js';
+import { PREFETCH_LANDMARK } from '../../src/core/estargz/index.js';
+import { copyImage, readLayerToc } from '../../src/core/jobs/index.js';
+import { PROFILE_KIND, PROFILE_VERSION, type StartupProfile } from '../../src/core/optimize/index.js';
 import { parseReference, writeImage, type Descriptor } from '../../src/core/oci/index.js';
+import type { TarEntry } from '../../src/core/tar/index.js';
 import { WorkerClient } from '../../src/worker/client.js';
 import { Methods, type ConvertResult, type CopyResult, type ProgressValue, type VerifyResult } from '../../src/worker/protocol.js';
 import { pseudoRandom } from '../../scripts/sampleImage.js';
@@ -155,6 +159,49 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
       // in a second pass; the answer comes only once the job's registry connections are closed.
       const again = await worker.request<ConvertResult>(Methods.convert, { source: esgz, destination: `${esgz}-again`, format: 'estargz', credentials: credentials() });
       assert.equal(again.layers.length, imageBlobs.length - 1);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('converts with a startup profile as convert --prioritize-file does: each file first in the layer it was recorded from', async () => {
+    const worker = client();
+    const layout = await tempLayout();
+    const text = (name: string, body: string): TarEntry => ({ name, type: 'file', mode: 0o644, content: Buffer.from(body) });
+    // etc/motd is in both layers; the workload read the top one's.
+    const image = await writeImage(layout, [
+      { entries: [{ name: 'etc', type: 'directory' }, text('etc/motd', 'base\n'), text('etc/hostname', 'box\n')] },
+      { entries: [{ name: 'etc', type: 'directory' }, text('etc/motd', 'top\n')] },
+    ], { tag: 'v1' });
+    const [base, top] = image.layers;
+    assert.ok(base && top);
+    const profile: StartupProfile = {
+      kind: PROFILE_KIND, version: PROFILE_VERSION, image: { manifest: image.manifest.digest, layers: [base.digest, top.digest] },
+      run: { args: ['/bin/sh'], env: [], cwd: '/', user: '0', network: false, periodSeconds: 10, seconds: 0.1, exitCode: 0, stopped: false },
+      files: [{ path: 'etc/motd', layer: 2, digest: top.digest, size: 4, how: 'open' }, { path: 'etc/hostname', layer: 1, digest: base.digest, size: 4, how: 'open' }],
+    };
+    const params = { source: `oci:${layout.dir}:v1`, destination: `oci:${layout.dir}:v1-esgz`, format: 'estargz', startupProfile: profile };
+    const schema = JSON.parse(await readFile(resolve(__dirname, '..', '..', '..', 'docs', 'worker-protocol.schema.json'), 'utf8')) as { $id: string };
+    const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+    ajv.addSchema(schema);
+    const validate = ajv.getSchema(`${schema.$id}#/$defs/ConvertParams`)!;
+    assert.ok(validate(params), ajv.errorsText(validate.errors));
+    try {
+      const result = await worker.request<ConvertResult>(Methods.convert, params);
+      assert.deepEqual(result.missing, []);
+      const prefetched = async (layer: number): Promise<string[]> => {
+        const { toc } = await readLayerToc(layout, 'v1-esgz', String(layer));
+        const landmark = toc.entries.findIndex((e) => e.name === PREFETCH_LANDMARK);
+        return landmark < 0 ? [] : toc.entries.slice(0, landmark).filter((e) => e.type === 'reg').map((e) => e.name);
+      };
+      // Given as `prioritized`, etc/motd would go first in the base layer too.
+      assert.deepEqual(await prefetched(1), ['etc/hostname']);
+      assert.deepEqual(await prefetched(2), ['etc/motd']);
+      await assert.rejects(worker.request(Methods.convert, { ...params, destination: `oci:${layout.dir}:bad`, startupProfile: { ...profile, kind: 'something else' } }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'INVALID_ARGUMENT');
+        assert.match(e.message, /params\.startupProfile is not a startup profile \(the profile: not a startup profile/);
+        return true;
+      });
     } finally {
       await worker.stop();
     }
