@@ -2,14 +2,10 @@
 // runs only after the user has seen its whole command line and allowed it. The answer is kept per
 // command line, for good: a changed argument is a new program to allow.
 import * as vscode from 'vscode';
+import { shellLine } from '../commandLine.js';
 import type { SettingSource } from '../restrictedSetting.js';
 
 const ALLOWED_KEY = 'lazyImages.allowedWorkers';
-
-/** A command line as a shell would need it typed, so what the user allows is unambiguous. */
-export function shellLine(words: readonly string[]): string {
-  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
 
 export class WorkerConsent {
   /** One question per command line, however many jobs start while it is open. */

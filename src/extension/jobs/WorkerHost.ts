@@ -8,7 +8,8 @@ import { count } from '../../core/format.js';
 import type { RequestOptions, WorkerClient, WorkerCommand } from '../../worker/client.js';
 import type { Operation, WorkerCapabilities } from '../../worker/protocol.js';
 import { restrictedSetting, type SettingSource } from '../restrictedSetting.js';
-import { shellLine, type WorkerConsent } from './WorkerConsent.js';
+import { shellLine } from '../commandLine.js';
+import type { WorkerConsent } from './WorkerConsent.js';
 
 const ALL_OPERATIONS: readonly Operation[] = ['convert', 'copy', 'index', 'inspect', 'optimize', 'verify'];
 const SECTION = 'lazyImages.worker';
