@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import { formatBytes } from '../../core/format.js';
 import type { ImageReference } from '../../core/oci/index.js';
-import type { Operation, ProgressValue } from '../../worker/protocol.js';
+import type { Operation, ProgressItem, ProgressValue } from '../../worker/protocol.js';
 import type { Report } from '../reports/ReportDocuments.js';
 import type { WorkerHost } from './WorkerHost.js';
 
@@ -20,6 +20,8 @@ export interface JobSpec {
   where: string;
   /** The image the job writes, for Reveal the New Tag. */
   reveals?: ImageReference;
+  /** A protocol minor version the request needs (a param an older worker would ignore), and what for. */
+  needs?: { version: string; what: string };
 }
 
 /** What a job's result means: in words, and as a report when it makes one. */
@@ -42,6 +44,8 @@ export interface JobRecord extends JobSpec {
 }
 
 const KEEP = 20;
+/** The item of an optimize job that counts the workload's run in milliseconds (protocol 8.6). */
+const WORKLOAD_ITEM = 'workload';
 
 export class JobManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -83,6 +87,13 @@ export class JobManager implements vscode.Disposable {
       void vscode.window.showErrorMessage(`The configured Lazy Images worker does not offer "${operation}".`);
       return undefined;
     }
+    if (spec.needs) {
+      const speaks = await this.worker.protocolVersion();
+      if (minor(speaks) < minor(spec.needs.version)) {
+        void vscode.window.showErrorMessage(`The configured Lazy Images worker speaks protocol ${speaks}; ${spec.needs.what} needs ${spec.needs.version}.`);
+        return undefined;
+      }
+    }
     const record: JobRecord = { ...spec, id: this.nextId++, status: 'running', started: Date.now() };
     this.records.unshift(record);
     this.records.splice(KEEP);
@@ -98,7 +109,7 @@ export class JobManager implements vscode.Disposable {
         if (value.kind !== 'report' || value.total === 0) return;
         const percent = (100 * value.done) / value.total;
         const moving = value.items.find((i) => i.done > 0 && i.done < i.total) ?? value.items.find((i) => i.done < i.total);
-        const message = moving ? `${moving.label}: ${formatBytes(moving.done)} of ${formatBytes(moving.total)}` : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
+        const message = moving ? itemMessage(moving) : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
         progress.report({ increment: percent - shown, message });
         shown = percent;
       };
@@ -129,4 +140,15 @@ export class JobManager implements vscode.Disposable {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** An item's progress in words: bytes, or for an optimize job's run (`workload`, in ms) seconds. */
+function itemMessage(item: ProgressItem): string {
+  if (item.id === WORKLOAD_ITEM) return `running the workload: ${Math.floor(item.done / 1000)} of ${Math.round(item.total / 1000)} s`;
+  return `${item.label}: ${formatBytes(item.done)} of ${formatBytes(item.total)}`;
+}
+
+/** `1.6` → 6; the majors match, or the worker would not have started. */
+function minor(version: string): number {
+  return Number(version.split('.')[1] ?? 0);
 }

@@ -84,6 +84,11 @@ export class WorkerHost implements vscode.Disposable {
     return (await this.capabilities()).operations.includes(operation);
   }
 
+  /** The protocol version the worker answered, `MAJOR.MINOR`. */
+  async protocolVersion(): Promise<string> {
+    return String((await (await this.worker()).start()).protocolVersion);
+  }
+
   async request<R>(method: string, params: object, options: RequestOptions): Promise<R> {
     const client = await this.worker();
     try {
