@@ -19,6 +19,7 @@ import { CredentialStore } from './CredentialStore.js';
 import { DockerfileAnalyzer } from './dockerfile/DockerfileAnalyzer.js';
 import { DockerfileDiagnostics } from './dockerfile/DockerfileDiagnostics.js';
 import { DockerfileLenses } from './dockerfile/DockerfileLenses.js';
+import { StartupProfiles } from './dockerfile/StartupProfiles.js';
 import { JobManager } from './jobs/JobManager.js';
 import { LAZY_FILE_SCHEME, LazyFiles } from './LazyFiles.js';
 import { WorkerConsent } from './jobs/WorkerConsent.js';
@@ -62,7 +63,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const images = new ImageFileSystem(services, context.globalState, (ref, merged) => void offerToMakeLazy(ref, merged));
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
-  const deps: CommandDeps = { services, jobs, tree, analyzer, reports, memory: new WizardMemory(context.globalState) };
+  const profiles = new StartupProfiles();
+  const lenses = new DockerfileLenses(analyzer, profiles);
+  const deps: CommandDeps = { services, jobs, tree, analyzer, reports, memory: new WizardMemory(context.globalState), profiles };
   /** Shows a node in whichever of the two views is open (the Explorer's by default). */
   const reveal = async (node: Node): Promise<void> => {
     await (views.find((v) => v.visible) ?? views[0]!).reveal(node, { select: true, focus: true, expand: false });
@@ -81,8 +84,8 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   context.subscriptions.push(
     log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
-    ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, files,
-    vscode.languages.registerCodeLensProvider(dockerfiles, new DockerfileLenses(analyzer)),
+    ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, files, profiles, lenses,
+    vscode.languages.registerCodeLensProvider(dockerfiles, lenses),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
     jobs.onDidChange(() => tree.jobsChanged()),
     vscode.workspace.registerTextDocumentContentProvider(MANIFEST_SCHEME, new ManifestDocuments(services)),

@@ -1,9 +1,11 @@
 // The questions before a conversion to eStargz, in the shared wizard: the new tag, gzip level,
-// chunk size, files to prioritize and platforms; level, chunk size and platforms are remembered.
+// chunk size, files to prioritize (paths, or a recorded startup profile) and platforms; level,
+// chunk size and platforms are remembered.
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
 import { count, formatBytes } from '../../core/format.js';
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
+import type { StartupProfile } from '../../core/optimize/index.js';
 import { shortName } from './jobParams.js';
 import { askSize, askTag, proposedTag, runWizard, type WizardMemory } from './wizard.js';
 
@@ -14,7 +16,15 @@ export interface ConvertChoices {
   /** Undefined: the converter's default (4 MiB). */
   chunkSize?: number;
   prioritized: string[];
+  /** Each of its files first in the layer it was recorded from, instead of `prioritized`. */
+  startupProfile?: NamedProfile;
   allPlatforms: boolean;
+}
+
+/** A recorded startup profile, by the file it came from. */
+export interface NamedProfile {
+  label: string;
+  profile: StartupProfile;
 }
 
 /** Files to prioritize that an open Dockerfile suggests, by the Dockerfile's name. */
@@ -27,11 +37,14 @@ const DEFAULT_LEVEL = 9;
 const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
 type Remembered = Pick<ConvertChoices, 'level' | 'chunkSize' | 'allPlatforms'>;
 
-/** `again` when the source is eStargz already, so the proposed tag says it is a re-conversion. */
-export async function askConvertOptions(source: ImageReference, suggestions: PathList[], memory: WizardMemory, again = false): Promise<ConvertChoices | undefined> {
+/**
+ * `again` when the source is eStargz already, so the proposed tag says it is a re-conversion;
+ * `profile`, a recorded startup profile to prioritize with (the user may pick paths instead).
+ */
+export async function askConvertOptions(source: ImageReference, suggestions: PathList[], memory: WizardMemory, again = false, profile?: NamedProfile): Promise<ConvertChoices | undefined> {
   const title = `Convert ${shortName(source)} to eStargz`;
   const remembered = memory.recall<Remembered>('convert', { level: DEFAULT_LEVEL, chunkSize: undefined, allPlatforms: false });
-  const choices: ConvertChoices = { destination: { ...source, tag: proposedTag(source, again ? 'reconverted' : 'esgz'), digest: undefined }, prioritized: [], ...remembered };
+  const choices: ConvertChoices = { destination: { ...source, tag: proposedTag(source, again ? 'reconverted' : 'esgz'), digest: undefined }, prioritized: [], startupProfile: profile, ...remembered };
   const done = await runWizard<ConvertChoices>({
     title,
     go: { label: '$(play) Convert', describe: (c) => `to ${shortName(c.destination)}` },
@@ -45,8 +58,9 @@ export async function askConvertOptions(source: ImageReference, suggestions: Pat
       { id: 'chunkSize', label: 'Chunk size', describe: (c) => (c.chunkSize === undefined ? `${formatBytes(DEFAULT_CHUNK_SIZE)} (default)` : formatBytes(c.chunkSize)), change: async (c, t) => {
         c.chunkSize = await askSize(t, { name: 'chunk size', prompt: `Files larger than this are split into chunks fetched separately. Empty: ${formatBytes(DEFAULT_CHUNK_SIZE)}.` }, c.chunkSize);
       } },
-      { id: 'prioritized', label: 'Prioritized files', describe: (c) => (c.prioritized.length ? `${c.prioritized.length}: ${c.prioritized.join(', ')}` : 'none (nothing is prefetched)'), change: async (c, t) => {
-        c.prioritized = (await askPrioritized(t, c.prioritized, suggestions)) ?? c.prioritized;
+      { id: 'prioritized', label: 'Prioritized files', describe: describePrioritized, change: async (c, t) => {
+        const picked = await askPrioritized(t, c.prioritized, suggestions, profile);
+        if (picked) Object.assign(c, picked);
       } },
       { id: 'platforms', label: 'Platforms', describe: (c) => (c.allPlatforms ? 'every platform of an index' : 'this machine\'s, from an index (default)'), change: async (c) => {
         c.allPlatforms = !c.allPlatforms;
@@ -69,21 +83,29 @@ export function tagProblem(source: ImageReference, tag: string): string | undefi
   return `${tag} is not a valid tag`;
 }
 
-async function askLevel(title: string): Promise<number | undefined> {
+export async function askLevel(title: string): Promise<number | undefined> {
   const levels = [9, 8, 7, 6, 5, 4, 3, 2, 1].map((n) => ({ label: String(n), description: n === 9 ? 'smallest layers, slowest (default, as ctr-remote)' : n === 1 ? 'fastest, largest layers' : undefined }));
   const picked = await vscode.window.showQuickPick(levels, { title: `${title}: gzip level`, ignoreFocusOut: true });
   return picked ? Number(picked.label) : undefined;
 }
 
-async function askPrioritized(title: string, current: string[], suggestions: PathList[]): Promise<string[] | undefined> {
-  const items: Array<vscode.QuickPickItem & { paths?: string[] }> = [
-    { label: 'None', description: 'nothing is prefetched', paths: [] },
-    ...suggestions.map((s) => ({ label: `From ${s.label}`, description: `${count(s.paths.length, 'path')}: ${s.paths.join(', ')}`, paths: s.paths })),
+function describePrioritized(c: ConvertChoices): string {
+  if (c.startupProfile) return `the startup profile recorded in ${c.startupProfile.label}: ${count(c.startupProfile.profile.files.length, 'file')}, each first in the layer it was read from`;
+  return c.prioritized.length ? `${c.prioritized.length}: ${c.prioritized.join(', ')}` : 'none (nothing is prefetched)';
+}
+
+type Prioritized = Pick<ConvertChoices, 'prioritized' | 'startupProfile'>;
+
+async function askPrioritized(title: string, current: string[], suggestions: PathList[], profile?: NamedProfile): Promise<Prioritized | undefined> {
+  const items: Array<vscode.QuickPickItem & { choice?: Prioritized }> = [
+    ...(profile ? [{ label: `The startup profile recorded in ${profile.label}`, description: count(profile.profile.files.length, 'file'), choice: { prioritized: [], startupProfile: profile } }] : []),
+    { label: 'None', description: 'nothing is prefetched', choice: { prioritized: [] } },
+    ...suggestions.map((s) => ({ label: `From ${s.label}`, description: `${count(s.paths.length, 'path')}: ${s.paths.join(', ')}`, choice: { prioritized: s.paths } })),
     { label: 'Enter paths...', description: 'comma-separated, e.g. /app/server.js' },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: `${title}: files to put first and prefetch`, ignoreFocusOut: true });
   if (!picked) return undefined;
-  if (picked.paths) return picked.paths;
+  if (picked.choice) return { startupProfile: undefined, ...picked.choice };
   const text = await vscode.window.showInputBox({
     title: `${title}: files to put first and prefetch`,
     prompt: 'Paths in the image, comma-separated; each layer that has one puts it first',
@@ -91,5 +113,5 @@ async function askPrioritized(title: string, current: string[], suggestions: Pat
     placeHolder: '/app/server.js, /usr/bin/node',
     ignoreFocusOut: true,
   });
-  return text === undefined ? undefined : text.split(',').map((p) => p.trim()).filter(Boolean);
+  return text === undefined ? undefined : { prioritized: text.split(',').map((p) => p.trim()).filter(Boolean), startupProfile: undefined };
 }

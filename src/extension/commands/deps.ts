@@ -1,5 +1,6 @@
 // What the command modules share, built once in activate() and handed to each.
 import type { DockerfileAnalyzer } from '../dockerfile/DockerfileAnalyzer.js';
+import type { StartupProfiles } from '../dockerfile/StartupProfiles.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { ReportDocuments } from '../reports/ReportDocuments.js';
 import type { Services } from '../Services.js';
@@ -13,4 +14,5 @@ export interface CommandDeps {
   analyzer: DockerfileAnalyzer;
   reports: ReportDocuments;
   memory: WizardMemory;
+  profiles: StartupProfiles;
 }

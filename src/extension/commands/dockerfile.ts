@@ -8,6 +8,7 @@ import { count, formatBytes } from '../../core/format.js';
 import { describeLaziness } from '../../core/image/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import { toWorkspaceEdit } from '../dockerfile/DockerfileAnalyzer.js';
+import { workspaceDockerfiles } from '../dockerfile/workspaceDockerfiles.js';
 import type { Node } from '../tree/nodes.js';
 import type { CommandDeps } from './deps.js';
 import { imageOrPick } from './pickImage.js';
@@ -22,7 +23,7 @@ async function dockerfile(uri: vscode.Uri | undefined, title: string): Promise<v
   const active = vscode.window.activeTextEditor?.document;
   if (active?.languageId === 'dockerfile') return active;
   const open = vscode.workspace.textDocuments.filter((d) => d.languageId === 'dockerfile').map((d) => d.uri);
-  const found = await vscode.workspace.findFiles('**/{Dockerfile,Dockerfile.*,*.Dockerfile,*.dockerfile,Containerfile}', '**/{node_modules,.git}/**', 50);
+  const found = await workspaceDockerfiles();
   const candidates = [...new Map([...open, ...found].map((u) => [u.toString(), u])).values()];
   if (candidates.length === 0) {
     void vscode.window.showInformationMessage('Open the Dockerfile this is about first.');

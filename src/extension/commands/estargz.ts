@@ -1,6 +1,7 @@
 // eStargz commands on the worker: Convert to eStargz... (then the new tag appears in the tree),
-// Verify Lazy Pull Readiness and Verify Deeply (then the per-layer report opens). From a tree node
-// or the palette.
+// the same with a Dockerfile's recorded startup profile (its lens), and Verify Lazy Pull Readiness
+// and Verify Deeply (then the per-layer report opens). From a tree node or the palette.
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { count, formatBytes } from '../../core/format.js';
 import { imageLaziness } from '../../core/image/index.js';
@@ -10,12 +11,12 @@ import type { ConvertResult, VerifyResult } from '../../worker/protocol.js';
 import { isLazy, renderLazyReport } from '../reports/lazyReport.js';
 import type { Report } from '../reports/ReportDocuments.js';
 import { imageParentId, type Node } from '../tree/nodes.js';
-import { askConvertOptions, type PathList } from './convertOptions.js';
+import { askConvertOptions, type ConvertChoices, type NamedProfile, type PathList } from './convertOptions.js';
 import type { CommandDeps } from './deps.js';
 import { jobParams, jobSpec, shortName } from './jobParams.js';
-import { imageOrPick } from './pickImage.js';
+import { imageOrPick, pickImage } from './pickImage.js';
 
-export function estargzCommands({ services, jobs, tree, analyzer, reports, memory }: CommandDeps) {
+export function estargzCommands({ services, jobs, tree, analyzer, reports, memory, profiles }: CommandDeps) {
   /** What the open Dockerfiles' lenses would prioritize. */
   const suggestions = (): PathList[] => vscode.workspace.textDocuments
     .filter((d) => d.languageId === 'dockerfile')
@@ -54,40 +55,62 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports, memor
     if (report) await reports.show(report);
   };
 
+  /** Asks for the options, then converts on the worker; the new tag appears beside the source. */
+  const convert = async (source: ImageReference, profile?: NamedProfile): Promise<void> => {
+    const again = await alreadyEstargz(source);
+    if (again === undefined) return;
+    const choices = await askConvertOptions(source, suggestions(), memory, again, profile);
+    if (!choices) return;
+    const { destination } = choices;
+    const result = await jobs.run<ConvertResult>('convert', {
+      ...jobSpec('eStargz', `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`, source, destination),
+      ...(choices.startupProfile ? { needs: { version: '1.6', what: 'converting with a startup profile' } } : {}),
+      summarize: (r) => `${r.descriptor.digest}: ${count(r.layers.length, 'layer')}, ${formatBytes(sum(r.layers, 'sourceSize'))} → ${formatBytes(sum(r.layers, 'size'))}`,
+    }, {
+      source: formatReference(source),
+      destination: formatReference(destination),
+      format: 'estargz',
+      level: choices.level,
+      chunkSize: choices.chunkSize,
+      prioritized: choices.prioritized,
+      ...(choices.startupProfile ? { startupProfile: choices.startupProfile.profile } : {}),
+      allPlatforms: choices.allPlatforms,
+      ...(await jobParams(services, [source, destination])),
+    });
+    if (!result) return;
+    tree.refresh(imageParentId(destination)); // the new tag sits beside the source
+    if (result.missing.length) {
+      void vscode.window.showWarningMessage(`${formatReference(destination)} is written, but no layer has these prioritized files: ${result.missing.join(', ')}`);
+    } else {
+      void vscode.window.showInformationMessage(`Converted to eStargz: ${formatReference(destination)} (${count(result.layers.length, 'layer')}${prioritizedWith(choices)}).`);
+    }
+  };
+
   return {
     async convertToEstargz(node?: Node): Promise<void> {
       const source = await imageOrPick(services, node, 'Convert to eStargz');
-      if (!source) return;
-      const again = await alreadyEstargz(source);
-      if (again === undefined) return;
-      const choices = await askConvertOptions(source, suggestions(), memory, again);
-      if (!choices) return;
-      const { destination } = choices;
-      const result = await jobs.run<ConvertResult>('convert', {
-        ...jobSpec('eStargz', `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`, source, destination),
-        summarize: (r) => `${r.descriptor.digest}: ${count(r.layers.length, 'layer')}, ${formatBytes(sum(r.layers, 'sourceSize'))} → ${formatBytes(sum(r.layers, 'size'))}`,
-      }, {
-        source: formatReference(source),
-        destination: formatReference(destination),
-        format: 'estargz',
-        level: choices.level,
-        chunkSize: choices.chunkSize,
-        prioritized: choices.prioritized,
-        allPlatforms: choices.allPlatforms,
-        ...(await jobParams(services, [source, destination])),
-      });
-      if (!result) return;
-      tree.refresh(imageParentId(destination)); // the new tag sits beside the source
-      if (result.missing.length) {
-        void vscode.window.showWarningMessage(`${formatReference(destination)} is written, but no layer has these prioritized files: ${result.missing.join(', ')}`);
-      } else {
-        void vscode.window.showInformationMessage(`Converted to eStargz: ${formatReference(destination)} (${count(result.layers.length, 'layer')}).`);
+      if (source) await convert(source);
+    },
+
+    /** The lens of a Dockerfile with a recorded profile: the image built from it (or one picked), converted with that profile. */
+    async convertWithStartupProfile(uri: vscode.Uri): Promise<void> {
+      const saved = await profiles.get(uri);
+      if (!saved || 'error' in saved) {
+        void vscode.window.showErrorMessage(saved ? `${vscode.workspace.asRelativePath(saved.uri)} is not a startup profile: ${saved.error}` : `No startup profile is saved beside ${vscode.workspace.asRelativePath(uri)}.`);
+        return;
       }
+      const document = await vscode.workspace.openTextDocument(uri);
+      const source = analyzer.image(document) ?? await pickImage(services, `Convert with ${basename(saved.uri.fsPath)}: the image built from ${basename(uri.fsPath)}`);
+      if (source) await convert(source, { label: basename(saved.uri.fsPath), profile: saved.profile });
     },
 
     verifyLazyPull: (node?: Node): Promise<void> => verifyLazyPull(node, false),
     verifyDeep: (node?: Node): Promise<void> => verifyLazyPull(node, true),
   };
+}
+
+function prioritizedWith(c: ConvertChoices): string {
+  return c.startupProfile ? `; the ${count(c.startupProfile.profile.files.length, 'file')} of ${c.startupProfile.label} first in their layers` : '';
 }
 
 function sum<K extends 'size' | 'sourceSize'>(layers: ConvertResult['layers'], key: K): number {
