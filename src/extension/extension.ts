@@ -8,6 +8,7 @@ import { dockerfileCommands } from './commands/dockerfile.js';
 import { estargzCommands } from './commands/estargz.js';
 import { imageCommands } from './commands/images.js';
 import { jobCommands } from './commands/jobs.js';
+import { optimizeCommands } from './commands/optimize.js';
 import { PullChannel, pullCommands } from './commands/pullLazily.js';
 import { registryCommands } from './commands/registries.js';
 import { sociCommands } from './commands/soci.js';
@@ -77,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...jobCommands(deps, reveal),
     ...dockerfileCommands(deps),
     ...estargzCommands(deps),
+    ...optimizeCommands(deps),
     ...sociCommands(deps),
     ...browseCommands(deps, images),
     ...snapshotterCommands(snapshotters, logs),
