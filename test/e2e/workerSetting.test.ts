@@ -60,6 +60,7 @@ describe('a configured worker with fewer capabilities', { timeout: 240_000 }, ()
     assert.ok(entries.includes('Check Digests'), entries.join(', '));
     assert.ok(!entries.includes('Copy Image To...'), `Copy is still offered: ${entries.join(', ')}`);
     assert.ok(!entries.includes('Convert to eStargz...'), `Convert is still offered: ${entries.join(', ')}`);
+    assert.ok(!entries.includes('Optimize for Startup...'), `Optimize is still offered: ${entries.join(', ')}`);
     assert.match(await server.extensionLog(), /Worker lazyimg-node-worker .*: inspect, verify/);
   });
 

@@ -72,10 +72,10 @@ export class Workbench {
     return this.page.locator('.pane', { has: this.page.locator('.pane-header', { hasText: 'Lazy Images' }) }).locator('.pane-body');
   }
 
-  /** A row of the tree whose label (and description) matches. */
-  row(label: string | RegExp): Locator {
+  /** A row of the tree whose label (and description) matches; `expandable`: only rows that can expand. */
+  row(label: string | RegExp, expandable = false): Locator {
     const pattern = typeof label === 'string' ? new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`) : label;
-    return this.view().locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: pattern }) }).first();
+    return this.view().locator(expandable ? '.monaco-list-row[aria-expanded]' : '.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: pattern }) }).first();
   }
 
   /** The codicon a row shows, e.g. `cloud-download` (VS Code renders ThemeIcons as `codicon-<id>`). */
@@ -155,7 +155,8 @@ export class Workbench {
   /**
    * Expands a collapsed row (a click toggles it) and waits until it says it is expanded. The row
    * is found again on every look: a refresh re-renders rows, and a click on a row being replaced
-   * is lost, so an unanswered click is repeated.
+   * is lost, so an unanswered click is repeated. Rows that cannot expand are passed over: a link
+   * `bin → usr/bin` is not the folder `bin`.
    */
   async expand(label: string | RegExp): Promise<void> {
     await this.toggle(label, 'true');
@@ -169,7 +170,7 @@ export class Workbench {
   private async toggle(label: string | RegExp, wanted: 'true' | 'false'): Promise<void> {
     const deadline = Date.now() + TIMEOUT;
     for (let clicked = 0; ;) {
-      const row = this.row(label);
+      const row = this.row(label, true);
       const state = await row.getAttribute('aria-expanded', { timeout: 1000 }).catch(() => undefined);
       if (state === wanted) return;
       if (Date.now() > deadline) throw new Error(`the row ${String(label)} never ${state === undefined ? 'appeared' : wanted === 'true' ? 'expanded' : 'collapsed'}\n${await this.diagnosis()}`);
