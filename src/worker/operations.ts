@@ -2,9 +2,12 @@
 // the extension run too, with the credentials the request carried and nothing else.
 import { LazyImageError } from '../core/errors.js';
 import { Stores } from '../core/image/index.js';
-import { buildSociIndexes, convertImage, copyImage, destinationTarget, inspectImage, optimizeImage, sociDestination, verifyImage, type ProgressSink, type VerifyReport } from '../core/jobs/index.js';
+import {
+  buildSociIndexes, checkOptimizeFormat, convertImage, copyImage, destinationTarget, inspectImage, OPTIMIZE_FORMATS, optimizeImage, sociDestination, verifyImage, type OptimizeFormat, type ProgressSink, type VerifyReport,
+} from '../core/jobs/index.js';
 import { parseProfile, profilePaths, type StartupProfile } from '../core/optimize/index.js';
 import { formatReference, parsePlatform, parseReference, type Descriptor, type ImageReference, type Platform } from '../core/oci/index.js';
+import type { SociVersion } from '../core/soci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
 import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, OptimizeResult, RegistryCredential, VerifyResult } from './protocol.js';
 import { Params } from './validate.js';
@@ -172,6 +175,11 @@ export const operations: Record<Operation, OperationFactory> = {
     if (destination.digest !== undefined) {
       throw new LazyImageError('INVALID_ARGUMENT', `Cannot optimize to ${formatReference(destination)}: the optimized image gets a new digest; name the destination by tag`, { ref: formatReference(destination) });
     }
+    const format = params.optionalString('format') ?? 'estargz';
+    if (!(OPTIMIZE_FORMATS as readonly string[]).includes(format)) return params.fail('params.format', `${format} is neither ${OPTIMIZE_FORMATS.join(' nor ')}`);
+    const sociVersion = params.optionalString('sociVersion');
+    if (sociVersion !== undefined && sociVersion !== 'v1' && sociVersion !== 'v2') return params.fail('params.sociVersion', `${sociVersion} is neither v1 nor v2`);
+    const version = sociVersion as SociVersion | undefined;
     const options = {
       entrypoint: params.optionalArgv('entrypoint'),
       args: params.optionalArgv('args'),
@@ -181,16 +189,23 @@ export const operations: Record<Operation, OperationFactory> = {
       periodSeconds: params.optionalPositiveNumber('periodSeconds'),
       network: params.optionalBoolean('network'),
       runtime: params.optionalString('runtime'),
+      format: format as OptimizeFormat,
       level: params.optionalIntegerIn('level', 1, 9),
       chunkSize: params.optionalPositiveInteger('chunkSize'),
+      sociVersion: version,
+      spanSize: params.optionalPositiveInteger('spanSize'),
+      minLayerSize: params.optionalIntegerIn('minLayerSize', 0, Number.MAX_SAFE_INTEGER),
       platform: platform(params),
     };
+    // Options of the other format are bad input, answered before the job starts.
+    checkOptimizeFormat(options);
     return {
-      title: `Optimize ${formatReference(source)} for startup at ${formatReference(destination)}`,
+      title: `Optimize ${formatReference(source)} for startup at ${formatReference(destination)}${format === 'soci' ? ' (SOCI)' : ''}`,
       run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<OptimizeResult> => {
         const from = await stores.open(source);
         const to = await stores.open(destination, { create: true });
         const result = await optimizeImage(from, source.digest ?? source.tag, to, destinationTarget(source, destination).tag, { ...options, signal, onProgress });
+        if (result.format === 'soci') return result;
         const layers = result.layers.map(({ source: layer, digest, size, tocDigest, sourceSize }) => ({ source: layer, digest, size, tocDigest, sourceSize }));
         return { ...result, layers };
       }),

@@ -146,8 +146,15 @@ export interface OptimizeParams extends JobParams {
   network?: boolean;
   /** The runc binary, a path or a name on the worker's PATH (default `runc`). */
   runtime?: string;
+  /** eStargz (the default) converts; soci indexes as `index` does, the recorded files to prefetch (since 1.6). */
+  format?: 'estargz' | 'soci';
+  /** estargz only. */
   level?: number;
   chunkSize?: number;
+  /** soci only, as for `index`. */
+  sociVersion?: SociVersion;
+  spanSize?: number;
+  minLayerSize?: number;
   platform?: string;
 }
 

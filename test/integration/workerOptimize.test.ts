@@ -47,6 +47,7 @@ describe('the worker\'s optimize operation', { timeout: 600_000 }, () => {
     ajv.addSchema(schema);
     const validate = ajv.getSchema(`${schema.$id}#/$defs/OptimizeResult`)!;
     assert.ok(validate(result), ajv.errorsText(validate.errors));
+    assert.ok(result.format === 'estargz');
     assert.deepEqual(result.profile.files.map((f) => [f.path, f.how]), [
       ['usr/bin/dash', 'exec'], ['usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2', 'interpreter'], ['etc/ld.so.cache', 'open'], ['usr/lib/x86_64-linux-gnu/libc.so.6', 'open'],
       ['usr/bin/cat', 'exec'], ['usr/lib/os-release', 'open'],

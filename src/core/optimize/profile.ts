@@ -83,6 +83,15 @@ export function profilePaths(profile: StartupProfile, layer: Descriptor): string
   return profile.files.filter((f) => f.digest === layer.digest).map((f) => f.path);
 }
 
+/**
+ * The recorded files as SOCI prefetch files: absolute paths of what the container read, links
+ * resolved, since soci matches them against the layers' tar names exactly (a path through a
+ * symlink would name the link's own entry, or nothing).
+ */
+export function profilePrefetchFiles(profile: StartupProfile): string[] {
+  return [...new Set(profile.files.map((f) => `/${f.path}`))];
+}
+
 /** The profile as written to a file: indented, so it reads and diffs as text. */
 export function profileText(profile: StartupProfile): string {
   return `${JSON.stringify(profile, null, 2)}\n`;

@@ -64,7 +64,7 @@ export function optimizeCommands({ services, jobs, tree, reports, memory, profil
       let report: Report | undefined;
       const result = await jobs.run<OptimizeResult>('optimize', {
         ...jobSpec('Optimize', `Optimize ${formatReference(source)} for startup at ${formatReference(destination)}`, source, destination),
-        summarize: (r) => `${count(r.profile.files.length, 'file')} recorded (${r.profile.run.stopped ? 'stopped at its period' : `exited with ${r.profile.run.exitCode ?? 'a signal'}`}), ${count(r.layers.length, 'layer')} converted`,
+        summarize: (r) => `${count(r.profile.files.length, 'file')} recorded (${r.profile.run.stopped ? 'stopped at its period' : `exited with ${r.profile.run.exitCode ?? 'a signal'}`}), ${r.format === 'soci' ? `${count(r.indexes.length, 'SOCI index', 'SOCI indexes')} built` : `${count(r.layers.length, 'layer')} converted`}`,
         report: (r) => (report = {
           title: `${shortName(source)} startup profile`,
           subject: formatReference(destination),
