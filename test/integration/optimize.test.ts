@@ -11,9 +11,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,16 +26,11 @@ import { runCli } from './fixtures/cli.js';
 import { startRegistry } from './fixtures/registry.js';
 import { startSnapshotters } from './fixtures/snapshotters.js';
 import { startContainerd, type Containerd } from './fixtures/containerd.js';
+import { buildOptimizeImage } from './fixtures/optimizeImage.js';
 
 const run = promisify(execFile);
-const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
 const LAYERTREE = resolve(__dirname, '..', '..', '..', 'test', 'helpers', 'layertree.py');
 const CHECKER_SOURCE = resolve(__dirname, '..', '..', '..', 'test', 'helpers', 'estargz-check');
-
-const dockerfile = (base: string): string => `FROM oci:${base}:bookworm
-RUN mkdir -p /app && printf '%s\\n' '#!/bin/sh' 'cat /etc/os-release /app/data.txt' 'exec python3 -c "import json, email; print(1)"' > /app/start.sh && chmod 755 /app/start.sh && echo hello > /app/data.txt && echo 'VARIANT="optimize test"' >> /usr/lib/os-release && rm /etc/issue.net && rm -rf /usr/share/doc/bash /etc/apt && mkdir /etc/apt && echo new > /etc/apt/sources.list
-ENTRYPOINT ["/app/start.sh"]
-`;
 
 /**
  * Files only one recorder can see, and why. fanotify (ctr-remote) reports every open of a file on
@@ -84,19 +78,9 @@ describe('lazyimg optimize against ctr-remote images optimize', { timeout: 1_200
 
   before(async () => {
     for (const tool of ['runc', 'strace']) requireTool(tool, `apt-get install ${tool}`);
-    const buildah = requireTool('buildah', 'apt-get install buildah');
     requireTool('go', 'install Go (the reference checker is built from the estargz module)');
-    if (!existsSync(join(BASE, 'index.json'))) throw new Error(`The base image is missing at ${BASE}: run test/integration/fixtures/baseImage.sh (.ci/run does)`);
-    // buildah reads `FROM oci:<path>` as an image name too: a lower-case path without dot-folders.
     dir = join(tmpdir(), `lazyimg-optimize-test-${randomBytes(6).toString('hex')}`);
-    await mkdir(join(dir, 'context'), { recursive: true });
-    await symlink(BASE, join(dir, 'base'));
-    await writeFile(join(dir, 'context', 'Dockerfile'), dockerfile(join(dir, 'base')));
-    const storage = ['--storage-driver', 'overlay', '--root', join(dir, 'storage'), '--runroot', join(dir, 'run')];
-    await run(buildah, [...storage, 'bud', '--isolation', 'chroot', '-t', 'optimize:src', join(dir, 'context')], { maxBuffer: 64 * 1024 * 1024 });
-    source = join(dir, 'src');
-    await run(buildah, [...storage, 'push', 'optimize:src', `oci:${source}:src`]);
-    await run(buildah, [...storage, 'rmi', '--all', '--force']);
+    source = await buildOptimizeImage(dir);
     checker = join(dir, 'estargz-check');
     await run('go', ['build', '-o', checker, '.'], { cwd: CHECKER_SOURCE });
     containerd = await startContainerd();
