@@ -8,6 +8,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
 import { WorkerClient } from '../../src/worker/client.js';
 import { Methods, type OptimizeResult, type ProgressValue } from '../../src/worker/protocol.js';
 import { requireTool } from '../helpers/tools.js';
@@ -16,6 +17,14 @@ import { leftovers } from './fixtures/leftovers.js';
 const ROOT = resolve(__dirname, '..', '..', '..');
 const WORKER = join(ROOT, 'dist', 'worker.js');
 const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
+
+const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
+
+function validateResult(): ValidateFunction {
+  const schema = JSON.parse(readFileSync(join(ROOT, 'docs', 'worker-protocol.schema.json'), 'utf8')) as { $id: string };
+  if (!ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+  return ajv.getSchema(`${schema.$id}#/$defs/OptimizeResult`)!;
+}
 
 describe('the worker\'s optimize operation', { timeout: 600_000 }, () => {
   let dir: string;
@@ -42,10 +51,7 @@ describe('the worker\'s optimize operation', { timeout: 600_000 }, () => {
     const result = await worker.request<OptimizeResult>(Methods.optimize, {
       source: `oci:${BASE}:bookworm`, destination: `oci:${join(dir, 'out')}:opt`, entrypoint: ['sh', '-c', 'cat /etc/os-release > /dev/null; echo done'], level: 1, periodSeconds: 30,
     }, { onProgress: (v) => progress.push(v) });
-    const schema = JSON.parse(readFileSync(join(ROOT, 'docs', 'worker-protocol.schema.json'), 'utf8')) as { $id: string };
-    const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true });
-    ajv.addSchema(schema);
-    const validate = ajv.getSchema(`${schema.$id}#/$defs/OptimizeResult`)!;
+    const validate = validateResult();
     assert.ok(validate(result), ajv.errorsText(validate.errors));
     assert.ok(result.format === 'estargz');
     assert.deepEqual(result.profile.files.map((f) => [f.path, f.how]), [
@@ -62,6 +68,31 @@ describe('the worker\'s optimize operation', { timeout: 600_000 }, () => {
       [`unpack:${layer.source}`, 'unpack layer 1/1', true], ['workload', 'run the workload (ms)', true], [layer.source, 'layer 1/1', true],
     ]);
     assert.equal(last.items[1]!.total, 30_000);
+  });
+
+  it('with format soci, indexes the image with the recorded files to prefetch, and refuses eStargz params', async () => {
+    const progress: ProgressValue[] = [];
+    const result = await worker.request<OptimizeResult>(Methods.optimize, {
+      source: `oci:${BASE}:bookworm`, destination: `oci:${join(dir, 'soci')}:soci`, entrypoint: ['sh', '-c', 'cat /etc/os-release > /dev/null; echo done'],
+      format: 'soci', spanSize: 65536, periodSeconds: 30,
+    }, { onProgress: (v) => progress.push(v) });
+    const validate = validateResult();
+    assert.ok(validate(result), ajv.errorsText(validate.errors));
+    assert.ok(result.format === 'soci');
+    assert.equal(result.version, 'v2');
+    const prefetch = result.indexes[0]!.prefetch!;
+    assert.deepEqual(prefetch.files.map((f) => f.name), result.profile.files.map((f) => f.path));
+    assert.deepEqual(prefetch.missing, []);
+    assert.equal(prefetch.artifacts.length, 1);
+    const layer = result.indexes[0]!.layers[0]!.digest;
+    const last = progress.filter((v) => v.kind === 'report').at(-1);
+    assert.ok(last?.kind === 'report');
+    assert.deepEqual(last.items.map((i) => [i.id, i.label, i.done === i.total]), [
+      [`unpack:${layer}`, 'unpack layer 1/1', true], ['workload', 'run the workload (ms)', true], [layer, 'layer 1/1', true],
+    ]);
+    await assert.rejects(worker.request(Methods.optimize, {
+      source: `oci:${BASE}:bookworm`, destination: `oci:${join(dir, 'soci')}:never`, format: 'soci', chunkSize: 4096,
+    }), { code: 'INVALID_ARGUMENT', message: /chunkSize does not apply to the soci format/ });
   });
 
   it('stops the container when cancelled during the run, and leaves nothing behind', async () => {
