@@ -1,6 +1,6 @@
 // What the benchmark scripts share: running commands in their own process groups (stopped on
 // exit), timing them under GNU time, reading a daemon's CPU and peak RSS from /proc, OCI layouts.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, homedir, tmpdir, totalmem } from 'node:os';
@@ -130,22 +130,32 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
+/** Waits, synchronously (for 'exit' handlers), up to `seconds` for a process group to be gone. */
+function awaitGroupSync(pgid: number, seconds: number): void {
+  spawnSync('sh', ['-c', 'i=0; while kill -0 -- "-$1" 2>/dev/null && [ $i -lt "$2" ]; do sleep 0.1; i=$((i+1)); done', 'sh', String(pgid), String(seconds * 10)]);
+}
+
 /**
  * A scratch folder and a private containerd in it. The normal way out is `close`; a signal or an
  * uncaught error (stdout closed by `| head`) skips it, but 'exit' handlers still run,
- * synchronously, so the last resort lives there.
+ * synchronously, so the last resort lives there: the running commands get SIGTERM and up to 20 s
+ * to undo what they started (a lazyimg optimize its container, ctr-remote its task), then
+ * `atExit` undoes what is left in containerd's hands, then containerd is killed and the folder removed.
  */
-export async function workspace(prefix: string): Promise<Workspace> {
+export async function workspace(prefix: string, options: { atExit?: (dir: string) => void } = {}): Promise<Workspace> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   const started: { containerd?: Containerd } = {};
   process.once('exit', () => {
-    for (const child of running) {
+    const groups = [...running].map((child) => child.pid as number);
+    for (const pgid of groups) {
       try {
-        process.kill(-(child.pid as number), 'SIGTERM');
+        process.kill(-pgid, 'SIGTERM');
       } catch {
         // Already gone.
       }
     }
+    for (const pgid of groups) awaitGroupSync(pgid, 20);
+    options.atExit?.(dir);
     started.containerd?.kill();
     rmSync(dir, { recursive: true, force: true });
   });

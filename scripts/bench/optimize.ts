@@ -9,7 +9,8 @@
 // in a real runc container on the pulled snapshot (pullRun.ts), timed from the start of the pull
 // to its first output. Also timed: each optimize run, ours against ctr-remote's. Medians of
 // BENCH_RUNS runs, the pull cases in an order rotated from run to run and reversed every other run.
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { homedir, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +42,34 @@ async function prefetchBytes(ref: string, layers: number, env: NodeJS.ProcessEnv
   return total;
 }
 
+/**
+ * What `ctr-remote images optimize` leaves when it is stopped mid-run, in containerd 1.6's hands
+ * (`dir`'s containerd, namespace default): the runc container, under containerd's default runc
+ * root but with its bundle in `dir`; the shim, which outlives containerd by design; the rootfs
+ * ctr-remote mounted in its TMPDIR, `dir`. Synchronous, for an 'exit' handler.
+ */
+function undoCtrRemoteRun(runc: string, dir: string): void {
+  const runcRoot = '/run/containerd/runc/default';
+  const listed = spawnSync(runc, ['--root', runcRoot, 'list', '--format', 'json'], { encoding: 'utf8' });
+  const containers = (listed.status === 0 ? JSON.parse(listed.stdout || 'null') : null) as Array<{ id: string; bundle: string }> | null;
+  for (const c of containers ?? []) {
+    if (c.bundle.startsWith(`${dir}/`)) spawnSync(runc, ['--root', runcRoot, 'delete', '--force', c.id]);
+  }
+  const address = join(dir, 'containerd', 'containerd.sock');
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('containerd-shim-runc-v2') && argv.includes(address)) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  // mountinfo escapes space, tab, newline and backslash in octal; the deepest mount goes first.
+  const unescape = (m: string): string => m.replace(/\\([0-7]{3})/g, (_x, o: string) => String.fromCharCode(parseInt(o, 8)));
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => unescape(l.split(' ')[4] ?? '')).filter((m) => m.startsWith(`${dir}/`));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+}
+
 const range = (values: number[]): string => `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
 
 async function main(): Promise<void> {
@@ -56,7 +85,7 @@ async function main(): Promise<void> {
   // The registry, should a failed or interrupted run skip the `finally` below.
   const live: { registry?: RegistryFixture } = {};
   process.once('exit', () => live.registry?.kill());
-  const ws = await workspace('lazyimg-bench-optimize-');
+  const ws = await workspace('lazyimg-bench-optimize-', { atExit: (dir) => undoCtrRemoteRun(bin.runc, dir) });
   const { dir, env, containerd } = ws;
   let runner: PullRunner | undefined;
   try {
