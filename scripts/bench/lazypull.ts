@@ -9,14 +9,13 @@
 // does every case once, in an order rotated from run to run and reversed every other run, so that
 // load, and what the case before leaves behind, fall on all alike.
 import { existsSync } from 'node:fs';
-import { homedir, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
 import { startRegistry, type RegistryFixture } from '../../test/integration/fixtures/registry.js';
 import { CLI, machine, median, run, RUNS, runMain, workspace } from './measure.js';
-import { describeImage, mib, runOrder, seconds, startPullRunner, type ImageInfo, type PullCase, type PullRunner, type PullSample } from './pullRun.js';
+import { BASE, describeImage, mib, runOrder, seconds, startPullRunner, type ImageInfo, type PullCase, type PullRunner, type PullSample } from './pullRun.js';
 
-const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
 const REPO = 'bench/debian';
 /** sh and cat print first; python3's start-up and ls of /usr/bin read more of the image before the exit. */
 const COMMAND = ['/bin/sh', '-c', 'cat /etc/os-release; python3 -c "import json, sys; print(sys.version.split()[0])"; ls /usr/bin | wc -l'];

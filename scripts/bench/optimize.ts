@@ -12,15 +12,14 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { homedir, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { StartupProfile } from '../../src/core/optimize/index.js';
 import { requireTool } from '../../test/helpers/tools.js';
 import { startRegistry, type RegistryFixture } from '../../test/integration/fixtures/registry.js';
 import { CLI, machine, median, run, RUNS, runMain, workspace } from './measure.js';
-import { describeImage, mib, runOrder, seconds, startPullRunner, type ImageInfo, type PullCase, type PullRunner, type PullSample } from './pullRun.js';
+import { BASE, describeImage, mib, runOrder, seconds, startPullRunner, type ImageInfo, type PullCase, type PullRunner, type PullSample } from './pullRun.js';
 
-const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
 const REPO = 'bench/optimize';
 /** The image has no entrypoint or command of its own; both optimizers and the container run this. */
 const WORKLOAD = ['python3', '-c', 'import json, email, http.client; print(1)'];

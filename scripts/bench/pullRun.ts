@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parsePrometheusText, scrapeMetrics } from '../../src/core/snapshotter/index.js';
 import { requireTool } from '../../test/helpers/tools.js';
@@ -14,6 +15,9 @@ import { startRegistryProxy } from '../../test/integration/fixtures/registryProx
 import { startSnapshotters, type DaemonKind, type SnapshotterStack } from '../../test/integration/fixtures/snapshotters.js';
 import type { DaemonOptions } from '../../test/integration/fixtures/snapshotterDaemon.js';
 import { run } from './measure.js';
+
+/** The Debian base image of the integration tests (test/integration/fixtures/baseImage.sh), which the pull benches use. */
+export const BASE = join(process.env.LAZYIMG_CACHE ?? join(homedir(), '.cache', 'lazy-images'), 'base-bookworm', 'layout');
 
 const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 

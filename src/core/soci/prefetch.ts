@@ -5,6 +5,7 @@
 // topmost layer that lists it; this module maps them the same way and writes the same bytes.
 import { LazyImageError } from '../errors.js';
 import { sha256, type Descriptor } from '../oci/index.js';
+import { cleanEntryName } from '../tar/index.js';
 import { LAYER_DIGEST_ANNOTATION, PREFETCH_MEDIA_TYPE } from './manifest.js';
 import { entrySpans, spanTable, type SpanTable } from './spans.js';
 import type { Ztoc } from './ztoc.js';
@@ -52,17 +53,10 @@ function trimSpace(s: string): string {
 
 /**
  * A path as soci compares it with a zTOC's raw tar names: Go's filepath.Clean of `/` + path,
- * without the leading slash. `/usr//bin/../bin/ls/` becomes `usr/bin/ls`, `/` becomes ''.
+ * without the leading slash, which is how readers clean entry names too. `/usr//bin/../bin/ls/`
+ * becomes `usr/bin/ls`, `/` becomes ''.
  */
-export function cleanPrefetchPath(path: string): string {
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return out.join('/');
-}
+export const cleanPrefetchPath = cleanEntryName;
 
 /** The paths soci keeps from a list: trimmed of white space, the empty ones dropped. */
 export function prefetchPaths(paths: string[]): string[] {
