@@ -11,9 +11,8 @@
 import { NO_PREFETCH_LANDMARK, PREFETCH_LANDMARK } from '../estargz/index.js';
 import type { LayerLaziness } from '../image/index.js';
 import type { LayerEntry, LayerFiles } from './layer.js';
+import { OPAQUE_WHITEOUT as OPAQUE, WHITEOUT_PREFIX as WHITEOUT } from '../tar/index.js';
 
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
 const REMOVED = Symbol('whited out');
 
 export interface MergedEntry extends LayerEntry {

@@ -10,12 +10,10 @@ import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { throwIfAborted } from '../errors.js';
 import { decompressed, wrapDecompressError, type Compression } from '../estargz/index.js';
-import { cleanEntryName, TarParser, type TarHeader } from '../tar/index.js';
+import { cleanEntryName, OPAQUE_WHITEOUT as OPAQUE, TarParser, WHITEOUT_PREFIX as WHITEOUT, type TarHeader } from '../tar/index.js';
 import { lookupIn, resolveIn } from './rootPath.js';
 
 const setLinkTimes = promisify(lutimes);
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
 
 export interface ApplyOptions {
   /** Compressed size of the layer, which bounds what it may inflate to. */

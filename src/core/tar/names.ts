@@ -10,3 +10,7 @@ export function cleanEntryName(name: string): string {
   }
   return parts.join('/');
 }
+
+/** The OCI layer names that delete from lower layers: `.wh.<name>` removes `<name>`, the opaque marker a folder's lower children. */
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_WHITEOUT = '.wh..wh..opq';
