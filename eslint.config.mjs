@@ -26,4 +26,14 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // Webviews show untrusted text: it goes in as text nodes (webview/shared/dom.ts), never as markup.
+    files: ['webview/**/*.ts'],
+    rules: {
+      'no-restricted-properties': ['error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln', 'createContextualFragment', 'setHTMLUnsafe'].map((property) => ({ property, message: 'Render untrusted data as text (webview/shared/dom.ts).' })),
+      ],
+      'no-restricted-globals': ['error', { name: 'eval', message: 'The page runs only its bundle.' }],
+    },
+  },
 );

@@ -1,6 +1,6 @@
 // Bundles the entry points that exist into dist/. Type-checking is `npm run typecheck`'s job.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const entries = [
@@ -12,7 +12,11 @@ const entries = [
   { in: 'src/extension/extension.ts', out: 'extension', platform: 'node', external: ['vscode'] },
   // Loaded by the extension by path on first use, so its size costs nothing at activation.
   { in: 'src/extension/snapshotters/snapshotterCore.ts', out: 'snapshotterCore', platform: 'node' },
-  { in: 'webview/main.ts', out: 'webview', platform: 'browser' },
+  // One bundle per report, webview/<report>/main.ts, with the CSS it imports beside it; the
+  // webview loads them when a report opens, never the extension at activation.
+  ...readdirSync('webview', { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(`webview/${d.name}/main.ts`))
+    .map((d) => ({ in: `webview/${d.name}/main.ts`, out: `webview/${d.name}`, platform: 'browser' })),
 ].filter((e) => existsSync(e.in));
 
 await Promise.all(entries.map((e) => build({

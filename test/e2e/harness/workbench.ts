@@ -3,7 +3,7 @@
 // boxes, quick picks. Never calls into VS Code's internals.
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Frame, type Locator, type Page } from 'playwright-core';
 import { requireTool } from '../../helpers/tools.js';
 import { ROOT, type CodeServer } from './codeServer.js';
 
@@ -265,6 +265,22 @@ export class Workbench {
       if (Date.now() > deadline) throw new Error(`${what}\n${await this.diagnosis()}`);
       await this.page.waitForTimeout(200);
     }
+  }
+
+  /**
+   * The page of an open report webview whose document title matches: VS Code nests it two frames
+   * deep (`iframe.webview` then `#active-frame`); ours all hold `#report`.
+   */
+  async webview(title: RegExp): Promise<Frame> {
+    let found: Frame | undefined;
+    await this.until(async () => {
+      for (const frame of this.page.frames()) {
+        if (frame.isDetached() || !title.test(await frame.title().catch(() => ''))) continue;
+        if (await frame.locator('#report').count().catch(() => 0)) found = frame;
+      }
+      return found !== undefined;
+    }, `no report webview titled ${title} opened`);
+    return found!;
   }
 
   /** Runs a command from the Command Palette, by its title as the palette lists it. */
