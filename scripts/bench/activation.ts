@@ -1,8 +1,9 @@
 // `npm run bench:activation`: size of the extension bundle and the time Node takes to load it
 // (what VS Code pays before activate() runs), beside the CLI bundle for scale. activate() itself is
 // timed by the extension and written to its log ("activated in N ms"); the e2e tests print it.
+// Then the report webviews' bundles, which only a report's page loads, never the extension host.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -35,3 +36,12 @@ for (const name of ['extension.js', 'cli.js']) {
   const minified = !bytes.toString('utf8', 0, 2000).includes('\n//');
   console.log(`${name}: ${(statSync(path).size / 1024).toFixed(1)} KiB (${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzipped${minified ? '' : ', not minified: run npm run package first'}), load median ${median(times).toFixed(1)} ms over ${RUNS} runs (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
 }
+
+const WEBVIEW = join(DIST, 'webview');
+for (const name of readdirSync(WEBVIEW).filter((n) => /\.(js|css)$/.test(n)).sort()) {
+  const bytes = readFileSync(join(WEBVIEW, name));
+  console.log(`webview/${name}: ${(bytes.length / 1024).toFixed(1)} KiB (${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzipped)`);
+}
+// The components register custom elements: their code in the extension's bundle would mean the host loads it.
+const host = readFileSync(join(DIST, 'extension.js'), 'utf8');
+console.log(`webview code in extension.js: ${/customElements\.define|uPlot/.test(host) ? 'FOUND (a webview module is imported by the extension)' : 'none'}`);
