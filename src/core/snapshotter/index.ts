@@ -7,7 +7,8 @@ export { checkDaemonConfig, readDaemonConfig, type DaemonConfig } from './config
 export { formatProblem, type ConfigProblem } from './problems.js';
 export { CONTAINERD_CONFIG, checkContainerdConfig, hostPlatform, readContainerdConfig, type ContainerdWiring, type WiringTarget } from './containerd.js';
 export { managedPaths, restartDaemon, runningPid, socketListening, startDaemon, stopDaemon, type ManagedDaemon, type ManagedOptions, type ManagedPaths, type StartOptions, type StopResult } from './managed.js';
-export { controlUnit, followJournal, systemctlCommand, systemdRunning, unitExists, unitState, type UnitAction } from './systemd.js';
+export { controlUnit, followJournal, systemctlCommand, systemdRunning, unitExists, unitMainPid, unitState, type UnitAction } from './systemd.js';
+export { processStartedAt } from './process.js';
 export { followFile, lastLoggedError, logTail } from './logs.js';
 export { fuseMountsUnder, parseMountInfo, unmountFuseUnder, type MountInfo } from './mounts.js';
 export { checkHealth, REMOTE_LABEL, type Health, type SnapshotSummary, type UnhealthyReason } from './health.js';

@@ -29,6 +29,23 @@ export async function commandLine(pid: number): Promise<string[] | undefined> {
 }
 
 /**
+ * When the process started, in ms since the epoch (to a second: the boot time is in seconds), or
+ * undefined when it is gone. /proc gives its start in clock ticks after boot; USER_HZ, the unit
+ * of /proc's times, is 100 on every architecture Node runs on.
+ */
+export async function processStartedAt(pid: number): Promise<number | undefined> {
+  try {
+    const [stat, machine] = await Promise.all([readFile(`/proc/${pid}/stat`, 'utf8'), readFile('/proc/stat', 'utf8')]);
+    // Fields from the third (state) on follow the command name in parentheses; starttime is the 22nd.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(machine)?.[1]);
+    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Waits until the process has ended or the time is up; polls with a growing interval, since an
  * unrelated process gives no exit event. True when it ended.
  */

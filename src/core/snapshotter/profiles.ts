@@ -39,6 +39,12 @@ export interface SnapshotterProfile {
     registryFetches: string;
     backgroundFetches?: string;
     backgroundFetchFailures?: string;
+    /** The timed operation of a registry fetch (a histogram in milliseconds). */
+    registryGet: string;
+    /** The timed FUSE operations (the histogram in microseconds): what a reader of the mount waits for. */
+    fuseOperations: readonly string[];
+    /** A background download, counted only as a timed operation (stargz has no counter for it). */
+    backgroundDownloads?: string;
   };
 }
 
@@ -82,6 +88,9 @@ const STARGZ: SnapshotterProfile = {
     bytesServed: 'on_demand_bytes_served',
     reads: 'on_demand_read_access_count',
     registryFetches: 'on_demand_remote_registry_fetch_count',
+    registryGet: 'remote_registry_get',
+    fuseOperations: ['read_on_demand', 'node_readdir'],
+    backgroundDownloads: 'background_fetch_download',
   },
 };
 
@@ -145,6 +154,8 @@ const SOCI: SnapshotterProfile = {
     registryFetches: 'synchronous_read_remote_registry_fetch_count',
     backgroundFetches: 'background_span_fetch_count',
     backgroundFetchFailures: 'background_span_fetch_failure_count',
+    registryGet: 'remote_registry_get',
+    fuseOperations: ['synchronous_read', 'node_readdir'],
   },
 };
 

@@ -34,6 +34,13 @@ export async function unitState(unit: string): Promise<string> {
   return stdout.trim() || 'unknown';
 }
 
+/** The unit's main process, or undefined when it runs none. */
+export async function unitMainPid(unit: string): Promise<number | undefined> {
+  const { stdout } = await run('systemctl', ['show', '--property=MainPID', '--value', '--', unit]);
+  const pid = Number(stdout.trim());
+  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 /** The command line for an action on the unit, as the user would type it. */
 export function systemctlCommand(action: UnitAction, unit: string): string {
   return `systemctl ${action} ${unit}`;

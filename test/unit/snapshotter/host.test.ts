@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { PROFILES, followFile, managedPaths, parseMountInfo, parseVersionOutput, lastLoggedError } from '../../../src/core/snapshotter/index.js';
+import { PROFILES, followFile, managedPaths, parseMountInfo, parseVersionOutput, lastLoggedError, processStartedAt } from '../../../src/core/snapshotter/index.js';
 
 describe('parseVersionOutput', () => {
   const cases = [
@@ -44,6 +44,20 @@ describe('managedPaths', () => {
   it('uses the daemon defaults otherwise, with the log and pid beside the socket', () => {
     const p = managedPaths({ profile: PROFILES.stargz });
     assert.deepEqual([p.socket, p.root, p.config, p.pidFile], [PROFILES.stargz.socket, PROFILES.stargz.root, PROFILES.stargz.config, '/run/containerd-stargz-grpc/stargz.pid']);
+  });
+});
+
+describe('processStartedAt', () => {
+  it("reads a live process's start from /proc, to the second; a gone one has none", async () => {
+    const before = Date.now();
+    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+    await new Promise((done) => child.once('spawn', done));
+    const started = await processStartedAt(child.pid!);
+    const after = Date.now();
+    child.kill();
+    await new Promise((done) => child.once('exit', done));
+    assert.ok(started !== undefined && started >= before - 1000 && started <= after + 1000, `${started} not in [${before}, ${after}]`);
+    assert.equal(await processStartedAt(child.pid!), undefined);
   });
 });
 
