@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import type * as Core from '../../core/snapshotter/index.js';
 import type { SnapshotterKind, SnapshotterStatus } from '../../core/snapshotter/index.js';
+import type { DaemonCondition } from '../webviews/dashboardData.js';
 
 export const SNAPSHOTTER_KINDS: readonly SnapshotterKind[] = ['stargz', 'soci'];
 export const POLL_MS = 5000;
@@ -16,6 +17,28 @@ export function isKind(value: string): value is SnapshotterKind {
 }
 
 type CoreModule = typeof Core;
+
+/**
+ * Not installed, running (it answers), unhealthy (it does not, but something holds its socket or
+ * systemd says it runs), or stopped.
+ */
+export function daemonCondition(state: DaemonState | undefined): DaemonCondition {
+  const s = state?.status;
+  if (!s) return 'unknown';
+  if (s.health.healthy) return 'running';
+  if (!s.installed) return 'not installed';
+  return s.systemd?.state === 'active' || ['timeout', 'unavailable', 'grpc'].includes(s.health.reason) ? 'unhealthy' : 'stopped';
+}
+
+/** The image a snapshot belongs to, as containerd's CRI and the pull labels name it. */
+export function snapshotImage(labels: Record<string, string>): string | undefined {
+  return Object.entries(labels).find(([k]) => /image[.-]ref$|image\.reference$/.test(k))?.[1];
+}
+
+/** The digest of the layer a snapshot holds, from the same labels. */
+export function snapshotLayer(labels: Record<string, string>): string | undefined {
+  return Object.entries(labels).find(([k]) => /layer[.-]digest$/.test(k))?.[1];
+}
 
 export interface DaemonPlace {
   kind: SnapshotterKind;
@@ -94,6 +117,15 @@ export class Snapshotters implements vscode.Disposable {
     const place = await this.place(kind);
     const config = await core.readDaemonConfig(core.PROFILES[kind], place.config);
     return { logFile: place.logFile, daemonRoot: place.root, metricsAddress: config.metricsAddress, metricsNetwork: config.values.metrics_network === 'unix' ? 'unix' : 'tcp' };
+  }
+
+  /** The daemon's process and when it started: a managed one's from its pid file, a systemd unit's main PID. */
+  async process(kind: SnapshotterKind): Promise<{ pid: number; startedAt: number | undefined } | undefined> {
+    const core = await this.load();
+    const place = await this.place(kind);
+    const profile = core.PROFILES[kind];
+    const pid = place.mode === 'managed' ? await core.runningPid(core.managedPaths({ profile, dir: place.dir }), profile) : await core.unitMainPid(place.unit);
+    return pid === undefined ? undefined : { pid, startedAt: await core.processStartedAt(pid) };
   }
 
   /**

@@ -3,8 +3,8 @@
 // and rows below for its socket, its config and problems, its metrics and its remote snapshots.
 import * as vscode from 'vscode';
 import { count, formatBytes } from '../../core/format.js';
-import type { MetricsSummary, SnapshotterStatus } from '../../core/snapshotter/index.js';
-import type { DaemonState } from '../snapshotters/Snapshotters.js';
+import type { MetricsSummary } from '../../core/snapshotter/index.js';
+import { daemonCondition, snapshotImage, snapshotLayer, type DaemonState } from '../snapshotters/Snapshotters.js';
 import type { Node } from './nodes.js';
 import { escapeMarkdown, markdown, withIcon } from './render.js';
 
@@ -28,9 +28,9 @@ export function renderSnapshotterNode(node: SnapshotterNode, state: DaemonState 
       return partItem(node, state);
     case 'remoteSnapshot': {
       // The layer and its image say more than the snapshot's key (a chain ID), which the tooltip keeps.
-      const layer = layerOf(node.labels);
+      const layer = snapshotLayer(node.labels)?.slice(0, 19);
       const item = withIcon(new vscode.TreeItem(layer ? `layer ${layer}` : node.key, None), 'cloud');
-      item.description = imageOf(node.labels) ?? '';
+      item.description = snapshotImage(node.labels) ?? '';
       item.tooltip = markdown(`**Remote snapshot** \`${node.key}\``, labelTable(node.labels));
       return item;
     }
@@ -51,18 +51,12 @@ function daemonItem(kind: string, state: DaemonState | undefined): vscode.TreeIt
     item.description = 'not installed';
   } else {
     const version = s.installed?.version ?? 'version unknown';
-    const health = s.health.healthy ? 'running · healthy' : running(s) ? 'running · unhealthy' : 'stopped';
+    const health = s.health.healthy ? 'running · healthy' : daemonCondition(state) === 'unhealthy' ? 'running · unhealthy' : 'stopped';
     withIcon(item, s.health.healthy ? 'pass-filled' : 'error', s.health.healthy ? 'charts.green' : 'charts.red');
     item.description = `${version} · ${health} · ${state.place.mode}`;
   }
   item.tooltip = daemonTooltip(kind, state);
   return item;
-}
-
-/** A daemon answers nothing but something holds its socket, or systemd says it runs. */
-function running(s: SnapshotterStatus): boolean {
-  if (s.health.healthy) return true;
-  return s.systemd?.state === 'active' || ['timeout', 'unavailable', 'grpc'].includes(s.health.reason);
 }
 
 function daemonTooltip(kind: string, state: DaemonState | undefined): vscode.MarkdownString {
@@ -134,16 +128,6 @@ function metricsTooltip(address: string, x: MetricsSummary): vscode.MarkdownStri
   const failures = Object.entries(x.fuseFailures);
   if (failures.length > 0) parts.push(`FUSE failures: ${failures.map(([op, n]) => `${escapeMarkdown(op)} ${n}`).join(', ')}`);
   return markdown(...parts);
-}
-
-/** The image a snapshot belongs to, as containerd's CRI and the pull labels name it. */
-function imageOf(labels: Record<string, string>): string | undefined {
-  return Object.entries(labels).find(([k]) => /image[.-]ref$|image\.reference$/.test(k))?.[1];
-}
-
-function layerOf(labels: Record<string, string>): string | undefined {
-  const digest = Object.entries(labels).find(([k]) => /layer[.-]digest$/.test(k))?.[1];
-  return digest?.slice(0, 19);
 }
 
 function labelTable(labels: Record<string, string>): string {

@@ -25,7 +25,8 @@ export type DaemonCondition = 'running' | 'unhealthy' | 'stopped' | 'not install
 
 export interface DashboardCheck {
   name: string;
-  ok: boolean;
+  /** `off`: not a failure, nothing to check (no metrics endpoint set). */
+  result: 'ok' | 'failed' | 'off';
   detail: string;
 }
 
