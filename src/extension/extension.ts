@@ -31,6 +31,7 @@ import { RegistrySettings } from './RegistrySettings.js';
 import { REPORT_SCHEME, ReportDocuments } from './reports/ReportDocuments.js';
 import { Services } from './Services.js';
 import { ConfigDiagnostics } from './snapshotters/ConfigDiagnostics.js';
+import { Dashboards } from './snapshotters/Dashboards.js';
 import { LogFollowers } from './snapshotters/LogFollowers.js';
 import { SNAPSHOTTER_KINDS, Snapshotters } from './snapshotters/Snapshotters.js';
 import { SnapshotterStatusBar } from './snapshotters/SnapshotterStatusBar.js';
@@ -55,6 +56,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The Snapshotters rows are read again on the timer only while a view that shows them is visible.
   const treeWants = (): void => snapshotters.want('tree', views.some((v) => v.visible) && tree.showsSnapshotters() ? SNAPSHOTTER_KINDS : []);
   const logs = new LogFollowers(snapshotters);
+  const dashboards = new Dashboards(context.extensionUri, snapshotters, log);
   const pulls = new PullChannel();
 
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
@@ -81,11 +83,11 @@ export function activate(context: vscode.ExtensionContext): void {
     ...optimizeCommands(deps),
     ...sociCommands(deps),
     ...browseCommands(deps, images),
-    ...snapshotterCommands(snapshotters, logs),
+    ...snapshotterCommands(snapshotters, logs, dashboards),
     ...pullCommands(services, snapshotters, pulls),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
+    log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, dashboards, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
     ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, files, profiles, lenses,
     vscode.languages.registerCodeLensProvider(dockerfiles, lenses),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),

@@ -3,6 +3,7 @@
 // daemon's tree row, or asks which daemon from the palette.
 import * as vscode from 'vscode';
 import type { SnapshotterKind } from '../../core/snapshotter/index.js';
+import type { Dashboards } from '../snapshotters/Dashboards.js';
 import { SNAPSHOTTER_KINDS, type Snapshotters } from '../snapshotters/Snapshotters.js';
 import type { LogFollowers } from '../snapshotters/LogFollowers.js';
 import type { Node } from '../tree/nodes.js';
@@ -18,7 +19,7 @@ async function offerCommand(message: string, command: string): Promise<void> {
   if ((await vscode.window.showWarningMessage(`${message}. Run: ${command}`, copy)) === copy) await vscode.env.clipboard.writeText(command);
 }
 
-export function snapshotterCommands(snapshotters: Snapshotters, logs: LogFollowers) {
+export function snapshotterCommands(snapshotters: Snapshotters, logs: LogFollowers, dashboards: Dashboards) {
   const control = (action: 'start' | 'stop' | 'restart', title: string) => async (node?: Node): Promise<void> => {
     const kind = await daemonOf(node, title);
     if (!kind) return;
@@ -48,6 +49,11 @@ export function snapshotterCommands(snapshotters: Snapshotters, logs: LogFollowe
       const file = vscode.Uri.file((await snapshotters.place(kind)).config);
       const exists = await vscode.workspace.fs.stat(file).then(() => true, () => false);
       await vscode.window.showTextDocument(exists ? file : file.with({ scheme: 'untitled' }));
+    },
+
+    async showSnapshotterDashboard(node?: Node): Promise<void> {
+      const kind = await daemonOf(node, 'Show Snapshotter Dashboard');
+      if (kind) await dashboards.show(kind);
     },
 
     async showSnapshotterLogs(node?: Node): Promise<void> {
