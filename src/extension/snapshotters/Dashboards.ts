@@ -107,7 +107,9 @@ class Dashboard implements vscode.Disposable {
       this.history.add(this.readAt / 1000, s?.metrics.state === 'ok' ? s.metrics.summary : undefined);
       const failed = checks(state).find((c) => c.result === 'failed');
       if (failed) this.lastError = { message: `${failed.name}: ${failed.detail}`, at: this.readAt };
-      this.process = s?.health.healthy ? await this.snapshotters.process(this.kind).catch(() => undefined) : undefined;
+      // The process is looked up only for a panel that shows: a hidden one does no work.
+      if (!s?.health.healthy) this.process = undefined;
+      else if (this.panel.visible) this.process = await this.snapshotters.process(this.kind).catch(() => undefined);
     }
     // The latest state, which may have moved on while the process was read.
     const latest = this.snapshotters.state(this.kind);
