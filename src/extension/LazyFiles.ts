@@ -52,6 +52,7 @@ export class LazyFiles extends ReadOnlyFileSystem {
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
     const { source, path } = parse(uri);
     const read = await this.call(source, path, ({ layer }) => layer.read(path));
+    this.services.reads.record((await this.services.stores.open(source.ref)).name, source.layer.digest, read.fetched);
     const size = source.layer.size;
     const share = size ? ` (${((100 * read.fetched) / size).toFixed(1)}%)` : '';
     const message = `Read /${path} lazily through ${read.via}: fetched ${formatBytes(read.fetched)} of the ${formatBytes(size)} layer${share}.`;

@@ -2,6 +2,7 @@
 import type * as vscode from 'vscode';
 import { Stores } from '../core/image/index.js';
 import { chainCredentials, dockerKeychain, type CredentialProvider } from '../core/registry/index.js';
+import { LazyReads } from './browse/LazyReads.js';
 import type { CredentialStore } from './CredentialStore.js';
 import type { LayoutFinder } from './LayoutFinder.js';
 import type { RegistrySettings } from './RegistrySettings.js';
@@ -10,6 +11,8 @@ export class Services implements vscode.Disposable {
   private current: Stores;
   /** SecretStorage first, then the user's docker config. */
   readonly credentialProvider: CredentialProvider;
+  /** What lazy file reads fetched, per layer, for the image report. */
+  readonly reads = new LazyReads();
 
   constructor(
     readonly log: vscode.LogOutputChannel,

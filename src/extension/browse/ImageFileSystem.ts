@@ -21,6 +21,8 @@ const CACHE_BYTES = 64 * 1024 * 1024;
 /** One image's tree, and the gaps (unlisted layers) already shown to the user. */
 interface Opened {
   ref: ImageReference;
+  /** Its store's name, which lazy reads are recorded under. */
+  store: string;
   tree: MergedTree;
 }
 
@@ -65,7 +67,7 @@ export class ImageFileSystem extends ReadOnlyFileSystem {
     const tree = await MergedTree.open(store, image, reference);
     this.services.log.info(`Browsing ${reference}: ${[...tree.entries()].length} paths from ${image.layers.length - tree.gaps.length} of ${image.layers.length} layers`);
     if (tree.gaps.length) this.onGaps(ref, tree);
-    return { ref, tree };
+    return { ref, store: store.name, tree };
   }
 
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
@@ -84,12 +86,13 @@ export class ImageFileSystem extends ReadOnlyFileSystem {
   }
 
   async readFile(uri: vscode.Uri): Promise<Uint8Array> {
-    const { tree } = await this.call(uri);
+    const { store, tree } = await this.call(uri);
     const path = pathOf(uri);
     const key = `${uri.authority}/${path}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const read = await this.guard(uri, () => tree.read(path));
+    this.services.reads.record(store, read.layer.descriptor.digest, read.fetched);
     this.cache.set(key, read.bytes);
     this.fetchedEmitter.fire(uri.with({ path: '/' }));
     return read.bytes;
