@@ -37,6 +37,7 @@ import { SNAPSHOTTER_KINDS, Snapshotters } from './snapshotters/Snapshotters.js'
 import { SnapshotterStatusBar } from './snapshotters/SnapshotterStatusBar.js';
 import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
 import { nodeId, type Node } from './tree/nodes.js';
+import { ImageReports } from './webviews/ImageReports.js';
 
 /** One tree, in two places: a section of the Explorer, and a container of its own in the activity bar. */
 const VIEW_IDS = ['lazyImages.explorer', 'lazyImages.images'];
@@ -62,13 +63,14 @@ export function activate(context: vscode.ExtensionContext): void {
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
   const reports = new ReportDocuments();
+  const imageReports = new ImageReports(context.extensionUri, services);
   const files = new LazyFiles(services, tree.layers);
   const images = new ImageFileSystem(services, context.globalState, (ref, merged) => void offerToMakeLazy(ref, merged));
   const dockerfiles = [{ language: 'dockerfile', scheme: 'file' }, { language: 'dockerfile', scheme: 'untitled' }];
 
   const profiles = new StartupProfiles();
   const lenses = new DockerfileLenses(analyzer, profiles);
-  const deps: CommandDeps = { services, jobs, tree, analyzer, reports, memory: new WizardMemory(context.globalState), profiles };
+  const deps: CommandDeps = { services, jobs, tree, analyzer, reports, imageReports, memory: new WizardMemory(context.globalState), profiles };
   /** Shows a node in whichever of the two views is open (the Explorer's by default). */
   const reveal = async (node: Node): Promise<void> => {
     await (views.find((v) => v.visible) ?? views[0]!).reveal(node, { select: true, focus: true, expand: false });
@@ -88,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): void {
   };
   context.subscriptions.push(
     log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, dashboards, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
-    ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, files, profiles, lenses,
+    ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, imageReports, files, profiles, lenses,
     vscode.languages.registerCodeLensProvider(dockerfiles, lenses),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),
     jobs.onDidChange(() => tree.jobsChanged()),

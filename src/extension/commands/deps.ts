@@ -4,6 +4,7 @@ import type { StartupProfiles } from '../dockerfile/StartupProfiles.js';
 import type { JobManager } from '../jobs/JobManager.js';
 import type { ReportDocuments } from '../reports/ReportDocuments.js';
 import type { Services } from '../Services.js';
+import type { ImageReports } from '../webviews/ImageReports.js';
 import type { LazyImagesTreeProvider } from '../tree/LazyImagesTreeProvider.js';
 import type { WizardMemory } from './wizard.js';
 
@@ -13,6 +14,7 @@ export interface CommandDeps {
   tree: LazyImagesTreeProvider;
   analyzer: DockerfileAnalyzer;
   reports: ReportDocuments;
+  imageReports: ImageReports;
   memory: WizardMemory;
   profiles: StartupProfiles;
 }

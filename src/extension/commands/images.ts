@@ -1,5 +1,6 @@
 // Commands on images and their parts: Copy Reference and Copy Digest (confirmed in the status
-// bar), Inspect Manifest and Inspect Config (read-only JSON), and Delete Tag (after a question).
+// bar), Inspect Manifest and Inspect Config (read-only JSON), Show Image Report (a webview), and
+// Delete Tag (after a question).
 // Each works on a tree node, or on an image picked from the palette.
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
@@ -11,7 +12,7 @@ import type { CommandDeps } from './deps.js';
 import { storeName } from './jobParams.js';
 import { imageOrPick } from './pickImage.js';
 
-export function imageCommands({ services, tree }: CommandDeps) {
+export function imageCommands({ services, tree, imageReports }: CommandDeps) {
   const copy = async (text: string): Promise<void> => {
     await vscode.env.clipboard.writeText(text);
     vscode.window.setStatusBarMessage(`$(check) Copied ${text}`, 4000);
@@ -60,6 +61,12 @@ export function imageCommands({ services, tree }: CommandDeps) {
     async inspectConfig(node?: Node): Promise<void> {
       const ref = await imageOrPick(services, node, 'Inspect Config');
       if (ref) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(configUri(ref)), { preview: true });
+    },
+
+    /** Per platform: the layers and how each is pulled, the last verification, what lazy reads fetched. */
+    async showImageReport(node?: Node): Promise<void> {
+      const ref = await imageOrPick(services, node, 'Show Image Report');
+      if (ref) await imageReports.show(ref);
     },
 
     async deleteTag(node?: Node): Promise<void> {
