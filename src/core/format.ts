@@ -18,6 +18,11 @@ export function count(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** `application/vnd.oci.image.layer.v1.tar+gzip` -> `tar+gzip`. */
+export function shortMediaType(mediaType: string): string {
+  return /\.(tar[^.]*)$/.exec(mediaType)?.[1] ?? mediaType;
+}
+
 /**
  * ANSI escape sequences: CSI (`ESC [` parameters, final byte), OSC (`ESC ]` up to BEL or ST) and
  * the two-byte ones, in their 7-bit and C1 forms.

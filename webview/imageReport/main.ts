@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/base.css';
 import './style.css';
-import { formatBytes } from '../../src/core/format.js';
+import { formatBytes, shortMediaType } from '../../src/core/format.js';
 import type { Finding, ImageReportData, IndexCheck, LayerRow, LazyState, PlatformSection, ReportAction, Verification } from '../../src/extension/webviews/imageReportData.js';
 import { h, replace, type Child } from '../shared/dom.js';
 import { action, copy, start } from '../shared/host.js';
@@ -40,7 +40,7 @@ start<ImageReportData>((data) => {
     view ? h('p', {}, 'Digest ', digest(view.digest)) : null,
     view ? verification(view.verification) : null,
     view?.findings.length ? findings(view.findings) : null,
-    ...(view?.platforms ?? []).map(platform),
+    ...(view?.platforms ?? []).map((p) => platform(p, view!.digest)),
   );
 });
 
@@ -48,9 +48,10 @@ function button(name: ReportAction, secondary = false): HTMLElement {
   return h('vscode-button', { attrs: { secondary, 'data-action': name }, onClick: () => action(name) }, ACTIONS[name]);
 }
 
-function digest(value: string): HTMLElement {
+/** A digest with its Copy button; `short` shows its first 12 hex digits (the whole in the tooltip). */
+function digest(value: string, short = false): HTMLElement {
   return h('span', { class: 'digest' },
-    h('code', {}, value),
+    h('code', { title: value }, short ? `${value.slice(0, value.indexOf(':') + 13)}…` : value),
     h('vscode-button', { class: 'copy', title: `Copy ${value}`, attrs: { secondary: true, 'aria-label': `Copy ${value}` }, onClick: () => copy(value) }, 'Copy'),
   );
 }
@@ -63,10 +64,10 @@ function verification(v: Verification | undefined): HTMLElement {
     `${what}${v.stale ? ' (an earlier image of this tag)' : ''}: ${outcome}; ${v.blobs} blobs, ${formatBytes(v.bytes)} read back.`);
 }
 
-function platform(p: PlatformSection): HTMLElement {
+function platform(p: PlatformSection, image: string): HTMLElement {
   return h('section', { class: 'platform', attrs: { 'data-platform': p.name } },
     h('h2', {}, p.name),
-    h('p', {}, 'Manifest ', digest(p.digest)),
+    p.digest === image ? null : h('p', {}, 'Manifest ', digest(p.digest)),
     h('p', { class: 'verdict' }, p.verdict),
     bar(p.layers),
     legend(p.layers),
@@ -105,10 +106,10 @@ function table(layers: LayerRow[]): HTMLElement {
 function row(l: LayerRow): HTMLElement {
   return h('tr', { attrs: { 'data-digest': l.digest, 'data-state': l.state, 'data-size': l.size } },
     h('td', { class: 'num' }, l.index),
-    h('td', {}, digest(l.digest), annotations(l.annotations)),
+    h('td', {}, digest(l.digest, true), annotations(l.annotations)),
     h('td', { class: 'num size' }, formatBytes(l.size)),
     h('td', { class: 'num uncompressed' }, l.uncompressedSize === undefined ? h('span', { class: 'muted', title: 'No eStargz uncompressed-size annotation' }, 'unknown') : formatBytes(l.uncompressedSize)),
-    h('td', { class: 'media-type mono' }, l.mediaType),
+    h('td', { class: 'media-type mono', title: l.mediaType }, shortMediaType(l.mediaType)),
     h('td', { class: 'lazy' }, h('span', { class: `swatch lazy-${l.state}` }), l.formats.length ? l.formats.join(', ') : 'none', l.state === 'broken' ? h('span', { class: 'error' }, ' (failed)') : null),
     h('td', { class: 'index-check' }, ...checks(l)),
     h('td', { class: 'fetched' }, fetched(l)),
@@ -124,8 +125,9 @@ function annotations(list: Array<[string, string]>): Child {
 }
 
 function checks(l: LayerRow): Child[] {
-  const line = (what: string, c: IndexCheck, pieces: string): HTMLElement => h('div', { class: c.ok ? '' : 'error', attrs: { 'data-check': what, 'data-ok': String(c.ok) } },
-    `${what} ${c.ok ? 'verified' : 'failed'}: ${c.files} files, ${c.piecesVerified}/${c.pieces} ${pieces} checked`);
+  const line = (what: string, c: IndexCheck, pieces: string): HTMLElement => h('div', { attrs: { 'data-check': what, 'data-ok': String(c.ok) } },
+    h('div', { class: c.ok ? '' : 'error' }, `${what} ${c.ok ? 'verified' : 'failed'}: ${c.files} files, ${c.piecesVerified}/${c.pieces} ${pieces} checked`),
+    ...c.details.map((d) => h('div', { class: 'muted detail' }, d)));
   const shown = [l.toc ? line('TOC', l.toc, 'chunks') : null, l.ztoc ? line('zTOC', l.ztoc, 'spans') : null];
   return shown.some(Boolean) ? shown : [h('span', { class: 'muted' }, l.formats.length ? 'not verified' : '')];
 }

@@ -1,11 +1,11 @@
 // The image report's data: per platform, each layer as `inspect` sees it (the core's one laziness
 // answer), what the worker's `verify` found in its TOC or zTOC, and what lazy reads fetched from it;
 // then the findings, each with the action that would fix it. No vscode.
-import { count } from '../../core/format.js';
+import { count, formatBytes } from '../../core/format.js';
 import type { InspectResult, LayerInfo, ManifestInfo } from '../../core/jobs/index.js';
 import { isImageConfig } from '../../core/image/index.js';
 import { formatPlatform } from '../../core/oci/index.js';
-import type { LayerLazyReport, VerifyResult } from '../../worker/protocol.js';
+import type { LayerLazyReport, LayoutSummary, VerifyResult } from '../../worker/protocol.js';
 import type { Finding, ImageReportView, IndexCheck, LayerRow, LazyState, PlatformSection } from '../webviews/imageReportData.js';
 
 /** Lazily pullable by either snapshotter, as verify found it. */
@@ -67,7 +67,7 @@ function layerRow(info: LayerInfo, index: number, m: ManifestInfo, checked: Laye
     formats,
     annotations: Object.entries(info.annotations),
     ...(checked && (info.lazy || checked.lazy.layout) ? { toc: tocCheck(checked) } : {}),
-    ...(checked?.soci ? { ztoc: { files: checked.soci.files, pieces: checked.soci.spans, piecesVerified: checked.soci.spansVerified, ok: checked.soci.lazy } } : {}),
+    ...(checked?.soci ? { ztoc: ztocCheck(checked.soci) } : {}),
     ...(reads ? { fetched: reads } : {}),
   };
 }
@@ -82,9 +82,27 @@ function lazyState(info: LayerInfo, checked: LayerLazyReport | undefined): LazyS
   return info.lazy || info.soci ? 'broken' : 'none';
 }
 
-function tocCheck(checked: LayerLazyReport): IndexCheck {
-  const layout = checked.lazy.layout;
-  return { files: layout?.files ?? 0, pieces: layout?.chunks ?? 0, piecesVerified: checked.lazy.chunksVerified, ok: checked.lazy.lazy };
+function tocCheck({ lazy }: LayerLazyReport): IndexCheck {
+  const { layout, headersVerified } = lazy;
+  const details = [
+    ...(layout ? [prefetchText(layout.prefetch)] : []),
+    ...(headersVerified !== undefined ? [`Deep: ${count(headersVerified, 'TOC entry', 'TOC entries')} match the tar headers in the layer`] : []),
+  ];
+  return { files: layout?.files ?? 0, pieces: layout?.chunks ?? 0, piecesVerified: lazy.chunksVerified, ok: lazy.lazy, details };
+}
+
+function prefetchText(p: LayoutSummary['prefetch']): string {
+  if (p.kind === 'landmark') return `Prefetch: ${count(p.files, 'file')}, ${formatBytes(p.bytes)} before .prefetch.landmark`;
+  return p.kind === 'none' ? 'Prefetch: nothing (.no.prefetch.landmark)' : 'Prefetch: the snapshotter\'s default (no landmark)';
+}
+
+function ztocCheck(soci: NonNullable<LayerLazyReport['soci']>): IndexCheck {
+  const { prefetch } = soci;
+  const details = [
+    ...(soci.rebuilt && soci.lazy ? ['Deep: the same zTOC as rebuilt from the layer, field by field'] : []),
+    ...(prefetch?.spans ? [`Prefetch artifact: ${count(prefetch.spans, 'span')} (${formatBytes(prefetch.bytes)}) fetched at mount, ${count(prefetch.files, 'file')} whole`] : []),
+  ];
+  return { files: soci.files, pieces: soci.spans, piecesVerified: soci.spansVerified, ok: soci.lazy, details };
 }
 
 function layerFindings(row: LayerRow, checked: LayerLazyReport | undefined): Finding[] {

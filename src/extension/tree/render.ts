@@ -1,7 +1,7 @@
 // How each kind of node looks: label, icon, description, Markdown tooltip and click action.
 import * as vscode from 'vscode';
 import { formatPlatform, formatReference, type Descriptor } from '../../core/oci/index.js';
-import { count, formatBytes } from '../../core/format.js';
+import { count, formatBytes, shortMediaType } from '../../core/format.js';
 import { describeLaziness, type LazinessSummary } from '../../core/image/index.js';
 import type { LayerEntry } from '../../core/lazy/index.js';
 import type { JobRecord } from '../jobs/JobManager.js';
@@ -218,9 +218,4 @@ function descriptorTooltip(what: string, d: Descriptor, extra: Record<string, st
 
 function shortDigest(digest: string): string {
   return digest.slice(0, 'sha256:'.length + 12);
-}
-
-/** `application/vnd.oci.image.layer.v1.tar+gzip` -> `tar+gzip`. */
-function shortMediaType(mediaType: string): string {
-  return /\.(tar[^.]*)$/.exec(mediaType)?.[1] ?? mediaType;
 }

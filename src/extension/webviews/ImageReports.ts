@@ -9,10 +9,11 @@ import { inspectImage, type InspectResult } from '../../core/jobs/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { VerifyResult } from '../../worker/protocol.js';
 import { shortName } from '../commands/jobParams.js';
+import type { LayerReads } from '../browse/LazyReads.js';
 import { imageReportView } from '../reports/imageReport.js';
 import type { Services } from '../Services.js';
 import { imageParentId, type Node } from '../tree/nodes.js';
-import { REPORT_ACTIONS, type ImageReportData, type ReportAction } from './imageReportData.js';
+import { REPORT_ACTIONS, type ImageReportData, type ImageReportView, type ReportAction } from './imageReportData.js';
 import type { ReportPanel } from './ReportPanel.js';
 import { ReportPanels } from './ReportPanels.js';
 
@@ -115,9 +116,24 @@ export class ImageReports implements vscode.Disposable {
     subject.panel.show(this.data(subject));
   }
 
-  private data({ ref, verify, inspect, store }: Subject): Data {
-    const view = inspect && imageReportView(inspect, verify, (digest) => this.services.reads.get(store ?? '', digest));
+  private data(subject: Subject): Data {
+    const view = this.view(subject);
+    const { ref, verify } = subject;
     return { reference: formatReference(ref), ref, ...(verify ? { verify } : {}), ...(view ? { view } : {}) };
+  }
+
+  private view(subject: Subject): ImageReportView | undefined {
+    const { inspect, store } = subject;
+    if (!inspect) return undefined;
+    const fetched = (digest: string): LayerReads | undefined => this.services.reads.get(store ?? '', digest);
+    try {
+      return imageReportView(inspect, subject.verify, fetched);
+    } catch (e) {
+      // A saved verification this version cannot read (or a page's state that was tampered with): not verified.
+      this.services.log.warn(`Image report of ${formatReference(subject.ref)}: dropped its saved verification (${describeError(e)})`);
+      subject.verify = undefined;
+      return imageReportView(inspect, undefined, fetched);
+    }
   }
 
   private readsChanged(store: string, digest: string): void {

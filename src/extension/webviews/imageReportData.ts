@@ -17,6 +17,8 @@ export interface IndexCheck {
   piecesVerified: number;
   /** Passed every check verify ran. */
   ok: boolean;
+  /** What else verify learnt: the prefetch, the deep check. */
+  details: string[];
 }
 
 export interface LayerRow {
