@@ -259,8 +259,8 @@ export class Workbench {
   }
 
   /** Polls until `check` holds; `what` says in a failure what never happened. */
-  async until(check: () => Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + TIMEOUT;
+  async until(check: () => Promise<boolean>, what: string, timeout = TIMEOUT): Promise<void> {
+    const deadline = Date.now() + timeout;
     while (!(await check())) {
       if (Date.now() > deadline) throw new Error(`${what}\n${await this.diagnosis()}`);
       await this.page.waitForTimeout(200);
@@ -271,7 +271,7 @@ export class Workbench {
    * The page of an open report webview whose document title matches: VS Code nests it two frames
    * deep (`iframe.webview` then `#active-frame`); ours all hold `#report`.
    */
-  async webview(title: RegExp): Promise<Frame> {
+  async webview(title: RegExp, timeout = TIMEOUT): Promise<Frame> {
     let found: Frame | undefined;
     await this.until(async () => {
       for (const frame of this.page.frames()) {
@@ -279,12 +279,20 @@ export class Workbench {
         if (await frame.locator('#report').count().catch(() => 0)) found = frame;
       }
       return found !== undefined;
-    }, `no report webview titled ${title} opened`);
+    }, `no report webview titled ${title} opened`, timeout);
     return found!;
+  }
+
+  /** Reloads the window (the page, as Developer: Reload Window does) and waits for the workbench. */
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
   }
 
   /** Runs a command from the Command Palette, by its title as the palette lists it. */
   async runCommand(title: string): Promise<void> {
+    // A key pressed while a webview has the focus stays in its frame: the workbench takes the focus back first.
+    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
