@@ -1,6 +1,6 @@
 // eStargz commands on the worker: Convert to eStargz... (then the new tag appears in the tree),
 // the same with a Dockerfile's recorded startup profile (its lens), and Verify Lazy Pull Readiness
-// and Verify Deeply (then the per-layer report opens). From a tree node or the palette.
+// and Verify Deeply (then the image report shows what they found). From a tree node or the palette.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { count, formatBytes } from '../../core/format.js';
@@ -8,15 +8,14 @@ import { imageLaziness } from '../../core/image/index.js';
 import { verifyProblemLines } from '../../core/jobs/index.js';
 import { formatReference, type ImageReference } from '../../core/oci/index.js';
 import type { ConvertResult, VerifyResult } from '../../worker/protocol.js';
-import { isLazy, renderLazyReport } from '../reports/lazyReport.js';
-import type { Report } from '../reports/ReportDocuments.js';
+import { isLazy } from '../reports/imageReport.js';
 import { imageParentId, type Node } from '../tree/nodes.js';
 import { askConvertOptions, type ConvertChoices, type NamedProfile, type PathList } from './convertOptions.js';
 import type { CommandDeps } from './deps.js';
 import { jobParams, jobSpec, shortName } from './jobParams.js';
 import { imageOrPick, pickImage } from './pickImage.js';
 
-export function estargzCommands({ services, jobs, tree, analyzer, reports, memory, profiles }: CommandDeps) {
+export function estargzCommands({ services, jobs, tree, analyzer, imageReports, memory, profiles }: CommandDeps) {
   /** What the open Dockerfiles' lenses would prioritize. */
   const suggestions = (): PathList[] => vscode.workspace.textDocuments
     .filter((d) => d.languageId === 'dockerfile')
@@ -35,24 +34,23 @@ export function estargzCommands({ services, jobs, tree, analyzer, reports, memor
     return again ? true : undefined;
   };
 
-  /** The verify job, with `deep` also each index against its layer's bytes; then the per-layer report. */
+  /** The verify job, with `deep` also each index against its layer's bytes; then the image report shows what it found. */
   const verifyLazyPull = async (node: Node | undefined, deep: boolean): Promise<void> => {
     const what = deep ? 'Verify Deeply' : 'Verify Lazy Pull Readiness';
     const ref = await imageOrPick(services, node, what);
     if (!ref) return;
     const reference = formatReference(ref);
-    let report: Report | undefined; // made once, for the Jobs list and for the editor
     const result = await jobs.run<VerifyResult>('verify', {
       ...jobSpec('Lazy pull', `${deep ? 'Deeply verify' : 'Verify'} lazy pull readiness of ${reference}`, ref),
       summarize: (r) => {
         const layers = r.layers ?? [];
         return `${r.ok ? 'ready' : 'NOT READY'}: ${layers.filter(isLazy).length} of ${count(layers.length, 'layer')} lazy${r.ok ? '' : `; ${count(verifyProblemLines(r).length, 'problem')}`}`;
       },
-      report: (r) => (report = { title: `${shortName(ref)} lazy pull${deep ? ' (deep)' : ''}`, subject: reference, markdown: renderLazyReport(reference, r) }),
+      view: (r) => () => imageReports.show(ref, r),
     }, { reference, deep, ...(await jobParams(services, [ref])) });
     // A worker older than protocol 1.4 ignores `deep` and runs the ordinary checks.
     if (deep && result && result.deep !== true) void vscode.window.showWarningMessage(`The worker did not check ${reference} deeply (it predates protocol 1.4): the report is that of Verify Lazy Pull Readiness.`);
-    if (report) await reports.show(report);
+    if (result) await imageReports.show(ref, result);
   };
 
   /** Asks for the options, then converts on the worker; the new tag appears beside the source. */

@@ -61,6 +61,7 @@ export function jobCommands({ services, jobs, tree, reports }: CommandDeps, reve
     async showJobResult(node?: Node): Promise<void> {
       const record = await jobOf(node, 'Show Result');
       if (!record) return;
+      if (record.view) return record.view();
       if (record.report) {
         await reports.show(record.report);
         return;

@@ -28,6 +28,8 @@ export interface JobSpec {
 export interface JobOutcome<R> {
   summarize(result: R): string;
   report?(result: R): Report;
+  /** Instead of a report document, a view of the result (a webview report) that Show Result opens. */
+  view?(result: R): () => Promise<void>;
 }
 
 export interface JobRecord extends JobSpec {
@@ -41,6 +43,8 @@ export interface JobRecord extends JobSpec {
   result?: unknown;
   /** The report the job made, which Show Result opens again. */
   report?: Report;
+  /** Or the view of its result that Show Result opens. */
+  view?: () => Promise<void>;
 }
 
 const KEEP = 20;
@@ -73,7 +77,7 @@ export class JobManager implements vscode.Disposable {
    * or report).
    */
   async run<R>(operation: Operation, job: JobSpec & JobOutcome<R>, params: object): Promise<R | undefined> {
-    const { summarize, report, ...spec } = job;
+    const { summarize, report, view, ...spec } = job;
     const { title } = spec;
     let supported: boolean;
     try {
@@ -117,6 +121,7 @@ export class JobManager implements vscode.Disposable {
         const result = await this.worker.request<R>(`lazyimg/${operation}`, params, { signal: controller.signal, onProgress });
         record.result = result;
         record.report = report?.(result);
+        record.view = view?.(result);
         this.finish(record, 'succeeded', summarize(result));
         return result;
       } catch (e) {

@@ -1,15 +1,10 @@
-// What the editor shows of eStargz: a layer's TOC as folders (FileTree over the layer's lazy reader)
-// and the lazy pull readiness report (renderLazyReport), both plain data built from real
-// conversions and verifications.
+// What the editor shows of eStargz: a layer's TOC as folders (FileTree over the layer's lazy
+// reader), plain data built from real conversions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { convertImage, verifyImage } from '../../../src/core/jobs/index.js';
 import { footerBytes, type OpenedEstargz, type Toc } from '../../../src/core/estargz/index.js';
 import { EstargzLayer, openEstargzLayer } from '../../../src/core/lazy/index.js';
-import { writeImage } from '../../../src/core/oci/index.js';
-import { renderLazyReport } from '../../../src/extension/reports/lazyReport.js';
 import { FileTree } from '../../../src/extension/tree/FileTree.js';
-import { tempLayout } from '../../helpers/images.js';
 import { useTempDirs } from '../helpers/tmp.js';
 import { access, convert, makeTar } from './helpers.js';
 
@@ -41,24 +36,3 @@ describe('TOC as folders', () => {
   });
 });
 
-describe('lazy pull readiness report', () => {
-  it('says ready for a converted image, not lazy for a plain one, and escapes what images say', async () => {
-    const source = await tempLayout();
-    await writeImage(source, [{ tar: await makeTar('plain') }, { tar: await makeTar('empty') }], { tag: 'v1' });
-    const plain = renderLazyReport('oci:x:v1', { reference: 'oci:x:v1', ...(await verifyImage(source, 'v1')) });
-    assert.match(plain, /\*\*Not lazy\*\*: no layer can be pulled lazily/);
-    assert.match(plain, /\| layer 1\/2 \| .* \| no: pulled whole \|/);
-
-    await convertImage(source, 'v1', source, 'v1-esgz');
-    const ready = renderLazyReport('oci:x:v1-esgz', { reference: 'oci:x:v1-esgz', ...(await verifyImage(source, 'v1-esgz')) });
-    assert.match(ready, /\*\*Ready\*\*: all 2 layers can be pulled lazily\./);
-    assert.match(ready, /## layer 1\/2: lazy/);
-    assert.match(ready, /verified against their digests/);
-
-    const broken = renderLazyReport('oci:x', {
-      reference: 'oci:x', digest: 'sha256:0', ok: false, blobs: 1, bytes: 1,
-      problems: [{ digest: 'sha256:1', code: 'INVALID_FORMAT', message: 'name <script> `x` | y' }], layers: [], soci: [],
-    });
-    assert.match(broken, /name \\<script\\> \\`x\\` \\\| y/);
-  });
-});
