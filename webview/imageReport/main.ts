@@ -5,7 +5,7 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '../shared/base.css';
 import './style.css';
-import { formatBytes, shortMediaType } from '../../src/core/format.js';
+import { count, formatBytes, shortMediaType } from '../../src/core/format.js';
 import type { Finding, ImageReportData, IndexCheck, LayerRow, LazyState, PlatformSection, ReportAction, Verification } from '../../src/extension/webviews/imageReportData.js';
 import { h, replace, type Child } from '../shared/dom.js';
 import { action, copy, start } from '../shared/host.js';
@@ -56,12 +56,13 @@ function digest(value: string, short = false): HTMLElement {
   );
 }
 
-function verification(v: Verification | undefined): HTMLElement {
-  if (!v) return h('p', { class: 'verification muted' }, 'Not verified.');
+/** What the last verification found; before one, a finding says so, with the buttons. */
+function verification(v: Verification | undefined): Child {
+  if (!v) return null;
   const what = v.deep ? 'Verified deeply' : 'Verified';
   const outcome = v.ok ? 'every check passed' : 'problems found';
   return h('p', { class: `verification ${v.ok ? '' : 'error'}`, attrs: { 'data-ok': String(v.ok) } },
-    `${what}${v.stale ? ' (an earlier image of this tag)' : ''}: ${outcome}; ${v.blobs} blobs, ${formatBytes(v.bytes)} read back.`);
+    `${what}${v.stale ? ' (an earlier image of this tag)' : ''}: ${outcome}; ${count(v.blobs, 'blob')}, ${formatBytes(v.bytes)} read back.`);
 }
 
 function platform(p: PlatformSection, image: string): HTMLElement {
@@ -71,7 +72,7 @@ function platform(p: PlatformSection, image: string): HTMLElement {
     h('p', { class: 'verdict' }, p.verdict),
     bar(p.layers),
     legend(p.layers),
-    p.sociIndexes.length ? h('p', {}, ...p.sociIndexes.flatMap((s, i) => [i ? '; ' : '', `SOCI index ${s.version}, ${s.ztocs} zTOCs: `, digest(s.digest)])) : null,
+    p.sociIndexes.length ? h('p', {}, ...p.sociIndexes.flatMap((s, i) => [i ? '; ' : '', `SOCI index ${s.version}, ${count(s.ztocs, 'zTOC')}: `, digest(s.digest)])) : null,
     table(p.layers),
     p.findings.length ? findings(p.findings) : h('p', { class: 'muted' }, 'No findings.'),
   );
@@ -119,14 +120,14 @@ function row(l: LayerRow): HTMLElement {
 function annotations(list: Array<[string, string]>): Child {
   if (!list.length) return null;
   return h('details', { class: 'annotations' },
-    h('summary', {}, `${list.length} annotation${list.length === 1 ? '' : 's'}`),
+    h('summary', {}, count(list.length, 'annotation')),
     h('dl', {}, ...list.flatMap(([k, v]) => [h('dt', { class: 'mono' }, k), h('dd', { class: 'mono' }, v)])),
   );
 }
 
 function checks(l: LayerRow): Child[] {
   const line = (what: string, c: IndexCheck, pieces: string): HTMLElement => h('div', { attrs: { 'data-check': what, 'data-ok': String(c.ok) } },
-    h('div', { class: c.ok ? '' : 'error' }, `${what} ${c.ok ? 'verified' : 'failed'}: ${c.files} files, ${c.piecesVerified}/${c.pieces} ${pieces} checked`),
+    h('div', { class: c.ok ? '' : 'error' }, `${what} ${c.ok ? 'verified' : 'failed'}: ${count(c.files, 'file')}, ${c.piecesVerified}/${c.pieces} ${pieces} checked`),
     ...c.details.map((d) => h('div', { class: 'muted detail' }, d)));
   const shown = [l.toc ? line('TOC', l.toc, 'chunks') : null, l.ztoc ? line('zTOC', l.ztoc, 'spans') : null];
   return shown.some(Boolean) ? shown : [h('span', { class: 'muted' }, l.formats.length ? 'not verified' : '')];
@@ -136,7 +137,7 @@ function fetched(l: LayerRow): Child {
   if (!l.fetched) return h('span', { class: 'muted' }, 'nothing yet');
   const share = l.size ? l.fetched.bytes / l.size : 0;
   return h('div', { attrs: { 'data-bytes': l.fetched.bytes, 'data-reads': l.fetched.reads } },
-    `${formatBytes(l.fetched.bytes)} of ${formatBytes(l.size)} (${(100 * share).toFixed(share < 0.01 ? 2 : 1)}%), ${l.fetched.reads} read${l.fetched.reads === 1 ? '' : 's'}`,
+    `${formatBytes(l.fetched.bytes)} of ${formatBytes(l.size)} (${(100 * share).toFixed(share < 0.01 ? 2 : 1)}%), ${count(l.fetched.reads, 'read')}`,
     h('div', { class: 'meter' }, h('div', { class: 'meter-fill', style: { width: `${Math.min(100, 100 * share)}%` } })),
   );
 }
