@@ -293,6 +293,8 @@ export class Workbench {
   async runCommand(title: string): Promise<void> {
     // A key pressed while a webview has the focus stays in its frame: the workbench takes the focus back first.
     await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    // F1 while the last command's palette is still closing would be lost with it.
+    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
