@@ -66,7 +66,7 @@ export function registerConvert(program: Command): void {
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
         process.stdout.write(`Converted ${formatReference(src)} to eStargz at ${formatReference(dst)} in ${seconds} s\n  ${result.descriptor.digest}\n`);
         for (const l of result.layers) {
-          process.stdout.write(`  ${l.source.slice(7, 19)} ${formatBytes(l.sourceSize)} -> ${l.digest.slice(7, 19)} ${formatBytes(l.size)}  TOC ${l.tocDigest}\n`);
+          process.stdout.write(`  ${l.source.slice(7, 19)} ${formatBytes(l.sourceSize)} -> ${l.digest.slice(7, 19)} ${formatBytes(l.size)} in ${l.seconds?.toFixed(2)} s  TOC ${l.tocDigest}\n`);
         }
       });
     });

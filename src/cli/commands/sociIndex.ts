@@ -63,7 +63,7 @@ export function registerIndex(program: Command): void {
         for (const ix of result.indexes) {
           process.stdout.write(terminalLines([`  ${formatPlatform(ix.platform)}: SOCI index ${ix.index.digest}`]));
           for (const l of ix.layers) {
-            const what = l.ztoc ? `zTOC ${l.ztoc.digest.slice(7, 19)} ${formatBytes(l.ztoc.size)}, ${l.ztoc.spans} spans, ${l.ztoc.files} entries` : `no zTOC: ${l.skipped}`;
+            const what = l.ztoc ? `zTOC ${l.ztoc.digest.slice(7, 19)} ${formatBytes(l.ztoc.size)}, ${l.ztoc.spans} spans, ${l.ztoc.files} entries, in ${l.seconds?.toFixed(2)} s` : `no zTOC: ${l.skipped}`;
             process.stdout.write(`    ${l.digest.slice(7, 19)} ${formatBytes(l.size).padStart(9)}  ${what}\n`);
           }
           for (const a of ix.prefetch?.artifacts ?? []) {

@@ -17,7 +17,7 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type IndexDocument, type ManifestDocument, type Platform,
 } from '../oci/index.js';
 import { forEachLimit } from '../pool.js';
-import type { ProgressSink } from './progress.js';
+import { secondsSince, type ProgressSink } from './progress.js';
 
 export interface ConvertOptions {
   level?: number;
@@ -38,6 +38,12 @@ export interface ConvertedLayer {
   size: number;
   tocDigest: string;
   sourceSize: number;
+  /**
+   * Wall time from the start of reading the source layer to the eStargz blob being stored. Layers
+   * run two at a time, so the times of a job overlap. Always set here; optional in the worker
+   * protocol (since 1.7), as older workers do not send it.
+   */
+  seconds?: number;
 }
 
 export interface ConvertResult {
@@ -161,6 +167,7 @@ class Converter {
       this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
     const prioritized = this.options.prioritizedFor?.(layer) ?? this.options.prioritized ?? [];
     for (const p of prioritized) this.asked.add(p);
+    const started = performance.now();
     try {
       const built: BuiltLayer = await buildEstargz(() => this.source.getBlob(layer, this.call), dir, where, {
         ...(this.options.level !== undefined ? { level: this.options.level } : {}),
@@ -178,7 +185,7 @@ class Converter {
       else await this.destination.putBlob(descriptor, async () => createReadStream(built.file), this.call);
       report(layer.size, 'uploaded');
       const result = {
-        source: layer.digest, digest: built.digest, size: built.size, tocDigest: built.tocDigest, sourceSize: layer.size, diffId: built.diffId,
+        source: layer.digest, digest: built.digest, size: built.size, tocDigest: built.tocDigest, sourceSize: layer.size, seconds: secondsSince(started), diffId: built.diffId,
         annotations: { [TOC_DIGEST_ANNOTATION]: built.tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(built.uncompressedSize) },
       };
       return result;

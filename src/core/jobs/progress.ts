@@ -16,3 +16,8 @@ export type ProgressEvent =
   | (ProgressItemPlan & { kind: 'item'; done: number; outcome?: 'existed' | 'mounted' | 'uploaded' | 'verified' | 'failed' });
 
 export type ProgressSink = (event: ProgressEvent) => void;
+
+/** Seconds since `started` (a `performance.now()`), to the millisecond: a layer's time in a result. */
+export function secondsSince(started: number): number {
+  return Math.round(performance.now() - started) / 1000;
+}

@@ -17,7 +17,7 @@ import {
 } from '../soci/index.js';
 import { copyImage } from './copy.js';
 import { afterAll, forEachLimit } from '../pool.js';
-import type { ProgressSink } from './progress.js';
+import { secondsSince, type ProgressSink } from './progress.js';
 
 const LAYERS_AT_ONCE = 2;
 
@@ -46,6 +46,11 @@ export interface IndexedLayer {
   ztoc?: { digest: string; size: number; spans: number; files: number };
   /** Why it got none. */
   skipped?: string;
+  /**
+   * With a zTOC: wall time from the start of reading the layer to its zTOC being stored (the layer
+   * too, when it had to be copied). Layers run two at a time. Optional in the protocol (since 1.7).
+   */
+  seconds?: number;
 }
 
 /** What the prefetch files became in one index. */
@@ -279,6 +284,7 @@ class Indexer {
       return { result: { ...base, skipped: 'zstd layers are not supported by SOCI' } };
     }
     const where = `${this.source.name} ${label} (${layer.digest})`;
+    const started = performance.now();
     const blob = await this.source.getBlob(layer, call);
     const threadOptions = { spanSize: this.options.spanSize, size: layer.size, ...call, onRead: (n: number) => report(Math.min(n, layer.size)) };
     const missing = !(await this.destination.hasBlob(layer, call));
@@ -290,7 +296,7 @@ class Indexer {
       // and keeps the copy only if the read for the index found the right digest.
       const copied = missing ? this.destination.adoptBlobFile!(layer, file!, { keep: true, verified: indexed, ...call }) : undefined;
       const built = await afterAll(indexed, copied);
-      return this.stored(layer, built, base, report);
+      return this.stored(layer, built, base, report, started);
     }
     // Else one read of the layer both indexes it and stores it.
     const indexing = new PassThrough();
@@ -320,17 +326,17 @@ class Indexer {
       throw e;
     });
     const built = await afterAll(indexed, put);
-    return this.stored(layer, built, base, report);
+    return this.stored(layer, built, base, report, started);
   }
 
   /** Stores a layer's zTOC once the layer is in the destination. */
-  private async stored(layer: Descriptor, built: ThreadBuiltZtoc, base: { digest: string; size: number }, report: (done: number, outcome: 'uploaded') => void): Promise<LayerOutcome> {
+  private async stored(layer: Descriptor, built: ThreadBuiltZtoc, base: { digest: string; size: number }, report: (done: number, outcome: 'uploaded') => void, started: number): Promise<LayerOutcome> {
     const call = this.options.signal ? { signal: this.options.signal } : {};
     const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: built.digest, size: built.bytes.length };
     await this.destination.putBlob(ztoc, async () => Readable.from([built.bytes]), call);
     report(layer.size, 'uploaded');
     return {
-      result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.spans, files: built.files } },
+      result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.spans, files: built.files }, seconds: secondsSince(started) },
       ref: { ztoc, layer, spanSize: this.options.spanSize },
       ...(this.options.prefetchFiles?.length ? { ztocBytes: built.bytes } : {}),
     };
