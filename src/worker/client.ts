@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CancellationTokenSource, ResponseError, StreamMessageReader, StreamMessageWriter, createMessageConnection, type MessageConnection } from 'vscode-jsonrpc/node';
 import { LazyImageError, type ErrorCode } from '../core/errors.js';
+import type { WrittenContent } from '../core/oci/index.js';
 import { ErrorCodes, Methods, PROTOCOL_VERSION, type ErrorData, type InitializeResult, type ProgressParams, type ProgressValue, type WorkerCapabilities } from './protocol.js';
 
 export interface WorkerCommand {
@@ -193,7 +194,20 @@ const CODE_OF: Record<number, ErrorCode> = {
 export function fromResponseError(e: ResponseError<unknown>): LazyImageError {
   const data = (typeof e.data === 'object' && e.data !== null ? e.data : {}) as Partial<ErrorData>;
   const code = typeof data.code === 'string' ? data.code : CODE_OF[e.code] ?? 'INTERNAL';
-  return new LazyImageError(code, e.message, { ...(data.ref ? { ref: data.ref } : {}), temporary: data.temporary === true });
+  // The worker's error stays the cause, for what its data says beyond the classification.
+  return new LazyImageError(code, e.message, { ...(data.ref ? { ref: data.ref } : {}), temporary: data.temporary === true, cause: e });
+}
+
+/**
+ * What a failed request's job left in its destination (`data.written`, since 1.7), if the worker
+ * said so in a shape that makes sense; undefined from an older worker.
+ */
+export function writtenBefore(e: unknown): WrittenContent[] | undefined {
+  const cause = e instanceof LazyImageError ? e.cause : undefined;
+  const written = cause instanceof ResponseError ? (cause.data as Partial<ErrorData> | undefined)?.written : undefined;
+  if (!Array.isArray(written)) return undefined;
+  const valid = written.every((w: Partial<WrittenContent> | null) => typeof w?.digest === 'string' && typeof w.size === 'number' && typeof w.mediaType === 'string' && (w.tag === undefined || typeof w.tag === 'string'));
+  return valid ? written : undefined;
 }
 
 function delay<T>(ms: number, value: T): Promise<T> {

@@ -216,9 +216,21 @@ async function cancelAfterFirstReport(peer: Peer, operation: 'copy' | 'convert' 
   peer.send({ id: 1, method: Methods[operation], params: { ...params(`oci:${folder}:never`), workDoneToken: token } });
   await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === token && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
   peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
-  expectError(await peer.response(1, `answer to the cancelled ${operation}`), ErrorCodes.RequestCancelled, `cancelled ${operation}`);
+  const reply = await peer.response(1, `answer to the cancelled ${operation}`);
+  expectError(reply, ErrorCodes.RequestCancelled, `cancelled ${operation}`);
   await expectNothingWritten(folder);
-  return '-32800, no manifest, no temporary file';
+  return `-32800, no manifest, no temporary file${await expectWrittenListed(reply, folder)}`;
+}
+
+/** Since 1.7: the blobs a failed job says it left (`data.written`) are those in its new destination. */
+async function expectWrittenListed(reply: Message, destination: string): Promise<string> {
+  const written = (reply.error?.data as { written?: unknown } | undefined)?.written;
+  if (written === undefined) return '';
+  expect(Array.isArray(written) && written.every((w: { digest?: unknown } | null) => typeof w?.digest === 'string'), `data.written is not a list of digests: ${JSON.stringify(written)}`);
+  const listed = (written as Array<{ digest: string }>).map((w) => w.digest.replace(/^sha256:/, '')).sort();
+  const stored = (await readdir(join(destination, 'blobs', 'sha256')).catch(() => [])).sort();
+  expect(JSON.stringify(listed) === JSON.stringify(stored), `data.written lists ${listed.length ? listed.join(', ') : 'nothing'}, the destination holds ${stored.length ? stored.join(', ') : 'nothing'}`);
+  return `, data.written lists its ${stored.length} blob(s)`;
 }
 
 async function stillAnswers(peer: Peer, id: string): Promise<void> {

@@ -1,12 +1,14 @@
 // Core errors as JSON-RPC errors: a protocol code, the message, and `data` the client branches on.
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { LazyImageError, RegistryError, describeError } from '../core/errors.js';
+import type { WrittenContent } from '../core/oci/index.js';
 import { ErrorCodes, type ErrorData } from './protocol.js';
 
-export function toResponseError(e: unknown): ResponseError<ErrorData | undefined> {
+/** `written`: what an operation stored in its destination before it failed (since 1.7). */
+export function toResponseError(e: unknown, written?: WrittenContent[]): ResponseError<ErrorData | undefined> {
   if (e instanceof ResponseError) return e as ResponseError<ErrorData | undefined>;
   if (!(e instanceof LazyImageError)) return new ResponseError(ErrorCodes.InternalError, `Internal error: ${describeError(e)}`, undefined);
-  const data: ErrorData = { code: e.code, temporary: e.temporary, ...(e.ref ? { ref: e.ref } : {}) };
+  const data: ErrorData = { code: e.code, temporary: e.temporary, ...(e.ref ? { ref: e.ref } : {}), ...(written ? { written } : {}) };
   if (e instanceof RegistryError) {
     if (e.status !== undefined) data.status = e.status;
     if (e.challenge) data.challenge = e.challenge;

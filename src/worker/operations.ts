@@ -3,10 +3,10 @@
 import { LazyImageError } from '../core/errors.js';
 import { Stores } from '../core/image/index.js';
 import {
-  buildSociIndexes, checkOptimizeFormat, convertImage, copyImage, destinationTarget, inspectImage, OPTIMIZE_FORMATS, optimizeImage, sociDestination, verifyImage, type OptimizeFormat, type ProgressSink, type VerifyReport,
+  buildSociIndexes, checkOptimizeFormat, convertImage, copyImage, destinationTarget, inspectImage, OPTIMIZE_FORMATS, optimizeImage, sociDestination, verifyImage, type ConvertedLayer, type OptimizeFormat, type ProgressSink, type VerifyReport,
 } from '../core/jobs/index.js';
 import { parseProfile, profilePaths, type StartupProfile } from '../core/optimize/index.js';
-import { formatReference, parsePlatform, parseReference, type Descriptor, type ImageReference, type Platform } from '../core/oci/index.js';
+import { formatReference, parsePlatform, parseReference, type Descriptor, type ImageReference, type ImageStore, type Platform } from '../core/oci/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
 import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, OptimizeResult, RegistryCredential, VerifyResult } from './protocol.js';
@@ -15,6 +15,8 @@ import { Params } from './validate.js';
 export interface OperationContext {
   signal: AbortSignal;
   onProgress: ProgressSink;
+  /** The destination, noting what the job writes there: a failure says it (ErrorData.written, 1.7). */
+  writing(store: ImageStore): ImageStore;
 }
 
 export interface OperationRun {
@@ -63,6 +65,11 @@ function summarize(report: VerifyReport): Omit<VerifyResult, 'reference'> {
   return { ...report, layers };
 }
 
+/** The job's layer records carry more than ConvertedLayer declares; the protocol says exactly that. */
+function protocolLayers(layers: ConvertedLayer[]): ConvertedLayer[] {
+  return layers.map(({ source, digest, size, tocDigest, sourceSize, seconds }) => ({ source, digest, size, tocDigest, sourceSize, seconds }));
+}
+
 /** A startup profile that is not one is a malformed request (-32602). */
 function startupProfile(params: Params): StartupProfile | undefined {
   const value = params.optionalObject('startupProfile');
@@ -101,9 +108,9 @@ export const operations: Record<Operation, OperationFactory> = {
     }
     return {
       title: `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`,
-      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<ConvertResult> => {
+      run: ({ signal, onProgress, writing }) => withStores(params, async (stores): Promise<ConvertResult> => {
         const from = await stores.open(source);
-        const to = await stores.open(destination, { create: true });
+        const to = writing(await stores.open(destination, { create: true }));
         const result = await convertImage(from, source.digest ?? source.tag, to, destinationTarget(source, destination).tag, {
           signal,
           onProgress,
@@ -115,9 +122,7 @@ export const operations: Record<Operation, OperationFactory> = {
           ...(allPlatforms ? { allPlatforms } : {}),
           ...(only ? { platform: only } : {}),
         });
-        // The job's layer records carry more than ConvertedLayer declares; the protocol says exactly that.
-        const layers = result.layers.map(({ source: from, digest, size, tocDigest, sourceSize }) => ({ source: from, digest, size, tocDigest, sourceSize }));
-        return { ...result, layers };
+        return { ...result, layers: protocolLayers(result.layers) };
       }),
     };
   },
@@ -129,9 +134,9 @@ export const operations: Record<Operation, OperationFactory> = {
     const only = platform(params);
     return {
       title: `Copy ${formatReference(source)} to ${formatReference(destination)}`,
-      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<CopyResult> => {
+      run: ({ signal, onProgress, writing }) => withStores(params, async (stores): Promise<CopyResult> => {
         const from = await stores.open(source);
-        const to = await stores.open(destination, { create: true });
+        const to = writing(await stores.open(destination, { create: true }));
         const { tag, expectDigest } = destinationTarget(source, destination);
         return copyImage(from, source.digest ?? source.tag, to, tag, { signal, onProgress, allPlatforms, platform: only, expectDigest, referrers });
       }),
@@ -150,8 +155,8 @@ export const operations: Record<Operation, OperationFactory> = {
     const destination = sociDestination(source, destinationText !== undefined ? parseReference(destinationText) : undefined, version);
     return {
       title: `Build SOCI ${version} indexes for ${formatReference(source)}`,
-      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<IndexResult> => buildSociIndexes(
-        await stores.open(source), source.digest ?? source.tag, await stores.open(destination, { create: true }), destination.tag ?? source.tag, {
+      run: ({ signal, onProgress, writing }) => withStores(params, async (stores): Promise<IndexResult> => buildSociIndexes(
+        await stores.open(source), source.digest ?? source.tag, writing(await stores.open(destination, { create: true })), destination.tag ?? source.tag, {
           signal, onProgress, version,
           ...(spanSize !== undefined ? { spanSize } : {}),
           ...(minLayerSize !== undefined ? { minLayerSize } : {}),
@@ -201,13 +206,12 @@ export const operations: Record<Operation, OperationFactory> = {
     checkOptimizeFormat(options);
     return {
       title: `Optimize ${formatReference(source)} for startup at ${formatReference(destination)}${format === 'soci' ? ' (SOCI)' : ''}`,
-      run: ({ signal, onProgress }) => withStores(params, async (stores): Promise<OptimizeResult> => {
+      run: ({ signal, onProgress, writing }) => withStores(params, async (stores): Promise<OptimizeResult> => {
         const from = await stores.open(source);
-        const to = await stores.open(destination, { create: true });
+        const to = writing(await stores.open(destination, { create: true }));
         const result = await optimizeImage(from, source.digest ?? source.tag, to, destinationTarget(source, destination).tag, { ...options, signal, onProgress });
         if (result.format === 'soci') return result;
-        const layers = result.layers.map(({ source: layer, digest, size, tocDigest, sourceSize }) => ({ source: layer, digest, size, tocDigest, sourceSize }));
-        return { ...result, layers };
+        return { ...result, layers: protocolLayers(result.layers) };
       }),
     };
   },

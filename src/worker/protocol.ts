@@ -5,9 +5,10 @@ import type { ErrorCode } from '../core/errors.js';
 import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, OptimizeResult, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
 import type { StartupProfile } from '../core/optimize/index.js';
+import type { WrittenContent } from '../core/oci/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
-export const PROTOCOL_VERSION = '1.6';
+export const PROTOCOL_VERSION = '1.7';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -234,6 +235,11 @@ export interface ErrorData {
   registry?: string;
   challenge?: string;
   status?: number;
+  /**
+   * Since 1.7, on an operation's error: each blob and manifest the job stored in its destination
+   * before it failed, which stay there (blobs the destination had already are not listed).
+   */
+  written?: WrittenContent[];
 }
 
 /** The most progress notifications a worker sends per request and second. */

@@ -3,6 +3,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { CancellationToken, ResponseError, StreamMessageWriter, createMessageConnection, type ResponseMessage } from 'vscode-jsonrpc/node';
 import { LazyImageError, describeError } from '../core/errors.js';
+import { recordWrites, type WrittenContent } from '../core/oci/index.js';
 import { toResponseError } from './errors.js';
 import { FrameReader } from './frameReader.js';
 import { operations } from './operations.js';
@@ -88,6 +89,8 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
       const job = { controller, done: Promise.resolve() as Promise<unknown> };
       jobs.add(job);
       job.done = (async () => {
+        // What the job stores in its destination, which a failure reports: it stays there.
+        const written: WrittenContent[] = [];
         try {
           const params = new Params(method, raw);
           const run = factory(params);
@@ -95,7 +98,7 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
           await slots.acquire(controller.signal);
           const reporter = new ProgressReporter(connection, workDoneToken, run.title);
           try {
-            const result = await run.run({ signal: controller.signal, onProgress: reporter.sink });
+            const result = await run.run({ signal: controller.signal, onProgress: reporter.sink, writing: (store) => recordWrites(store, written) });
             reporter.end('done');
             return result;
           } catch (e) {
@@ -108,7 +111,7 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
           // The job has cleaned up by now (its own finally blocks ran): only then is it answered.
           const error = controller.signal.aborted ? new LazyImageError('CANCELLED', 'Cancelled', { cause: e }) : e;
           if (!controller.signal.aborted) log(describeError(error));
-          throw toResponseError(error);
+          throw toResponseError(error, written);
         } finally {
           subscription.dispose();
           jobs.delete(job);

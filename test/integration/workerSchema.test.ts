@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import { LazyImageError } from '../../src/core/errors.js';
-import type { OciLayoutStore } from '../../src/core/oci/index.js';
+import type { Descriptor, OciLayoutStore } from '../../src/core/oci/index.js';
 import { WorkerClient } from '../../src/worker/client.js';
 import { ErrorCodes, Methods, PROTOCOL_VERSION, type ProgressValue } from '../../src/worker/protocol.js';
 import { sampleLayout, tempLayout } from '../helpers/images.js';
@@ -313,6 +313,7 @@ let destination: OciLayoutStore;
 let clientDestination: OciLayoutStore;
 let imageBytes = 0;
 let layerBytes = 0;
+let sourceLayers: Descriptor[] = [];
 let hanging: { host: string; close(): Promise<void> };
 let needsLogin: { host: string; close(): Promise<void> };
 let refusing: { host: string; close(): Promise<void> };
@@ -368,6 +369,7 @@ before(async () => {
   const doc = await source.getManifest(await source.resolve('sample'));
   assert.equal(doc.kind, 'manifest');
   if (doc.kind === 'manifest') {
+    sourceLayers = doc.manifest.layers;
     layerBytes = doc.manifest.layers.reduce((s, l) => s + l.size, 0);
     imageBytes = doc.manifest.config.size + layerBytes;
   }
@@ -431,10 +433,12 @@ describe('worker protocol schema', () => {
       const converted = await peer.request(20, Methods.convert, {
         source: sourceRef, destination: esgzRef, format: 'estargz', level: 1, chunkSize: 65536, prioritized: ['/bin/hello', '/no/such/file'], workDoneToken: 'convert-20',
       });
-      const convertResult = converted.result as { layers: Array<{ tocDigest: string }>; missing: string[] } | undefined;
+      const convertResult = converted.result as { layers: Array<{ tocDigest: string; seconds?: number }>; missing: string[] } | undefined;
       assert.ok(convertResult, `convert failed: ${JSON.stringify(converted.error)}`);
       assert.deepEqual(convertResult.missing, ['/no/such/file']);
       assert.equal(convertResult.layers.length, 3);
+      // Layer times (1.7): each layer's own, within the job's.
+      assert.ok(convertResult.layers.every((l) => typeof l.seconds === 'number' && l.seconds >= 0), JSON.stringify(convertResult.layers));
       const convertReport = peer.progress('convert-20').filter((v) => v.kind === 'report').at(-1);
       assert.ok(convertReport?.kind === 'report' && convertReport.items.length === 3 && convertReport.done === layerBytes && convertReport.total === layerBytes, `final convert report ${JSON.stringify(convertReport)}, expected 3 layers of ${layerBytes} bytes`);
       const lazyVerified = await peer.request(21, Methods.verify, { reference: esgzRef, workDoneToken: 'verify-21' });
@@ -459,10 +463,10 @@ describe('worker protocol schema', () => {
       // SOCI (1.2): a v2 index of every layer, then verify and inspect find it as the snapshotter would.
       const sociRef = `oci:${destination.dir}:soci`;
       const indexed = await peer.request(26, Methods.index, { source: sourceRef, destination: sociRef, minLayerSize: 0, spanSize: 65536, workDoneToken: 'index-26' });
-      const indexResult = indexed.result as { version: string; indexes: Array<{ layers: Array<{ ztoc?: { spans: number } }> }> } | undefined;
+      const indexResult = indexed.result as { version: string; indexes: Array<{ layers: Array<{ ztoc?: { spans: number }; seconds?: number }> }> } | undefined;
       assert.ok(indexResult, `index failed: ${JSON.stringify(indexed.error)}`);
       assert.equal(indexResult.version, 'v2');
-      assert.ok(indexResult.indexes[0]!.layers.every((l) => (l.ztoc?.spans ?? 0) >= 1), JSON.stringify(indexResult));
+      assert.ok(indexResult.indexes[0]!.layers.every((l) => (l.ztoc?.spans ?? 0) >= 1 && typeof l.seconds === 'number'), JSON.stringify(indexResult));
       const indexReport = peer.progress('index-26').filter((v) => v.kind === 'report').at(-1);
       assert.ok(indexReport?.kind === 'report' && indexReport.done === layerBytes, `final index report ${JSON.stringify(indexReport)}`);
       const sociVerified = await peer.request(27, Methods.verify, { reference: sociRef });
@@ -497,6 +501,28 @@ describe('worker protocol schema', () => {
       const prefetchInspected = await peer.request(34, Methods.inspect, { reference: prefetchRef });
       const image = (prefetchInspected.result as { manifests: Array<{ soci?: Array<{ prefetch?: number }>; layers: Array<{ soci?: { prefetch?: string } }> }> }).manifests.find((m) => m.soci);
       assert.ok(image?.soci?.[0]?.prefetch === 3 && image.layers.every((l) => l.soci?.prefetch), `inspect with prefetch: ${JSON.stringify(prefetchInspected.result)}`);
+
+      // What a failed job left (1.7): the source's last layer is corrupt, so the job fails once the
+      // two layers before it (converted two at a time) are stored; their eStargz blobs stay, listed.
+      const failedDir = await mkdtemp(join(tmpdir(), 'lazyimg-schema-failed-'));
+      try {
+        await cp(source.dir, join(failedDir, 'source'), { recursive: true });
+        const last = sourceLayers.at(-1)!;
+        await writeFile(join(failedDir, 'source', 'blobs', 'sha256', last.digest.slice(7)), Buffer.alloc(last.size, 0x2a));
+        const failed = expectError(await peer.request(35, Methods.convert, {
+          source: `oci:${join(failedDir, 'source')}:sample`, destination: `oci:${join(failedDir, 'out')}:esgz`, format: 'estargz', level: 1, workDoneToken: 'failed-35',
+        }), ErrorCodes.InvalidInput, 'a convert of a corrupt layer');
+        const data = failed.data as { code: string; written?: Array<{ digest: string; mediaType: string; tag?: string }> };
+        assert.equal(data.code, 'DIGEST_MISMATCH');
+        assert.equal(data.written?.length, 2, JSON.stringify(data));
+        assert.ok(data.written.every((w) => w.mediaType === 'application/vnd.oci.image.layer.v1.tar+gzip' && w.tag === undefined), JSON.stringify(data.written));
+        const blobs = await readdir(join(failedDir, 'out', 'blobs', 'sha256'));
+        assert.deepEqual(blobs.sort(), data.written.map((w) => w.digest.slice(7)).sort(), 'the blobs listed are those in the destination');
+        const outIndex = JSON.parse(await readFile(join(failedDir, 'out', 'index.json'), 'utf8')) as { manifests: unknown[] };
+        assert.deepEqual(outIndex.manifests, [], 'no manifest after a failed convert');
+      } finally {
+        await rm(failedDir, { recursive: true, force: true });
+      }
 
       expectError(await peer.request(5, 'lazyimg/no-such-method', {}), ErrorCodes.MethodNotFound, 'unknown method');
 

@@ -9,3 +9,4 @@ export * from './reference.js';
 export * from './store.js';
 export * from './types.js';
 export * from './writeImage.js';
+export * from './written.js';
