@@ -38,6 +38,7 @@ import { SnapshotterStatusBar } from './snapshotters/SnapshotterStatusBar.js';
 import { LazyImagesTreeProvider } from './tree/LazyImagesTreeProvider.js';
 import { nodeId, type Node } from './tree/nodes.js';
 import { ImageReports } from './webviews/ImageReports.js';
+import { JobReports } from './webviews/JobReports.js';
 
 /** One tree, in two places: a section of the Explorer, and a container of its own in the activity bar. */
 const VIEW_IDS = ['lazyImages.explorer', 'lazyImages.images'];
@@ -50,7 +51,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const layouts = new LayoutFinder(settings);
   const services = new Services(log, settings, credentials, layouts);
   const worker = new WorkerHost(context.extensionUri, log, new WorkerConsent(context.globalState));
-  const jobs = new JobManager(worker, log);
+  const reports = new ReportDocuments();
+  const jobReports = new JobReports(context.extensionUri, reports);
+  const jobs = new JobManager(worker, log, jobReports);
   const snapshotters = new Snapshotters(context.globalStorageUri, log);
   const tree = new LazyImagesTreeProvider(services, jobs, snapshotters);
   const views = VIEW_IDS.map((id) => vscode.window.createTreeView(id, { treeDataProvider: tree, showCollapseAll: true }));
@@ -62,7 +65,6 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const analyzer = new DockerfileAnalyzer(services, context.workspaceState);
   const diagnostics = new DockerfileDiagnostics(analyzer);
-  const reports = new ReportDocuments();
   const imageReports = new ImageReports(context.extensionUri, services);
   const files = new LazyFiles(services, tree.layers);
   const images = new ImageFileSystem(services, context.globalState, (ref, merged) => void offerToMakeLazy(ref, merged));
@@ -89,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...pullCommands(services, snapshotters, pulls),
   };
   context.subscriptions.push(
-    log, layouts, services, worker, jobs, snapshotters, tree, ...views, logs, dashboards, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
+    log, layouts, services, worker, jobs, jobReports, snapshotters, tree, ...views, logs, dashboards, pulls, new ConfigDiagnostics(snapshotters), new SnapshotterStatusBar(snapshotters),
     ...views.map((v) => v.onDidChangeVisibility(treeWants)), snapshotters.onDidChange(treeWants), analyzer, diagnostics, reports, imageReports, files, profiles, lenses,
     vscode.languages.registerCodeLensProvider(dockerfiles, lenses),
     vscode.languages.registerCodeActionsProvider(dockerfiles, diagnostics, { providedCodeActionKinds: DockerfileDiagnostics.kinds }),

@@ -60,8 +60,9 @@ export function estargzCommands({ services, jobs, tree, analyzer, imageReports, 
     const choices = await askConvertOptions(source, suggestions(), memory, again, profile);
     if (!choices) return;
     const { destination } = choices;
-    const result = await jobs.run<ConvertResult>('convert', {
+    const { record, result } = await jobs.runJob<ConvertResult>('convert', {
       ...jobSpec('eStargz', `Convert ${formatReference(source)} to eStargz at ${formatReference(destination)}`, source, destination),
+      makes: 'eStargz',
       ...(choices.startupProfile ? { needs: { version: '1.6', what: 'converting with a startup profile' } } : {}),
       summarize: (r) => `${r.descriptor.digest}: ${count(r.layers.length, 'layer')}, ${formatBytes(sum(r.layers, 'sourceSize'))} → ${formatBytes(sum(r.layers, 'size'))}`,
     }, {
@@ -78,9 +79,9 @@ export function estargzCommands({ services, jobs, tree, analyzer, imageReports, 
     if (!result) return;
     tree.refresh(imageParentId(destination)); // the new tag sits beside the source
     if (result.missing.length) {
-      void vscode.window.showWarningMessage(`${formatReference(destination)} is written, but no layer has these prioritized files: ${result.missing.join(', ')}`);
+      void jobs.tell(record, 'warning', `${formatReference(destination)} is written, but no layer has these prioritized files: ${result.missing.join(', ')}`);
     } else {
-      void vscode.window.showInformationMessage(`Converted to eStargz: ${formatReference(destination)} (${count(result.layers.length, 'layer')}${prioritizedWith(choices)}).`);
+      void jobs.tell(record, 'info', `Converted to eStargz: ${formatReference(destination)} (${count(result.layers.length, 'layer')}${prioritizedWith(choices)}).`);
     }
   };
 

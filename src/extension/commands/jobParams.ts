@@ -40,5 +40,5 @@ export function storeName(ref: ImageReference): string {
 export function jobSpec(verb: string, title: string, source: ImageReference, destination?: ImageReference): JobSpec {
   const beside = destination && storeName(destination) === storeName(source) && shortName(destination).split(':')[0] === shortName(source).split(':')[0];
   const to = destination ? ` → ${beside && destination.tag ? destination.tag : shortName(destination)}` : '';
-  return { title, label: `${verb} ${shortName(source)}${to}`, where: storeName(source), reveals: destination };
+  return { title, label: `${verb} ${shortName(source)}${to}`, where: storeName(source), source, destination, reveals: destination };
 }

@@ -57,11 +57,12 @@ export function jobCommands({ services, jobs, tree, reports }: CommandDeps, reve
       else void vscode.window.showErrorMessage(`${formatReference(ref)} failed the check: ${verifyProblemLines(result).join('; ')}`);
     },
 
-    /** The job's report, or its outcome and the worker's answer as a read-only document. */
+    /** The job report of a job that makes lazy images; else its report, or its outcome and the worker's answer as a read-only document. */
     async showJobResult(node?: Node): Promise<void> {
       const record = await jobOf(node, 'Show Result');
       if (!record) return;
       if (record.view) return record.view();
+      if (await jobs.showReport(record)) return;
       if (record.report) {
         await reports.show(record.report);
         return;

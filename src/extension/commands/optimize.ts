@@ -10,6 +10,7 @@ import { profileText, type StartupProfile } from '../../core/optimize/index.js';
 import type { OptimizeResult } from '../../worker/protocol.js';
 import { profileUri } from '../dockerfile/StartupProfiles.js';
 import { workspaceDockerfiles } from '../dockerfile/workspaceDockerfiles.js';
+import type { JobRecord } from '../jobs/JobManager.js';
 import { renderStartupReport } from '../reports/startupReport.js';
 import type { Report } from '../reports/ReportDocuments.js';
 import { restrictedSetting } from '../restrictedSetting.js';
@@ -32,9 +33,9 @@ export function optimizeCommands({ services, jobs, tree, reports, memory, profil
   };
 
   /** Writes the profile where the user says: beside a Dockerfile (picked when there are several), or anywhere. */
-  const offerToSave = async (profile: StartupProfile, message: string): Promise<void> => {
+  const offerToSave = async (profile: StartupProfile, message: string, record: JobRecord | undefined): Promise<void> => {
     const dockerfiles = await workspaceDockerfiles();
-    const choice = await vscode.window.showInformationMessage(message, ...(dockerfiles.length ? [SAVE_BESIDE] : []), SAVE_AS);
+    const choice = await jobs.tell(record, 'info', message, ...(dockerfiles.length ? [SAVE_BESIDE] : []), SAVE_AS);
     let target: vscode.Uri | undefined;
     if (choice === SAVE_BESIDE) {
       const dockerfile = dockerfiles.length === 1 ? dockerfiles[0] : (await vscode.window.showQuickPick(
@@ -62,8 +63,9 @@ export function optimizeCommands({ services, jobs, tree, reports, memory, profil
       const { destination } = choices;
       const runtime = restrictedSetting('lazyImages.optimize', 'runtime', '').value.trim();
       let report: Report | undefined;
-      const result = await jobs.run<OptimizeResult>('optimize', {
+      const { record, result } = await jobs.runJob<OptimizeResult>('optimize', {
         ...jobSpec('Optimize', `Optimize ${formatReference(source)} for startup at ${formatReference(destination)}`, source, destination),
+        makes: 'eStargz', // the format the worker converts to when none is asked for
         summarize: (r) => `${count(r.profile.files.length, 'file')} recorded (${r.profile.run.stopped ? 'stopped at its period' : `exited with ${r.profile.run.exitCode ?? 'a signal'}`}), ${r.format === 'soci' ? `${count(r.indexes.length, 'SOCI index', 'SOCI indexes')} built` : `${count(r.layers.length, 'layer')} converted`}`,
         report: (r) => (report = {
           title: `${shortName(source)} startup profile`,
@@ -83,7 +85,7 @@ export function optimizeCommands({ services, jobs, tree, reports, memory, profil
       if (!result) return;
       tree.refresh(imageParentId(destination)); // the new tag sits beside the source
       if (report) await reports.show(report);
-      await offerToSave(result.profile, `Optimized for startup: ${formatReference(destination)}, with the ${count(result.profile.files.length, 'file')} the workload read first in their layers.`);
+      await offerToSave(result.profile, `Optimized for startup: ${formatReference(destination)}, with the ${count(result.profile.files.length, 'file')} the workload read first in their layers.`, record);
     },
   };
 }

@@ -20,8 +20,11 @@ export function sociCommands({ services, jobs, tree, memory }: CommandDeps) {
       if (!choices) return;
       const { destination, version } = choices;
       const where = version === 'v2' ? ` at ${formatReference(destination)}` : '';
-      const result = await jobs.run<IndexResult>('index', {
+      const { record, result } = await jobs.runJob<IndexResult>('index', {
         ...jobSpec(`SOCI ${version}`, `Build a SOCI index ${version} for ${formatReference(source)}${where}`, source, version === 'v2' ? destination : undefined),
+        // v1 makes no new tag to reveal, but writes its indexes where the image is.
+        destination,
+        makes: `SOCI ${version}`,
         summarize: summary,
       }, {
         source: formatReference(source),
@@ -34,7 +37,7 @@ export function sociCommands({ services, jobs, tree, memory }: CommandDeps) {
       });
       if (!result) return;
       tree.refresh(imageParentId(source)); // v2's new tag sits beside the source; v1's index hangs off it
-      void vscode.window.showInformationMessage(`Built SOCI index ${version} for ${formatReference(source)}${where}: ${summary(result)}.`);
+      void jobs.tell(record, 'info', `Built SOCI index ${version} for ${formatReference(source)}${where}: ${summary(result)}.`);
     },
 
     async openLazyFile(node?: Node): Promise<void> {

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { describeError, LazyImageError } from '../../core/errors.js';
 import { formatBytes } from '../../core/format.js';
-import type { ImageReference } from '../../core/oci/index.js';
+import type { ImageReference, WrittenContent } from '../../core/oci/index.js';
+import { writtenBefore } from '../../worker/client.js';
 import type { Operation, ProgressItem, ProgressValue } from '../../worker/protocol.js';
 import type { Report } from '../reports/ReportDocuments.js';
 import type { WorkerHost } from './WorkerHost.js';
@@ -18,6 +19,11 @@ export interface JobSpec {
   label: string;
   /** The source's store: its registry, or its layout folder. */
   where: string;
+  /** The image the job reads, and where it writes (for its report). */
+  source?: ImageReference;
+  destination?: ImageReference;
+  /** What a job that makes lazy images makes: `eStargz`, `SOCI v2`; a job report describes those. */
+  makes?: string;
   /** The image the job writes, for Reveal the New Tag. */
   reveals?: ImageReference;
   /** A protocol minor version the request needs (a param an older worker would ignore), and what for. */
@@ -45,9 +51,27 @@ export interface JobRecord extends JobSpec {
   report?: Report;
   /** Or the view of its result that Show Result opens. */
   view?: () => Promise<void>;
+  /** The items of the last progress report: how far each layer got, for a job that did not end well. */
+  progress?: ProgressItem[];
+  /** What a job that failed or was cancelled left in its destination, as the worker said (protocol 1.7). */
+  written?: WrittenContent[];
 }
 
+/** The job report (a webview), for the jobs it describes: their notifications offer Show Report. */
+export interface JobReporter {
+  describes(record: JobRecord): boolean;
+  show(record: JobRecord): Promise<void>;
+}
+
+export type Severity = 'info' | 'warning' | 'error';
+
 const KEEP = 20;
+const SHOW_REPORT = 'Show Report';
+const SHOW: Record<Severity, (message: string, ...items: string[]) => Thenable<string | undefined>> = {
+  info: (message, ...items) => vscode.window.showInformationMessage(message, ...items),
+  warning: (message, ...items) => vscode.window.showWarningMessage(message, ...items),
+  error: (message, ...items) => vscode.window.showErrorMessage(message, ...items),
+};
 /** The item of an optimize job that counts the workload's run in milliseconds (protocol 8.6). */
 const WORKLOAD_ITEM = 'workload';
 
@@ -57,7 +81,7 @@ export class JobManager implements vscode.Disposable {
   private readonly records: JobRecord[] = [];
   private nextId = 1;
 
-  constructor(private readonly worker: WorkerHost, private readonly log: vscode.LogOutputChannel) {}
+  constructor(private readonly worker: WorkerHost, private readonly log: vscode.LogOutputChannel, private readonly reporter?: JobReporter) {}
 
   /** Running and recent jobs, newest first. */
   get jobs(): readonly JobRecord[] {
@@ -77,6 +101,11 @@ export class JobManager implements vscode.Disposable {
    * or report).
    */
   async run<R>(operation: Operation, job: JobSpec & JobOutcome<R>, params: object): Promise<R | undefined> {
+    return (await this.runJob(operation, job, params)).result;
+  }
+
+  /** As `run`, also with the job's record (none when it never started), for `tell`. */
+  async runJob<R>(operation: Operation, job: JobSpec & JobOutcome<R>, params: object): Promise<{ record?: JobRecord; result?: R }> {
     const { summarize, report, view, ...spec } = job;
     const { title } = spec;
     let supported: boolean;
@@ -84,18 +113,18 @@ export class JobManager implements vscode.Disposable {
       supported = await this.worker.supports(operation);
     } catch (e) {
       // The user refused to run the custom worker: nothing ran, nothing to report.
-      if (e instanceof LazyImageError && e.code === 'CANCELLED') return undefined;
+      if (e instanceof LazyImageError && e.code === 'CANCELLED') return {};
       throw e;
     }
     if (!supported) {
       void vscode.window.showErrorMessage(`The configured Lazy Images worker does not offer "${operation}".`);
-      return undefined;
+      return {};
     }
     if (spec.needs) {
       const speaks = await this.worker.protocolVersion();
       if (minor(speaks) < minor(spec.needs.version)) {
         void vscode.window.showErrorMessage(`The configured Lazy Images worker speaks protocol ${speaks}; ${spec.needs.what} needs ${spec.needs.version}.`);
-        return undefined;
+        return {};
       }
     }
     const record: JobRecord = { ...spec, id: this.nextId++, status: 'running', started: Date.now() };
@@ -110,7 +139,9 @@ export class JobManager implements vscode.Disposable {
       const subscription = token.onCancellationRequested(() => controller.abort());
       let shown = 0;
       const onProgress = (value: ProgressValue): void => {
-        if (value.kind !== 'report' || value.total === 0) return;
+        if (value.kind !== 'report') return;
+        record.progress = value.items;
+        if (value.total === 0) return;
         const percent = (100 * value.done) / value.total;
         const moving = value.items.find((i) => i.done > 0 && i.done < i.total) ?? value.items.find((i) => i.done < i.total);
         const message = moving ? itemMessage(moving) : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
@@ -123,17 +154,41 @@ export class JobManager implements vscode.Disposable {
         record.report = report?.(result);
         record.view = view?.(result);
         this.finish(record, 'succeeded', summarize(result));
-        return result;
+        return { record, result };
       } catch (e) {
         const cancelled = e instanceof LazyImageError && e.code === 'CANCELLED';
+        record.written = writtenBefore(e);
         this.finish(record, cancelled ? 'cancelled' : 'failed', cancelled ? 'cancelled by the user' : describeError(e));
-        // A worker that died has already said so once; a cancellation needs no message.
-        if (!cancelled && this.worker.crashes === crashes) void vscode.window.showErrorMessage(`${title} failed: ${describeError(e)}`);
-        return undefined;
+        // A worker that died has already said so once; a cancellation is told only where a report says what it left.
+        if (cancelled) {
+          if (this.reporter?.describes(record)) void this.tell(record, 'info', `${title}: cancelled.`);
+        } else if (this.worker.crashes === crashes) {
+          void this.tell(record, 'error', `${title} failed: ${describeError(e)}`);
+        }
+        return { record };
       } finally {
         subscription.dispose();
       }
     });
+  }
+
+  /** Opens the job report of a job one describes; false for any other job. */
+  async showReport(record: JobRecord): Promise<boolean> {
+    if (!this.reporter?.describes(record)) return false;
+    await this.reporter.show(record);
+    return true;
+  }
+
+  /**
+   * Tells how a job ended; where a job report describes it, the message offers Show Report.
+   * Resolves with the other button chosen, if any.
+   */
+  async tell(record: JobRecord | undefined, severity: Severity, message: string, ...buttons: string[]): Promise<string | undefined> {
+    const offers = record !== undefined && this.reporter?.describes(record) === true;
+    const choice = await SHOW[severity](message, ...buttons, ...(offers ? [SHOW_REPORT] : []));
+    if (choice !== SHOW_REPORT) return choice;
+    await this.showReport(record!);
+    return undefined;
   }
 
   private finish(record: JobRecord, status: JobStatus, detail: string): void {
