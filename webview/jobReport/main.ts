@@ -26,7 +26,7 @@ start<JobReportData>((data) => {
     data.startup ? startup(data.startup) : null,
     data.references.length ? references(data.references) : null,
     data.left ? left(data.left) : null,
-    h('h2', {}, data.status === 'succeeded' ? `Layers: before and after (${data.format})` : 'Layers: how far the job got'),
+    h('h2', {}, data.status === 'succeeded' ? `Layers: before and after (${data.format})` : 'How far the job got'),
     ...data.sections.map((s) => section(s, data)),
   );
 });
@@ -74,15 +74,16 @@ function section(s: JobSection, data: JobReportData): HTMLElement {
   const done = data.status === 'succeeded';
   const head = done
     ? ['#', 'Source layer', 'Size', data.made, 'Size', data.format === 'eStargz' ? 'TOC digest' : 'Spans, files', 'Time', 'Throughput']
-    : ['#', 'Source layer', 'Size', 'Read'];
+    : ['', 'Source blob', 'Size', 'Read'];
+  const numeric = done ? [0, 2, 4, 6, 7] : [2, 3];
   return h('section', { class: 'layers', attrs: s.platform ? { 'data-platform': s.platform } : {} },
     s.platform ? h('h3', {}, s.platform) : null,
     s.index ? h('p', {}, 'SOCI index ', h('code', { class: 'index' }, s.index)) : null,
     h('table', { class: 'grid layers' },
-      h('thead', {}, h('tr', {}, ...head.map((t, i) => h('th', { class: [0, 2, 4, 6, 7].includes(i) || (!done && i === 3) ? 'num' : '' }, t)))),
+      h('thead', {}, h('tr', {}, ...head.map((t, i) => h('th', { class: numeric.includes(i) ? 'num' : '' }, t)))),
       h('tbody', {}, ...s.layers.map((l) => (done ? row(l) : progressRow(l)))),
     ),
-    s.layers.length === 0 ? h('p', { class: 'muted' }, 'The job reported no layer before it ended.') : null,
+    s.layers.length === 0 ? h('p', { class: 'muted' }, 'The job reported no progress before it ended.') : null,
     s.prefetch ? prefetch(s.prefetch) : null,
   );
 }
@@ -103,7 +104,7 @@ function row(l: JobLayerRow): HTMLElement {
 function progressRow(l: JobLayerRow): HTMLElement {
   const read = l.read ?? 0;
   return h('tr', { attrs: { 'data-layer': l.digest } },
-    h('td', { class: 'num' }, l.index),
+    h('td', {}, l.label ?? l.index),
     h('td', { class: 'digest mono' }, l.digest),
     h('td', { class: 'num' }, formatBytes(l.size)),
     h('td', { class: 'num' }, read >= l.size ? 'all' : `${formatBytes(read)} (${l.size ? Math.floor((100 * read) / l.size) : 0}%)`),

@@ -94,16 +94,16 @@ function made(result: ConvertResult | IndexResult | OptimizeResult): JobSection[
       files: ix.prefetch.files.length,
       missing: ix.prefetch.missing,
     },
-    layers: ix.layers.map((l, i): JobLayerRow => ({
+    layers: (ix.layers ?? []).map((l, i): JobLayerRow => ({
       index: i + 1, digest: l.digest, size: l.size, made: l.ztoc && { digest: l.ztoc.digest, size: l.ztoc.size },
       spans: l.ztoc?.spans, files: l.ztoc?.files, skipped: l.skipped, seconds: l.seconds,
     })),
   }));
 }
 
-/** A job that did not end well: its layers as its last progress report had them (items named by a digest). */
+/** A job that did not end well: its blobs as its last progress report had them (the items named by a digest). */
 function progressRows(record: JobRecord): JobLayerRow[] {
-  return (record.progress ?? []).filter((i) => isDigest(i.id)).map((i, n) => ({ index: n + 1, digest: i.id, size: i.total, read: i.done }));
+  return (record.progress ?? []).filter((i) => isDigest(i.id)).map((i, n) => ({ index: n + 1, label: i.label, digest: i.id, size: i.total, read: i.done }));
 }
 
 /** The new image by tag and by digest; with SOCI, each index by digest too (an artifact, not an image to copy). */

@@ -8,6 +8,8 @@ export type JobReportStatus = 'succeeded' | 'failed' | 'cancelled';
 export interface JobLayerRow {
   /** 1-based, in the order the job listed them. */
   index: number;
+  /** A job that did not end well: what its progress called the item (`layer 2/3`, `config`). */
+  label?: string;
   digest: string;
   size: number;
   /** eStargz: the layer written for it; SOCI: its zTOC. */

@@ -85,8 +85,8 @@ describe('the job report data', () => {
       written: [{ digest: fakeDigest('e'), size: 2_100_000, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
     }))!;
     assert.deepEqual(data.sections[0]!.layers, [
-      { index: 1, digest: fakeDigest('1'), size: 2_000_000, read: 2_000_000 },
-      { index: 2, digest: fakeDigest('2'), size: 4_000, read: 1_000 },
+      { index: 1, label: 'layer 1/2', digest: fakeDigest('1'), size: 2_000_000, read: 2_000_000 },
+      { index: 2, label: 'layer 2/2', digest: fakeDigest('2'), size: 4_000, read: 1_000 },
     ]);
     assert.deepEqual(data.references, []);
     assert.equal(data.left?.store, 'oci:/work/images/app');
