@@ -291,14 +291,23 @@ export class Workbench {
 
   /** Runs a command from the Command Palette, by its title as the palette lists it. */
   async runCommand(title: string): Promise<void> {
-    // A key pressed while a webview has the focus stays in its frame: the workbench takes the focus back first.
-    await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    // F1 while the last command's palette is still closing would be lost with it.
-    await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
-    await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      // A key pressed while a webview has the focus stays in its frame: the workbench takes the focus back first.
+      await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+      // F1 while the last command's palette is still closing would be lost with it.
+      await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+      await this.page.keyboard.press('F1');
+      try {
+        await input.waitFor({ state: 'visible', timeout: 5000 });
+        await input.fill(`>${title}`, { timeout: 5000 });
+        break;
+      } catch (e) {
+        // A webview that takes the focus as it settles (one just moved or revealed) closes the palette: open it again.
+        if (Date.now() > deadline) throw e;
+      }
+    }
     await this.pick(title);
   }
 
