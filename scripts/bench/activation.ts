@@ -1,7 +1,8 @@
 // `npm run bench:activation`: size of the extension bundle and the time Node takes to load it
 // (what VS Code pays before activate() runs), beside the CLI bundle for scale. activate() itself is
 // timed by the extension and written to its log ("activated in N ms"); the e2e tests print it.
-// Then the report webviews' bundles, which only a report's page loads, never the extension host.
+// With BENCH_BASELINE, another build's extension bundle is loaded in turns with ours. Then the
+// report webviews' bundles, which only a report's page loads, never the extension host.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,13 +30,23 @@ function median(values: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-for (const name of ['extension.js', 'cli.js']) {
-  const path = join(DIST, name);
-  const bytes = readFileSync(path);
-  const times = Array.from({ length: RUNS }, () => Number(execFileSync(process.execPath, ['-e', LOADER, path], { encoding: 'utf8' })));
-  const minified = !bytes.toString('utf8', 0, 2000).includes('\n//');
-  console.log(`${name}: ${(statSync(path).size / 1024).toFixed(1)} KiB (${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzipped${minified ? '' : ', not minified: run npm run package first'}), load median ${median(times).toFixed(1)} ms over ${RUNS} runs (min ${Math.min(...times).toFixed(1)}, max ${Math.max(...times).toFixed(1)})`);
+/** Another build's extension bundle (BENCH_BASELINE=path), loaded in turns with ours so both see the same machine. */
+const BASELINE = process.env.BENCH_BASELINE;
+const bundles = [
+  ...(BASELINE ? [{ name: `baseline ${BASELINE}`, path: resolve(BASELINE) }] : []),
+  { name: 'extension.js', path: join(DIST, 'extension.js') },
+  { name: 'cli.js', path: join(DIST, 'cli.js') },
+];
+const times = bundles.map(() => [] as number[]);
+for (let run = 0; run < RUNS; run++) {
+  bundles.forEach(({ path }, i) => times[i]!.push(Number(execFileSync(process.execPath, ['-e', LOADER, path], { encoding: 'utf8' }))));
 }
+bundles.forEach(({ name, path }, i) => {
+  const bytes = readFileSync(path);
+  const t = times[i]!;
+  const minified = !bytes.toString('utf8', 0, 2000).includes('\n//');
+  console.log(`${name}: ${(statSync(path).size / 1024).toFixed(1)} KiB (${(gzipSync(bytes).length / 1024).toFixed(1)} KiB gzipped${minified ? '' : ', not minified: run npm run package first'}), load median ${median(t).toFixed(1)} ms over ${RUNS} runs (min ${Math.min(...t).toFixed(1)}, max ${Math.max(...t).toFixed(1)})`);
+});
 
 const WEBVIEW = join(DIST, 'webview');
 for (const name of readdirSync(WEBVIEW).filter((n) => /\.(js|css)$/.test(n)).sort()) {
