@@ -15,9 +15,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { writeSampleImage } from '../../scripts/sampleImage.js';
 import { OciLayoutStore } from '../../src/core/oci/index.js';
-import { PROFILES, fuseMountsUnder, managedPaths, runningPid, stopDaemon } from '../../src/core/snapshotter/index.js';
+import { PROFILES, fuseMountsUnder, managedPaths, runningPid } from '../../src/core/snapshotter/index.js';
 import { runCli } from '../integration/fixtures/cli.js';
 import { daemonBinary, guardDaemons, leftMounts } from '../integration/fixtures/daemonTools.js';
+import { daemonSteps, tearDown } from './fixtures/daemonTeardown.js';
 import { freePort, startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
 import { startSnapshotters, type SnapshotterStack } from '../integration/fixtures/snapshotters.js';
 import { requireCachedTool } from '../helpers/tools.js';
@@ -76,28 +77,12 @@ describe('the snapshotter dashboard of the soci daemon the extension starts', { 
     });
     bench = await Workbench.open(server, 'dashboard');
   });
-  after(async () => {
-    // Each step runs even when one before it failed: containerd first, then the daemon (SIGINT, unmount).
-    const failures: unknown[] = [];
-    const step = async (run: () => Promise<unknown> | undefined): Promise<void> => {
-      try {
-        await run();
-      } catch (e) {
-        failures.push(e);
-      }
-    };
-    await step(() => bench?.close());
-    await step(() => server?.stop());
-    await step(() => stack?.stop());
-    if (dir) {
-      await step(() => stopDaemon({ profile, dir }));
-      await step(async () => assert.deepEqual(await leftMounts(paths().root), [], 'no FUSE mount left under the daemon root'));
-      await step(() => rm(dir, { recursive: true, force: true }));
-    }
-    await step(() => registry?.stop());
-    if (work) await step(() => rm(work, { recursive: true, force: true }));
-    if (failures.length > 0) throw failures[0];
-  });
+  // containerd first (after the browser and code-server), then the daemon, then the registry.
+  after(() => tearDown(
+    () => bench?.close(), () => server?.stop(), () => stack?.stop(),
+    ...(dir ? daemonSteps(profile, dir, paths().root) : []),
+    () => registry?.stop(), work !== undefined && (() => rm(work!, { recursive: true, force: true })),
+  ));
 
   const daemonRow = (labels: string[]): string => labels.find((l) => /^soci\b/.test(l)) ?? '';
   /** The dashboard's page: found again each time, as VS Code makes a new one when it is shown again. */

@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { writeSampleImage } from '../../scripts/sampleImage.js';
 import { OciLayoutStore } from '../../src/core/oci/index.js';
-import { PROFILES, fuseMountsUnder, managedPaths, runningPid, stopDaemon } from '../../src/core/snapshotter/index.js';
+import { PROFILES, fuseMountsUnder, managedPaths, runningPid } from '../../src/core/snapshotter/index.js';
 import { requireCachedTool } from '../helpers/tools.js';
 import { runCli } from '../integration/fixtures/cli.js';
 import { daemonBinary, guardDaemons, leftMounts } from '../integration/fixtures/daemonTools.js';
+import { daemonSteps, tearDown } from './fixtures/daemonTeardown.js';
 import { freePort, startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
 import { startSnapshotters, type SnapshotterStack } from '../integration/fixtures/snapshotters.js';
 import { startCodeServer, type CodeServer } from './harness/codeServer.js';
@@ -72,28 +73,12 @@ describe('Pull Lazily... through the soci daemon the extension starts', { timeou
     });
     bench = await Workbench.open(server, 'pull-lazily');
   });
-  after(async () => {
-    // Each step runs even when one before it failed: containerd first, then the daemon (SIGINT, unmount).
-    const failures: unknown[] = [];
-    const step = async (run: () => Promise<unknown> | undefined): Promise<void> => {
-      try {
-        await run();
-      } catch (e) {
-        failures.push(e);
-      }
-    };
-    await step(() => bench?.close());
-    await step(() => server?.stop());
-    await step(() => stack?.stop());
-    if (dir) {
-      await step(() => stopDaemon({ profile, dir }));
-      await step(async () => assert.deepEqual(await leftMounts(root()), [], 'no FUSE mount left under the daemon root'));
-      await step(() => rm(dir, { recursive: true, force: true }));
-    }
-    await step(() => registry?.stop());
-    if (work) await step(() => rm(work, { recursive: true, force: true }));
-    if (failures.length > 0) throw failures[0];
-  });
+  // containerd first (after the browser and code-server), then the daemon, then the registry.
+  after(() => tearDown(
+    () => bench?.close(), () => server?.stop(), () => stack?.stop(),
+    ...(dir ? daemonSteps(profile, dir, root()) : []),
+    () => registry?.stop(), work !== undefined && (() => rm(work!, { recursive: true, force: true })),
+  ));
 
   /** The daemon row's icon, and whether the theme draws it red or green (or neither). */
   const icon = async (): Promise<string> => {
