@@ -285,11 +285,13 @@ class Indexer {
     }
     const where = `${this.source.name} ${label} (${layer.digest})`;
     const started = performance.now();
-    const blob = await this.source.getBlob(layer, call);
     const threadOptions = { spanSize: this.options.spanSize, size: layer.size, ...call, onRead: (n: number) => report(Math.min(n, layer.size)) };
     const missing = !(await this.destination.hasBlob(layer, call));
     // A file's read stream hands out chunks no one else holds: they can move to the thread.
     const file = await this.source.blobFile?.(layer);
+    // Opened last, when its readers take it at once: a cancellation destroys it with an error, and
+    // with no one listening yet that error would end the process.
+    const blob = await this.source.getBlob(layer, call);
     if (!missing || (file && this.destination.adoptBlobFile)) {
       const indexed = this.threads.build(blob, compression, where, { ...threadOptions, owned: file !== undefined });
       // Both on this disk: the store copies the file in the kernel while the layer is indexed,
@@ -305,6 +307,9 @@ class Indexer {
       indexing.destroy(e);
       stored.destroy(e);
     });
+    // The store reports errors in what it reads; when it never reads (it failed first, or found the
+    // layer there), the index reports them, and none may go unheard: that would end the process.
+    stored.on('error', () => undefined);
     blob.pipe(indexing);
     blob.pipe(stored);
     const indexed = this.threads.build(indexing, compression, where, threadOptions);

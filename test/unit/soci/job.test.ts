@@ -1,13 +1,13 @@
 // The SOCI index job between two layouts on disk: layers are copied by the kernel while they are
-// indexed, a layer whose bytes are not its digest leaves nothing behind in the destination, and the
-// layout lists the new image, not its parts.
+// indexed, a layer whose bytes are not its digest leaves nothing behind in the destination, a
+// cancellation at any moment is answered as one, and the layout lists the new image, not its parts.
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { imageLaziness, listImages } from '../../../src/core/image/index.js';
-import { buildSociIndexes, sociDestination } from '../../../src/core/jobs/index.js';
-import { formatReference, parseDigest, parseReference, writeImage, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
+import { buildSociIndexes, sociDestination, type ProgressEvent } from '../../../src/core/jobs/index.js';
+import { formatReference, parseDigest, parseReference, writeImage, type CallOptions, type Descriptor, type OciLayoutStore } from '../../../src/core/oci/index.js';
 import { tempLayout } from '../../helpers/images.js';
 import { makeTar } from '../estargz/helpers.js';
 
@@ -101,6 +101,33 @@ describe('SOCI index job between layouts', () => {
     for (const layer of layers) assert.equal(await store.hasBlob(layer), true);
   });
 
+  it('answers a cancellation with CANCELLED whenever it comes, and leaves no manifest and no temporary file', async () => {
+    // The moments a layer goes through. A cancellation between opening a layer and reading it used
+    // to destroy the layer's stream with no one listening: its error ended the process instead.
+    const moments = ['plan', 'hasBlob', 'blobFile', 'getBlob', 'read'] as const;
+    for (const adopt of [true, false]) {
+      for (const moment of moments) {
+        const destination = await tempLayout('lazyimg-soci-job-dst-');
+        destinations.push(destination);
+        const controller = new AbortController();
+        const at = (now: string) => <T>(value: T): T => {
+          if (now === moment) controller.abort();
+          return value;
+        };
+        const from = intercept(source, {
+          blobFile: (d: Descriptor) => source.blobFile(d).then(at('blobFile')),
+          getBlob: (d: Descriptor, o?: CallOptions) => source.getBlob(d, o).then(at('getBlob')),
+        });
+        // Without adoptBlobFile (as a registry), one read of each layer both indexes and stores it.
+        const to = intercept(destination, { hasBlob: (d: Descriptor) => destination.hasBlob(d).then(at('hasBlob')), ...(adopt ? {} : { adoptBlobFile: undefined }) });
+        const onProgress = (e: ProgressEvent): void => void at(e.kind === 'plan' ? 'plan' : e.done > 0 ? 'read' : '')(e);
+        await assert.rejects(buildSociIndexes(from, 'src', to, 'soci', { spanSize: 256 * 1024, minLayerSize: 0, signal: controller.signal, onProgress }), { code: 'CANCELLED' }, `cancelled at ${moment}`);
+        assert.deepEqual((await destination.readIndex()).manifests, [], `cancelled at ${moment}`);
+        assert.deepEqual((await readdir(destination.dir)).filter((f) => !['blobs', 'oci-layout', 'index.json'].includes(f)), [], `cancelled at ${moment}: no temporary file left`);
+      }
+    }
+  });
+
   it('writes v2 beside the source as <tag>-soci and v1 onto the source, and refuses a v2 destination by digest', () => {
     const src = parseReference('oci:/x/app:v1');
     assert.equal(formatReference(sociDestination(src, undefined, 'v2')), 'oci:/x/app:v1-soci');
@@ -111,6 +138,17 @@ describe('SOCI index job between layouts', () => {
     assert.throws(() => sociDestination(parseReference(`oci:/x/app@${digest}`), undefined, 'v2'), { code: 'INVALID_ARGUMENT', message: /it has no tag, so give one/ });
   });
 });
+
+/** `store` with some of its methods replaced. */
+function intercept(store: OciLayoutStore, overrides: Partial<Record<keyof OciLayoutStore, unknown>>): OciLayoutStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof OciLayoutStore];
+      const value = Reflect.get(target, key) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 /** `work`, or a failure if it has not settled after `ms`: a stalled stream never settles. */
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
