@@ -37,11 +37,17 @@ class Peer {
   private readonly waiters: Array<() => void> = [];
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   stderr = '';
+  /** Set once the worker has exited and its output is all read: nothing more will come. */
+  private ended = false;
 
   private constructor(private readonly child: ChildProcess, private readonly timeout: number) {
     child.stdout?.on('data', (d: Buffer) => this.onData(d));
     child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
     child.stdin?.on('error', () => undefined);
+    child.once('close', () => {
+      this.ended = true;
+      for (const w of this.waiters.splice(0)) w();
+    });
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => resolve({ code, signal }));
       child.once('error', () => resolve({ code: null, signal: 'spawn-error' }));
@@ -86,6 +92,8 @@ class Peer {
     for (;;) {
       const found = this.messages.find(match);
       if (found) return found;
+      // A worker that crashed is not waited for as if it were slow.
+      if (this.ended) throw new Error(`no ${what}: the worker exited first`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no ${what} within ${timeout / 1000} s`);
       await new Promise<void>((resolve) => {
@@ -216,10 +224,12 @@ async function cancelAfterFirstReport(peer: Peer, operation: 'copy' | 'convert' 
   peer.send({ id: 1, method: Methods[operation], params: { ...params(`oci:${folder}:never`), workDoneToken: token } });
   await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === token && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
   peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
+  const cancelled = Date.now();
   const reply = await peer.response(1, `answer to the cancelled ${operation}`);
+  const seconds = (Date.now() - cancelled) / 1000;
   expectError(reply, ErrorCodes.RequestCancelled, `cancelled ${operation}`);
   await expectNothingWritten(folder);
-  return `-32800, no manifest, no temporary file${await expectWrittenListed(reply, folder)}`;
+  return `-32800 ${seconds.toFixed(2)} s after the cancellation, no manifest, no temporary file${await expectWrittenListed(reply, folder)}`;
 }
 
 /** Since 1.7: the blobs a failed job says it left (`data.written`) are those in its new destination. */
@@ -395,6 +405,13 @@ const scenarios: Array<[string, Scenario]> = [
   }],
 ];
 
+/** The start of what a worker that exited wrote to stderr, where a crash says why, on one line. */
+function stderrHead(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const head = lines.join(' / ');
+  return lines.length ? `; stderr: ${head.length > 400 ? `${head.slice(0, 400)}…` : head}` : '';
+}
+
 function delay(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms).unref());
 }
@@ -419,7 +436,7 @@ export async function runConformance(command: string[], options: ConformanceOpti
         result = typeof outcome === 'string' ? { name, passed: true, detail: outcome } : { name, passed: true, skipped: true, detail: outcome.skipped };
       } catch (e) {
         const exit = await Promise.race([peer.exited, delay(0)]);
-        result = { name, passed: false, detail: `${(e as Error).message}${exit ? ` (worker exited: code ${exit.code}, signal ${exit.signal})` : ''}` };
+        result = { name, passed: false, detail: `${(e as Error).message}${exit ? ` (worker exited: code ${exit.code}, signal ${exit.signal}${stderrHead(peer.stderr)})` : ''}` };
       } finally {
         peer.kill();
         await peer.exited;
