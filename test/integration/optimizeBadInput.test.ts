@@ -113,8 +113,16 @@ describe('lazyimg optimize on bad input', { timeout: 600_000 }, () => {
       });
       void exited.then(() => failed(new Error(`the CLI ended before the workload started: ${stderr}`)));
     });
-    assert.ok((await leftovers(tmp, 'sleep\x005432')).some((l) => l.startsWith('process ')), 'the workload runs');
-    child.kill('SIGINT');
+    try {
+      // "started" is printed by the shell just before it execs the sleep.
+      const deadline = Date.now() + 30_000;
+      while (!(await leftovers(tmp, 'sleep\x005432')).some((l) => l.startsWith('process '))) {
+        assert.ok(Date.now() < deadline, 'the workload never ran');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      child.kill('SIGINT');
+    }
     assert.equal(await exited, 1, stderr);
     assert.match(stderr, /lazyimg: Cancelled/);
     assert.deepEqual(await leftovers(tmp, 'sleep\x005432'), []);
