@@ -9,16 +9,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
-import { writeSampleImage } from '../../scripts/sampleImage.js';
-import { OciLayoutStore } from '../../src/core/oci/index.js';
 import { PROFILES, fuseMountsUnder, managedPaths, runningPid } from '../../src/core/snapshotter/index.js';
-import { runCli } from '../integration/fixtures/cli.js';
 import { daemonBinary, guardDaemons, leftMounts } from '../integration/fixtures/daemonTools.js';
-import { daemonSteps, tearDown } from './fixtures/daemonTeardown.js';
+import { daemonSteps, pushIndexedSample, tearDown } from './fixtures/daemonRun.js';
 import { freePort, startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
 import { startSnapshotters, type SnapshotterStack } from '../integration/fixtures/snapshotters.js';
 import { requireCachedTool } from '../helpers/tools.js';
@@ -44,13 +40,7 @@ describe('the snapshotter dashboard of the soci daemon the extension starts', { 
 
   before(async () => {
     registry = await startRegistry();
-    work = await mkdtemp(join(tmpdir(), 'lazyimg-e2e-dash-'));
-    await writeSampleImage(await OciLayoutStore.open(join(work, 'layout'), { create: true }), 'v1');
-    const repo = `${registry.host}/${REPO}`;
-    for (const args of [['copy', `oci:${join(work, 'layout')}:v1`, `${repo}:v1`], ['index', '--min-layer-size', '0', `${repo}:v1`, `${repo}:${TAG}`]]) {
-      const r = await runCli(args);
-      assert.equal(r.code, 0, `lazyimg ${args.join(' ')}: ${r.stderr}`);
-    }
+    work = await pushIndexedSample(`${registry.host}/${REPO}`, TAG, 'lazyimg-e2e-dash-');
     dir = await mkdtemp('/tmp/lazyimg-dash-');
     guardDaemons()('soci', dir);
     // containerd first (soci reads its content store at start); its soci proxy plugin dials the
