@@ -7,14 +7,13 @@
 // containerd labelled them; hidden it is not refreshed and keeps its history; Stop shows it stopped
 // within one refresh; a window reload brings it back with its samples.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { PROFILES, fuseMountsUnder, managedPaths, runningPid } from '../../src/core/snapshotter/index.js';
 import { daemonBinary, guardDaemons, leftMounts } from '../integration/fixtures/daemonTools.js';
-import { daemonSteps, pushIndexedSample, tearDown } from './fixtures/daemonRun.js';
+import { daemonSteps, pushIndexedSample, readdirSafe, tearDown } from './fixtures/daemonRun.js';
 import { freePort, startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
 import { startSnapshotters, type SnapshotterStack } from '../integration/fixtures/snapshotters.js';
 import { requireCachedTool } from '../helpers/tools.js';
@@ -205,12 +204,3 @@ describe('the snapshotter dashboard of the soci daemon the extension starts', { 
     await bench.screenshot('reloaded');
   });
 });
-
-/** A folder's names, or none when it is not there (the other layers' mounts). */
-function readdirSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
-}

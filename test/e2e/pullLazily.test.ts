@@ -6,14 +6,13 @@
 // (the metrics row moves), Stop (red). From the palette, no containerd, a stopped daemon and a
 // missing ctr-remote are each said before anything runs, with the action that fixes it.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PROFILES, fuseMountsUnder, managedPaths, runningPid } from '../../src/core/snapshotter/index.js';
 import { requireCachedTool } from '../helpers/tools.js';
 import { daemonBinary, guardDaemons, leftMounts } from '../integration/fixtures/daemonTools.js';
-import { daemonSteps, pushIndexedSample, tearDown } from './fixtures/daemonRun.js';
+import { daemonSteps, pushIndexedSample, readdirSafe, tearDown } from './fixtures/daemonRun.js';
 import { freePort, startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
 import { startSnapshotters, type SnapshotterStack } from '../integration/fixtures/snapshotters.js';
 import { startCodeServer, type CodeServer } from './harness/codeServer.js';
@@ -201,12 +200,3 @@ describe('Pull Lazily... through the soci daemon the extension starts', { timeou
     await bench.screenshot('no-ctr-remote');
   });
 });
-
-/** A folder's names, or none when it is not there (the other layers' mounts). */
-function readdirSafe(path: string): string[] {
-  try {
-    return readdirSync(path);
-  } catch {
-    return [];
-  }
-}
