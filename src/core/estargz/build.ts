@@ -21,6 +21,9 @@ import { DEFAULT_CHUNK_SIZE, LANDMARK_CONTENT, type TocEntry } from './toc.js';
 
 export type { BuiltLayer } from './members.js';
 
+/** gzip level by default, as the Go converter's. */
+export const DEFAULT_GZIP_LEVEL = 9;
+
 export interface BuildOptions {
   /** gzip level 1-9; 9 like the Go converter. */
   level?: number;
@@ -37,7 +40,7 @@ export interface BuildOptions {
 
 /** `open` gives the source layer's bytes; it is called again if the one-pass path gives up. */
 export async function buildEstargz(open: () => Promise<Readable>, workDir: string, where: string, options: BuildOptions = {}): Promise<BuiltLayer> {
-  const level = options.level ?? 9;
+  const level = options.level ?? DEFAULT_GZIP_LEVEL;
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(level) || level < 1 || level > 9) throw new LazyImageError('INVALID_ARGUMENT', `gzip level ${level} is not between 1 and 9`);
   if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) throw new LazyImageError('INVALID_ARGUMENT', `chunk size ${chunkSize} is not a positive number of bytes`);

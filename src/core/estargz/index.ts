@@ -1,5 +1,5 @@
 // eStargz: build a layer (convert), open one (footer and TOC), describe and verify its layout.
-export { buildEstargz, type BuildOptions, type BuiltLayer } from './build.js';
+export { buildEstargz, DEFAULT_GZIP_LEVEL, type BuildOptions, type BuiltLayer } from './build.js';
 export { footerBytes, FOOTER_SIZE, LEGACY_FOOTER_SIZE, parseFooter, type Footer } from './footer.js';
 export { GzipPool } from './gzipPool.js';
 export { inflateChunks, memberProblem, type InflatedChunk } from './inflate.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
-import { buildEstargz, GzipPool, TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION, type BuiltLayer } from '../estargz/index.js';
+import { buildEstargz, DEFAULT_CHUNK_SIZE, DEFAULT_GZIP_LEVEL, GzipPool, TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION, type BuiltLayer } from '../estargz/index.js';
 import { pickPlatform } from '../image/index.js';
 import { MAX_CONFIG_BYTES } from '../limits.js';
 import {
@@ -17,6 +17,7 @@ import {
   type Descriptor, type ImageIndex, type ImageManifest, type ImageStore, type IndexDocument, type ManifestDocument, type Platform,
 } from '../oci/index.js';
 import { forEachLimit } from '../pool.js';
+import type { CachedEstargz, ConvertedLayerCache, EstargzKey } from './layerCache.js';
 import { secondsSince, type ProgressSink } from './progress.js';
 
 export interface ConvertOptions {
@@ -28,6 +29,8 @@ export interface ConvertOptions {
   prioritizedFor?: (layer: Descriptor) => string[];
   allPlatforms?: boolean;
   platform?: Platform;
+  /** Converted layers kept across jobs: each is asked before a layer is built, and told of each one built. */
+  cache?: ConvertedLayerCache;
   signal?: AbortSignal;
   onProgress?: ProgressSink;
 }
@@ -44,6 +47,8 @@ export interface ConvertedLayer {
    * protocol (since 1.7), as older workers do not send it.
    */
   seconds?: number;
+  /** Set when the layer came from the cache, not built (`seconds` is then the time to get it). */
+  reused?: true;
 }
 
 export interface ConvertResult {
@@ -163,11 +168,19 @@ class Converter {
     throwIfAborted(this.options.signal, this.source.name);
     const dir = await mkdtemp(join(await this.work(), 'layer-'));
     const where = `${this.source.name} ${label} (${layer.digest})`;
-    const report = (done: number, outcome?: 'uploaded'): void =>
+    const report = (done: number, outcome?: 'uploaded' | 'existed'): void =>
       this.options.onProgress?.({ kind: 'item', item: layer.digest, label, done, total: layer.size, ...(outcome ? { outcome } : {}) });
     const prioritized = this.options.prioritizedFor?.(layer) ?? this.options.prioritized ?? [];
     for (const p of prioritized) this.asked.add(p);
     const started = performance.now();
+    const { cache } = this.options;
+    const key: EstargzKey = { level: this.options.level ?? DEFAULT_GZIP_LEVEL, chunkSize: this.options.chunkSize ?? DEFAULT_CHUNK_SIZE, prioritized };
+    const cached = cache ? await cache.reuse(layer, key, this.destination, this.call) : undefined;
+    if (cached) {
+      this.noteFound(prioritized, cached.missing);
+      report(layer.size, 'existed');
+      return { ...converted(layer, cached, started), reused: true };
+    }
     try {
       const built: BuiltLayer = await buildEstargz(() => this.source.getBlob(layer, this.call), dir, where, {
         ...(this.options.level !== undefined ? { level: this.options.level } : {}),
@@ -178,20 +191,24 @@ class Converter {
         ...this.call,
         onProgress: (p) => report(p.phase === 'read' ? Math.min(p.done, layer.size) : layer.size),
       });
-      const missing = new Set(built.missing);
-      for (const p of prioritized) if (!missing.has(p)) this.found.add(p);
+      this.noteFound(prioritized, built.missing);
       const descriptor: Descriptor = { mediaType: MediaType.OciLayerGzip, digest: built.digest, size: built.size };
       if (this.destination.adoptBlobFile) await this.destination.adoptBlobFile(descriptor, built.file, this.call);
       else await this.destination.putBlob(descriptor, async () => createReadStream(built.file), this.call);
-      report(layer.size, 'uploaded');
-      const result = {
-        source: layer.digest, digest: built.digest, size: built.size, tocDigest: built.tocDigest, sourceSize: layer.size, seconds: secondsSince(started), diffId: built.diffId,
-        annotations: { [TOC_DIGEST_ANNOTATION]: built.tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(built.uncompressedSize) },
+      const result: CachedEstargz = {
+        digest: built.digest, size: built.size, diffId: built.diffId, tocDigest: built.tocDigest, uncompressedSize: built.uncompressedSize, missing: built.missing,
       };
-      return result;
+      await cache?.record(layer, key, this.destination, { ...result, seconds: secondsSince(started) }, this.call);
+      report(layer.size, 'uploaded');
+      return converted(layer, result, started);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  private noteFound(prioritized: string[], missing: string[]): void {
+    const absent = new Set(missing);
+    for (const p of prioritized) if (!absent.has(p)) this.found.add(p);
   }
 
   private work(): Promise<string> {
@@ -203,4 +220,11 @@ class Converter {
     await this.pool?.close();
     if (this.workDir) await rm(await this.workDir, { recursive: true, force: true });
   }
+}
+
+function converted(layer: Descriptor, c: CachedEstargz, started: number): Converted {
+  return {
+    source: layer.digest, digest: c.digest, size: c.size, tocDigest: c.tocDigest, sourceSize: layer.size, seconds: secondsSince(started), diffId: c.diffId,
+    annotations: { [TOC_DIGEST_ANNOTATION]: c.tocDigest, [UNCOMPRESSED_SIZE_ANNOTATION]: String(c.uncompressedSize) },
+  };
 }

@@ -3,6 +3,7 @@ export * from './convert.js';
 export * from './copy.js';
 export * from './files.js';
 export * from './inspect.js';
+export * from './layerCache.js';
 export * from './list.js';
 export * from './optimize.js';
 export * from './progress.js';

@@ -17,6 +17,7 @@ import {
 } from '../soci/index.js';
 import { copyImage } from './copy.js';
 import { afterAll, forEachLimit } from '../pool.js';
+import type { ZtocCache } from './layerCache.js';
 import { secondsSince, type ProgressSink } from './progress.js';
 
 const LAYERS_AT_ONCE = 2;
@@ -35,6 +36,8 @@ export interface SociIndexOptions {
    * layer holding some; with the same files, the same bytes as `soci convert`.
    */
   prefetchFiles?: string[];
+  /** zTOCs kept across jobs: each is asked before a layer is indexed, and told of each one built. */
+  cache?: ZtocCache;
   signal?: AbortSignal;
   onProgress?: ProgressSink;
 }
@@ -51,6 +54,8 @@ export interface IndexedLayer {
    * too, when it had to be copied). Layers run two at a time. Optional in the protocol (since 1.7).
    */
   seconds?: number;
+  /** Set when the zTOC came from the cache: the layer was not read. */
+  reused?: true;
 }
 
 /** What the prefetch files became in one index. */
@@ -285,6 +290,18 @@ class Indexer {
     }
     const where = `${this.source.name} ${label} (${layer.digest})`;
     const started = performance.now();
+    const prefetching = (this.options.prefetchFiles?.length ?? 0) > 0;
+    const cached = await this.options.cache?.reuse(layer, this.options.spanSize, this.destination, { ...call, bytes: prefetching });
+    if (cached) {
+      // The layer itself is copied with the rest of the image.
+      report(layer.size, 'existed');
+      const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: cached.digest, size: cached.size };
+      return {
+        result: { ...base, ztoc: { digest: cached.digest, size: cached.size, spans: cached.spans, files: cached.files }, seconds: secondsSince(started), reused: true },
+        ref: { ztoc, layer, spanSize: this.options.spanSize },
+        ...(prefetching ? { ztocBytes: cached.bytes! } : {}),
+      };
+    }
     const threadOptions = { spanSize: this.options.spanSize, size: layer.size, ...call, onRead: (n: number) => report(Math.min(n, layer.size)) };
     const missing = !(await this.destination.hasBlob(layer, call));
     // A file's read stream hands out chunks no one else holds: they can move to the thread.
@@ -339,6 +356,7 @@ class Indexer {
     const call = this.options.signal ? { signal: this.options.signal } : {};
     const ztoc: Descriptor = { mediaType: ZTOC_MEDIA_TYPE, digest: built.digest, size: built.bytes.length };
     await this.destination.putBlob(ztoc, async () => Readable.from([built.bytes]), call);
+    await this.options.cache?.record(layer, this.options.spanSize, { digest: built.digest, size: built.bytes.length, spans: built.spans, files: built.files, bytes: built.bytes, seconds: secondsSince(started) }, call);
     report(layer.size, 'uploaded');
     return {
       result: { ...base, ztoc: { digest: built.digest, size: built.bytes.length, spans: built.spans, files: built.files }, seconds: secondsSince(started) },
