@@ -5,12 +5,14 @@
 // Blob first, tag last: a record never names a missing blob. Records are read as untrusted input:
 // one that does not check out is a miss, with a warning, and the layer is built again.
 import { Readable } from 'node:stream';
-import { describeError, LazyImageError } from '../errors.js';
+import { describeError, LazyImageError, throwIfAborted } from '../errors.js';
+import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/index.js';
 import { isContentProblem } from '../image/index.js';
 import type { CachedEstargz, CachedZtoc, ConvertedLayerCache, EstargzKey, ZtocCache } from '../jobs/index.js';
+import { checkEstargzLayer } from '../lazy/index.js';
 import { MAX_ZTOC_BYTES } from '../limits.js';
-import { MediaType, readBlob, sha256, type CallOptions, type Descriptor, type ImageManifest, type ImageStore, type PutBlobResult } from '../oci/index.js';
-import { ZTOC_MEDIA_TYPE } from '../soci/index.js';
+import { blobAccess, MediaType, readBlob, sha256, type CallOptions, type Descriptor, type ImageManifest, type ImageStore, type PutBlobResult } from '../oci/index.js';
+import { decodeZtoc, ZTOC_MEDIA_TYPE } from '../soci/index.js';
 
 /** Part of every key: a new version of a builder's output (or of this format) misses old records. */
 export const CACHE_FORMAT = 'lazyimg-batch-cache/1 estargz/1 ztoc/soci-0.16';
@@ -126,6 +128,14 @@ export class BatchCache {
       listener.warn(`${where}: its annotations do not describe an eStargz layer; converting the layer again`);
       return undefined;
     }
+    // A record could name some other blob: its footer and TOC must be there, with the TOC digest it claims.
+    const claimed = { ...result, annotations: { [TOC_DIGEST_ANNOTATION]: a[`${A}toc-digest`]!, [UNCOMPRESSED_SIZE_ANNOTATION]: String(uncompressedSize) } };
+    const check = await this.checked(where, listener, options, async () => {
+      const { lazy, problems } = await checkEstargzLayer(blobAccess(this.store, claimed, options), claimed, where, { quick: true, ...options });
+      if (!lazy || problems.length) throw new LazyImageError('INVALID_FORMAT', `its layer is no eStargz layer with that TOC: ${problems.join('; ')}`);
+      return true;
+    });
+    if (!check) return undefined;
     const how = await this.bring(result, destination, where, listener, options);
     if (!how) return undefined;
     listener.reused('estargz', source, result, how);
@@ -142,32 +152,40 @@ export class BatchCache {
       listener.warn(`${where}: its annotations do not describe a zTOC; indexing the layer again`);
       return undefined;
     }
-    let bytes: Buffer | undefined;
-    if (options.bytes) {
-      try {
-        bytes = await readBlob(this.store, result, MAX_ZTOC_BYTES, options);
-      } catch (e) {
-        if (!isContentProblem(e)) throw e;
-        listener.warn(`${where}: cannot read its zTOC (${describeError(e)}); indexing the layer again`);
-        return undefined;
+    // Small enough to read: it must decode, and describe a layer of this size in this many spans.
+    const bytes = await this.checked(where, listener, options, async () => {
+      const read = await readBlob(this.store, result, MAX_ZTOC_BYTES, options);
+      const ztoc = decodeZtoc(read, `${where}: its zTOC`);
+      if (ztoc.compressedArchiveSize !== layer.size || ztoc.spanDigests.length !== spans) {
+        throw new LazyImageError('INVALID_FORMAT', `its zTOC describes a ${ztoc.compressedArchiveSize}-byte layer in ${ztoc.spanDigests.length} spans, not this ${layer.size}-byte layer in ${spans}`);
       }
-    }
+      return read;
+    });
+    if (!bytes) return undefined;
     const how = await this.bring(result, destination, where, listener, options);
     if (!how) return undefined;
     listener.reused('ztoc', layer, result, how);
-    return { digest: result.digest, size: result.size, spans, files, ...(bytes ? { bytes } : {}) };
+    return { digest: result.digest, size: result.size, spans, files, ...(options.bytes ? { bytes } : {}) };
   }
 
-  /** Puts a cached blob in the destination; a blob the cache lost or holds wrong is a miss. */
-  private async bring(result: Descriptor, destination: ImageStore, where: string, listener: CacheListener, options: CallOptions): Promise<PutBlobResult | undefined> {
+  /** `work`'s value, or undefined (and a warning) when what the cache holds does not check out. */
+  private async checked<T>(where: string, listener: CacheListener, options: CallOptions, work: () => Promise<T>): Promise<T | undefined> {
     try {
-      if (!(await this.store.hasBlob(result, options))) throw new LazyImageError('NOT_FOUND', `blob ${result.digest} is missing`);
-      return await copyBlob(this.store, destination, result, options);
+      throwIfAborted(options.signal);
+      return await work();
     } catch (e) {
       if (!isContentProblem(e)) throw e;
       listener.warn(`${where}: ${describeError(e)}; building the result again`);
       return undefined;
     }
+  }
+
+  /** Puts a cached blob in the destination; a blob the cache lost or holds wrong is a miss. */
+  private async bring(result: Descriptor, destination: ImageStore, where: string, listener: CacheListener, options: CallOptions): Promise<PutBlobResult | undefined> {
+    return this.checked(where, listener, options, async () => {
+      if (!(await this.store.hasBlob(result, options))) throw new LazyImageError('NOT_FOUND', `blob ${result.digest} is missing`);
+      return copyBlob(this.store, destination, result, options);
+    });
   }
 
   /** The record at the key's tag: its annotations and result, checked against the key; a bad one is a miss. */
