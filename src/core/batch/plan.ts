@@ -61,11 +61,11 @@ const PLACEHOLDERS = new Set(['registry', 'repository', 'tag', 'name']);
 /** Parses and checks a plan's text; `where` names it in errors. */
 export function parsePlan(text: string, where: string): BatchPlan {
   if (Buffer.byteLength(text) > MAX_PLAN_BYTES) throw planError(where, '', `the plan is over the ${MAX_PLAN_BYTES}-byte limit`);
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const at = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'the start';
-    throw planError(where, '', `not valid YAML or JSON at ${at}: ${e.message.split('\n')[0]}`);
+    throw planError(where, '', `not valid YAML or JSON at ${at}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
   }
   let value: unknown;
   try {
@@ -80,7 +80,8 @@ export function parsePlan(text: string, where: string): BatchPlan {
 /** Checks a plan given as a value (the worker receives it parsed). */
 export function validatePlan(value: unknown, where: string): BatchPlan {
   const c = new Checker(where);
-  const top = c.object(value, '', ['version', 'cache', 'defaults', 'items']);
+  // `where` is what a parsed plan carries (the worker receives one): the caller's replaces it.
+  const top = c.object(value, '', ['version', 'cache', 'defaults', 'items', 'where']);
   if (top.version !== 1) c.fail('version', top.version === undefined ? 'is required: 1' : 'must be 1');
   const plan: BatchPlan = { version: 1, items: [], where };
   if (top.cache !== undefined) {
