@@ -3,6 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { describeError, SnapshotterError } from '../core/errors.js';
 import { terminalText } from '../core/format.js';
+import { registerBatch } from './commands/batch.js';
 import { registerCat } from './commands/cat.js';
 import { registerConvert } from './commands/convert.js';
 import { registerCopy } from './commands/copy.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerToc(program);
   registerIndex(program);
+  registerBatch(program);
   registerZtoc(program);
   registerCat(program);
   registerLsFiles(program);
