@@ -45,12 +45,12 @@ const FLEET: Record<string, Array<ReturnType<typeof layer>>> = {
 };
 
 /** The plan, for the fleet under `ns/`: web to eStargz, api to SOCI v2, db both. */
-function planText(host: string, ns: string, cache?: string): string {
+function planText(host: string, ns: string, cache?: string, extra: string[] = []): string {
   return [
     'version: 1',
     ...(cache ? [`cache: ${cache}`] : []),
     'defaults:',
-    '  soci: { minLayerSize: 0, spanSize: 65536 }',
+    `  soci: { minLayerSize: 0, spanSize: 65536${extra.length ? ', prefetch: [base-b/readme]' : ''} }`,
     '  estargz: { chunkSize: 65536 }',
     'items:',
     `  - source: ${host}/${ns}/web`,
@@ -61,6 +61,7 @@ function planText(host: string, ns: string, cache?: string): string {
     `  - source: ${host}/${ns}/db:1.0`,
     '    operation: both',
     '    destination: { estargz: "<tag>-esgz", soci: "<registry>/<repository>:<tag>-soci" }',
+    ...extra,
     '',
   ].join('\n');
 }
@@ -278,16 +279,24 @@ describe('lazyimg batch', { timeout: 900_000 }, () => {
     await assertLazy('d');
   });
 
-  it('a folder cache works as the registry cache does', async () => {
+  it('a folder cache works as the registry cache does; SOCI v1 reuses v2\'s zTOCs, prefetch files read them back', async () => {
     await fleetIn('e');
     const folder = join(work, 'cache-folder');
-    const plan = await writePlan('e.yaml', planText(registry.host, 'e'));
+    const plan = await writePlan('e.yaml', planText(registry.host, 'e', undefined, [`  - source: ${registry.host}/e/api:1.1`, '    operation: soci-v1']));
     const r = await cli(['batch', plan, '--cache', `oci:${folder}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(layers(parseLines(r.stdout)).map(built).sort(), expected);
+    const v1 = items(parseLines(r.stdout)).find((i) => i.operation === 'soci-v1')!;
+    assert.deepEqual([v1.outcome, v1.layers], ['done', { built: 0, reused: 2, skipped: 0 }]);
     await assertLazy('e');
+    // The v1 index is attached to the source, with a prefetch artifact planned from a cached zTOC.
+    const report = JSON.parse((await cli(['verify', `${registry.host}/e/api:1.1`, '--json'])).stdout) as { ok: boolean; soci: Array<{ version: string }>; layers: Array<{ soci?: { lazy: boolean; prefetch?: unknown } }> };
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.soci.map((x) => x.version), ['v1']);
+    assert.ok(report.layers.every((l) => l.soci?.lazy) && report.layers.some((l) => l.soci?.prefetch), JSON.stringify(report.layers));
     const again = await cli(['batch', plan, '--cache', `oci:${folder}`]);
     assert.equal(again.code, 0, again.stderr);
+    assert.equal(items(parseLines(again.stdout)).length, 8);
     assert.ok(items(parseLines(again.stdout)).every((i) => i.outcome === 'skipped'));
     assert.equal(layers(parseLines(again.stdout)).length, 0);
     assert.deepEqual(await tagsOf('e/cache').catch(() => []), [], 'nothing went to a registry cache');
