@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  assignShards, canonicalJson, destinationFor, MAX_BATCH_ITEMS, parsePlan, parseShard, recordKey, shardFromEnv, sourceKind, validatePlan, type ShardInput,
+  assignShards, canonicalJson, destinationFor, MAX_BATCH_ITEMS, parsePlan, parseShard, recordKey, runOrder, shardFromEnv, sourceKind, validatePlan, type ShardInput,
 } from '../../src/core/batch/index.js';
 import { formatReference, parseReference } from '../../src/core/oci/index.js';
 
@@ -132,6 +132,26 @@ describe('batch shards', () => {
     assert.deepEqual(assignShards(groups, 3), [2, 1, 0, 1]);
     for (let i = 0; i < 5; i++) assert.deepEqual(assignShards(fleet, 2), assignShards(fleet.map((f) => ({ ...f })), 2));
     assert.deepEqual(assignShards(fleet, 1), fleet.map(() => 0));
+  });
+
+  it('splits a group that would leave the other shards idle, costing each item by the layers no shard has yet', () => {
+    // Every image on one base: one group of 300 bytes, all of the work, so its items are dealt one by one.
+    const common: ShardInput[] = ['a', 'b', 'c', 'd'].map((n, i) => ({ name: n, layers: [l('base', 200), l(n, 40 + i)] }));
+    const shards = assignShards(common, 2);
+    // d (243) opens shard 0 with the base; c, b and a cost only their own layer: 42 to shard 1, 41 to 1, 40 to 1.
+    assert.deepEqual(shards, [1, 1, 1, 0]);
+    // The base belongs to shard 1, where a (the first item with it) is.
+    assert.deepEqual(runOrder(common, shards, 1), [0, 1, 2]);
+    assert.deepEqual(runOrder(common, shards, 0), [3]);
+  });
+
+  it('runs first the items whose layers no other shard owns', () => {
+    const items: ShardInput[] = [
+      { name: 'x', layers: [l('base', 10), l('x', 1)] }, { name: 'y', layers: [l('y', 5)] }, { name: 'z', layers: [l('base', 10), l('z', 1)] },
+    ];
+    // Shard 1 holds y (its own) and z (needs the base, owned by x's shard 0): y first.
+    assert.deepEqual(runOrder(items, [0, 1, 1], 1), [1, 2]);
+    assert.deepEqual(runOrder(items, [1, 1, 1], 1), [0, 1, 2]);
   });
 
   it('spreads items with no layers (unreadable sources) by count', () => {

@@ -13,7 +13,7 @@ import { forEachLimit } from '../pool.js';
 import { BatchCache, type CacheListener, type ItemRecord } from './cache.js';
 import { expandPlan, type BatchItem, type ItemOperation } from './expand.js';
 import type { BatchPlan } from './plan.js';
-import { assignShards, formatShard, type Shard } from './shard.js';
+import { assignShards, formatShard, runOrder, type Shard } from './shard.js';
 
 /** One JSON line per item (type "item"). */
 export interface BatchItemResult {
@@ -167,8 +167,8 @@ async function shardItems(plan: BatchPlan, stores: Stores, options: { shard?: Sh
   const all = await expandPlan(plan, stores, { ...call, ...(options.cacheRepository ? { exclude: [options.cacheRepository] } : {}) });
   const layers = await readLayers(all, stores, call);
   if (!options.shard || options.shard.count === 1) return { items: all, layers };
-  const shards = assignShards(all.map((item, i) => ({ name: `${item.source} ${item.operation}`, layers: layers[i]! })), options.shard.count);
-  const mine = all.map((_, i) => i).filter((i) => shards[i] === options.shard!.index);
+  const inputs = all.map((item, i) => ({ name: `${item.source} ${item.operation}`, layers: layers[i]! }));
+  const mine = runOrder(inputs, assignShards(inputs, options.shard.count), options.shard.index);
   return { items: mine.map((i) => all[i]!), layers: mine.map((i) => layers[i]!) };
 }
 
