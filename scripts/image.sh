@@ -10,6 +10,8 @@
 # Out: build/image/layout (OCI layout, tag <version>) and build/image/lazyimg-oci.tar (the same as
 # an OCI archive, for `ctr images import`; its index names the image lazyimg:<version>).
 # Prints the image's size at the end. Set LAZYIMG_IMAGE_SKIP_BUILD=1 to package the dist/ already there.
+# `scripts/image.sh base` makes only the cached base (CI does it with its other downloads; the
+# Kubernetes test fixture makes its sandbox image from it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "image: run as root (debootstrap and umoci keep file owners)" >&2; exit 1; }
@@ -43,6 +45,7 @@ if ! grep -qs '"bookworm"' "$BASE/layout/index.json"; then
   rm -rf "$BASE/layout" "$work/rootfs" "$work/base"
   mv "$BASE/layout.new" "$BASE/layout"   # only a finished layout gets the name the check above looks for
 fi
+[ "${1:-}" = base ] && { log "base: $BASE/layout:bookworm"; exit 0; }
 
 if [ "${LAZYIMG_IMAGE_SKIP_BUILD:-}" != 1 ]; then
   log "bundling the CLI (production)"
