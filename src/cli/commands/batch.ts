@@ -4,23 +4,28 @@ import { MAX_PLAN_BYTES, parsePlan, parseShard, planBatch, runBatch, shardFromEn
 import { LazyImageError } from '../../core/errors.js';
 import { withStores } from '../context.js';
 import { formatBytes, terminalLines } from '../format.js';
+import { addKubernetesOptions, checkKubernetesOptions, emitKubernetes, type EmitK8sOptions } from './batchKubernetes.js';
 
-interface BatchCommandOptions {
+interface BatchCommandOptions extends EmitK8sOptions {
   shard?: Shard;
   cache?: string;
   dryRun?: boolean;
 }
 
 export function registerBatch(program: Command): void {
-  program
+  const batch = program
     .command('batch')
     .description('convert and index a list of images as one batch: each distinct layer once, reruns skip what is done')
     .argument('<plan>', 'the plan: a YAML or JSON file (see docs/BATCH.md)')
     .option('--shard <I/N>', 'do shard I (from 0) of N; default: JOB_COMPLETION_INDEX of LAZYIMG_SHARDS when set, else all', parseShardOption)
     .option('--cache <ref>', 'the layer cache: a registry repository or oci:<folder> (overrides the plan\'s)')
-    .option('--dry-run', 'print the shard\'s items (type "planned") without doing them')
+    .option('--dry-run', 'print the shard\'s items (type "planned") without doing them');
+  addKubernetesOptions(batch)
     .action(async (file: string, options: BatchCommandOptions, command: Command) => {
-      const plan = parsePlan(await readPlan(file), file);
+      checkKubernetesOptions(command, options);
+      const text = await readPlan(file);
+      const plan = parsePlan(text, file); // checked here, not in every pod
+      if (options.emitK8s) return emitKubernetes(text, options, program.version() ?? '0.0.0');
       const shard = options.shard ?? shardFromEnv(process.env);
       const line = (e: unknown): void => void process.stdout.write(`${JSON.stringify(e)}\n`);
       await withStores(command, async (stores, signal) => {
