@@ -184,12 +184,11 @@ type Report = Extract<ProgressParams['value'], { kind: 'report' }>;
  * The progress a request sent before its answer: begin, only reports, end; done never above total
  * and never decreasing; at most 10 reports a second. Returns the reports.
  */
-function checkedReports(peer: Peer, token: string, reply: Message, seconds: number): Report[] {
-  const replyAt = peer.messages.indexOf(reply);
-  const values = peer.messages.slice(0, replyAt).filter((m) => m.method === Methods.progress && (m.params as ProgressParams).token === token).map((m) => (m.params as ProgressParams).value);
+function checkedReports(peer: Peer, token: string, reply: Message, seconds: number, events = false): Report[] {
+  const values = progressValues(peer, token, reply);
   expect(values[0]?.kind === 'begin', 'the first progress must be begin');
   expect(values.at(-1)?.kind === 'end', 'the last progress before the result must be end');
-  expect(values.slice(1, -1).every((v) => v.kind === 'report'), 'only reports between begin and end');
+  expect(values.slice(1, -1).every((v) => v.kind === 'report' || (events && v.kind === 'event')), `only reports${events ? ' and events' : ''} between begin and end`);
   const reports = values.filter((v): v is Report => v.kind === 'report');
   expect(reports.length > 0, 'at least one report');
   reports.forEach((r, i) => {
@@ -198,6 +197,12 @@ function checkedReports(peer: Peer, token: string, reply: Message, seconds: numb
   });
   expect(reports.length <= 10 * Math.max(1, seconds) + 2, `${reports.length} reports in ${seconds.toFixed(1)} s: more than 10 a second`);
   return reports;
+}
+
+/** The progress values a request got before its answer. */
+function progressValues(peer: Peer, token: string, reply: Message): ProgressParams['value'][] {
+  const replyAt = peer.messages.indexOf(reply);
+  return peer.messages.slice(0, replyAt).filter((m) => m.method === Methods.progress && (m.params as ProgressParams).token === token).map((m) => (m.params as ProgressParams).value);
 }
 
 /** Initializes; the operations the worker offers. */
@@ -230,6 +235,23 @@ async function cancelAfterFirstReport(peer: Peer, operation: 'copy' | 'convert' 
   expectError(reply, ErrorCodes.RequestCancelled, `cancelled ${operation}`);
   await expectNothingWritten(folder);
   return `-32800 ${seconds.toFixed(2)} s after the cancellation, no manifest, no temporary file${await expectWrittenListed(reply, folder)}`;
+}
+
+/** No tag of a layout names content that is not all there: each tagged manifest, its config and its layers (an index: its manifests). */
+async function expectTagsComplete(dir: string): Promise<number> {
+  const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8').catch(() => '{"manifests":[]}')) as { manifests: Array<{ digest: string }> };
+  const blob = (digest: string): Promise<string> => readFile(join(dir, 'blobs', ...digest.split(':')), 'utf8');
+  const check = async (digest: string): Promise<void> => {
+    const text = await blob(digest).catch(() => undefined);
+    expect(text !== undefined, `a tag of ${dir} names ${digest}, which is not stored`);
+    const doc = JSON.parse(text) as { config?: { digest: string }; layers?: Array<{ digest: string }>; manifests?: Array<{ digest: string }> };
+    for (const d of [doc.config, ...(doc.layers ?? [])]) {
+      if (d) expect(await blob(d.digest).then(() => true, () => false), `${digest} in ${dir} names the blob ${d.digest}, which is not stored`);
+    }
+    for (const m of doc.manifests ?? []) await check(m.digest);
+  };
+  for (const m of index.manifests) await check(m.digest);
+  return index.manifests.length;
 }
 
 /** Since 1.7: the blobs a failed job says it left (`data.written`) are those in its new destination. */
@@ -382,6 +404,57 @@ const scenarios: Array<[string, Scenario]> = [
   ['SOCI index cancellation', async (peer, fixture) => {
     if (!(await offered(peer)).includes('index')) return { skipped: 'the worker does not offer index' };
     return cancelAfterFirstReport(peer, 'index', join(fixture.dir, 'soci-cancelled'), (destination) => ({ source: fixture.bigSource, destination }));
+  }],
+  ['batch', async (peer, fixture) => {
+    const ops = await offered(peer);
+    if (!ops.includes('batch')) return { skipped: 'the worker does not offer batch' };
+    const destination = join(fixture.dir, 'batch');
+    const item = (tag: string) => ({ source: fixture.source, destination: `oci:${destination}:${tag}` });
+    const started = Date.now();
+    peer.send({ id: 1, method: Methods.batch, params: {
+      plan: { version: 1, defaults: { operation: 'soci-v2', soci: { spanSize: 65536, minLayerSize: 0 } }, items: [item('one'), item('two')] },
+      cache: `oci:${join(fixture.dir, 'batch-cache')}`, workDoneToken: 'b1',
+    } });
+    const reply = await peer.response(1, 'batch result');
+    type Event = { type: string; outcome?: string; digest?: string; destination?: string; layers?: { built: number; reused: number } };
+    const result = reply.result as { events?: Event[]; summary?: { items?: number; done?: number; distinctLayers?: number; layersBuilt?: number; layersReused?: number } } | undefined;
+    expect(result?.events && result.summary, `batch failed: ${JSON.stringify(reply.error ?? reply.result)}`);
+    checkedReports(peer, 'b1', reply, (Date.now() - started) / 1000, true);
+    const carried = progressValues(peer, 'b1', reply).flatMap((v) => (v.kind === 'event' ? [v.event] : []));
+    expect(JSON.stringify(carried) === JSON.stringify(result.events), 'progress must carry every event of the result, in the same order');
+    const items = result.events.filter((e) => e.type === 'item');
+    expect(items.length === 2 && items.every((e) => e.outcome === 'done'), `two items done: ${JSON.stringify(items)}`);
+    const built = items.reduce((n, e) => n + (e.layers?.built ?? 0), 0);
+    const reused = items.reduce((n, e) => n + (e.layers?.reused ?? 0), 0);
+    const { summary } = result;
+    expect(built === fixture.layerCount && reused === fixture.layerCount, `two items sharing ${fixture.layerCount} layers: each built once and reused once, got ${built} built and ${reused} reused`);
+    expect(summary.items === 2 && summary.done === 2 && summary.distinctLayers === fixture.layerCount && summary.layersBuilt === built && summary.layersReused === reused, `summary ${JSON.stringify(summary)}`);
+    const index = JSON.parse(await readFile(join(destination, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
+    for (const e of items) {
+      const tag = e.destination?.split(':').at(-1);
+      const tagged = index.manifests.find((m) => m.annotations?.[ANNOTATION_REF_NAME] === tag);
+      expect(tagged && tagged.digest === e.digest, `index.json tags ${String(tag)} as ${tagged?.digest}, the event says ${String(e.digest)}`);
+    }
+    await expectTagsComplete(destination);
+    return `2 items, ${fixture.layerCount} layers indexed once and reused once, ${carried.length} events in progress`;
+  }],
+  ['batch cancellation', async (peer, fixture) => {
+    if (!(await offered(peer)).includes('batch')) return { skipped: 'the worker does not offer batch' };
+    const folder = join(fixture.dir, 'batch-cancelled');
+    const cache = join(fixture.dir, 'batch-cancelled-cache');
+    peer.send({ id: 1, method: Methods.batch, params: {
+      plan: { version: 1, items: [{ source: fixture.bigSource, destination: `oci:${folder}:never`, operation: 'estargz' }] },
+      cache: `oci:${cache}`, workDoneToken: 'bc',
+    } });
+    await peer.wait((m) => m.method === Methods.progress && (m.params as ProgressParams).token === 'bc' && (m.params as ProgressParams).value.kind === 'report', 'first progress report');
+    peer.send({ method: Methods.cancelRequest, params: { id: 1 } });
+    const cancelled = Date.now();
+    const reply = await peer.response(1, 'answer to the cancelled batch');
+    const seconds = (Date.now() - cancelled) / 1000;
+    expectError(reply, ErrorCodes.RequestCancelled, 'cancelled batch');
+    await expectNothingWritten(folder);
+    const records = await expectTagsComplete(cache);
+    return `-32800 ${seconds.toFixed(2)} s after the cancellation, no manifest, no temporary file; ${records} cache record(s), each complete`;
   }],
   ['shutdown and exit', async (peer) => {
     await peer.initialize();

@@ -1,6 +1,7 @@
 // The worker's operations: each validates its params, then runs the one core job that the CLI and
 // the extension run too, with the credentials the request carried and nothing else.
-import { LazyImageError } from '../core/errors.js';
+import { parsePlan, runBatch, type BatchPlan } from '../core/batch/index.js';
+import { LazyImageError, describeError } from '../core/errors.js';
 import { Stores } from '../core/image/index.js';
 import {
   buildSociIndexes, checkOptimizeFormat, convertImage, copyImage, destinationTarget, inspectImage, OPTIMIZE_FORMATS, optimizeImage, sociDestination, verifyImage, type ConvertedLayer, type OptimizeFormat, type ProgressSink, type VerifyReport,
@@ -9,12 +10,14 @@ import { parseProfile, profilePaths, type StartupProfile } from '../core/optimiz
 import { formatReference, parsePlatform, parseReference, type Descriptor, type ImageReference, type ImageStore, type Platform } from '../core/oci/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 import { staticCredentials, type Credential } from '../core/registry/index.js';
-import type { ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, OptimizeResult, RegistryCredential, VerifyResult } from './protocol.js';
+import type { BatchItemResult, BatchLayerBuilt, BatchResult, ConvertResult, CopyResult, IndexResult, InspectResult, LayerLazyReport, Operation, OptimizeResult, RegistryCredential, VerifyResult } from './protocol.js';
 import { Params } from './validate.js';
 
 export interface OperationContext {
   signal: AbortSignal;
   onProgress: ProgressSink;
+  /** A batch's item and layer events, as they happen (1.8). */
+  onEvent(event: BatchItemResult | BatchLayerBuilt): void;
   /** The destination, noting what the job writes there: a failure says it (ErrorData.written, 1.7). */
   writing(store: ImageStore): ImageStore;
 }
@@ -22,6 +25,11 @@ export interface OperationContext {
 export interface OperationRun {
   title: string;
   run(ctx: OperationContext): Promise<unknown>;
+  /**
+   * The job writes to stores of its own choosing (a batch: each item's destination and the cache),
+   * not through `writing`: its errors carry no `written`, which would wrongly say it stored nothing.
+   */
+  unrecorded?: true;
 }
 
 /** Parses the request and returns what to run, or throws -32602 before anything starts. */
@@ -81,6 +89,26 @@ function startupProfile(params: Params): StartupProfile | undefined {
   }
 }
 
+/** A plan that does not parse, or breaks the plan's rules, is a malformed request (-32602). */
+function batchPlan(params: Params): BatchPlan {
+  const value = params.object('plan');
+  try {
+    return parsePlan(JSON.stringify(value), 'params.plan');
+  } catch (e) {
+    return params.fail('params.plan', `is not a batch plan: ${describeError(e)}`);
+  }
+}
+
+/** `{ index, count }` with 0 ≤ index < count, as `--shard` and JOB_COMPLETION_INDEX give it. */
+function shard(params: Params): { index: number; count: number } | undefined {
+  const value = params.optionalObject('shard');
+  if (value === undefined) return undefined;
+  const { index, count } = value;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) return params.fail('params.shard.count', 'must be a positive integer');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index >= count) return params.fail('params.shard.index', `must be an integer from 0 to ${count - 1}`);
+  return { index, count };
+}
+
 /** A malformed platform is a malformed request (-32602). */
 function platform(params: Params): Platform | undefined {
   const text = params.optionalString('platform');
@@ -92,6 +120,30 @@ function platform(params: Params): Platform | undefined {
 }
 
 export const operations: Record<Operation, OperationFactory> = {
+  batch: (params) => {
+    const plan = batchPlan(params);
+    const cache = params.optionalString('cache');
+    const only = shard(params);
+    const items = Array.isArray((plan as { items?: unknown }).items) ? (plan as { items: unknown[] }).items.length : 0;
+    return {
+      title: `Run a batch of ${items === 1 ? '1 item' : `${items} items`}${only ? ` (shard ${only.index + 1}/${only.count})` : ''}`,
+      unrecorded: true,
+      run: ({ signal, onProgress, onEvent }) => withStores(params, async (stores): Promise<BatchResult> => {
+        const events: BatchResult['events'] = [];
+        const summary = await runBatch(plan, stores, {
+          signal, onProgress,
+          ...(cache !== undefined ? { cache } : {}),
+          ...(only ? { shard: only } : {}),
+          onEvent: (event) => {
+            if (event.type === 'summary') return; // the result carries it
+            events.push(event);
+            onEvent(event);
+          },
+        });
+        return { events, summary };
+      }),
+    };
+  },
   convert: (params) => {
     const source = reference(params, 'source');
     const destination = reference(params, 'destination');

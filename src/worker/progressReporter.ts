@@ -1,8 +1,9 @@
 // Turns a job's progress events into `$/progress` notifications: begin, reports (at most ten a
-// second, with per-item and overall bytes), end. Totals are known up front from the job's plan.
+// second, with per-item and overall bytes), a batch's events as they happen, end. Totals are known
+// up front from the job's plan.
 import type { MessageConnection } from 'vscode-jsonrpc/node';
 import type { ProgressEvent } from '../core/jobs/index.js';
-import { MAX_PROGRESS_PER_SECOND, Methods, type ProgressItem, type ProgressParams, type ProgressValue } from './protocol.js';
+import { MAX_PROGRESS_PER_SECOND, Methods, type BatchItemResult, type BatchLayerBuilt, type ProgressItem, type ProgressParams, type ProgressValue } from './protocol.js';
 
 const INTERVAL_MS = 1000 / MAX_PROGRESS_PER_SECOND;
 
@@ -27,6 +28,11 @@ export class ProgressReporter {
       this.items.set(event.item, { id: event.item, label: event.label, done: Math.min(Math.max(before, event.done), event.total), total: event.total });
     }
     this.schedule();
+  };
+
+  /** A batch event (1.8), sent at once: each is a fact the client counts, so none is dropped for the rate. */
+  readonly event = (event: BatchItemResult | BatchLayerBuilt): void => {
+    if (!this.ended) this.send({ kind: 'event', event });
   };
 
   /** The last report (if one is pending), then `end`. */

@@ -2,13 +2,14 @@
 // docs/worker-protocol.md is the normative description; this file is its TypeScript mirror and
 // is shared by the worker, the client and the conformance suite. Direction is noted per message.
 import type { ErrorCode } from '../core/errors.js';
+import type { BatchEvent, BatchItemResult, BatchLayerBuilt, BatchSummary } from '../core/batch/index.js';
 import type { LayerVerification, TocLayout } from '../core/estargz/index.js';
 import type { ConvertResult, CopyResult, InspectResult, LayerReport, OptimizeResult, SociIndexResult, VerifyReport } from '../core/jobs/index.js';
 import type { StartupProfile } from '../core/optimize/index.js';
 import type { WrittenContent } from '../core/oci/index.js';
 import type { SociVersion } from '../core/soci/index.js';
 
-export const PROTOCOL_VERSION = '1.7';
+export const PROTOCOL_VERSION = '1.8';
 
 export const Methods = {
   /** client -> worker, request: the first message; negotiates version and capabilities. */
@@ -32,10 +33,12 @@ export const Methods = {
   index: 'lazyimg/index',
   /** Since 1.6. */
   optimize: 'lazyimg/optimize',
+  /** Since 1.8. */
+  batch: 'lazyimg/batch',
 } as const;
 
 /** The operations a worker can offer, by the last part of their method name. */
-export type Operation = 'convert' | 'copy' | 'inspect' | 'verify' | 'index' | 'optimize';
+export type Operation = 'convert' | 'copy' | 'inspect' | 'verify' | 'index' | 'optimize' | 'batch';
 
 export interface InitializeParams {
   protocolVersion: string;
@@ -159,6 +162,27 @@ export interface OptimizeParams extends JobParams {
   platform?: string;
 }
 
+/**
+ * Since 1.8: a batch plan (`lazyimg batch`'s YAML, as JSON), each distinct layer converted or
+ * indexed once across its items, with a content-addressed layer cache that survives the request.
+ */
+export interface BatchParams extends JobParams {
+  /** The plan: `version` 1, `items`, optional `defaults` and `cache` (docs/worker-protocol.md 8.7). */
+  plan: Record<string, unknown>;
+  /** The layer cache, instead of the plan's: a registry repository or `oci:<dir>`. */
+  cache?: string;
+  /** Only this shard's items: 0 ≤ index < count. */
+  shard?: { index: number; count: number };
+}
+
+/** Since 1.8: the item and layer events in the order they happened, and the summary. */
+export interface BatchResult {
+  events: Array<BatchItemResult | BatchLayerBuilt>;
+  summary: BatchSummary;
+}
+
+export type { BatchEvent, BatchItemResult, BatchLayerBuilt, BatchSummary };
+
 export interface InspectParams extends JobParams {
   reference: string;
 }
@@ -203,7 +227,9 @@ export interface ProgressItem {
 export type ProgressValue =
   | { kind: 'begin'; title: string }
   | { kind: 'report'; message?: string; done: number; total: number; items: ProgressItem[] }
-  | { kind: 'end'; message?: string };
+  | { kind: 'end'; message?: string }
+  /** Since 1.8, batch requests only: an item finished or a layer was built, as it happened; never rate-limited. */
+  | { kind: 'event'; event: BatchItemResult | BatchLayerBuilt };
 
 export interface ProgressParams {
   token: string | number;

@@ -6,7 +6,7 @@ import { LazyImageError, describeError } from '../core/errors.js';
 import { recordWrites, type WrittenContent } from '../core/oci/index.js';
 import { toResponseError } from './errors.js';
 import { FrameReader } from './frameReader.js';
-import { operations } from './operations.js';
+import { operations, type OperationRun } from './operations.js';
 import { ProgressReporter } from './progressReporter.js';
 import { ErrorCodes, Methods, PROTOCOL_VERSION, type InitializeResult, type Operation } from './protocol.js';
 import { Params } from './validate.js';
@@ -91,14 +91,15 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
       job.done = (async () => {
         // What the job stores in its destination, which a failure reports: it stays there.
         const written: WrittenContent[] = [];
+        let run: OperationRun | undefined;
         try {
           const params = new Params(method, raw);
-          const run = factory(params);
+          run = factory(params);
           const { workDoneToken } = params.job(); // every check before a slot is taken
           await slots.acquire(controller.signal);
           const reporter = new ProgressReporter(connection, workDoneToken, run.title);
           try {
-            const result = await run.run({ signal: controller.signal, onProgress: reporter.sink, writing: (store) => recordWrites(store, written) });
+            const result = await run.run({ signal: controller.signal, onProgress: reporter.sink, onEvent: reporter.event, writing: (store) => recordWrites(store, written) });
             reporter.end('done');
             return result;
           } catch (e) {
@@ -111,7 +112,7 @@ export function serveWorker(input: Readable, output: Writable, options: WorkerOp
           // The job has cleaned up by now (its own finally blocks ran): only then is it answered.
           const error = controller.signal.aborted ? new LazyImageError('CANCELLED', 'Cancelled', { cause: e }) : e;
           if (!controller.signal.aborted) log(describeError(error));
-          throw toResponseError(error, written);
+          throw toResponseError(error, run?.unrecorded ? undefined : written);
         } finally {
           subscription.dispose();
           jobs.delete(job);

@@ -54,6 +54,12 @@ export class Params {
     return v as string[] | undefined;
   }
 
+  /** A JSON object, required. */
+  object(name: string): Record<string, unknown> {
+    if (this.obj[name] === undefined) this.fail(`params.${name}`, 'must be an object');
+    return this.optionalObject(name)!;
+  }
+
   /** A JSON object, its members for the operation to check. */
   optionalObject(name: string): Record<string, unknown> | undefined {
     const v = this.obj[name];

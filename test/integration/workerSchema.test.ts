@@ -1,6 +1,6 @@
 // docs/worker-protocol.schema.json against reality: the built worker (dist/worker.js) is driven over
-// real pipes with raw frames through a whole session (initialize, inspect, copy, convert and verify
-// between two temporary OCI layouts, errors of every kind, cancellation, shutdown, exit), and every
+// real pipes with raw frames through a whole session (initialize, inspect, copy, convert, verify and
+// a batch between temporary OCI layouts, errors of every kind, cancellation, shutdown, exit), and every
 // message it writes is validated against the schema definition that applies: a result by the method
 // of the request it answers, a notification by its method, an error by the error envelope (with
 // ErrorData when `data` is present). Then our own client (src/worker/client.ts) runs a session
@@ -78,6 +78,7 @@ const RESPONSE_OF: Record<string, string> = {
   [Methods.verify]: 'VerifyResponse',
   [Methods.index]: 'IndexResponse',
   [Methods.optimize]: 'OptimizeResponse',
+  [Methods.batch]: 'BatchResponse',
 };
 
 /** The definition a client message must match, by its method. */
@@ -93,6 +94,7 @@ const CLIENT_MESSAGE_OF: Record<string, string> = {
   [Methods.verify]: 'VerifyRequest',
   [Methods.index]: 'IndexRequest',
   [Methods.optimize]: 'OptimizeRequest',
+  [Methods.batch]: 'BatchRequest',
 };
 
 /** What a message we send must match: its method's definition, or a bare envelope for a method the protocol does not define. */
@@ -153,7 +155,7 @@ function checkProgress(received: Message[]): void {
     const kinds = list.map((p) => p.value.kind);
     assert.equal(kinds[0], 'begin', `token ${token}: progress must start with begin: ${kinds.join(',')}`);
     assert.equal(kinds.at(-1), 'end', `token ${token}: progress must finish with end: ${kinds.join(',')}`);
-    assert.ok(kinds.slice(1, -1).every((k) => k === 'report'), `token ${token}: only reports between begin and end: ${kinds.join(',')}`);
+    assert.ok(kinds.slice(1, -1).every((k) => k === 'report' || k === 'event'), `token ${token}: only reports (and a batch's events) between begin and end: ${kinds.join(',')}`);
     let lastDone = 0;
     for (const { value } of list) {
       if (value.kind !== 'report') continue;
@@ -305,6 +307,52 @@ function expectError(reply: Message, code: number, what: string): NonNullable<Me
   return reply.error;
 }
 
+interface BatchEventSeen {
+  type: 'item' | 'layer';
+  outcome?: string;
+  layers?: { built: number; reused: number; skipped: number };
+}
+
+/**
+ * Batch (1.8): the sample image indexed into two destinations of one layout, which share every
+ * layer: each layer is indexed once, the second item reuses them all. The progress carried the same
+ * events as the result, in order. Sent again, both items are skipped. A plan of another version is
+ * -32602.
+ */
+async function batchSession(peer: RawSession): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'lazyimg-schema-batch-'));
+  try {
+    const item = (tag: string) => ({ source: `oci:${source.dir}:sample`, destination: `oci:${join(dir, 'out')}:${tag}` });
+    const params = {
+      plan: { version: 1, defaults: { operation: 'soci-v2', soci: { spanSize: 65536, minLayerSize: 0 } }, items: [item('one'), item('two')] },
+      cache: `oci:${join(dir, 'cache')}`,
+    };
+    const first = await peer.request(40, Methods.batch, { ...params, workDoneToken: 'batch-40' });
+    const result = first.result as { events: BatchEventSeen[]; summary: { items: number; done: number; distinctLayers: number; layersBuilt: number; layersReused: number } } | undefined;
+    assert.ok(result, `batch failed: ${JSON.stringify(first.error)}`);
+    const items = result.events.filter((e) => e.type === 'item');
+    assert.deepEqual(items.map((e) => e.outcome), ['done', 'done'], JSON.stringify(result.events));
+    const layers = sourceLayers.length;
+    assert.deepEqual(items.map((e) => e.layers), [{ built: layers, reused: 0, skipped: 0 }, { built: 0, reused: layers, skipped: 0 }]);
+    assert.equal(result.events.filter((e) => e.type === 'layer').length, layers, 'one layer event per layer indexed');
+    assert.deepEqual([result.summary.items, result.summary.done, result.summary.distinctLayers, result.summary.layersBuilt, result.summary.layersReused], [2, 2, layers, layers, layers]);
+    const carried = peer.progress('batch-40').flatMap((v) => (v.kind === 'event' ? [v.event] : []));
+    assert.deepEqual(carried, result.events, 'progress carried every event of the result, in order');
+
+    const again = await peer.request(41, Methods.batch, params);
+    const rerun = again.result as { events: BatchEventSeen[]; summary: { skipped: number; layersBuilt: number } } | undefined;
+    assert.ok(rerun?.summary.skipped === 2 && rerun.summary.layersBuilt === 0, `the same batch again: ${JSON.stringify(again.error ?? again.result)}`);
+
+    const badPlan = { jsonrpc: '2.0', id: 42, method: Methods.batch, params: { plan: { version: 2, items: [item('three')] } } };
+    expectInvalid('BatchRequest', badPlan, 'a plan of version 2');
+    peer.sendInvalid(badPlan);
+    const refused = expectError(await peer.response(42), ErrorCodes.InvalidParams, 'a plan of version 2');
+    assert.match(refused.message, /params\.plan/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fixtures: two layouts, and registries that hang, want a login, or refuse
 
@@ -393,6 +441,7 @@ describe('worker protocol schema', () => {
     validator('');
     for (const name of [
       'InitializeParams', 'InitializeResult', 'ConvertParams', 'CopyParams', 'InspectParams', 'VerifyParams', 'ConvertResult', 'CopyResult', 'InspectResult', 'VerifyResult',
+      'BatchParams', 'BatchPlan', 'BatchResult', 'BatchItemResult', 'BatchLayerBuilt', 'BatchSummary', 'ProgressEvent',
       'LayerLazyReport', 'LazyCheck', 'LayoutSummary',
       'ProgressParams', 'ProgressBegin', 'ProgressReport', 'ProgressEnd', 'ErrorData', 'RegistryCredential', 'Descriptor', 'Platform',
       'Request', 'Notification', 'SuccessResponse', 'ErrorResponse',
@@ -524,6 +573,8 @@ describe('worker protocol schema', () => {
         await rm(failedDir, { recursive: true, force: true });
       }
 
+      await batchSession(peer);
+
       expectError(await peer.request(5, 'lazyimg/no-such-method', {}), ErrorCodes.MethodNotFound, 'unknown method');
 
       const badParams = { jsonrpc: '2.0', id: 6, method: Methods.inspect, params: { reference: 42 } };
@@ -571,7 +622,7 @@ describe('worker protocol schema', () => {
 
       for (const [i, m] of peer.sent.entries()) expectValid(clientDefinition(m), m, `message #${i} sent by the test`);
       const { counts } = validateWorkerMessages(peer.messages, peer.requests);
-      for (const name of ['InitializeResponse', 'InspectResponse', 'ConvertResponse', 'CopyResponse', 'VerifyResponse', 'ShutdownResponse', 'ProgressNotification']) {
+      for (const name of ['InitializeResponse', 'InspectResponse', 'ConvertResponse', 'CopyResponse', 'VerifyResponse', 'BatchResponse', 'ShutdownResponse', 'ProgressNotification']) {
         assert.ok((counts[name] ?? 0) > 0, `the session should have produced a ${name}: ${JSON.stringify(counts)}`);
       }
       for (const code of [-32700, -32600, -32601, -32602, -32800, -33001, -33002, -33003]) {
@@ -625,7 +676,7 @@ describe('worker protocol schema', () => {
     const destinationRef = `oci:${clientDestination.dir}:from-client`;
     try {
       const info = await client.start();
-      assert.deepEqual([...info.capabilities.operations].sort(), ['convert', 'copy', 'index', 'inspect', 'optimize', 'verify']);
+      assert.deepEqual([...info.capabilities.operations].sort(), ['batch', 'convert', 'copy', 'index', 'inspect', 'optimize', 'verify']);
       await client.request(Methods.inspect, { reference: sourceRef });
       const progress: ProgressValue[] = [];
       await client.request(Methods.copy, {
