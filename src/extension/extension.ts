@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { describeError } from '../core/errors.js';
 import { FetchedStatus } from './browse/FetchedStatus.js';
 import { IMAGE_SCHEME, ImageFileSystem } from './browse/ImageFileSystem.js';
+import { batchCommands } from './commands/batch.js';
 import { browseCommands, offerToMakeLazy } from './commands/browse.js';
 import { dockerfileCommands } from './commands/dockerfile.js';
 import { estargzCommands } from './commands/estargz.js';
@@ -56,7 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const jobs = new JobManager(worker, log, jobReports);
   const snapshotters = new Snapshotters(context.globalStorageUri, log);
   const tree = new LazyImagesTreeProvider(services, jobs, snapshotters);
-  const views = VIEW_IDS.map((id) => vscode.window.createTreeView(id, { treeDataProvider: tree, showCollapseAll: true }));
+  // Several tags at once (Ctrl+click) for the batch commands, which get the whole selection.
+  const views = VIEW_IDS.map((id) => vscode.window.createTreeView(id, { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true }));
   // The Snapshotters rows are read again on the timer only while a view that shows them is visible.
   const treeWants = (): void => snapshotters.want('tree', views.some((v) => v.visible) && tree.showsSnapshotters() ? SNAPSHOTTER_KINDS : []);
   const logs = new LogFollowers(snapshotters);
@@ -86,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...estargzCommands(deps),
     ...optimizeCommands(deps),
     ...sociCommands(deps),
+    ...batchCommands(deps, context.globalStorageUri, String((context.extension.packageJSON as { version?: unknown }).version ?? '')),
     ...browseCommands(deps, images),
     ...snapshotterCommands(snapshotters, logs, dashboards),
     ...pullCommands(services, snapshotters, pulls),

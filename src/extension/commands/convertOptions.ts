@@ -1,11 +1,12 @@
-// The questions before a conversion to eStargz, in the shared wizard: the new tag, gzip level,
-// chunk size, files to prioritize (paths, or a recorded startup profile) and platforms; level,
-// chunk size and platforms are remembered.
+// The questions before a conversion to eStargz, in the shared wizard: the new tag (for many images,
+// a tag rule), gzip level, chunk size, files to prioritize (paths, or a recorded startup profile)
+// and platforms; level, chunk size and platforms are remembered.
 import * as vscode from 'vscode';
 import { describeError } from '../../core/errors.js';
 import { count, formatBytes } from '../../core/format.js';
 import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
 import type { StartupProfile } from '../../core/optimize/index.js';
+import { tagRuleProblem } from './batchPlan.js';
 import { shortName } from './jobParams.js';
 import { askSize, askTag, proposedTag, runWizard, type WizardMemory } from './wizard.js';
 
@@ -19,6 +20,8 @@ export interface ConvertChoices {
   /** Each of its files first in the layer it was recorded from, instead of `prioritized`. */
   startupProfile?: NamedProfile;
   allPlatforms: boolean;
+  /** Many images (Convert Many...): each one's tag, beside its source, as a rule (`<tag>-esgz`). */
+  tagRule?: string;
 }
 
 /** A recorded startup profile, by the file it came from. */
@@ -39,18 +42,25 @@ type Remembered = Pick<ConvertChoices, 'level' | 'chunkSize' | 'allPlatforms'>;
 
 /**
  * `again` when the source is eStargz already, so the proposed tag says it is a re-conversion;
- * `profile`, a recorded startup profile to prioritize with (the user may pick paths instead).
+ * `profile`, a recorded startup profile to prioritize with (the user may pick paths instead);
+ * `many`, the images are several (`3 images`, `source` the first): a tag rule instead of a tag.
  */
-export async function askConvertOptions(source: ImageReference, suggestions: PathList[], memory: WizardMemory, again = false, profile?: NamedProfile): Promise<ConvertChoices | undefined> {
-  const title = `Convert ${shortName(source)} to eStargz`;
+export async function askConvertOptions(source: ImageReference, suggestions: PathList[], memory: WizardMemory, again = false, profile?: NamedProfile, many?: string): Promise<ConvertChoices | undefined> {
+  const title = many ? `Convert ${many} to eStargz` : `Convert ${shortName(source)} to eStargz`;
   const remembered = memory.recall<Remembered>('convert', { level: DEFAULT_LEVEL, chunkSize: undefined, allPlatforms: false });
-  const choices: ConvertChoices = { destination: { ...source, tag: proposedTag(source, again ? 'reconverted' : 'esgz'), digest: undefined }, prioritized: [], startupProfile: profile, ...remembered };
+  const choices: ConvertChoices = {
+    destination: { ...source, tag: proposedTag(source, again ? 'reconverted' : 'esgz'), digest: undefined }, prioritized: [], startupProfile: profile, ...remembered,
+    ...(many ? { tagRule: '<tag>-esgz' } : {}),
+  };
   const done = await runWizard<ConvertChoices>({
     title,
-    go: { label: '$(play) Convert', describe: (c) => `to ${shortName(c.destination)}` },
+    go: { label: '$(play) Convert', describe: (c) => (many ? `each to the tag ${c.tagRule} beside it` : `to ${shortName(c.destination)}`) },
     options: [
-      { id: 'tag', label: 'Tag', describe: (c) => c.destination.tag ?? '', change: async (c, t) => {
+      { id: 'tag', label: 'Tag', when: () => !many, describe: (c) => c.destination.tag ?? '', change: async (c, t) => {
         c.destination = { ...c.destination, tag: await askTag(t, 'Tag of the converted image, in the same repository', c.destination.tag ?? '', (tag) => tagProblem(source, tag)) };
+      } },
+      { id: 'tagRule', label: 'Tag rule', when: () => many !== undefined, describe: (c) => c.tagRule ?? '', change: async (c, t) => {
+        c.tagRule = await askTag(t, 'Tag of each converted image, beside its source: <tag> is the source\'s tag', c.tagRule ?? '', tagRuleProblem);
       } },
       { id: 'level', label: 'Compression level', describe: (c) => `${c.level}${c.level === DEFAULT_LEVEL ? ' (default: smallest, slowest)' : ''}`, change: async (c, t) => {
         c.level = (await askLevel(t)) ?? c.level;

@@ -28,6 +28,8 @@ export interface JobSpec {
   reveals?: ImageReference;
   /** A protocol minor version the request needs (a param an older worker would ignore), and what for. */
   needs?: { version: string; what: string };
+  /** A batch: the images it works on, when known up front (a repository's tags are not), for progress per image. */
+  images?: number;
 }
 
 /** What a job's result means: in words, and as a report when it makes one. */
@@ -138,14 +140,24 @@ export class JobManager implements vscode.Disposable {
       const controller = new AbortController();
       const subscription = token.onCancellationRequested(() => controller.abort());
       let shown = 0;
+      let layerMessage = '';
+      /** A batch's images that have ended (its item events), before the layer that moves. */
+      let imagesEnded = 0;
+      const message = (): string => [spec.images !== undefined || imagesEnded ? `${imagesEnded}${spec.images !== undefined ? ` of ${spec.images}` : ''} images done` : '', layerMessage].filter(Boolean).join(' · ');
       const onProgress = (value: ProgressValue): void => {
+        if (value.kind === 'event') {
+          if (value.event.type !== 'item') return;
+          imagesEnded++;
+          progress.report({ message: message() });
+          return;
+        }
         if (value.kind !== 'report') return;
         record.progress = value.items;
         if (value.total === 0) return;
         const percent = (100 * value.done) / value.total;
         const moving = value.items.find((i) => i.done > 0 && i.done < i.total) ?? value.items.find((i) => i.done < i.total);
-        const message = moving ? itemMessage(moving) : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
-        progress.report({ increment: percent - shown, message });
+        layerMessage = moving ? itemMessage(moving) : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
+        progress.report({ increment: percent - shown, message: message() });
         shown = percent;
       };
       try {

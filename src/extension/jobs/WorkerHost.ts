@@ -11,7 +11,7 @@ import { restrictedSetting, type SettingSource } from '../restrictedSetting.js';
 import { shellLine } from '../commandLine.js';
 import type { WorkerConsent } from './WorkerConsent.js';
 
-const ALL_OPERATIONS: readonly Operation[] = ['convert', 'copy', 'index', 'inspect', 'optimize', 'verify'];
+const ALL_OPERATIONS: readonly Operation[] = ['batch', 'convert', 'copy', 'index', 'inspect', 'optimize', 'verify'];
 const SECTION = 'lazyImages.worker';
 
 export class WorkerHost implements vscode.Disposable {
