@@ -209,12 +209,17 @@ async function mayReplace(files: vscode.Uri[]): Promise<boolean> {
 function batchReport(title: string, result: BatchResult, made: Made, cache: string): Report {
   const { summary } = result;
   const rows = result.events.flatMap((e) => (e.type === 'item' ? [
-    `| ${escapeMarkdown(e.source)} | ${escapeMarkdown(e.destination)} | ${e.outcome}${e.error ? `: ${escapeMarkdown(e.error.message)}` : ''} | ${e.layers.built} | ${e.layers.reused} | ${e.layers.skipped} | ${e.seconds.toFixed(1)} |`,
+    `| ${code(e.source)} | ${code(e.destination)} | ${e.outcome}${e.error ? `: ${escapeMarkdown(e.error.message)}` : ''} | ${e.layers.built} | ${e.layers.reused} | ${e.layers.skipped} | ${e.seconds.toFixed(1)} |`,
   ] : []));
   const markdown = [
     `# ${escapeMarkdown(title)}`, '',
-    `**${escapeMarkdown(batchOutcome(result, made.one, made.many).message)}.** ${count(summary.distinctLayers, 'distinct source layer')}; ${summary.layersBuilt} built, ${summary.layersReused} reused; ${summary.seconds.toFixed(1)} s. Layer cache: \`${cache.replace(/`/g, '')}\`.`, '',
+    `**${escapeMarkdown(batchOutcome(result, made.one, made.many).message)}.** ${count(summary.distinctLayers, 'distinct source layer')}; ${summary.layersBuilt} built, ${summary.layersReused} reused; ${summary.seconds.toFixed(1)} s. Layer cache: ${code(cache)}.`, '',
     '| source | destination | outcome | layers built | reused | no zTOC | seconds |', '|---|---|---|---|---|---|---|', ...rows, '',
   ].join('\n');
   return { title: `batch ${title}`, subject: `batch:${title}:${summary.seconds}`, markdown };
+}
+
+/** A reference as inline code: read as is, never as Markdown. */
+function code(text: string): string {
+  return `\`${text.replace(/[`|]/g, ' ')}\``;
 }

@@ -244,6 +244,18 @@ export class Workbench {
     await target.click({ button });
   }
 
+  /**
+   * Selects several rows as a mouse user does: a click on the first, Ctrl+click on each other one;
+   * waits until the tree shows them all selected.
+   */
+  async select(labels: Array<string | RegExp>): Promise<void> {
+    for (const [i, label] of labels.entries()) {
+      await this.page.mouse.move(1, 1);
+      await this.row(label).click(i === 0 ? {} : { modifiers: ['Control'] });
+    }
+    await this.until(async () => (await this.view().locator('.monaco-list-row.selected').count()) === labels.length, `the rows ${labels.join(', ')} were never all selected`);
+  }
+
   /** Clicks a row that opens an editor, and waits for its tab to be the active one. */
   async openRow(label: string): Promise<void> {
     await this.click(this.row(label));
