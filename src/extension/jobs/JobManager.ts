@@ -76,6 +76,8 @@ const SHOW: Record<Severity, (message: string, ...items: string[]) => Thenable<s
 };
 /** The item of an optimize job that counts the workload's run in milliseconds (protocol 8.6). */
 const WORKLOAD_ITEM = 'workload';
+/** The label of a batch's item for one image (protocol 9: `image i/n`). */
+const BATCH_IMAGE_LABEL = /^image \d+\/\d+$/;
 
 export class JobManager implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -155,7 +157,9 @@ export class JobManager implements vscode.Disposable {
         record.progress = value.items;
         if (value.total === 0) return;
         const percent = (100 * value.done) / value.total;
-        const moving = value.items.find((i) => i.done > 0 && i.done < i.total) ?? value.items.find((i) => i.done < i.total);
+        // A batch's per-image items (protocol 9) count in the events' message, not as bytes.
+        const items = value.items.filter((i) => !BATCH_IMAGE_LABEL.test(i.label));
+        const moving = items.find((i) => i.done > 0 && i.done < i.total) ?? items.find((i) => i.done < i.total);
         layerMessage = moving ? itemMessage(moving) : `${formatBytes(value.done)} of ${formatBytes(value.total)}`;
         progress.report({ increment: percent - shown, message: message() });
         shown = percent;
