@@ -189,12 +189,14 @@ async function workspaceFolder(title: string): Promise<vscode.WorkspaceFolder | 
   return folders.length === 1 ? folders[0] : vscode.window.showWorkspaceFolderPick({ placeHolder: `${title}: the folder to write lazyimg-batch/ into` });
 }
 
-async function askCount(title: string, prompt: string, value: number, max = 1000): Promise<number | undefined> {
+/** A whole number from 1 to `max`; empty means `fallback`. */
+async function askCount(title: string, prompt: string, fallback: number, max = 1000): Promise<number | undefined> {
   const text = await vscode.window.showInputBox({
-    title, prompt, value: String(value), ignoreFocusOut: true,
-    validateInput: (t) => (/^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= max ? undefined : `A whole number from 1 to ${max}`),
+    title, prompt: `${prompt}. Empty: ${fallback}.`, placeHolder: String(fallback), ignoreFocusOut: true,
+    validateInput: (t) => (!t.trim() || (/^\d+$/.test(t.trim()) && Number(t) >= 1 && Number(t) <= max) ? undefined : `A whole number from 1 to ${max}`),
   });
-  return text === undefined ? undefined : Number(text.trim());
+  if (text === undefined) return undefined;
+  return text.trim() ? Number(text.trim()) : fallback;
 }
 
 /** True when none of the files exists, or the user agrees to replace them. */
