@@ -1,8 +1,9 @@
 /// <reference lib="dom" />
-// Batches in a real VS Code. A real registry holds three tags of one repository that share a base
-// and an asset layer and differ in an application layer. Ctrl+click selects the three tag rows;
-// Index Many... (no minimum layer size) runs one batch on the worker with progress per image and per
-// layer, and ends with three new SOCI images, which the real CLI inspects and verifies, and a
+// Batches in a real VS Code. A real registry, behind a slow link so that progress can be watched,
+// holds three tags of one repository that share a base and an asset layer and differ in an
+// application layer. Ctrl+click selects the three tag rows; Index Many... (no minimum layer size)
+// runs one batch on the worker with progress per image and per layer, and ends with three new SOCI
+// images, which the real CLI inspects and verifies, and a
 // notification whose count of reused layers is what the images' shared layers make it and what the
 // job's events say. Export as Kubernetes Job... on the same selection writes a plan and an Indexed
 // Job into the workspace that parse, and hold that plan.
@@ -18,13 +19,17 @@ import { copyImage } from '../../src/core/jobs/index.js';
 import { parseReference, writeImage } from '../../src/core/oci/index.js';
 import { tempLayout } from '../helpers/images.js';
 import { runCli } from '../integration/fixtures/cli.js';
+import type { FakeServer } from '../integration/fixtures/fakeServer.js';
 import { startRegistry, type RegistryFixture } from '../integration/fixtures/registry.js';
+import { startRegistryProxy } from '../integration/fixtures/registryProxy.js';
 import { startCodeServer, type CodeServer } from './harness/codeServer.js';
 import { Workbench } from './harness/workbench.js';
 
 const TAGS = ['1.0', '2.0', '3.0'];
 /** The shared asset layer: incompressible, so it is a layer of some size. */
 const ASSET_BYTES = 2 * 1024 * 1024;
+/** Slow enough that the asset layer is read for about four seconds. */
+const LINK_BYTES_PER_SECOND = 512 * 1024;
 
 interface Inspected {
   manifests: Array<{ layers: Array<{ digest: string }>; soci?: Array<{ version: string; ztocs: number }> }>;
@@ -38,9 +43,13 @@ async function inspect(reference: string): Promise<Inspected> {
 
 describe('batches: Index Many... and Export as Kubernetes Job...', { timeout: 600_000 }, () => {
   let registry: RegistryFixture;
+  let slow: FakeServer;
   let server: CodeServer;
   let bench: Workbench;
+  /** The images as the tree (and so the batch) names them, through the slow link. */
   let sources: string[];
+  /** The same images, straight from the registry, for the CLI's checks. */
+  let direct: string[];
 
   before(async () => {
     registry = await startRegistry();
@@ -53,23 +62,26 @@ describe('batches: Index Many... and Export as Kubernetes Job...', { timeout: 60
       await copyImage(layout, tag, await stores.open(parseReference(`${registry.host}/fleet/app:${tag}`)), tag);
     }
     await stores.close();
-    sources = TAGS.map((tag) => `${registry.host}/fleet/app:${tag}`);
-    server = await startCodeServer({ settings: { 'lazyImages.registries': [registry.host] } });
+    slow = await startRegistryProxy(registry.host, { bytesPerSecond: LINK_BYTES_PER_SECOND });
+    sources = TAGS.map((tag) => `${slow.host}/fleet/app:${tag}`);
+    direct = TAGS.map((tag) => `${registry.host}/fleet/app:${tag}`);
+    server = await startCodeServer({ settings: { 'lazyImages.registries': [slow.host] } });
     bench = await Workbench.open(server, 'batch');
   });
   after(async () => {
     await bench?.close();
     await server?.stop();
+    await slow?.close();
     await registry?.stop();
   });
 
   it('indexes three selected tags in one batch, and says how many layers it reused', async () => {
     // What reuse must come to: every layer counted once per image, less the distinct ones.
-    const layers = (await Promise.all(sources.map(inspect))).flatMap((i) => i.manifests[0]!.layers.map((l) => l.digest));
+    const layers = (await Promise.all(direct.map(inspect))).flatMap((i) => i.manifests[0]!.layers.map((l) => l.digest));
     const shared = layers.length - new Set(layers).size;
     assert.equal(shared, 4, `three images of 3 layers that share 2: ${layers.join(', ')}`);
 
-    await bench.expand(registry.host);
+    await bench.expand(slow.host);
     await bench.expand('fleet/app');
     await bench.waitForRows((labels) => TAGS.every((t) => labels.some((l) => l.startsWith(`${t} `) || l === t)));
     await bench.select(TAGS);
@@ -85,6 +97,10 @@ describe('batches: Index Many... and Export as Kubernetes Job...', { timeout: 60
     await bench.waitForPrompt(/Enter starts with these options/);
     await bench.pick('Build');
 
+    // Progress per image (from the batch's events) and per layer, in the job's notification.
+    const toast = bench.page.locator('.notifications-toasts .notification-toast', { hasText: 'Index 3 images' });
+    await toast.locator('.notification-list-item-message', { hasText: /0 of 3 images done · layer 2\/3: [\d.]+ (B|KiB|MiB) of 2\.00 MiB/ }).waitFor();
+    await bench.screenshot('progress');
     const said = await bench.notification(/SOCI images? made/);
     await bench.screenshot('done');
     const m = /(\d+) SOCI images? made; (\d+) of (\d+) layers? reused/.exec(said);
@@ -104,7 +120,7 @@ describe('batches: Index Many... and Export as Kubernetes Job...', { timeout: 60
     assert.equal(rows.reduce((n, r) => n + Number(r[4]), 0), new Set(layers).size, `each distinct layer indexed once:\n${report}`);
 
     // The real CLI: three new SOCI v2 images, a zTOC for each layer, and verify passes.
-    for (const source of sources) {
+    for (const source of direct) {
       const made = `${source}-soci`;
       const inspected = await inspect(made);
       const image = inspected.manifests.find((i) => i.soci?.length);

@@ -282,15 +282,16 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
   it('passes the conformance suite; a broken worker fails it', async () => {
     const ours = await runCli(['worker-conformance', '--', process.execPath, WORKER]);
     assert.equal(ours.code, 0, ours.stdout + ours.stderr);
-    assert.equal((ours.stdout.match(/\| pass \|/g) ?? []).length, 15, ours.stdout);
+    assert.equal((ours.stdout.match(/\| pass \|/g) ?? []).length, 17, ours.stdout);
     const broken = await runCli(['worker-conformance', '--timeout', '2', '--', process.execPath, BROKEN_WORKER]);
     assert.equal(broken.code, 1);
     for (const scenario of ['unknown method', 'malformed frame', 'progress order', 'cancellation', 'shutdown and exit']) {
       assert.match(broken.stdout, new RegExp(`\\| ${scenario} \\| FAIL \\|`), broken.stdout);
     }
-    // It does not offer convert or index: those scenarios are skipped, not failed.
+    // It does not offer convert, index or batch: those scenarios are skipped, not failed.
     assert.match(broken.stdout, /\| convert to eStargz \| skip \|/, broken.stdout);
     assert.match(broken.stdout, /\| build a SOCI index \| skip \|/, broken.stdout);
+    assert.match(broken.stdout, /\| batch \| skip \|/, broken.stdout);
     assert.match(broken.stderr, /conformance scenarios failed/);
   });
 
