@@ -61,6 +61,8 @@ describe('a configured worker with fewer capabilities', { timeout: 240_000 }, ()
     assert.ok(!entries.includes('Copy Image To...'), `Copy is still offered: ${entries.join(', ')}`);
     assert.ok(!entries.includes('Convert to eStargz...'), `Convert is still offered: ${entries.join(', ')}`);
     assert.ok(!entries.includes('Optimize for Startup...'), `Optimize is still offered: ${entries.join(', ')}`);
+    assert.ok(!entries.includes('Index Many...') && !entries.includes('Convert Many...'), `the batch commands are still offered: ${entries.join(', ')}`);
+    assert.ok(entries.includes('Export as Kubernetes Job...'), `exporting a Job needs no worker: ${entries.join(', ')}`);
     assert.match(await server.extensionLog(), /Worker lazyimg-node-worker .*: inspect, verify/);
   });
 
