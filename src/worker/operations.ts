@@ -2,6 +2,7 @@
 // the extension run too, with the credentials the request carried and nothing else.
 import { parsePlan, runBatch, type BatchPlan } from '../core/batch/index.js';
 import { LazyImageError, describeError } from '../core/errors.js';
+import { count } from '../core/format.js';
 import { Stores } from '../core/image/index.js';
 import {
   buildSociIndexes, checkOptimizeFormat, convertImage, copyImage, destinationTarget, inspectImage, OPTIMIZE_FORMATS, optimizeImage, sociDestination, verifyImage, type ConvertedLayer, type OptimizeFormat, type ProgressSink, type VerifyReport,
@@ -124,9 +125,8 @@ export const operations: Record<Operation, OperationFactory> = {
     const plan = batchPlan(params);
     const cache = params.optionalString('cache');
     const only = shard(params);
-    const items = Array.isArray((plan as { items?: unknown }).items) ? (plan as { items: unknown[] }).items.length : 0;
     return {
-      title: `Run a batch of ${items === 1 ? '1 item' : `${items} items`}${only ? ` (shard ${only.index + 1}/${only.count})` : ''}`,
+      title: `Run a batch of ${count(plan.items.length, 'item')}${only ? ` (shard ${only.index}/${only.count})` : ''}`,
       unrecorded: true,
       run: ({ signal, onProgress, onEvent }) => withStores(params, async (stores): Promise<BatchResult> => {
         const events: BatchResult['events'] = [];
