@@ -6,7 +6,7 @@ import { verifyProblemLines } from '../../core/jobs/index.js';
 import { formatReference } from '../../core/oci/index.js';
 import type { CopyResult, VerifyResult } from '../../worker/protocol.js';
 import type { JobRecord } from '../jobs/JobManager.js';
-import { imageParentId, type Node } from '../tree/nodes.js';
+import { imageNode, imageParentId, type Node } from '../tree/nodes.js';
 import type { CommandDeps } from './deps.js';
 import { jobParams, jobSpec } from './jobParams.js';
 import { imageOrPick } from './pickImage.js';
@@ -79,7 +79,7 @@ export function jobCommands({ services, jobs, tree, reports }: CommandDeps, reve
       const record = await jobOf(node, 'Reveal the New Tag', (r) => r.status === 'succeeded' && r.reveals?.tag !== undefined);
       const ref = record?.reveals;
       if (!ref?.tag) return;
-      await reveal({ kind: 'image', ref, label: ref.tag, parentId: imageParentId(ref) });
+      await reveal(imageNode(ref));
     },
 
     clearFinishedJobs(): void {

@@ -69,6 +69,11 @@ export function tocSource(node: LayerNode): LayerSource | undefined {
 }
 
 /** The id of the node that lists an image: its repository, or its layout. */
+/** The tree node of an image named outside the tree (a report, a job), to run a tree command on it. */
+export function imageNode(ref: ImageReference, label = ref.tag ?? ref.digest ?? ''): Extract<Node, { kind: 'image' }> {
+  return { kind: 'image', ref, label, parentId: imageParentId(ref) };
+}
+
 export function imageParentId(ref: ImageReference): string {
   return ref.kind === 'registry' ? nodeId({ kind: 'repository', host: ref.registry, repository: ref.repository }) : nodeId({ kind: 'layout', path: ref.path, label: ref.path });
 }

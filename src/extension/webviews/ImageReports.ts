@@ -12,7 +12,7 @@ import { shortName } from '../commands/jobParams.js';
 import type { LayerReads } from '../browse/LazyReads.js';
 import { imageReportView } from '../reports/imageReport.js';
 import type { Services } from '../Services.js';
-import { imageParentId, type Node } from '../tree/nodes.js';
+import { imageNode } from '../tree/nodes.js';
 import { REPORT_ACTIONS, type ImageReportData, type ImageReportView, type ReportAction } from './imageReportData.js';
 import type { ReportPanel } from './ReportPanel.js';
 import { ReportPanels } from './ReportPanels.js';
@@ -158,8 +158,7 @@ export class ImageReports implements vscode.Disposable {
       void this.load(subject);
       return;
     }
-    const node: Node = { kind: 'image', ref: subject.ref, label: shortName(subject.ref), parentId: imageParentId(subject.ref) };
-    void vscode.commands.executeCommand(COMMANDS[action as keyof typeof COMMANDS], node);
+    void vscode.commands.executeCommand(COMMANDS[action as keyof typeof COMMANDS], imageNode(subject.ref, shortName(subject.ref)));
   }
 
   /** The panels stay open: at a window reload VS Code restores them through the serializer. */

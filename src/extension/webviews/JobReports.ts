@@ -8,7 +8,7 @@ import { parseReference } from '../../core/oci/index.js';
 import type { JobRecord, JobReporter } from '../jobs/JobManager.js';
 import { jobReportData } from '../reports/jobReport.js';
 import type { ReportDocuments } from '../reports/ReportDocuments.js';
-import { imageParentId, type Node } from '../tree/nodes.js';
+import { imageNode } from '../tree/nodes.js';
 import type { JobReportData } from './jobReportData.js';
 import type { ReportPanel } from './ReportPanel.js';
 import { ReportPanels } from './ReportPanels.js';
@@ -62,9 +62,7 @@ export class JobReports implements JobReporter, vscode.Disposable {
     if (action === 'copyTo') {
       const shown = data.references.find((r) => r.image && r.reference === args[0]);
       if (!shown) return;
-      const ref = parseReference(shown.reference);
-      const node: Node = { kind: 'image', ref, label: ref.tag ?? ref.digest ?? shown.reference, parentId: imageParentId(ref) };
-      await vscode.commands.executeCommand('lazyImages.copyImage', node);
+      await vscode.commands.executeCommand('lazyImages.copyImage', imageNode(parseReference(shown.reference)));
     } else if (action === 'startupReport') {
       const report = this.records.get(data.key)?.report;
       if (report) await this.documents.show(report);
