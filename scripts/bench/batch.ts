@@ -1,0 +1,230 @@
+// `npm run bench:batch`: a fleet of 20 images on 3 shared bases (scripts/bench/batchData.ts) in a
+// real registry (distribution v3.1.2 on 127.0.0.1), made lazily pullable two ways.
+// - The reference, one image after another, as a CI job without a batch tool would: eStargz with
+//   Debian's ctr-remote in Debian's containerd 1.6, SOCI v2 with `soci convert` (v0.16.1) in
+//   containerd v2.2.9; each image fetched from the registry, converted and pushed back. soci runs
+//   with a fresh --root per image (nothing reused) and with one root for the fleet (soci skips a
+//   zTOC it already has).
+// - Ours: `lazyimg batch` on a plan of the 20 images with a fresh layer cache in the registry, as
+//   1 shard and as 2 shards at once, then the 1-shard run again (every item skipped).
+// One run of each (the reference alone takes minutes); the load average is sampled every 5 s.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { requireCachedTool, requireTool } from '../../test/helpers/tools.js';
+import { startRegistry, type RegistryFixture } from '../../test/integration/fixtures/registry.js';
+import { startSnapshotters, type SnapshotterStack } from '../../test/integration/fixtures/snapshotters.js';
+import { BASE_NAMES, baseLabels, buildFleet, FLEET_LAYOUT, type FleetImage } from './batchData.js';
+import { CLI, machine, run, runMain, workspace } from './measure.js';
+import { mib, seconds } from './pullRun.js';
+
+const TAG = '1.0';
+const LOAD_EVERY_MS = 5000;
+
+/** Load average samples (1 minute) taken while a phase runs. */
+class LoadSampler {
+  private samples: number[] = [];
+  private timer = setInterval(() => this.samples.push(loadavg()[0]!), LOAD_EVERY_MS).unref();
+  /** Runs `work`, and says what the load was meanwhile. */
+  async during<T>(work: () => Promise<T>): Promise<{ result: T; load: string }> {
+    this.samples = [loadavg()[0]!];
+    const result = await work();
+    this.samples.push(loadavg()[0]!);
+    const mean = this.samples.reduce((a, b) => a + b, 0) / this.samples.length;
+    return { result, load: `${mean.toFixed(2)} (${Math.min(...this.samples).toFixed(2)}-${Math.max(...this.samples).toFixed(2)})` };
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** One image after another: fetch, convert, push; the three times summed over the fleet. */
+interface Sequential {
+  fetchS: number;
+  convertS: number;
+  pushS: number;
+  wallS: number;
+}
+
+async function oneByOne(images: FleetImage[], step: (image: FleetImage) => Promise<Omit<Sequential, 'wallS'>>): Promise<Sequential> {
+  const start = performance.now();
+  const sum: Sequential = { fetchS: 0, convertS: 0, pushS: 0, wallS: 0 };
+  for (const image of images) {
+    const t = await step(image);
+    sum.fetchS += t.fetchS;
+    sum.convertS += t.convertS;
+    sum.pushS += t.pushS;
+    process.stderr.write(`  ${image.name}: fetch ${t.fetchS.toFixed(2)} s, convert ${t.convertS.toFixed(2)} s, push ${t.pushS.toFixed(2)} s\n`);
+  }
+  sum.wallS = (performance.now() - start) / 1000;
+  return sum;
+}
+
+async function main(): Promise<void> {
+  const hint = 'apt-get install stargz-snapshotter containerd';
+  const bin = { ctrRemote: requireTool('ctr-remote', hint), soci: requireCachedTool('soci-v0.16.1/soci') };
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
+  const fleet = await buildFleet();
+
+  // The registry and containerd v2, should a failed or interrupted run skip the `finally` below.
+  const live: { registry?: RegistryFixture; stack?: SnapshotterStack } = {};
+  process.once('exit', () => live.registry?.kill());
+  const ws = await workspace('lazyimg-bench-batch-');
+  const { dir, env, containerd } = ws;
+  const sampler = new LoadSampler();
+  try {
+    const registry = await startRegistry({ flavor: '3' });
+    live.registry = registry;
+    const host = registry.host;
+    const ref = (image: FleetImage, tag = TAG): string => `${host}/fleet/${image.name}:${tag}`;
+    const lazyimg = (...args: string[]): Promise<string> => run(process.execPath, [CLI, '--insecure', host, ...args], env);
+
+    console.log(`Fleet batch: ${fleet.length} images on ${BASE_NAMES.length} bases; ${machine()}; Debian's ctr-remote ${await debVersion('stargz-snapshotter')} and containerd ${await debVersion('containerd')}, soci v0.16.1, containerd v2.2.9; load average at start ${loadavg()[0]!.toFixed(2)}`);
+    describeFleet(fleet);
+    process.stderr.write(`pushing the fleet to ${host}\n`);
+    for (const image of fleet) await lazyimg('copy', `oci:${FLEET_LAYOUT}:${image.name}`, ref(image));
+
+    // ctr-remote in Debian's containerd 1.6 (the workspace's), as bench:estargz drives it.
+    const ctr = (...args: string[]): Promise<number> => seconds(bin.ctrRemote, ['--address', containerd.address, ...args], env);
+    process.stderr.write('reference: ctr-remote, one image after another\n');
+    const esgz = await sampler.during(() => oneByOne(fleet, async (image) => ({
+      fetchS: await ctr('content', 'fetch', '--plain-http', ref(image)),
+      convertS: await ctr('images', 'convert', '--estargz', '--oci', ref(image), `${image.name}:ref-esgz`),
+      pushS: await ctr('images', 'push', '--plain-http', ref(image, 'ref-esgz'), `${image.name}:ref-esgz`),
+    })));
+    await containerd.stop(); // one daemon less during the rest
+
+    // soci in containerd v2.2.9, with no snapshotter daemon: it only needs the content store.
+    const stack = await startSnapshotters({ proxies: [], daemons: [] });
+    live.stack = stack;
+    const soci = (root: string, ...args: string[]): Promise<number> =>
+      seconds(bin.soci, ['--address', stack.address, '--namespace', stack.namespace, '--root', root, ...args], env);
+    const ctr2 = async (...args: string[]): Promise<number> => {
+      const start = performance.now();
+      await stack.ctr(...args);
+      return (performance.now() - start) / 1000;
+    };
+    process.stderr.write('reference: soci convert, one image after another, a fresh root each\n');
+    const sociFresh = await sampler.during(() => oneByOne(fleet, async (image) => ({
+      fetchS: await ctr2('content', 'fetch', '--plain-http', ref(image)),
+      convertS: await soci(join(dir, `soci-root-${image.name}`), 'convert', ref(image), ref(image, 'ref-soci')),
+      pushS: await ctr2('images', 'push', '--plain-http', ref(image, 'ref-soci')),
+    })));
+    process.stderr.write('reference: soci convert, one image after another, one root\n');
+    const sociShared = await sampler.during(() => oneByOne(fleet, async (image) => ({
+      fetchS: 0, // fetched above
+      convertS: await soci(join(dir, 'soci-root'), 'convert', ref(image), ref(image, 'ref-soci1')),
+      pushS: await ctr2('images', 'push', '--plain-http', ref(image, 'ref-soci1')),
+    })));
+    await stack.stop();
+    live.stack = undefined;
+
+    console.log('\nThe reference, one image after another (s); fetch and push go to the same registry:');
+    console.log('| tool | fetch | convert | push | wall | load average (mean, range) |');
+    console.log('|---|---:|---:|---:|---:|---|');
+    const row = (label: string, r: { result: Sequential; load: string }): void =>
+      console.log(`| ${label} | ${r.result.fetchS.toFixed(1)} | ${r.result.convertS.toFixed(1)} | ${r.result.pushS.toFixed(1)} | ${r.result.wallS.toFixed(1)} | ${r.load} |`);
+    row('ctr-remote images convert --estargz --oci (containerd 1.6)', esgz);
+    row('soci convert, a fresh root per image (containerd v2.2.9)', sociFresh);
+    row('soci convert, one root for the fleet (reuses its zTOCs)', sociShared);
+
+    // Ours: a fresh cache repository and destination prefix per measured run, so nothing is reused
+    // from a run before; the rerun uses the 1-shard run's, so every item is skipped.
+    const reference: Record<Operation, { label: string; wallS: number; convertS: number }> = {
+      'estargz': { label: 'ctr-remote', wallS: esgz.result.wallS, convertS: esgz.result.convertS },
+      'soci-v2': { label: 'soci, a fresh root per image', wallS: sociFresh.result.wallS, convertS: sociFresh.result.convertS },
+    };
+    const rows: string[] = [];
+    for (const operation of ['estargz', 'soci-v2'] as const) {
+      const plan = async (prefix: string): Promise<string> => {
+        const file = join(dir, `${prefix}.json`);
+        await writeFile(file, JSON.stringify({
+          version: 1,
+          defaults: { operation, destination: `<registry>/${prefix}/<repository>:<tag>` },
+          items: fleet.map((image) => ({ source: ref(image) })),
+        }));
+        return file;
+      };
+      const batch = (file: string, cache: string, shards: Array<string | undefined>): Promise<BatchRun> =>
+        timedBatch(shards.map((shard) => [CLI, '--insecure', host, 'batch', file, '--cache', cache, ...(shard ? ['--shard', shard] : [])]), env);
+      const key = operation.replace('-', '');
+      const one = { plan: await plan(`b1-${key}`), cache: `${host}/cache-1-${key}` };
+      const two = { plan: await plan(`b2-${key}`), cache: `${host}/cache-2-${key}` };
+      const cases: Array<[string, () => Promise<BatchRun>, Outcome]> = [
+        ['1 shard, fresh cache', () => batch(one.plan, one.cache, [undefined]), 'done'],
+        ['2 shards at once, fresh cache', () => batch(two.plan, two.cache, ['0/2', '1/2']), 'done'],
+        ['1 shard again (every item skipped)', () => batch(one.plan, one.cache, [undefined]), 'skipped'],
+      ];
+      const ref0 = reference[operation];
+      for (const [label, go, expected] of cases) {
+        process.stderr.write(`lazyimg batch ${operation}: ${label}\n`);
+        const { result: r, load } = await sampler.during(go);
+        const items = r.events.filter((e): e is BatchItemResult => e.type === 'item');
+        const wrong = items.filter((i) => i.outcome !== expected);
+        if (items.length !== fleet.length || wrong.length > 0) throw new Error(`${operation} ${label}: ${items.length} items, not ${expected}: ${JSON.stringify(wrong.slice(0, 3))}`);
+        const sum = (pick: (i: BatchItemResult) => number): number => items.reduce((n, i) => n + pick(i), 0);
+        const built = r.events.filter((e) => e.type === 'layer').length;
+        const instances = sum((i) => i.layers.built + i.layers.reused + i.layers.skipped);
+        rows.push(`| ${operation} | lazyimg batch, ${label} | ${r.wallS.toFixed(1)} | ${r.shardS.map((t) => t.toFixed(1)).join(' + ')} | ` +
+          `${(ref0.wallS / r.wallS).toFixed(2)}x | ${(ref0.convertS / r.wallS).toFixed(2)}x | ${built} | ${sum((i) => i.layers.reused)} | ${sum((i) => i.layers.skipped)} | ${instances} | ${load} |`);
+        process.stderr.write(`  ${r.wallS.toFixed(1)} s, ${built} layers built\n`);
+      }
+    }
+    console.log(`\nOurs against the reference (wall: fetch, convert and push, one image after another; convert: its conversions only). Layers: built once (from the "layer" lines), reused, skipped (SOCI: under the 10 MiB minimum, no zTOC), and all the images' layers (the work without reuse):`);
+    console.log('| operation | run | wall (s) | per shard (s) | reference wall / ours | reference convert / ours | built | reused | skipped | layers of the images | load average (mean, range) |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    rows.forEach((r) => console.log(r));
+    console.log(`\nload average at the end ${loadavg()[0]!.toFixed(2)}`);
+  } finally {
+    sampler.stop();
+    await live.stack?.stop();
+    await live.registry?.stop();
+    live.registry = undefined;
+    await ws.close();
+  }
+}
+
+const debVersion = async (pkg: string): Promise<string> => (await run('dpkg-query', ['-W', '-f=${Version}', pkg])).trim();
+
+type Operation = 'estargz' | 'soci-v2';
+type Outcome = 'done' | 'skipped';
+/** The contract's item line (src/core/batch), as far as this script reads it. */
+interface BatchItemResult {
+  type: 'item';
+  outcome: Outcome | 'failed';
+  layers: { built: number; reused: number; skipped: number };
+}
+type BatchEvent = BatchItemResult | { type: 'layer' | 'summary' };
+interface BatchRun {
+  wallS: number;
+  shardS: number[];
+  events: BatchEvent[];
+}
+
+/** Runs the shards' commands at once; the wall time is until the last one ends. */
+async function timedBatch(commands: string[][], env: NodeJS.ProcessEnv): Promise<BatchRun> {
+  const start = performance.now();
+  const shards = await Promise.all(commands.map(async (args) => {
+    const out = await run(process.execPath, args, env);
+    return { s: (performance.now() - start) / 1000, events: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as BatchEvent) };
+  }));
+  return { wallS: (performance.now() - start) / 1000, shardS: shards.map((x) => x.s), events: shards.flatMap((x) => x.events) };
+}
+
+/** The fleet's shape: bases, layers, and the work a tool without reuse does. */
+function describeFleet(fleet: FleetImage[]): void {
+  const distinct = new Map<string, number>();
+  for (const image of fleet) image.layers.forEach((d, i) => distinct.set(d, image.layerSizes[i]!));
+  const total = fleet.reduce((n, i) => n + i.layers.length, 0);
+  const totalBytes = fleet.reduce((n, i) => n + i.layerSizes.reduce((a, b) => a + b, 0), 0);
+  const distinctBytes = [...distinct.values()].reduce((a, b) => a + b, 0);
+  for (const base of BASE_NAMES) {
+    const on = fleet.filter((i) => i.base === base);
+    const sizes = on[0]!.layerSizes.slice(0, baseLabels(base).length);
+    console.log(`- base ${base}: ${baseLabels(base).map((l, n) => `${l} (${mib(sizes[n]!)} MiB)`).join(', ')}; under ${on.length} images`);
+  }
+  console.log(`- ${total} layers in all (${mib(totalBytes)} MiB of gzip), ${distinct.size} distinct (${mib(distinctBytes)} MiB)`);
+}
+
+runMain(main);
