@@ -61,6 +61,100 @@ async function oneByOne(images: FleetImage[], step: (image: FleetImage) => Promi
   return sum;
 }
 
+interface Context {
+  fleet: FleetImage[];
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  host: string;
+  sampler: LoadSampler;
+}
+
+const ref = (host: string, image: FleetImage, tag = TAG): string => `${host}/fleet/${image.name}:${tag}`;
+
+type Measured = { result: Sequential; load: string };
+
+/** ctr-remote in Debian's containerd 1.6 (the workspace's), as bench:estargz drives it. */
+async function ctrRemoteOneByOne(c: Context, ctrRemote: string, address: string): Promise<Measured> {
+  const ctr = (...args: string[]): Promise<number> => seconds(ctrRemote, ['--address', address, ...args], c.env);
+  process.stderr.write('reference: ctr-remote, one image after another\n');
+  return c.sampler.during(() => oneByOne(c.fleet, async (image) => ({
+    fetchS: await ctr('content', 'fetch', '--plain-http', ref(c.host, image)),
+    convertS: await ctr('images', 'convert', '--estargz', '--oci', ref(c.host, image), `${image.name}:ref-esgz`),
+    pushS: await ctr('images', 'push', '--plain-http', ref(c.host, image, 'ref-esgz'), `${image.name}:ref-esgz`),
+  })));
+}
+
+/** soci in containerd v2.2.9 with no snapshotter daemon (it only needs the content store): a fresh root per image, then one root. */
+async function sociOneByOne(c: Context, sociBin: string, stack: SnapshotterStack): Promise<{ fresh: Measured; shared: Measured }> {
+  const soci = (root: string, ...args: string[]): Promise<number> =>
+    seconds(sociBin, ['--address', stack.address, '--namespace', stack.namespace, '--root', root, ...args], c.env);
+  const ctr = async (...args: string[]): Promise<number> => {
+    const start = performance.now();
+    await stack.ctr(...args);
+    return (performance.now() - start) / 1000;
+  };
+  process.stderr.write('reference: soci convert, one image after another, a fresh root each\n');
+  const fresh = await c.sampler.during(() => oneByOne(c.fleet, async (image) => ({
+    fetchS: await ctr('content', 'fetch', '--plain-http', ref(c.host, image)),
+    convertS: await soci(join(c.dir, `soci-root-${image.name}`), 'convert', ref(c.host, image), ref(c.host, image, 'ref-soci')),
+    pushS: await ctr('images', 'push', '--plain-http', ref(c.host, image, 'ref-soci')),
+  })));
+  process.stderr.write('reference: soci convert, one image after another, one root\n');
+  const shared = await c.sampler.during(() => oneByOne(c.fleet, async (image) => ({
+    fetchS: 0, // fetched above
+    convertS: await soci(join(c.dir, 'soci-root'), 'convert', ref(c.host, image), ref(c.host, image, 'ref-soci1')),
+    pushS: await ctr('images', 'push', '--plain-http', ref(c.host, image, 'ref-soci1')),
+  })));
+  return { fresh, shared };
+}
+
+/**
+ * `lazyimg batch` for one operation: 1 shard and 2 shards at once, each with a fresh cache
+ * repository and destination prefix (so nothing comes from a run before), then the 1-shard run
+ * again, whose items must all be skipped. Returns the table rows.
+ */
+async function ours(c: Context, operation: Operation, reference: Sequential): Promise<string[]> {
+  const key = operation.replace('-', '');
+  const plan = async (prefix: string): Promise<string> => {
+    const file = join(c.dir, `${prefix}.json`);
+    await writeFile(file, JSON.stringify({
+      version: 1,
+      defaults: { operation, destination: `<registry>/${prefix}/<repository>:<tag>` },
+      items: c.fleet.map((image) => ({ source: ref(c.host, image) })),
+    }));
+    return file;
+  };
+  const batch = (file: string, cache: string, shards: Array<string | undefined>): Promise<BatchRun> =>
+    timedBatch(shards.map((shard) => [CLI, '--insecure', c.host, 'batch', file, '--cache', cache, ...(shard ? ['--shard', shard] : [])]), c.env);
+  const one = { plan: await plan(`b1-${key}`), cache: `${c.host}/cache-1-${key}` };
+  const two = { plan: await plan(`b2-${key}`), cache: `${c.host}/cache-2-${key}` };
+  const cases: Array<[string, () => Promise<BatchRun>, Outcome]> = [
+    ['1 shard, fresh cache', () => batch(one.plan, one.cache, [undefined]), 'done'],
+    ['2 shards at once, fresh cache', () => batch(two.plan, two.cache, ['0/2', '1/2']), 'done'],
+    ['1 shard again (every item skipped)', () => batch(one.plan, one.cache, [undefined]), 'skipped'],
+  ];
+  const rows: string[] = [];
+  for (const [label, go, expected] of cases) {
+    process.stderr.write(`lazyimg batch ${operation}: ${label}\n`);
+    const { result: r, load } = await c.sampler.during(go);
+    const items = r.events.filter((e): e is BatchItemResult => e.type === 'item');
+    const wrong = items.filter((i) => i.outcome !== expected);
+    if (items.length !== c.fleet.length || wrong.length > 0) throw new Error(`${operation} ${label}: ${items.length} items, not all ${expected}: ${JSON.stringify(wrong.slice(0, 3))}`);
+    const sum = (pick: (i: BatchItemResult) => number): number => items.reduce((n, i) => n + pick(i), 0);
+    const built = r.events.filter((e) => e.type === 'layer').length;
+    rows.push(`| ${operation} | lazyimg batch, ${label} | ${r.wallS.toFixed(1)} | ${r.shardS.map((t) => t.toFixed(1)).join(' + ')} | ` +
+      `${(reference.wallS / r.wallS).toFixed(2)}x | ${(reference.convertS / r.wallS).toFixed(2)}x | ${built} | ${sum((i) => i.layers.reused)} | ` +
+      `${sum((i) => i.layers.skipped)} | ${sum((i) => i.layers.built + i.layers.reused + i.layers.skipped)} | ${load} |`);
+    process.stderr.write(`  ${r.wallS.toFixed(1)} s, ${built} layers built\n`);
+  }
+  // The sharded run's output, one image per base, read back as a snapshotter would.
+  for (const base of BASE_NAMES) {
+    const image = c.fleet.find((i) => i.base === base)!;
+    await run(process.execPath, [CLI, '--insecure', c.host, 'verify', `${c.host}/b2-${key}/fleet/${image.name}:${TAG}`], c.env);
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const hint = 'apt-get install stargz-snapshotter containerd';
   const bin = { ctrRemote: requireTool('ctr-remote', hint), soci: requireCachedTool('soci-v0.16.1/soci') };
@@ -71,107 +165,37 @@ async function main(): Promise<void> {
   const live: { registry?: RegistryFixture; stack?: SnapshotterStack } = {};
   process.once('exit', () => live.registry?.kill());
   const ws = await workspace('lazyimg-bench-batch-');
-  const { dir, env, containerd } = ws;
   const sampler = new LoadSampler();
   try {
     const registry = await startRegistry({ flavor: '3' });
     live.registry = registry;
-    const host = registry.host;
-    const ref = (image: FleetImage, tag = TAG): string => `${host}/fleet/${image.name}:${tag}`;
-    const lazyimg = (...args: string[]): Promise<string> => run(process.execPath, [CLI, '--insecure', host, ...args], env);
-
-    console.log(`Fleet batch: ${fleet.length} images on ${BASE_NAMES.length} bases; ${machine()}; Debian's ctr-remote ${await debVersion('stargz-snapshotter')} and containerd ${await debVersion('containerd')}, soci v0.16.1, containerd v2.2.9; load average at start ${loadavg()[0]!.toFixed(2)}`);
+    const c: Context = { fleet, dir: ws.dir, env: ws.env, host: registry.host, sampler };
+    console.log(`Fleet batch: ${fleet.length} images on ${BASE_NAMES.length} bases; ${machine()}; Debian's ctr-remote ${await debVersion('stargz-snapshotter')} ` +
+      `and containerd ${await debVersion('containerd')}, soci v0.16.1, containerd v2.2.9; load average at start ${loadavg()[0]!.toFixed(2)}`);
     describeFleet(fleet);
-    process.stderr.write(`pushing the fleet to ${host}\n`);
-    for (const image of fleet) await lazyimg('copy', `oci:${FLEET_LAYOUT}:${image.name}`, ref(image));
+    process.stderr.write(`pushing the fleet to ${c.host}\n`);
+    for (const image of fleet) await run(process.execPath, [CLI, '--insecure', c.host, 'copy', `oci:${FLEET_LAYOUT}:${image.name}`, ref(c.host, image)], c.env);
 
-    // ctr-remote in Debian's containerd 1.6 (the workspace's), as bench:estargz drives it.
-    const ctr = (...args: string[]): Promise<number> => seconds(bin.ctrRemote, ['--address', containerd.address, ...args], env);
-    process.stderr.write('reference: ctr-remote, one image after another\n');
-    const esgz = await sampler.during(() => oneByOne(fleet, async (image) => ({
-      fetchS: await ctr('content', 'fetch', '--plain-http', ref(image)),
-      convertS: await ctr('images', 'convert', '--estargz', '--oci', ref(image), `${image.name}:ref-esgz`),
-      pushS: await ctr('images', 'push', '--plain-http', ref(image, 'ref-esgz'), `${image.name}:ref-esgz`),
-    })));
-    await containerd.stop(); // one daemon less during the rest
-
-    // soci in containerd v2.2.9, with no snapshotter daemon: it only needs the content store.
-    const stack = await startSnapshotters({ proxies: [], daemons: [] });
-    live.stack = stack;
-    const soci = (root: string, ...args: string[]): Promise<number> =>
-      seconds(bin.soci, ['--address', stack.address, '--namespace', stack.namespace, '--root', root, ...args], env);
-    const ctr2 = async (...args: string[]): Promise<number> => {
-      const start = performance.now();
-      await stack.ctr(...args);
-      return (performance.now() - start) / 1000;
-    };
-    process.stderr.write('reference: soci convert, one image after another, a fresh root each\n');
-    const sociFresh = await sampler.during(() => oneByOne(fleet, async (image) => ({
-      fetchS: await ctr2('content', 'fetch', '--plain-http', ref(image)),
-      convertS: await soci(join(dir, `soci-root-${image.name}`), 'convert', ref(image), ref(image, 'ref-soci')),
-      pushS: await ctr2('images', 'push', '--plain-http', ref(image, 'ref-soci')),
-    })));
-    process.stderr.write('reference: soci convert, one image after another, one root\n');
-    const sociShared = await sampler.during(() => oneByOne(fleet, async (image) => ({
-      fetchS: 0, // fetched above
-      convertS: await soci(join(dir, 'soci-root'), 'convert', ref(image), ref(image, 'ref-soci1')),
-      pushS: await ctr2('images', 'push', '--plain-http', ref(image, 'ref-soci1')),
-    })));
-    await stack.stop();
+    const esgz = await ctrRemoteOneByOne(c, bin.ctrRemote, ws.containerd.address);
+    await ws.containerd.stop(); // one daemon less during the rest
+    live.stack = await startSnapshotters({ proxies: [], daemons: [] });
+    const soci = await sociOneByOne(c, bin.soci, live.stack);
+    await live.stack.stop();
     live.stack = undefined;
 
     console.log('\nThe reference, one image after another (s); fetch and push go to the same registry:');
     console.log('| tool | fetch | convert | push | wall | load average (mean, range) |');
     console.log('|---|---:|---:|---:|---:|---|');
-    const row = (label: string, r: { result: Sequential; load: string }): void =>
+    const row = (label: string, r: Measured): void =>
       console.log(`| ${label} | ${r.result.fetchS.toFixed(1)} | ${r.result.convertS.toFixed(1)} | ${r.result.pushS.toFixed(1)} | ${r.result.wallS.toFixed(1)} | ${r.load} |`);
     row('ctr-remote images convert --estargz --oci (containerd 1.6)', esgz);
-    row('soci convert, a fresh root per image (containerd v2.2.9)', sociFresh);
-    row('soci convert, one root for the fleet (reuses its zTOCs)', sociShared);
+    row('soci convert, a fresh root per image (containerd v2.2.9)', soci.fresh);
+    row('soci convert, one root for the fleet (reuses its zTOCs)', soci.shared);
 
-    // Ours: a fresh cache repository and destination prefix per measured run, so nothing is reused
-    // from a run before; the rerun uses the 1-shard run's, so every item is skipped.
-    const reference: Record<Operation, { label: string; wallS: number; convertS: number }> = {
-      'estargz': { label: 'ctr-remote', wallS: esgz.result.wallS, convertS: esgz.result.convertS },
-      'soci-v2': { label: 'soci, a fresh root per image', wallS: sociFresh.result.wallS, convertS: sociFresh.result.convertS },
-    };
-    const rows: string[] = [];
-    for (const operation of ['estargz', 'soci-v2'] as const) {
-      const plan = async (prefix: string): Promise<string> => {
-        const file = join(dir, `${prefix}.json`);
-        await writeFile(file, JSON.stringify({
-          version: 1,
-          defaults: { operation, destination: `<registry>/${prefix}/<repository>:<tag>` },
-          items: fleet.map((image) => ({ source: ref(image) })),
-        }));
-        return file;
-      };
-      const batch = (file: string, cache: string, shards: Array<string | undefined>): Promise<BatchRun> =>
-        timedBatch(shards.map((shard) => [CLI, '--insecure', host, 'batch', file, '--cache', cache, ...(shard ? ['--shard', shard] : [])]), env);
-      const key = operation.replace('-', '');
-      const one = { plan: await plan(`b1-${key}`), cache: `${host}/cache-1-${key}` };
-      const two = { plan: await plan(`b2-${key}`), cache: `${host}/cache-2-${key}` };
-      const cases: Array<[string, () => Promise<BatchRun>, Outcome]> = [
-        ['1 shard, fresh cache', () => batch(one.plan, one.cache, [undefined]), 'done'],
-        ['2 shards at once, fresh cache', () => batch(two.plan, two.cache, ['0/2', '1/2']), 'done'],
-        ['1 shard again (every item skipped)', () => batch(one.plan, one.cache, [undefined]), 'skipped'],
-      ];
-      const ref0 = reference[operation];
-      for (const [label, go, expected] of cases) {
-        process.stderr.write(`lazyimg batch ${operation}: ${label}\n`);
-        const { result: r, load } = await sampler.during(go);
-        const items = r.events.filter((e): e is BatchItemResult => e.type === 'item');
-        const wrong = items.filter((i) => i.outcome !== expected);
-        if (items.length !== fleet.length || wrong.length > 0) throw new Error(`${operation} ${label}: ${items.length} items, not ${expected}: ${JSON.stringify(wrong.slice(0, 3))}`);
-        const sum = (pick: (i: BatchItemResult) => number): number => items.reduce((n, i) => n + pick(i), 0);
-        const built = r.events.filter((e) => e.type === 'layer').length;
-        const instances = sum((i) => i.layers.built + i.layers.reused + i.layers.skipped);
-        rows.push(`| ${operation} | lazyimg batch, ${label} | ${r.wallS.toFixed(1)} | ${r.shardS.map((t) => t.toFixed(1)).join(' + ')} | ` +
-          `${(ref0.wallS / r.wallS).toFixed(2)}x | ${(ref0.convertS / r.wallS).toFixed(2)}x | ${built} | ${sum((i) => i.layers.reused)} | ${sum((i) => i.layers.skipped)} | ${instances} | ${load} |`);
-        process.stderr.write(`  ${r.wallS.toFixed(1)} s, ${built} layers built\n`);
-      }
-    }
-    console.log(`\nOurs against the reference (wall: fetch, convert and push, one image after another; convert: its conversions only). Layers: built once (from the "layer" lines), reused, skipped (SOCI: under the 10 MiB minimum, no zTOC), and all the images' layers (the work without reuse):`);
+    const rows = [...await ours(c, 'estargz', esgz.result), ...await ours(c, 'soci-v2', soci.fresh.result)];
+    console.log('\nlazyimg batch against the reference (estargz: ctr-remote; soci-v2: soci with a fresh root per image). Reference wall: fetch, convert and push, ' +
+      'one image after another; reference convert: its conversions only. Layers: built (the "layer" lines), reused, skipped (SOCI: under the 10 MiB minimum, no zTOC), ' +
+      'and all the images\' layers (the work without reuse):');
     console.log('| operation | run | wall (s) | per shard (s) | reference wall / ours | reference convert / ours | built | reused | skipped | layers of the images | load average (mean, range) |');
     console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     rows.forEach((r) => console.log(r));
