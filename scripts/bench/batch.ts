@@ -114,7 +114,7 @@ async function sociOneByOne(c: Context, sociBin: string, stack: SnapshotterStack
  * repository and destination prefix (so nothing comes from a run before), then the 1-shard run
  * again, whose items must all be skipped. Returns the table rows.
  */
-async function ours(c: Context, operation: Operation, reference: Sequential): Promise<string[]> {
+async function ours(c: Context, operation: Operation, reference: Sequential, other?: { label: string; wallS: number }): Promise<{ rows: string[]; notes: string[] }> {
   const key = operation.replace('-', '');
   const plan = async (prefix: string): Promise<string> => {
     const file = join(c.dir, `${prefix}.json`);
@@ -135,6 +135,7 @@ async function ours(c: Context, operation: Operation, reference: Sequential): Pr
     ['1 shard again (every item skipped)', () => batch(one.plan, one.cache, [undefined]), 'skipped'],
   ];
   const rows: string[] = [];
+  const notes: string[] = [];
   for (const [label, go, expected] of cases) {
     process.stderr.write(`lazyimg batch ${operation}: ${label}\n`);
     const { result: r, load } = await c.sampler.during(go);
@@ -145,17 +146,19 @@ async function ours(c: Context, operation: Operation, reference: Sequential): Pr
     const layers = r.events.filter((e) => e.type === 'layer');
     const built = layers.length;
     const twice = built - new Set(layers.map((e) => e.source)).size;
-    rows.push(`| ${operation} | lazyimg batch, ${label} | ${r.wallS.toFixed(1)} | ${r.shardS.map((t) => t.toFixed(1)).join(' + ')} | ` +
+    const perShard = r.shardS.map((t, n) => `${t.toFixed(1)} (${r.items[n]} items)`).join(' + ');
+    rows.push(`| ${operation} | lazyimg batch, ${label} | ${r.wallS.toFixed(1)} | ${perShard} | ` +
       `${(reference.wallS / r.wallS).toFixed(2)}x | ${(reference.convertS / r.wallS).toFixed(2)}x | ${built} | ${sum((i) => i.layers.reused)} | ` +
       `${sum((i) => i.layers.skipped)} | ${sum((i) => i.layers.built + i.layers.reused + i.layers.skipped)} | ${twice} | ${load} |`);
     process.stderr.write(`  ${r.wallS.toFixed(1)} s, ${built} layers built\n`);
+    if (other) notes.push(`${operation}, ${label}: ${other.label} (wall ${other.wallS.toFixed(1)} s) / ours ${(other.wallS / r.wallS).toFixed(2)}x`);
   }
   // The sharded run's output, one image per base, read back as a snapshotter would.
   for (const base of BASE_NAMES) {
     const image = c.fleet.find((i) => i.base === base)!;
     await run(process.execPath, [CLI, '--insecure', c.host, 'verify', `${c.host}/b2-${key}/fleet/${image.name}:${TAG}`], c.env);
   }
-  return rows;
+  return { rows, notes };
 }
 
 async function main(): Promise<void> {
@@ -195,13 +198,15 @@ async function main(): Promise<void> {
     row('soci convert, a fresh root per image (containerd v2.2.9)', soci.fresh);
     row('soci convert, one root for the fleet (reuses its zTOCs)', soci.shared);
 
-    const rows = [...await ours(c, 'estargz', esgz.result), ...await ours(c, 'soci-v2', soci.fresh.result)];
+    const e = await ours(c, 'estargz', esgz.result);
+    const s = await ours(c, 'soci-v2', soci.fresh.result, { label: 'soci with one root for the fleet', wallS: soci.shared.result.wallS });
     console.log('\nlazyimg batch against the reference (estargz: ctr-remote; soci-v2: soci with a fresh root per image). Reference wall: fetch, convert and push, ' +
       'one image after another; reference convert: its conversions only. Layers: built (the "layer" lines), reused, skipped (SOCI: under the 10 MiB minimum, no zTOC), ' +
       'all the images\' layers (the work without reuse), and layers two shards both built:');
     console.log('| operation | run | wall (s) | per shard (s) | reference wall / ours | reference convert / ours | built | reused | skipped | layers of the images | built twice | load average (mean, range) |');
     console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
-    rows.forEach((r) => console.log(r));
+    [...e.rows, ...s.rows].forEach((r) => console.log(r));
+    [...e.notes, ...s.notes].forEach((n) => console.log(n));
     console.log(`\nload average at the end ${loadavg()[0]!.toFixed(2)}`);
   } finally {
     sampler.stop();
@@ -219,6 +224,8 @@ type Outcome = 'done' | 'skipped';
 interface BatchRun {
   wallS: number;
   shardS: number[];
+  /** Items each shard did. */
+  items: number[];
   events: BatchEvent[];
 }
 
@@ -227,9 +234,10 @@ async function timedBatch(commands: string[][], env: NodeJS.ProcessEnv): Promise
   const start = performance.now();
   const shards = await Promise.all(commands.map(async (args) => {
     const out = await run(process.execPath, args, env);
-    return { s: (performance.now() - start) / 1000, events: out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as BatchEvent) };
+    const events = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as BatchEvent);
+    return { s: (performance.now() - start) / 1000, events, items: events.filter((e) => e.type === 'item').length };
   }));
-  return { wallS: (performance.now() - start) / 1000, shardS: shards.map((x) => x.s), events: shards.flatMap((x) => x.events) };
+  return { wallS: (performance.now() - start) / 1000, shardS: shards.map((x) => x.s), items: shards.map((x) => x.items), events: shards.flatMap((x) => x.events) };
 }
 
 /** The fleet's shape: bases, layers, and the work a tool without reuse does. */
