@@ -4,6 +4,7 @@
 // rules are left out: a rerun does not convert the converted images.
 import { basename } from 'node:path';
 import type { Stores } from '../image/index.js';
+import { globMatcher } from '../lazy/index.js';
 import { formatReference, parseReference, type CallOptions, type ImageReference } from '../oci/index.js';
 import { MAX_BATCH_ITEMS, planError, sourceKind, type BatchItemOptions, type BatchItemSpec, type BatchPlan, type DestinationRule, type EstargzPlanOptions, type SociPlanOptions } from './plan.js';
 
@@ -101,10 +102,6 @@ function pick(o: BatchItemOptions): Pick<BatchItemOptions, 'platform' | 'allPlat
   return { ...(o.platform !== undefined ? { platform: o.platform } : {}), ...(o.allPlatforms ? { allPlatforms: true } : {}) };
 }
 
-function globRegex(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\-]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
-
 /**
  * The plan's items, in plan order (tags and repositories in name order within an item). `exclude`
  * names repositories never to expand into (the cache's).
@@ -153,10 +150,10 @@ export async function expandPlan(plan: BatchPlan, stores: Stores, options: CallO
 async function sourcesOf(spec: BatchItemSpec, stores: Stores, excluded: Set<string>, call: CallOptions): Promise<ImageReference[]> {
   const kind = sourceKind(spec.source);
   if (kind === 'image') return [parseReference(spec.source)];
-  const glob = globRegex(spec.tags ?? '*');
+  const matches = globMatcher(spec.tags ?? '*');
   if (kind === 'repository') {
     const repository = withoutVersion(parseReference(spec.source));
-    return (await tagsOf(repository, stores, call)).filter((t) => glob.test(t)).map((tag) => ({ ...repository, tag }));
+    return (await tagsOf(repository, stores, call)).filter(matches).map((tag) => ({ ...repository, tag }));
   }
   const slash = spec.source.indexOf('/');
   const registry = parseReference(`${spec.source}x`) as Extract<ImageReference, { kind: 'registry' }>;
@@ -169,7 +166,7 @@ async function sourcesOf(spec: BatchItemSpec, stores: Stores, excluded: Set<stri
   const out: ImageReference[] = [];
   for (const repository of repositories.sort()) {
     const base: ImageReference = { kind: 'registry', registry: registry.registry, repository };
-    for (const tag of await tagsOf(base, stores, call)) if (glob.test(tag)) out.push({ ...base, tag });
+    for (const tag of await tagsOf(base, stores, call)) if (matches(tag)) out.push({ ...base, tag });
     if (out.length > MAX_BATCH_ITEMS) break;
   }
   return out;
