@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cancelled, describeError, LazyImageError, throwIfAborted } from '../errors.js';
-import { isContentProblem, pickPlatform, type Stores } from '../image/index.js';
+import { isContentProblem, platformImages, type Stores } from '../image/index.js';
 import { buildSociIndexes, convertImage, secondsSince, type ProgressSink } from '../jobs/index.js';
 import { parsePlatform, parseReference, type CallOptions, type Descriptor, type ImageStore } from '../oci/index.js';
 import { forEachLimit } from '../pool.js';
@@ -194,9 +194,8 @@ async function imageLayers(item: BatchItem, stores: Stores, call: CallOptions): 
     const ref = parseReference(item.source);
     const store = await stores.open(ref);
     const root = await store.getManifest(await store.resolve(ref.digest ?? ref.tag, call), call);
-    const images = root.kind === 'manifest' ? [root]
-      : item.allPlatforms ? await Promise.all(root.index.manifests.filter((d) => d.artifactType === undefined && d.platform?.os !== 'unknown').map((d) => store.getManifest(d, call)))
-        : [await pickPlatform(store, root, item.platform !== undefined ? parsePlatform(item.platform) : undefined, 'Cannot read', call)];
+    const platform = item.platform !== undefined ? parsePlatform(item.platform) : undefined;
+    const images = await platformImages(store, root, { ...(platform ? { platform } : {}), ...(item.allPlatforms ? { allPlatforms: true } : {}) }, 'Cannot read', call);
     const layers = new Map<string, Descriptor>();
     for (const image of images) if (image.kind === 'manifest') for (const l of image.manifest.layers) layers.set(l.digest, l);
     return [...layers.values()];

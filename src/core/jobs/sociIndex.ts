@@ -9,7 +9,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { LazyImageError, throwIfAborted } from '../errors.js';
 import { MAX_SPAN_BYTES } from '../limits.js';
-import { imagePlatform, pickPlatform, readImageConfig } from '../image/index.js';
+import { imagePlatform, platformImages, readImageConfig } from '../image/index.js';
 import { formatReference, MediaType, sha256, type CallOptions, type Descriptor, type ImageDocument, type ImageReference, type ImageIndex, type ImageManifest, type ImageStore, type ManifestDocument, type Platform } from '../oci/index.js';
 import {
   decodeZtoc, DEFAULT_MIN_LAYER_SIZE, DEFAULT_SPAN_SIZE, EMPTY_CONFIG, encodePrefetchArtifact, goIndex, goManifest, INDEX_DIGEST_ANNOTATION, layerCompression, planPrefetch, prefetchDescriptor,
@@ -118,9 +118,7 @@ export async function buildSociIndexes(
   let root: ManifestDocument;
   try {
     root = await source.getManifest(await source.resolve(sourceRef, call), call);
-    const images = root.kind === 'manifest' ? [root]
-      : options.allPlatforms ? await Promise.all(root.index.manifests.filter(isImage).map((m) => source.getManifest(m, call)))
-        : [await pickPlatform(source, root, options.platform, 'Cannot index', call)];
+    const images = await platformImages(source, root, options, 'Cannot index', call);
     for (const image of images) {
       if (image.kind !== 'manifest') throw new LazyImageError('UNSUPPORTED', `Cannot index ${source.name}: nested index ${image.descriptor.digest}`, { ref: source.name });
       const layers = await indexer.layers(image);
@@ -181,10 +179,6 @@ function planned(image: ImageDocument, layers: LayerOutcome[], files: string[], 
     artifacts,
     result: { artifacts: artifacts.map(({ layer, spans, descriptor }) => ({ layer, digest: descriptor.digest, size: descriptor.size, spans })), files: plan.files, missing: plan.missing },
   };
-}
-
-function isImage(d: Descriptor): boolean {
-  return d.artifactType === undefined && d.platform?.os !== 'unknown' && (d.mediaType === MediaType.OciManifest || d.mediaType === MediaType.DockerManifest);
 }
 
 /**
