@@ -35,14 +35,8 @@ if ! grep -qs '"bookworm"' "$BASE/layout/index.json"; then
     "$work"/rootfs/usr/share/doc/* "$work"/rootfs/usr/share/man/* "$work"/rootfs/usr/share/info/* "$work"/rootfs/usr/share/locale/*
   rm -rf "$BASE/layout.new"
   mkdir -p "$BASE"
-  umoci init --layout "$BASE/layout.new"
-  umoci new --image "$BASE/layout.new:bookworm"
-  umoci unpack --image "$BASE/layout.new:bookworm" "$work/base" >/dev/null
-  cp -a "$work/rootfs/." "$work/base/rootfs/"
-  umoci repack --image "$BASE/layout.new:bookworm" "$work/base" >/dev/null
-  umoci config --image "$BASE/layout.new:bookworm" --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin >/dev/null
-  umoci gc --layout "$BASE/layout.new"
-  rm -rf "$BASE/layout" "$work/rootfs" "$work/base"
+  scripts/packRootfs.sh "$work/rootfs" "$BASE/layout.new" bookworm
+  rm -rf "$BASE/layout" "$work/rootfs"
   mv "$BASE/layout.new" "$BASE/layout"   # only a finished layout gets the name the check above looks for
 fi
 [ "${1:-}" = base ] && { log "base: $BASE/layout:bookworm"; exit 0; }
