@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { describeError, LazyImageError, throwIfAborted } from '../errors.js';
 import { TOC_DIGEST_ANNOTATION, UNCOMPRESSED_SIZE_ANNOTATION } from '../estargz/index.js';
 import { isContentProblem } from '../image/index.js';
-import type { CachedEstargz, CachedZtoc, ConvertedLayerCache, EstargzKey, ZtocCache } from '../jobs/index.js';
+import { copyBlob, type CachedEstargz, type CachedZtoc, type ConvertedLayerCache, type EstargzKey, type ZtocCache } from '../jobs/index.js';
 import { checkEstargzLayer } from '../lazy/index.js';
 import { MAX_ZTOC_BYTES } from '../limits.js';
 import { blobAccess, MediaType, readBlob, sha256, type CallOptions, type Descriptor, type ImageManifest, type ImageStore, type PutBlobResult } from '../oci/index.js';
@@ -235,12 +235,6 @@ export function estargzKey(source: Descriptor, key: EstargzKey): Record<string, 
 /** zTOCs depend on the layer and the span size only: SOCI v1 and v2 share them. */
 export function ztocKey(layer: Descriptor, spanSize: number): Record<string, unknown> {
   return { source: layer.digest, spanSize };
-}
-
-/** A blob from one store to another: a cross-repository mount within a registry, else streamed (and verified). */
-export function copyBlob(from: ImageStore, to: ImageStore, blob: Descriptor, options: CallOptions): Promise<PutBlobResult> {
-  const sameRegistry = from.registry !== undefined && from.registry === to.registry;
-  return to.putBlob(blob, () => from.getBlob(blob, options), { ...options, ...(sameRegistry ? { mountFrom: from.repository! } : {}) });
 }
 
 function count(value: string | undefined): number | undefined {

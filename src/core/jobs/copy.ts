@@ -10,7 +10,7 @@
 // manifest the destination lacks and no registry garbage-collects the index as untagged.
 import { describeError, LazyImageError, throwIfAborted } from '../errors.js';
 import { isContentProblem, pickPlatform, walkIndex } from '../image/index.js';
-import { MediaType, parseManifest, type Descriptor, type ImageDocument, type ImageReference, type ImageStore, type IndexDocument, type ManifestDocument, type Platform } from '../oci/index.js';
+import { MediaType, parseManifest, type Descriptor, type ImageDocument, type ImageReference, type ImageStore, type IndexDocument, type ManifestDocument, type Platform, type PutBlobOptions, type PutBlobResult } from '../oci/index.js';
 import { describesSociIndexOf, goIndex, INDEX_DIGEST_ANNOTATION, isSociIndexConfig, SOCI_INDEX_V1, sociIndexDescriptor } from '../soci/index.js';
 import { forEachLimit } from '../pool.js';
 import type { ProgressSink } from './progress.js';
@@ -184,20 +184,21 @@ class Copier {
     const unique = new Map<string, { descriptor: Descriptor; label: string }>();
     layers.forEach((l, i) => unique.set(l.digest, { descriptor: l, label: `layer ${i + 1}/${layers.length}` }));
     if (!unique.has(config.digest)) unique.set(config.digest, { descriptor: config, label: 'config' });
-    const sameRegistry = this.source.registry !== undefined && this.source.registry === this.destination.registry;
     const items = [...unique.values()];
     this.options.onProgress?.({ kind: 'plan', items: items.map(({ descriptor, label }) => ({ item: descriptor.digest, label, total: descriptor.size })) });
     await forEachLimit(items, this.options.concurrency ?? DEFAULT_CONCURRENCY, async ({ descriptor, label }) => {
       const report = (done: number, outcome?: 'existed' | 'mounted' | 'uploaded'): void =>
         this.options.onProgress?.({ kind: 'item', item: descriptor.digest, label, done, total: descriptor.size, ...(outcome ? { outcome } : {}) });
-      const outcome = await this.destination.putBlob(descriptor, () => this.source.getBlob(descriptor, this.call), {
-        signal: this.options.signal,
-        mountFrom: sameRegistry ? this.source.repository : undefined,
-        onProgress: report,
-      });
+      const outcome = await copyBlob(this.source, this.destination, descriptor, { ...this.call, onProgress: report });
       this.counts[outcome]++;
       if (outcome === 'uploaded') this.bytesUploaded += descriptor.size;
       report(descriptor.size, outcome);
     });
   }
+}
+
+/** One blob from a store to another: a cross-repository mount within one registry, else streamed (and verified). */
+export function copyBlob(from: ImageStore, to: ImageStore, blob: Descriptor, options: PutBlobOptions = {}): Promise<PutBlobResult> {
+  const sameRegistry = from.registry !== undefined && from.registry === to.registry;
+  return to.putBlob(blob, () => from.getBlob(blob, options.signal ? { signal: options.signal } : {}), { ...options, ...(sameRegistry ? { mountFrom: from.repository! } : {}) });
 }
