@@ -1,6 +1,6 @@
 // The worker's operations: each validates its params, then runs the one core job that the CLI and
 // the extension run too, with the credentials the request carried and nothing else.
-import { parsePlan, runBatch, type BatchPlan } from '../core/batch/index.js';
+import { runBatch, validatePlan, type BatchPlan } from '../core/batch/index.js';
 import { LazyImageError, describeError } from '../core/errors.js';
 import { count } from '../core/format.js';
 import { Stores } from '../core/image/index.js';
@@ -94,7 +94,7 @@ function startupProfile(params: Params): StartupProfile | undefined {
 function batchPlan(params: Params): BatchPlan {
   const value = params.object('plan');
   try {
-    return parsePlan(JSON.stringify(value), 'params.plan');
+    return validatePlan(value, 'params.plan');
   } catch (e) {
     return params.fail('params.plan', `is not a batch plan: ${describeError(e)}`);
   }
