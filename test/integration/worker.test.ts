@@ -19,7 +19,9 @@ import { Methods, type ConvertResult, type CopyResult, type ProgressValue, type 
 import { pseudoRandom } from '../../scripts/sampleImage.js';
 import { sampleLayout, tempLayout } from '../helpers/images.js';
 import { runCli } from './fixtures/cli.js';
+import type { FakeServer } from './fixtures/fakeServer.js';
 import { credentialsFor, startRegistry, type RegistryFixture } from './fixtures/registry.js';
+import { startRegistryProxy } from './fixtures/registryProxy.js';
 
 const WORKER = resolve(__dirname, '..', '..', '..', 'dist', 'worker.js');
 const BROKEN_WORKER = join(__dirname, 'fixtures', 'brokenWorker.js');
@@ -37,6 +39,7 @@ async function leftovers(layoutDir: string): Promise<string[]> {
 
 describe('the Node worker over pipes', { timeout: 180_000 }, () => {
   let registry: RegistryFixture;
+  let stalling: FakeServer;
   let imageBlobs: Descriptor[];
   let big: string;
 
@@ -47,19 +50,22 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
     const doc = await (await stores.open(parseReference(`${registry.host}/multi/layer`))).getManifest(pushed.descriptor);
     if (doc.kind !== 'manifest') throw new Error('expected a manifest');
     imageBlobs = [doc.manifest.config, ...doc.manifest.layers];
-    // A layer large enough that a copy is still running when it is cancelled or killed.
+    // A layer that is still downloading whenever a job on it is cancelled or killed: the proxy
+    // sends its first 4 MiB and holds the rest back.
     const layout = await tempLayout();
-    const size = 160 * 1024 * 1024;
+    const size = 32 * 1024 * 1024;
     await writeImage(layout, [{ entries: [{ name: 'big.bin', type: 'file', content: { size, stream: () => pseudoRandom('big', size) } }] }], { tag: 'big', gzipLevel: 1 });
     await copyImage(layout, 'big', await stores.open(parseReference(`${registry.host}/big/image:v1`)), 'v1');
-    big = `${registry.host}/big/image:v1`;
+    stalling = await startRegistryProxy(registry.host, { stallAfter: (url) => (url.pathname.startsWith('/v2/big/image/blobs/') ? 4 * 1024 * 1024 : undefined) });
+    big = `${stalling.host}/big/image:v1`;
     await stores.close();
   });
   after(async () => {
+    await stalling?.close();
     await registry?.stop();
   });
 
-  const credentials = (): object[] => [{ registry: registry.host, username: registry.username, password: registry.password }];
+  const credentials = (): object[] => [registry.host, stalling.host].map((host) => ({ registry: host, username: registry.username, password: registry.password }));
 
   it('copies a multi-layer image from the registry with progress that adds up to the layer sizes', async () => {
     const worker = client();
