@@ -74,8 +74,7 @@ export class Workbench {
 
   /** A row of the tree whose label (and description) matches; `expandable`: only rows that can expand. */
   row(label: string | RegExp, expandable = false): Locator {
-    const pattern = typeof label === 'string' ? new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`) : label;
-    return this.view().locator(expandable ? '.monaco-list-row[aria-expanded]' : '.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: pattern }) }).first();
+    return this.view().locator(expandable ? '.monaco-list-row[aria-expanded]' : '.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: labelPattern(label) }) }).first();
   }
 
   /** The codicon a row shows, e.g. `cloud-download` (VS Code renders ThemeIcons as `codicon-<id>`). */
@@ -245,15 +244,26 @@ export class Workbench {
   }
 
   /**
-   * Selects several rows as a mouse user does: a click on the first, Ctrl+click on each other one;
-   * waits until the tree shows them all selected.
+   * Selects several rows as a mouse user does: a click on the first, Ctrl+click on each other one.
+   * A click can be lost while the tree redraws (a status arriving, the first row expanding), so
+   * the selection is read back after each and mended until it is exactly `labels`.
    */
   async select(labels: Array<string | RegExp>): Promise<void> {
-    for (const [i, label] of labels.entries()) {
+    const patterns = labels.map(labelPattern);
+    const deadline = Date.now() + TIMEOUT;
+    await this.click(this.row(labels[0]!));
+    for (;;) {
+      const selected = await this.view().locator('.monaco-list-row.selected .label-name').allTextContents();
+      const missing = patterns.find((p) => !selected.some((s) => p.test(s)));
+      const extra = selected.find((s) => !patterns.some((p) => p.test(s)));
+      if (!missing && extra === undefined) return;
+      if (Date.now() > deadline) throw new Error(`the rows ${labels.join(', ')} were never all selected (selected: ${selected.join(', ')})\n${await this.diagnosis()}`);
+      const row = this.row(missing ?? labelPattern(extra!));
       await this.page.mouse.move(1, 1);
-      await this.row(label).click(i === 0 ? {} : { modifiers: ['Control'] });
+      await row.click({ modifiers: ['Control'] });
+      // The toggle shows, or the next round sees what it missed and clicks again.
+      await row.and(this.page.locator(missing ? '.selected' : ':not(.selected)')).waitFor({ timeout: 3000 }).catch(() => undefined);
     }
-    await this.until(async () => (await this.view().locator('.monaco-list-row.selected').count()) === labels.length, `the rows ${labels.join(', ')} were never all selected`);
   }
 
   /** Clicks a row that opens an editor, and waits for its tab to be the active one. */
@@ -462,4 +472,9 @@ export class Workbench {
     await this.context.close();
     await this.browser.close();
   }
+}
+
+/** A row's label as a pattern: a string matches the whole label, or its start up to a space. */
+function labelPattern(label: string | RegExp): RegExp {
+  return typeof label === 'string' ? new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`) : label;
 }
