@@ -155,8 +155,10 @@ async function breakLock(path: string, stale: Holder): Promise<boolean> {
     return false;
   }
   try {
+    // Same inode, stamp and mtime, and still stale: a new lock may reuse the inode of the old one,
+    // and an unwritten one has no nonce to tell them apart.
     const now = await readHolder(path);
-    if (now && now.ino === stale.ino && now.stamp?.nonce === stale.stamp?.nonce) await rm(path, { force: true });
+    if (now && now.ino === stale.ino && now.mtimeMs === stale.mtimeMs && now.stamp?.nonce === stale.stamp?.nonce && isStale(now)) await rm(path, { force: true });
   } finally {
     await rm(marker, { force: true });
   }
