@@ -1,16 +1,14 @@
 // A small, reproducible sample image: the demo's and the tests' default data.
 // Three layers: a base of small text files, a large incompressible asset layer (over 10 MiB
 // compressed, so SOCI indexes it), and a small application layer.
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, type Cipher } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { TarEntry } from '../src/core/tar/writer.js';
 import { writeImage, type ImageStore, type LayerInput, type WrittenImage } from '../src/core/oci/index.js';
 
 /** Deterministic bytes that gzip cannot shrink: AES-CTR keystream from a seed. */
 export function pseudoRandom(seed: string, size: number): Readable {
-  const key = Buffer.alloc(16);
-  key.write(seed);
-  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
+  const cipher = keystream(seed);
   const block = Buffer.alloc(64 * 1024);
   let left = size;
   return Readable.from((function* () {
@@ -20,6 +18,17 @@ export function pseudoRandom(seed: string, size: number): Readable {
       yield cipher.update(block.subarray(0, n));
     }
   })());
+}
+
+/** The same bytes as `pseudoRandom`, at once: for tests whose data must not change between runs. */
+export function pseudoRandomBytes(seed: string, size: number): Buffer {
+  return keystream(seed).update(Buffer.alloc(size));
+}
+
+function keystream(seed: string): Cipher {
+  const key = Buffer.alloc(16);
+  key.write(seed);
+  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
 }
 
 function text(name: string, body: string, mode = 0o644): TarEntry {

@@ -3,7 +3,6 @@
 // caught by rebuilding the zTOC from the layer, with the field and the file or span named. Each
 // lie here is one flipped bit (or one zeroed window) in the zTOC's bytes.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +14,7 @@ import { decodeZtoc, encodeZtoc, type Ztoc, type ZtocEntry } from '../../../src/
 import { tempLayout } from '../../helpers/images.js';
 import { sociImage, withZtocBytes, type SociImage } from '../../helpers/sociImage.js';
 import { makeTar } from '../estargz/helpers.js';
+import { pseudoRandomBytes } from '../../../scripts/sampleImage.js';
 
 const SPAN = 64 * 1024;
 
@@ -144,7 +144,7 @@ describe('verify --deep on SOCI zTOCs', () => {
     const span = await verifyImage(store, 'bad-span-size', { deep: true });
     assert.deepEqual(span.layers[0]!.soci!.problems, ['the SOCI index gives the zTOC a span size of "4 MiB", not a positive integer']);
     // Garbage of the layer's size, under the honest zTOC: the rebuild stops at the first bad byte.
-    const garbage = randomBytes(fixture.layer.size);
+    const garbage = pseudoRandomBytes('garbage', fixture.layer.size);
     const layer = { ...fixture.layer, digest: sha256(garbage) };
     await store.putBlob(layer, async () => Readable.from([garbage]));
     const lying = { ...fixture, image: { ...fixture.image, layers: [layer] }, ztoc: { ...fixture.ztoc, annotations: { ...annotations, [LAYER_DIGEST_ANNOTATION]: layer.digest } } };

@@ -2,12 +2,13 @@
 // concatenated members are followed; the checkpoint blob round-trips and rejects what is corrupt.
 // Both indexers (pako's, and node:zlib's checked by pako) pass the same tests and agree exactly.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { constants, createGzip, crc32, gzipSync } from 'node:zlib';
 import { BlockGzipIndexer } from '../../../src/core/soci/blockIndexer.js';
 import { decodeGzipZinfo, encodeGzipZinfo, inflateFromCheckpoint, WINDOW_SIZE, type IndexedGzip } from '../../../src/core/soci/zinfo.js';
 import { PakoGzipIndexer } from '../../helpers/pakoIndexer.js';
+import { pseudoRandomBytes } from '../../../scripts/sampleImage.js';
 
 const KIB = 1024;
 
@@ -70,7 +71,7 @@ const index = (gz: Buffer, spanSize: number, pieces = 7): { indexed: IndexedGzip
 
 describe(`gzip checkpoints (${name})`, () => {
   it('puts one after the header, then one at the first block boundary past each span size; every span inflates on its own', () => {
-    const data = Buffer.concat([text(600 * KIB), randomBytes(200 * KIB), text(400 * KIB)]);
+    const data = Buffer.concat([text(600 * KIB), pseudoRandomBytes('checkpoints', 200 * KIB), text(400 * KIB)]);
     const gz = gzipSync(data, SMALL_BLOCKS);
     const { indexed, output } = index(gz, 64 * KIB);
     assert.ok(output.equals(data));
@@ -86,7 +87,7 @@ describe(`gzip checkpoints (${name})`, () => {
   });
 
   it('follows concatenated members (as pigz writes), with spans crossing member boundaries', () => {
-    const parts = [text(300 * KIB), text(5), randomBytes(90 * KIB), text(250 * KIB)];
+    const parts = [text(300 * KIB), text(5), pseudoRandomBytes('members', 90 * KIB), text(250 * KIB)];
     const gz = Buffer.concat(parts.map((p, i) => gzipSync(p, { level: 1 + i * 2, memLevel: 2 })));
     const { indexed, output } = index(gz, 100 * KIB, 13);
     assert.ok(output.equals(Buffer.concat(parts)));
@@ -181,7 +182,7 @@ describe('gzip checkpoints: node:zlib and pako agree', () => {
     assert.deepEqual(describe(b!.indexed), describe(a!.indexed));
     assertSpansInflate(gz, b!.indexed, b!.output);
   };
-  const data = Buffer.concat([text(700 * KIB), randomBytes(300 * KIB), Buffer.alloc(3 * 1024 * KIB), text(500 * KIB, 7)]);
+  const data = Buffer.concat([text(700 * KIB), pseudoRandomBytes('zeros', 300 * KIB), Buffer.alloc(3 * 1024 * KIB), text(500 * KIB, 7)]);
 
   it('on every kind of block: small, stored, huge runs of zeros (past the output buffer), across members', () => {
     const gz = Buffer.concat([gzipSync(data, SMALL_BLOCKS), gzipSync(data.subarray(0, 200 * KIB), { level: 0 }), gzipSync(Buffer.alloc(0)), gzipSync(data, { level: 9 })]);
