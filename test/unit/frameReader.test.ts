@@ -98,7 +98,8 @@ describe('FrameReader', () => {
       const bytes = Buffer.concat([frame(message(1)), garbage, Buffer.from('\r\n\r\n'), frame(message(2)), frame(message(3))]);
       const started = Date.now();
       const { ids } = await read(bytes, () => 1 + (random() % 40));
-      assert.ok(Date.now() - started < 1000, 'reading took too long');
+      // A bound on a hang, not a measure of speed: far above the milliseconds it takes.
+      assert.ok(Date.now() - started < 10_000, 'reading took too long');
       assert.ok(ids.includes(3), `round ${round}: the last frame was lost (${JSON.stringify(ids)})`);
     }
   });
