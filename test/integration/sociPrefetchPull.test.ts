@@ -139,7 +139,9 @@ describe('SOCI prefetch through soci-snapshotter-grpc: the listed files\' spans 
 
   /** Pulls `tag` on a fresh stack, then reads every listed file through the layer's FUSE mount. */
   async function measure(c: Case): Promise<Measured> {
-    const stack: SnapshotterStack = await startSnapshotters({ proxies: ['soci'], daemonConfig: { soci: c.prefetchEnabled ? ['[prefetch]', 'enable = true'] : [] } });
+    // Header timeout raised from soci's 3 s: a request it retries would be counted twice below.
+    const http = ['[http]', 'ResponseHeaderTimeoutMsec = 60000'];
+    const stack: SnapshotterStack = await startSnapshotters({ proxies: ['soci'], daemonConfig: { soci: [...http, ...(c.prefetchEnabled ? ['[prefetch]', 'enable = true'] : [])] } });
     try {
       const daemon = stack.daemons.soci!;
       const metrics = (): Promise<MetricsSummary> => readMetrics(PROFILES.soci, { address: daemon.metricsAddress });
