@@ -289,7 +289,7 @@ describe('the Node worker over pipes', { timeout: 180_000 }, () => {
     const ours = await runCli(['worker-conformance', '--', process.execPath, WORKER]);
     assert.equal(ours.code, 0, ours.stdout + ours.stderr);
     assert.equal((ours.stdout.match(/\| pass \|/g) ?? []).length, 17, ours.stdout);
-    const broken = await runCli(['worker-conformance', '--timeout', '2', '--', process.execPath, BROKEN_WORKER]);
+    const broken = await runCli(['worker-conformance', '--timeout', '5', '--', process.execPath, BROKEN_WORKER]);
     assert.equal(broken.code, 1);
     for (const scenario of ['unknown method', 'malformed frame', 'progress order', 'cancellation', 'shutdown and exit']) {
       assert.match(broken.stdout, new RegExp(`\\| ${scenario} \\| FAIL \\|`), broken.stdout);
