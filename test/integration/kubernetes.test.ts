@@ -48,13 +48,21 @@ function jsonLines(lines: string[]): Line[] {
   return lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Line);
 }
 
-/** Polls a condition (a state, not a time) until it holds or `seconds` pass. */
+/**
+ * Polls a condition (a state, not a time) until it holds or `seconds` pass. A check that throws
+ * (kubectl meeting a busy one-node API server) counts as not yet; the last error is reported.
+ */
 async function until<T>(what: string, seconds: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;
+  let lastError: unknown;
   for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${seconds} s waiting for ${what}${lastError ? `; last error: ${(lastError as Error).message}` : ''}`);
     await sleep(100);
   }
 }
@@ -163,9 +171,13 @@ describe('lazyimg batch as a Kubernetes Indexed Job', { timeout: 1_200_000 }, ()
     }
 
     // Kubernetes retries the index; the Job completes.
-    const wait = await c.tryKubectl(['wait', '--for=condition=complete', `job/${JOB}`, '--timeout=900s']);
+    // Polled, not `kubectl wait`, whose watch a busy API server may drop.
+    const ended = await until(`the Job to complete`, 900, async () => {
+      const conditions = await c.kubectl(['get', 'job', JOB, '-o', 'jsonpath={range .status.conditions[?(@.status=="True")]}{.type} {end}']);
+      return /\b(Complete|Failed)\b/.exec(conditions)?.[1];
+    }).catch((e: Error) => e.message);
     const jobSeconds = (Date.now() - started) / 1000;
-    if (wait.code !== 0) assert.fail(`the Job did not complete: ${wait.stderr}\n${await c.kubectl(['describe', 'job', JOB])}\n${await c.logs()}`);
+    if (ended !== 'Complete') assert.fail(`the Job did not complete: ${ended}\n${await c.kubectl(['describe', 'job', JOB])}\n${await c.logs()}`);
     const status = JSON.parse(await c.kubectl(['get', 'job', JOB, '-o', 'jsonpath={.status}'])) as { completedIndexes?: string; failedIndexes?: string; failed?: number; succeeded?: number };
     assert.equal(status.completedIndexes, '0-2');
     assert.equal(status.failedIndexes ?? '', '');
