@@ -154,7 +154,7 @@ describe('batches: Index Many... and Export as Kubernetes Job...', { timeout: 60
 
     const planText = await readFile(join(server.workspace, 'lazyimg-batch', 'plan.yaml'), 'utf8');
     const plan = parse(planText) as { version: number; defaults: { operation: string; soci?: { minLayerSize?: number } }; items: Array<{ source: string }> };
-    assert.deepEqual(plan.items.map((i) => i.source), sources);
+    assert.deepEqual(plan.items.map((i) => i.source), sources, 'the selected images, in name order whatever the click order');
     assert.equal(plan.defaults.operation, 'soci-v2');
     assert.equal(plan.defaults.soci?.minLayerSize, 0, 'the wizard remembered the last choices');
     parsePlan(planText, 'plan.yaml'); // what lazyimg batch would read

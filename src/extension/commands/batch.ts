@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { kubernetesJob } from '../../core/batch/index.js';
 import { count } from '../../core/format.js';
-import { parseReference, type ImageReference } from '../../core/oci/index.js';
+import { formatReference, parseReference, type ImageReference } from '../../core/oci/index.js';
 import type { BatchResult } from '../../worker/protocol.js';
 import type { Report } from '../reports/ReportDocuments.js';
 import { escapeMarkdown } from '../tree/render.js';
@@ -39,7 +39,9 @@ export function batchCommands({ services, jobs, tree, memory }: CommandDeps, sto
   /** The tagged images selected (VS Code passes the clicked node and the whole selection), or a repository and a tag glob. */
   const picked = async (node: Node | undefined, nodes: Node[] | undefined, title: string): Promise<Picked | undefined> => {
     const rows = nodes?.length ? nodes : node ? [node] : [];
-    const images = rows.flatMap((n) => (n.kind === 'image' && n.ref.tag !== undefined ? [n.ref] : []));
+    // In name order, not click order: the same selection makes the same plan.
+    const images = rows.flatMap((n) => (n.kind === 'image' && n.ref.tag !== undefined ? [n.ref] : []))
+      .sort((a, b) => formatReference(a).localeCompare(formatReference(b), 'en', { numeric: true }));
     if (images.length) return { selection: { kind: 'images', images }, first: images[0]!, what: count(images.length, 'image') };
     const repository = rows.find((n): n is Extract<Node, { kind: 'repository' }> => n.kind === 'repository');
     if (!repository) {
