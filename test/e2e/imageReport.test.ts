@@ -181,7 +181,12 @@ describe('the image report', { timeout: 420_000 }, () => {
 
     // The report beside the files, so it stays visible while another file is read.
     await bench.runCommand('View: Move Editor into Right Group');
+    // The moved report loads again and takes the focus when it has: wait for that, then for the
+    // left group to be the active one, so the file opens there and not over the report.
+    await bench.page.locator('.editor-group-container:not(.active) .tab.active', { hasText: 'os-release' }).waitFor();
+    await (await bench.webview(/^Image report: .*:v1-esgz$/)).locator('section.platform tr[data-digest]').first().waitFor();
     await bench.runCommand('View: Focus First Editor Group');
+    await bench.page.locator('.editor-group-container.active .tab.active', { hasText: 'os-release' }).waitFor();
     await bench.collapse('etc');
     await bench.expand('bin');
     await bench.openRow('hello');

@@ -313,24 +313,33 @@ export class Workbench {
 
   /** Runs a command from the Command Palette, by its title as the palette lists it. */
   async runCommand(title: string): Promise<void> {
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    const widget = this.page.locator('.quick-input-widget');
+    const input = widget.locator('.quick-input-box input');
+    const row = widget.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     const deadline = Date.now() + TIMEOUT;
     for (;;) {
       // A key pressed while a webview has the focus stays in its frame: the workbench takes the focus back first.
       await this.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
       // F1 while the last command's palette is still closing would be lost with it.
-      await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden' }).catch(() => undefined);
+      await widget.waitFor({ state: 'hidden' }).catch(() => undefined);
       await this.page.keyboard.press('F1');
       try {
         await input.waitFor({ state: 'visible', timeout: 5000 });
         await input.fill(`>${title}`, { timeout: 5000 });
-        break;
+        // Picked once listed; a palette that closes first is opened again, below.
+        while (!(await row.isVisible())) {
+          if (!(await widget.isVisible())) throw new Error(`the Command Palette closed before it listed ${title}`);
+          if (Date.now() > deadline) throw new Error(`the Command Palette never listed ${title}`);
+          await this.page.waitForTimeout(100);
+        }
+        await row.click({ timeout: 10_000 });
+        return;
       } catch (e) {
-        // A webview that takes the focus as it settles (one just moved or revealed) closes the palette: open it again.
-        if (Date.now() > deadline) throw e;
+        // A webview that takes the focus as it settles (one just moved or revealed) closes the palette,
+        // at any step up to the pick: open it again. One still open is not that.
+        if (Date.now() > deadline || (await widget.isVisible())) throw e;
       }
     }
-    await this.pick(title);
   }
 
   /** Opens a workspace file with Quick Open, as a keyboard user does. */
