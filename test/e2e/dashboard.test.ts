@@ -196,7 +196,8 @@ describe('the snapshotter dashboard of the soci daemon the extension starts', { 
   });
 
   it('comes back after a window reload with its samples', async () => {
-    await bench.runCommand('Developer: Reload Window');
+    // The old page still has its workbench (and dashboard) until the new one loads: wait for the navigation.
+    await Promise.all([bench.page.waitForEvent('framenavigated', (f) => f === bench.page.mainFrame()), bench.runCommand('Developer: Reload Window')]);
     await bench.page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
     const frame = await dashboard();
     await condition(frame, 'stopped');
