@@ -221,6 +221,8 @@ describe('the image report', { timeout: 420_000 }, () => {
   it('re-colours itself for a light theme', async () => {
     await bench.page.locator('.tab', { hasText: 'app:v1-esgz image report' }).click();
     const frame = await bench.webview(/^Image report: .*:v1-esgz$/);
+    // The page shown again may still be drawing from its saved state: the bar first.
+    await frame.locator('.bar .segment').first().waitFor();
     const colours = (): Promise<string[]> => frame.evaluate(() => [document.body, document.querySelector('.bar .segment')!].map((e) => getComputedStyle(e).backgroundColor));
     const dark = await colours();
     await bench.runCommand('Preferences: Color Theme');

@@ -298,7 +298,8 @@ export class Workbench {
     await this.until(async () => {
       for (const frame of this.page.frames()) {
         if (frame.isDetached() || !title.test(await frame.title().catch(() => ''))) continue;
-        if (await frame.locator('#report').count().catch(() => 0)) found = frame;
+        // Rendered, not only the empty page: the data arrives by message after the page loads.
+        if (await frame.locator('#report > *').count().catch(() => 0)) found = frame;
       }
       return found !== undefined;
     }, `no report webview titled ${title} opened`, timeout);
