@@ -67,12 +67,15 @@ describe('registry errors in the Lazy Images view', { timeout: 240_000 }, () => 
     await bench.clickForPrompt(/log in first/);
     assert.match(await bench.prompt(), new RegExp(`Log In to ${locked.host.replace(/\./g, '\\.')}.*Username`));
     await bench.answer(locked.username);
+    await bench.waitForPrompt(/Password/);
     await bench.answer('not-the-password');
     const rejected = bench.row(/credentials were rejected/i);
     await rejected.waitFor();
     await bench.screenshot('wrong-password');
     await bench.clickForPrompt(/credentials were rejected/i);
+    await bench.waitForPrompt(/Username/);
     await bench.answer(locked.username);
+    await bench.waitForPrompt(/Password/);
     await bench.answer(locked.password);
     await bench.row('demo/app').waitFor();
     await bench.waitForRows((labels) => labels.includes(`${locked.host} logged in`));

@@ -218,14 +218,16 @@ export class Workbench {
 
   /**
    * Clicks a row whose action opens an input box. A row re-rendered by a refresh between
-   * finding and clicking it swallows the click, so it is clicked again until the box opens.
+   * finding and clicking it swallows the click, so it is clicked again until the box opens; only
+   * after 10 s, as a click that did land on a busy extension host would start a second flow whose
+   * first box replaces the first flow's later one.
    */
   async clickForPrompt(label: string | RegExp): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
     for (let attempt = 0; ; attempt++) {
       await this.click(this.row(label));
       try {
-        await widget.waitFor({ state: 'visible', timeout: 3000 });
+        await widget.waitFor({ state: 'visible', timeout: 10_000 });
         return;
       } catch (e) {
         if (attempt >= 2) throw e;
