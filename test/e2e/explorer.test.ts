@@ -77,8 +77,7 @@ describe('Lazy Images explorer in VS Code', { timeout: 240_000 }, () => {
   it('opens the manifest as read-only JSON', async () => {
     await bench.contextMenu('v1', 'Inspect Manifest');
     await bench.page.waitForFunction(() => document.querySelector('.editor-group-container.active .tab.active')?.textContent?.includes('v1.json'));
-    const text = await bench.editorText();
-    assert.match(text, /"schemaVersion": 2/);
+    const text = await bench.waitForEditorText(/"schemaVersion": 2/);
     assert.match(text, /application\/vnd\.oci\.image\.manifest\.v1\+json/);
     assert.match(text, new RegExp(`"digest": "sha256:`));
     assert.equal(await bench.activeTabTitle(), 'app:v1.json');
