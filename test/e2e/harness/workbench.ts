@@ -430,12 +430,27 @@ export class Workbench {
     return (await toast.textContent()) ?? '';
   }
 
-  /** Waits for a notification toast whose text matches, presses one of its buttons, and returns its text. */
+  /**
+   * Waits for a notification whose text matches, presses one of its buttons, and returns its text.
+   * VS Code hides an information toast after 15 s, buttons or not; one answered later than that
+   * (in the test after the one that caused it) is still listed, with its buttons, in the
+   * notification center, which is closed again afterwards (toasts do not show while it is open).
+   */
   async notificationButton(text: RegExp, button: string): Promise<string> {
     const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
-    await toast.waitFor();
-    const said = (await toast.textContent()) ?? '';
-    await toast.locator('.monaco-button', { hasText: button }).first().click();
+    const center = this.page.locator('.notifications-center');
+    const item = await toast.waitFor().then(() => toast, async () => {
+      await this.runCommand('Notifications: Show Notifications');
+      const listed = center.locator('.notification-list-item', { hasText: text }).first();
+      await listed.waitFor();
+      return listed;
+    });
+    const said = (await item.textContent()) ?? '';
+    await item.locator('.monaco-button', { hasText: button }).first().click();
+    if (item !== toast && (await center.isVisible())) {
+      await center.locator('.notifications-center-header-toolbar .action-label[aria-label^="Hide Notifications"]').click();
+      await center.waitFor({ state: 'hidden' });
+    }
     return said;
   }
 
