@@ -33,7 +33,8 @@ describe('copy jobs on the worker, from the Lazy Images view', { timeout: 300_00
     const stores = new Stores();
     await copyImage(layout, 'v1', await stores.open(parseReference(`${registry.host}/slow/app:v1`)), 'v1');
     await stores.close();
-    slow = await startRegistryProxy(registry.host, { bytesPerSecond: 8 * 1024 * 1024 });
+    // 10 s for the layer: time for a screenshot and the click on Cancel on a loaded machine.
+    slow = await startRegistryProxy(registry.host, { bytesPerSecond: 4 * 1024 * 1024 });
     server = await startCodeServer({ settings: { 'lazyImages.registries': [slow.host] } });
     destination = join(server.workspace, 'copies', 'app');
     bench = await Workbench.open(server, 'jobs');
