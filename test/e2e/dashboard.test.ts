@@ -199,10 +199,14 @@ describe('the snapshotter dashboard of the soci daemon the extension starts', { 
     // The old page still has its workbench (and dashboard) until the new one loads: wait for the navigation.
     await Promise.all([bench.page.waitForEvent('framenavigated', (f) => f === bench.page.mainFrame()), bench.runCommand('Developer: Reload Window')]);
     await bench.page.waitForSelector('.monaco-workbench', { timeout: 90_000 });
-    const frame = await dashboard();
-    await condition(frame, 'stopped');
+    // Looked for again on each look: the page first drawn from the saved state can be replaced
+    // (and its frame detached) when the host revives the panel and sets its page again.
     // More samples than before: the saved ones, taken back by the host, and its new reads.
-    await bench.until(async () => (await chart(frame, 'fetched')).samples > samplesBeforeReload, 'the samples came back, and more');
+    await bench.until(async () => {
+      const frame = await dashboard();
+      return (await frame.locator('#condition[data-condition="stopped"]').count().catch(() => 0)) > 0
+        && (await chart(frame, 'fetched').catch(() => ({ samples: 0 }))).samples > samplesBeforeReload;
+    }, 'the dashboard came back stopped, with its samples and more');
     await bench.screenshot('reloaded');
   });
 });
