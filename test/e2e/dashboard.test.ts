@@ -5,7 +5,7 @@
 // runs), a lazy pull from the palette and a file read through the FUSE mount make the bytes-fetched
 // chart rise (read from the figures' data attributes, not pixels) and list the remote snapshots as
 // containerd labelled them; hidden it is not refreshed and keeps its history; Stop shows it stopped
-// within one refresh; a window reload brings it back with its samples.
+// by the next refresh; a window reload brings it back with its samples.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -179,7 +179,7 @@ describe('the snapshotter dashboard of the soci daemon the extension starts', { 
     assert.ok(again.samples >= shown.samples && again.latest >= shown.latest, `${JSON.stringify(again)} after, ${JSON.stringify(shown)} before hiding`);
   });
 
-  it('Stop shows it stopped within one refresh', async () => {
+  it('Stop shows it stopped by the next refresh', async () => {
     let frame = await dashboard();
     await frame.locator('vscode-button[data-action="stop"]').click();
     // From the moment the daemon is gone, the dashboard has one refresh to say so.
