@@ -198,10 +198,20 @@ export class Workbench {
   }
 
   async contextMenu(label: string | RegExp, entry: string): Promise<void> {
-    await this.click(this.row(label), 'right');
     const item = this.page.locator('.context-view .action-item', { hasText: entry }).first();
     const menu = this.page.locator('.context-view .monaco-menu');
-    await item.waitFor();
+    // A right-click on a row being redrawn is lost, or opens the menu of the row that took its
+    // place: close whatever opened and click again.
+    const deadline = Date.now() + TIMEOUT;
+    for (;;) {
+      await this.click(this.row(label), 'right');
+      if (await item.waitFor({ timeout: 5000 }).then(() => true, () => false)) break;
+      if (Date.now() > deadline) throw new Error(`no "${entry}" in the context menu of ${String(label)}\n${await this.diagnosis()}`);
+      if (await menu.isVisible()) {
+        await this.page.keyboard.press('Escape');
+        await menu.waitFor({ state: 'detached' }).catch(() => undefined);
+      }
+    }
     for (let attempt = 0; ; attempt++) {
       // The menu acts on mouse-up after hover has focused the entry; hover first, as a hand would.
       await item.hover();
