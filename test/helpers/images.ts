@@ -1,12 +1,10 @@
 // Test images built with the project's own image writer into temporary OCI layouts.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { MediaType, OciLayoutStore, sha256, writeImage, type Descriptor, type ImageIndex } from '../../src/core/oci/index.js';
 import { sampleLayers, writeSampleImage } from '../../scripts/sampleImage.js';
+import { tempDir } from './tempDirs.js';
 
 export async function tempLayout(prefix = 'lazyimg-layout-'): Promise<OciLayoutStore> {
-  return OciLayoutStore.open(await mkdtemp(join(tmpdir(), prefix)), { create: true });
+  return OciLayoutStore.open(await tempDir(prefix), { create: true });
 }
 
 /** The sample image (3 layers) in a new layout, tagged `sample`. */

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Descriptor, OciLayoutStore } from '../../src/core/oci/index.js';
 import { decodeZtoc, encodeZtoc } from '../../src/core/soci/index.js';
 import { sampleLayout, tempLayout } from '../helpers/images.js';
+import { tempDir } from '../helpers/tempDirs.js';
 import { sociImage, withZtocBytes } from '../helpers/sociImage.js';
 import { makeTar } from '../unit/estargz/helpers.js';
 import { CLI, dockerConfigFor, runCli, type CliResult } from './fixtures/cli.js';
@@ -31,7 +31,7 @@ let sample: OciLayoutStore;
 let sampleManifest: { descriptor: Descriptor; bytes: Buffer; layers: Descriptor[]; config: Descriptor };
 
 before(async () => {
-  emptyConfig = await mkdtemp(join(tmpdir(), 'lazyimg-no-login-'));
+  emptyConfig = await tempDir('lazyimg-no-login-');
   sample = await sampleLayout();
   const doc = await sample.getManifest(await sample.resolve('sample'));
   assert.equal(doc.kind, 'manifest');
@@ -124,7 +124,7 @@ describe('TLS', () => {
   let server: FakeServer;
 
   before(async () => {
-    const cert = await selfSignedCertificate(await mkdtemp(join(tmpdir(), 'lazyimg-tls-')));
+    const cert = await selfSignedCertificate(await tempDir('lazyimg-tls-'));
     certPath = cert.certPath;
     // A registry with no images: the API root answers, every manifest is unknown.
     server = await startFakeServer((req, res) => {
@@ -154,11 +154,11 @@ describe('TLS', () => {
     // Another self-signed server; the registry sends its manifest requests there.
     const other = await startFakeServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}');
-    }, await selfSignedCertificate(await mkdtemp(join(tmpdir(), 'lazyimg-tls-'))));
+    }, await selfSignedCertificate(await tempDir('lazyimg-tls-')));
     const redirecting = await startFakeServer((req, res) => {
       if (req.url === '/v2/') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       else res.writeHead(307, { location: `https://${other.host}${req.url ?? '/'}` }).end();
-    }, await selfSignedCertificate(await mkdtemp(join(tmpdir(), 'lazyimg-tls-'))));
+    }, await selfSignedCertificate(await tempDir('lazyimg-tls-')));
     try {
       await expectFailure(['--insecure', redirecting.host, 'inspect', `${redirecting.host}/x:1`], {
         mentions: [other.host, /TLS/, /self-signed certificate/],
@@ -262,7 +262,7 @@ describe('a registry whose stored layer was corrupted', () => {
   after(() => registry.stop());
 
   it('copy fails with a digest mismatch and leaves a new layout clean', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), 'lazyimg-dst-')), 'layout');
+    const dir = join(await tempDir('lazyimg-dst-'), 'layout');
     await expectFailure(['copy', `${registry.host}/bad/blob:v1`, `oci:${dir}:v1`], {
       mentions: [`${registry.host}/bad/blob@${layer.digest}`, /content has digest/],
     });
@@ -329,7 +329,7 @@ describe('invalid references', () => {
 
 describe('OCI layout folders', () => {
   it('copy into a folder that holds other files but no oci-layout is refused, and writes nothing there', { timeout: TEST_TIMEOUT_MS }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'lazyimg-not-a-layout-'));
+    const dir = await tempDir('lazyimg-not-a-layout-');
     await writeFile(join(dir, 'report.pdf'), 'not an image');
     await expectFailure(['copy', `oci:${sample.dir}:sample`, `oci:${dir}:v1`], { mentions: [dir, /not empty/, /oci-layout/] });
     assert.deepEqual(await readdir(dir), ['report.pdf']);
