@@ -328,7 +328,7 @@ export class Workbench {
   async runCommand(title: string): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
     const input = widget.locator('.quick-input-box input');
-    const row = widget.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    const row = this.quickPickRow(title);
     const deadline = Date.now() + TIMEOUT;
     for (;;) {
       // A key pressed while a webview has the focus stays in its frame: the workbench takes the focus back first.
@@ -402,9 +402,13 @@ export class Workbench {
   }
 
   async pick(label: string): Promise<void> {
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+    const row = this.quickPickRow(label);
     await row.waitFor();
     await row.click();
+  }
+
+  private quickPickRow(label: string): Locator {
+    return this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
   }
 
   async escape(): Promise<void> {
